@@ -1,0 +1,1 @@
+"""Kizuna's API package: the Litestar app, domain services, persistence and workers."""

@@ -1,0 +1,133 @@
+// UI strings. Catalogs are flat JSON files in ../i18n/<lang>.json ({"nav.staff": "スタッフ"}).
+//
+//   t('staff.created', { name: 'Sato' })   → "Sato を追加しました"
+//
+// Always call t() with a literal key where you can: tests/unit/admin/test_i18n_catalogs.py
+// finds every t('...') and data-i18n="..." and checks both catalogs have it. For keys built at
+// run time (role names, setting labels, error codes) use tOr(key, fallback).
+
+export const LANGUAGES = [
+  { code: 'ja', label: '日本語' },
+  { code: 'en', label: 'English' },
+];
+const SUPPORTED = LANGUAGES.map((l) => l.code);
+const STORAGE_KEY = 'kizuna.admin.lang';
+const TZ_KEY = 'kizuna.admin.tz';
+export const DEFAULT_TIME_ZONE = 'Asia/Tokyo';
+
+let lang = 'ja';
+let catalog = {};
+const listeners = new Set();
+const warned = new Set();
+
+function stored(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null; // storage disabled
+  }
+}
+
+function store(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    /* storage disabled: the choice lasts for this page only */
+  }
+}
+
+/** localStorage choice → browser languages → Japanese. */
+export function preferredLanguage() {
+  const saved = stored(STORAGE_KEY);
+  if (saved && SUPPORTED.includes(saved)) return saved;
+  for (const tag of navigator.languages || [navigator.language]) {
+    const base = String(tag || '').toLowerCase().split('-')[0];
+    if (SUPPORTED.includes(base)) return base;
+  }
+  return 'ja';
+}
+
+async function loadCatalog(code) {
+  const url = new URL(`../i18n/${code}.json`, import.meta.url);
+  const res = await fetch(url, { credentials: 'same-origin', cache: 'no-cache' });
+  if (!res.ok) throw new Error(`Cannot load ${url}: ${res.status}`);
+  return res.json();
+}
+
+/** Loads the catalog for `code` (or the preferred language) and sets <html lang>. */
+export async function initI18n(code = preferredLanguage()) {
+  catalog = await loadCatalog(code);
+  lang = code;
+  document.documentElement.lang = code;
+  translateDom(document);
+}
+
+/** Switches language, remembers the choice and tells listeners (who re-render). */
+export async function setLanguage(code) {
+  if (!SUPPORTED.includes(code) || code === lang) return;
+  store(STORAGE_KEY, code);
+  await initI18n(code);
+  for (const fn of listeners) fn(code);
+}
+
+/** Subscribes to language changes; returns an unsubscribe function. */
+export function onLanguageChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+export function getLanguage() {
+  return lang;
+}
+
+/** BCP 47 locale for Intl (ja → ja-JP). */
+export function getLocale() {
+  return lang === 'ja' ? 'ja-JP' : 'en-US';
+}
+
+export function getTimeZone() {
+  return stored(TZ_KEY) || DEFAULT_TIME_ZONE;
+}
+
+export function setTimeZone(tz) {
+  store(TZ_KEY, tz);
+}
+
+/** True when the current catalog has `key`. */
+export function has(key) {
+  return Object.prototype.hasOwnProperty.call(catalog, key);
+}
+
+function interpolate(text, params) {
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (m, name) =>
+    Object.prototype.hasOwnProperty.call(params, name) && params[name] != null
+      ? String(params[name])
+      : m,
+  );
+}
+
+/** Translates `key`, replacing {name} placeholders from `params`. Missing keys show the key. */
+export function t(key, params) {
+  if (!has(key)) {
+    if (!warned.has(key)) {
+      warned.add(key);
+      console.warn(`i18n: missing key "${key}" (${lang})`);
+    }
+    return key;
+  }
+  return interpolate(catalog[key], params);
+}
+
+/** Like t() but returns `fallback` (default: the key) when the key is not in the catalog. */
+export function tOr(key, fallback = key, params) {
+  return has(key) ? interpolate(catalog[key], params) : fallback;
+}
+
+/** Fills elements marked data-i18n="key" (static HTML such as index.html). */
+export function translateDom(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) {
+    const key = el.getAttribute('data-i18n');
+    if (has(key)) el.textContent = t(key);
+  }
+}

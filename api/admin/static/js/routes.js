@@ -1,0 +1,29 @@
+// Every screen of the admin panel. To add one: write js/views/<name>.js (see README.md) and add
+// a line here. The sidebar is built from the entries that have `nav`, in this order, grouped by
+// section; entries whose `permission` the staff member lacks are hidden and refused.
+//
+//   path        '#/<path>'; ':name' parts become ctx.params.name
+//   view        () => import('./views/x.js')  (loaded on first visit; default export renders)
+//   title       () => text for the browser tab
+//   permission  string or [strings] needed to open it (and to see it in the sidebar)
+//   nav         { section, icon, label? } to list it in the sidebar (label defaults to title)
+//   public      true for screens shown without login (only the login page)
+
+import { t } from './i18n.js';
+
+export const sections = [
+  { id: 'mail', label: () => t('nav.section.mail') },
+  { id: 'admin', label: () => t('nav.section.admin') },
+];
+
+export const routes = [
+  { path: '/login', public: true, view: () => import('./views/login.js'), title: () => t('auth.login') },
+
+  { path: '/outbox', permission: 'outbox:read', view: () => import('./views/outbox.js'), title: () => t('nav.outbox'), nav: { section: 'mail', icon: 'inbox' } },
+  { path: '/outbox/:id', permission: 'outbox:read', view: () => import('./views/outbox-detail.js'), title: () => t('nav.outbox') },
+
+  { path: '/staff', permission: 'staff:read', view: () => import('./views/staff.js'), title: () => t('nav.staff'), nav: { section: 'admin', icon: 'users' } },
+  { path: '/tokens', permission: 'tokens:read', view: () => import('./views/tokens.js'), title: () => t('nav.tokens'), nav: { section: 'admin', icon: 'key' } },
+  { path: '/audit', permission: 'audit:read', view: () => import('./views/audit.js'), title: () => t('nav.audit'), nav: { section: 'admin', icon: 'list' } },
+  { path: '/settings', permission: 'settings:read', view: () => import('./views/settings.js'), title: () => t('nav.settings'), nav: { section: 'admin', icon: 'sliders' } },
+];

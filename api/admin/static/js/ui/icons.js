@@ -1,0 +1,63 @@
+// Small stroke icons (20×20, drawn for Kizuna). icon('users') → <svg>. Decorative: aria-hidden.
+// To add one, add its path data (one string per <path>) or shapes below.
+
+import { svg } from './dom.js';
+
+const PATHS = {
+  users: ['M3 17c0-3.3 2.7-5 6-5s6 1.7 6 5', 'M13.5 3.6a3 3 0 0 1 0 5.8', 'M16.5 12.4c1.6.7 2.5 2.3 2.5 4.6'],
+  key: ['M9 11.5 16.5 4', 'M13.5 7l2 2', 'M15.5 5l2 2'],
+  list: ['M7 5h10', 'M7 10h10', 'M7 15h10', 'M3 5h.01', 'M3 10h.01', 'M3 15h.01'],
+  inbox: ['M2.5 11 5 4.5h10l2.5 6.5v4.5h-15z', 'M2.5 11h4.2l1 2h4.6l1-2h4.2'],
+  sliders: ['M3 5h14', 'M3 10h14', 'M3 15h14'],
+  logout: ['M12 3.5h3a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1h-3', 'M8 14l-4-4 4-4', 'M4 10h9'],
+  menu: ['M3 5h14', 'M3 10h14', 'M3 15h14'],
+  close: ['M5 5l10 10', 'M15 5 5 15'],
+  mail: ['M3 4.5h14v11H3z', 'M3 5l7 6 7-6'],
+  send: ['M17.5 2.5 9 11', 'M17.5 2.5 12 17.5l-3-6.5-6.5-3z'],
+  left: ['M12 5l-5 5 5 5'],
+  right: ['M8 5l5 5-5 5'],
+  back: ['M16 10H4', 'M9 5l-5 5 5 5'],
+  search: ['M13.2 13.2 17 17'],
+  plus: ['M10 4v12', 'M4 10h12'],
+  copy: ['M7 7h9v9.5H7z', 'M4 13V4.5A1 1 0 0 1 5 3.5h8'],
+  download: ['M10 3v10', 'M6 9l4 4 4-4', 'M4 16.5h12'],
+  refresh: ['M16.5 10a6.5 6.5 0 1 1-2-4.7', 'M16.5 3v3.5H13'],
+  trash: ['M3.5 5.5h13', 'M8 5.5V3.5h4v2', 'M5.5 5.5l1 11h7l1-11'],
+  warning: ['M10 2.8 18 17H2z', 'M10 8v4', 'M10 14.5v.2'],
+  info: ['M10 9v5', 'M10 6v.2'],
+  check: ['M4 10.5l4 4 8-8.5'],
+  globe: ['M3 10h14', 'M10 3c2 2 3 4.5 3 7s-1 5-3 7c-2-2-3-4.5-3-7s1-5 3-7z'],
+};
+
+// Extra shapes drawn in addition to the paths.
+const CIRCLES = {
+  users: [[9, 6.5, 3.2]],
+  key: [[6.5, 13.5, 3.5]],
+  sliders: [[7, 5, 1.8], [13, 10, 1.8], [8.5, 15, 1.8]],
+  search: [[8.8, 8.8, 5.5]],
+  info: [[10, 10, 7.5]],
+  globe: [[10, 10, 7]],
+};
+
+export function icon(name, { size = 18, className = '' } = {}) {
+  const el = svg('svg', {
+    class: ['icon', className],
+    viewBox: '0 0 20 20',
+    width: size,
+    height: size,
+    fill: 'none',
+    stroke: 'currentColor',
+    'stroke-width': 1.6,
+    'stroke-linecap': 'round',
+    'stroke-linejoin': 'round',
+    'aria-hidden': 'true',
+    focusable: 'false',
+  });
+  for (const [cx, cy, r] of CIRCLES[name] || []) {
+    el.appendChild(svg('circle', { cx, cy, r, class: name === 'sliders' ? 'icon-knob' : null }));
+  }
+  for (const d of PATHS[name] || []) el.appendChild(svg('path', { d }));
+  // Knobs drawn after the rails look better on top:
+  if (name === 'sliders') for (const c of el.querySelectorAll('circle')) el.appendChild(c);
+  return el;
+}

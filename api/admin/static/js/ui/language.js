@@ -1,0 +1,26 @@
+// The 日本語 / English switch (header and login page). Language names are shown in their own
+// language. Switching reloads the catalog; main.js re-renders the screen.
+
+import { h } from './dom.js';
+import { LANGUAGES, getLanguage, setLanguage, t } from '../i18n.js';
+
+export function languageSwitch({ compact = false } = {}) {
+  const current = getLanguage();
+  return h(
+    'div',
+    { class: ['lang-switch', compact && 'lang-switch--compact'], role: 'group', 'aria-label': t('common.language') },
+    LANGUAGES.map((l) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'lang-switch__option',
+          lang: l.code,
+          'aria-pressed': String(l.code === current),
+          onclick: () => setLanguage(l.code),
+        },
+        l.label,
+      ),
+    ),
+  );
+}

@@ -1,0 +1,118 @@
+// The logged-in layout: sidebar navigation, header (staff, language, logout) and the content outlet.
+//
+//   const shell = createShell({ sections, staff, onLogout });
+//   mount(appRoot, shell.el);  mount(shell.outlet, page(...));  shell.setActive('/staff');
+//
+// sections: [{ label, items: [{ path, label, icon }] }] — already filtered by permission.
+// Under 760px the sidebar becomes a drawer opened by the menu button in the top bar.
+
+import { h } from './dom.js';
+import { icon } from './icons.js';
+import { iconButton } from './button.js';
+import { languageSwitch } from './language.js';
+import { t, tOr } from '../i18n.js';
+
+export function brand() {
+  return h(
+    'a',
+    { class: 'brand', href: '#/' },
+    h('span', { class: 'brand__mark', 'aria-hidden': 'true' }, '絆'),
+    h('span', { class: 'brand__name' }, 'Kizuna'),
+  );
+}
+
+export function createShell({ sections, staff, onLogout }) {
+  const links = [];
+  const navId = 'sidebar-nav';
+
+  const nav = h(
+    'nav',
+    { class: 'sidebar__nav', id: navId, 'aria-label': t('nav.label') },
+    sections.map((section) =>
+      h(
+        'div',
+        { class: 'nav-section' },
+        section.label && h('p', { class: 'nav-section__title' }, section.label),
+        h(
+          'ul',
+          { class: 'nav-list' },
+          section.items.map((item) => {
+            const a = h('a', { class: 'nav-link', href: `#${item.path}`, dataset: { path: item.path } }, icon(item.icon || 'list'), h('span', item.label));
+            links.push(a);
+            return h('li', a);
+          }),
+        ),
+      ),
+    ),
+  );
+
+  const whoami = () =>
+    h(
+      'div',
+      { class: 'whoami' },
+      h('span', { class: 'whoami__name' }, staff.name || staff.email),
+      h('span', { class: 'whoami__role' }, tOr(`role.${staff.role}`, staff.role)),
+    );
+
+  // On small screens the header has no room for the name: the drawer shows it.
+  const sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar__brand' }, brand()), nav, h('div', { class: 'sidebar__user' }, whoami()));
+  const scrim = h('div', { class: 'scrim', onclick: () => setMenu(false) });
+  const menuButton = iconButton({
+    label: t('nav.menu'),
+    icon: 'menu',
+    attrs: { class: 'btn btn--ghost btn--icon topbar__menu', 'aria-controls': navId, 'aria-expanded': 'false' },
+    onClick: () => setMenu(!document.body.classList.contains('menu-open')),
+  });
+
+  const header = h(
+    'header',
+    { class: 'topbar' },
+    menuButton,
+    h('div', { class: 'topbar__brand' }, brand()),
+    h('div', { class: 'topbar__spacer' }),
+    languageSwitch({ compact: true }),
+    whoami(),
+    h('button', { type: 'button', class: 'btn btn--ghost btn--sm logout', 'aria-label': t('auth.logout'), onclick: onLogout }, icon('logout', { size: 16 }), h('span', { class: 'logout__label' }, t('auth.logout'))),
+  );
+
+  const outlet = h('main', { class: 'content', id: 'content', tabindex: '-1' });
+  const el = h(
+    'div',
+    { class: 'app' },
+    h('a', { class: 'skip-link', href: '#content', onclick: (e) => { e.preventDefault(); outlet.focus(); } }, t('nav.skip')),
+    sidebar,
+    scrim,
+    h('div', { class: 'main' }, header, outlet),
+  );
+
+  function setMenu(open) {
+    document.body.classList.toggle('menu-open', open);
+    menuButton.setAttribute('aria-expanded', String(open));
+    if (open) links[0]?.focus();
+  }
+
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && document.body.classList.contains('menu-open')) {
+      setMenu(false);
+      menuButton.focus();
+    }
+  });
+
+  return {
+    el,
+    outlet,
+    /** Highlights the nav item whose path is the longest prefix of `path`; closes the drawer. */
+    setActive(path) {
+      let best = null;
+      for (const a of links) {
+        const p = a.dataset.path;
+        if ((path === p || path.startsWith(`${p}/`)) && (!best || p.length > best.dataset.path.length)) best = a;
+      }
+      for (const a of links) {
+        if (a === best) a.setAttribute('aria-current', 'page');
+        else a.removeAttribute('aria-current');
+      }
+      setMenu(false);
+    },
+  };
+}

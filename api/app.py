@@ -1,0 +1,135 @@
+"""The Litestar application: ``create_app(settings)`` with an explicit list of controllers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api import __doc__ as _pkg_doc  # noqa: F401
+from api.audit.controllers import AuditController
+from api.jobs.controllers import JobController
+from api.livesettings.controllers import LiveSettingsController
+from api.mail.controllers import MailController, OutboxController
+from api.runtime import Runtime, build_runtime, set_runtime
+from api.settings import Settings, get_settings
+from api.staff.controllers import StaffAuthController, StaffController, TokenController
+from api.web.auth import current_principal
+from api.web.headers import make_security_headers
+from api.web.health import health
+from api.web.problems import EXCEPTION_HANDLERS
+from api.web.site import admin_router, site_router
+from api.workers import broker as brokers
+
+log = logging.getLogger("kizuna")
+
+VERSION = "0.1.0"
+
+CONTROLLERS: list[Any] = [
+    StaffAuthController,
+    StaffController,
+    TokenController,
+    AuditController,
+    LiveSettingsController,
+    JobController,
+    MailController,
+    OutboxController,
+    health,
+]
+
+
+def preflight(runtime: Runtime) -> None:
+    """Fail fast, naming the setting at fault, when a service Kizuna needs is unreachable."""
+    from api.db import check_database
+    from api.errors import ServiceUnavailable
+    from api.migrate import current_revision, head_revision
+
+    check_database(runtime.db.engine)
+    current, head = current_revision(runtime.db.engine), head_revision()
+    if current != head:
+        raise ServiceUnavailable(
+            detail=f"The database schema is at revision {current or 'none'} but Kizuna needs "
+            f"{head}: run `kizuna migrate` first.",
+            code="migrations_pending",
+        )
+    if runtime.settings.redis_url:
+        brokers.check_redis(runtime.settings.redis_url)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    workers: bool | None = None,
+) -> Litestar:
+    """Build the app. ``workers``: run dramatiq workers in this process (default: when
+    ``REDIS_URL`` is unset and ``KIZUNA_EMBEDDED_WORKER`` is true)."""
+    settings = settings or get_settings()
+    runtime = runtime or build_runtime(settings)
+    run_workers = (
+        (not settings.redis_url and settings.embedded_worker) if workers is None else workers
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        preflight(runtime)
+        set_runtime(runtime)
+        embedded = None
+        if run_workers:
+            from api.workers.embedded import EmbeddedWorkers
+
+            embedded = EmbeddedWorkers(runtime)
+            embedded.start()
+        else:
+            import api.tasks  # noqa: F401
+
+            brokers.install(brokers.make_broker(settings.redis_url or None))
+        try:
+            yield
+        finally:
+            if embedded is not None:
+                embedded.stop()
+
+    app = Litestar(
+        route_handlers=[*CONTROLLERS, admin_router(), site_router(settings.public_dir)],
+        dependencies={
+            "runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
+            "principal": Provide(current_principal, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[make_security_headers(hsts=settings.secure_cookies)],  # type: ignore[list-item]
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Kizuna API",
+            version=VERSION,
+            description="The JSON API behind Kizuna's admin panel, for integrations too. "
+            "Authenticate with 'Authorization: Bearer kz_…' (API tokens are created in the admin). "
+            "Errors are RFC 9457 problem details.",
+            path="/api/schema",
+            render_plugins=[
+                JsonRenderPlugin(path=["/", "/openapi.json"]),
+                YamlRenderPlugin(path="/openapi.yaml"),
+            ],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="API token"),
+                }
+            ),
+            security=[{"bearer": []}],
+            use_handler_docstrings=True,
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        request_max_body_size=10 * 1024 * 1024,
+        debug=False,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    return app

@@ -1,0 +1,267 @@
+"""The ``kizuna`` command: run, build, worker, migrate, createstaff, demo-data, check."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from api.errors import KizunaError
+from api.settings import Settings, SettingsError, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(fn: F) -> F:
+    """Configuration and service errors end the command with a message, not a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SettingsError as exc:
+            click.secho(str(exc), fg="red", err=True)
+            sys.exit(2)
+        except KizunaError as exc:
+            click.secho(f"Error: {exc.detail}", fg="red", err=True)
+            for err in exc.errors:
+                click.secho(f"  {err.field}: {err.message}", fg="red", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option("0.1.0", prog_name="kizuna")
+def main() -> None:
+    """Kizuna: website, customer database and e-mail marketing on one base.
+
+    Configuration comes from environment variables (DATABASE_URL, REDIS_URL, SMTP_URL,
+    KIZUNA_*) or kizuna.toml; `kizuna check` says what is set and whether it works.
+    """
+
+
+@main.command("run")
+@click.option("--host", default=None, help="address to listen on (KIZUNA_HOST, default 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="port (KIZUNA_PORT, default 8000)")
+@click.option("--reload", is_flag=True, help="restart on code changes (development)")
+@friendly_errors
+def run(host: str | None, port: int | None, reload: bool) -> None:
+    """Serve the site, the API and the admin panel (workers run in-process without REDIS_URL)."""
+    import uvicorn
+
+    from api.app import preflight
+    from api.runtime import build_runtime
+
+    settings = _settings(host=host, port=port)
+    runtime = build_runtime(settings)
+    try:
+        preflight(runtime)
+    finally:
+        runtime.close()
+    if host:
+        os.environ["KIZUNA_HOST"] = host
+    if port:
+        os.environ["KIZUNA_PORT"] = str(port)
+    mode = (
+        "Redis broker; start workers with `kizuna worker`"
+        if settings.redis_url
+        else "in-process workers"
+    )
+    mail = (
+        f"SMTP {settings.smtp_url.split('@')[-1]}"
+        if settings.smtp_url
+        else f"dev outbox {settings.outbox_dir}"
+    )
+    click.echo(
+        f"Kizuna on http://{settings.host}:{settings.port}  "
+        "(admin: /admin/, API schema: /api/schema)"
+    )
+    click.echo(f"  database: {_describe_db(settings)}; {mode}; mail: {mail}")
+    uvicorn.run(
+        "api.asgi:app",
+        host=settings.host,
+        port=settings.port,
+        reload=reload,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+        log_level=settings.log_level.lower(),
+    )
+
+
+main.add_command(run, "serve")
+
+
+def _describe_db(settings: Settings) -> str:
+    from api.db import describe_url
+
+    return describe_url(settings.effective_database_url)
+
+
+@main.command()
+@friendly_errors
+def migrate() -> None:
+    """Create or upgrade the database schema (safe to run at every deploy)."""
+    from api.db import check_database, make_engine
+    from api.migrate import current_revision, head_revision, upgrade
+
+    settings = _settings()
+    engine = make_engine(settings.effective_database_url, pool=False)
+    check_database(engine)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    engine.dispose()
+    if before == after:
+        click.echo(f"Database {_describe_db(settings)} is up to date (revision {after}).")
+    else:
+        click.echo(
+            f"Database {_describe_db(settings)} migrated: "
+            f"{before or 'empty'} → {after} (head {head_revision()})."
+        )
+
+
+@main.command()
+@click.option("--content", "content_dir", type=click.Path(file_okay=False), default=None)
+@click.option("--output", "site_dir", type=click.Path(file_okay=False), default=None)
+@friendly_errors
+def build(content_dir: str | None, site_dir: str | None) -> None:
+    """Build the static site from content/ into site/public."""
+    from pipeline.build import BuildError, build_site
+
+    settings = _settings(content_dir=content_dir, site_dir=site_dir)
+    try:
+        result = build_site(
+            content_dir=settings.content_dir,
+            theme_dir=settings.theme_dir,
+            output_dir=settings.public_dir,
+            meta_dir=settings.meta_dir,
+            site_url=settings.base_url or None,
+        )
+    except BuildError as exc:
+        click.secho(f"Build failed: {exc}", fg="red", err=True)
+        sys.exit(1)
+    for warning in result.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    click.echo(
+        f"Built {len(result.pages)} page(s) into {settings.public_dir} in {result.seconds:.1f}s."
+    )
+
+
+@main.command()
+@click.option(
+    "--processes", "-p", type=int, default=None, help="worker processes (KIZUNA_WORKER_PROCESSES)"
+)
+@click.option(
+    "--threads", "-t", type=int, default=None, help="threads per process (KIZUNA_WORKER_THREADS)"
+)
+@friendly_errors
+def worker(processes: int | None, threads: int | None) -> None:
+    """Run dramatiq workers against the Redis broker (REDIS_URL)."""
+    from api.db import check_database, make_engine
+    from api.workers.broker import check_redis
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise SettingsError(
+            "kizuna worker needs REDIS_URL (e.g. redis://127.0.0.1:6379/0).\n"
+            "Without it, `kizuna run` runs the workers inside the web process."
+        )
+    check_redis(settings.redis_url)
+    engine = make_engine(settings.effective_database_url, pool=False)
+    check_database(engine)
+    engine.dispose()
+    args = [
+        sys.executable, "-m", "dramatiq", "api.workers.entry",
+        "--processes", str(processes or settings.worker_processes),
+        "--threads", str(threads or settings.worker_threads),
+        "--queues", "default", "mail",
+    ]  # fmt: skip
+    click.echo(
+        f"Starting {args[5]} worker process(es) × {args[7]} thread(s) "
+        f"on {settings.redis_url.split('@')[-1]}"
+    )
+    sys.stdout.flush()
+    os.execv(sys.executable, args)  # noqa: S606 (our own interpreter, fixed arguments)
+
+
+@main.command()
+@click.option("--email", prompt=True, help="login e-mail address")
+@click.option("--name", prompt=True, help="display name")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "marketer", "sales", "viewer"]),
+    default="admin",
+    show_default=True,
+)
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="omit to be asked"
+)
+@click.option("--locale", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@friendly_errors
+def createstaff(email: str, name: str, role: str, password: str, locale: str) -> None:
+    """Create a staff account (the first admin, typically)."""
+    from api.principal import cli_principal
+    from api.runtime import build_runtime
+    from api.staff import services
+
+    runtime = build_runtime(_settings())
+    try:
+        with runtime.db.transaction() as session:
+            staff = services.create_staff(
+                session,
+                cli_principal(),
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                locale=locale,
+            )
+        click.echo(f"Created {role} {staff.email} (id {staff.id}).")
+    finally:
+        runtime.close()
+
+
+@main.command("demo-data")
+@friendly_errors
+def demo_data() -> None:
+    """Add the demo data (staff accounts for each role...). Safe to run again."""
+    from api.demo import seed
+    from api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        for line in seed(runtime):
+            click.echo(line)
+    finally:
+        runtime.close()
+
+
+@main.command()
+@friendly_errors
+def check() -> None:
+    """Validate the configuration and reach every service it names; say exactly what is wrong."""
+    from api.check import run_checks
+
+    settings = _settings()
+    failures = 0
+    for result in run_checks(settings):
+        mark = click.style("ok  ", fg="green") if result.ok else click.style("FAIL", fg="red")
+        click.echo(f"[{mark}] {result.name}: {result.message}")
+        failures += 0 if result.ok else 1
+    if failures:
+        click.secho(f"{failures} check(s) failed.", fg="red", err=True)
+        sys.exit(1)
+    click.echo("Everything Kizuna needs is configured and reachable.")
+
+
+if __name__ == "__main__":
+    main()

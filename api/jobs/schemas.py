@@ -1,0 +1,38 @@
+"""Response bodies of the jobs API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from api.jobs.models import Job
+
+
+class JobOut(msgspec.Struct, kw_only=True):
+    id: str
+    kind: str
+    state: str
+    error: str | None
+    result: dict[str, Any] | None
+    attempts: int
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            state=job.state,
+            error=job.error,
+            result=job.result,
+            attempts=job.attempts,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+        )
+
+
+class JobEnvelope(msgspec.Struct, kw_only=True):
+    job: JobOut

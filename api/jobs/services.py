@@ -1,0 +1,216 @@
+"""The job lifecycle: create, claim atomically, heartbeat, finish, fail, recover.
+
+Every state change is a single conditional UPDATE, so two workers that receive the same
+message (a redelivery, a recovery re-enqueue) cannot both run a job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
+
+from api.db import run_after_commit, utcnow
+from api.errors import NotFound
+from api.jobs.models import Job, JobState
+
+# Set by api.jobs.runner: how a job id reaches a worker (dramatiq), kept out of this module.
+Dispatcher = Callable[[str, str], None]
+_dispatcher: Dispatcher | None = None
+
+
+def _rowcount(result: Any) -> int:
+    """Rows matched by an UPDATE (how a conditional state change tells it won)."""
+    return int(result.rowcount)
+
+
+def set_dispatcher(dispatcher: Dispatcher | None) -> None:
+    global _dispatcher
+    _dispatcher = dispatcher
+
+
+def dispatch(job_id: str, kind: str) -> None:
+    if _dispatcher is not None:
+        _dispatcher(job_id, kind)
+
+
+def create_job(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    created_by: str = "",
+    side_effects: bool = False,
+    max_attempts: int = 1,
+    run_after: datetime | None = None,
+) -> Job:
+    """Insert the job; it is enqueued once the caller's transaction commits."""
+    now = utcnow()
+    job = Job(
+        kind=kind,
+        payload=payload,
+        created_by=created_by,
+        side_effects=side_effects,
+        max_attempts=max_attempts,
+        run_after=run_after or now,
+        enqueued_at=now if run_after is None or run_after <= now else None,
+    )
+    session.add(job)
+    session.flush()
+    if job.enqueued_at is not None:
+        job_id = job.id
+        run_after_commit(session, lambda: dispatch(job_id, kind))
+    return job
+
+
+def get_job(session: Session, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(detail=f"No job with id {job_id}", code="job_not_found")
+    return job
+
+
+def claim(session: Session, job_id: str, worker: str) -> Job | None:
+    """Take a queued job for ``worker``; None if another worker has it or it is not due."""
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(
+            col(Job.id) == job_id,
+            col(Job.state) == JobState.queued,
+            col(Job.run_after) <= now,
+        )
+        .values(
+            state=JobState.running,
+            claimed_by=worker,
+            claimed_at=now,
+            heartbeat_at=now,
+            updated_at=now,
+            attempts=Job.attempts + 1,
+        )
+    )
+    if _rowcount(result) != 1:
+        return None
+    session.expire_all()
+    return session.get(Job, job_id)
+
+
+def _owned(job_id: str, worker: str) -> Any:
+    return and_(
+        col(Job.id) == job_id, col(Job.state) == JobState.running, col(Job.claimed_by) == worker
+    )
+
+
+def heartbeat(session: Session, job_id: str, worker: str) -> bool:
+    """Tell the janitor the job is alive. False means the job was taken away from us."""
+    now = utcnow()
+    result = session.execute(
+        update(Job).where(_owned(job_id, worker)).values(heartbeat_at=now, updated_at=now)
+    )
+    return _rowcount(result) == 1
+
+
+def complete(session: Session, job_id: str, worker: str, result: dict[str, Any] | None) -> bool:
+    now = utcnow()
+    res = session.execute(
+        update(Job)
+        .where(_owned(job_id, worker))
+        .values(state=JobState.done, result=result, error=None, finished_at=now, updated_at=now)
+    )
+    return _rowcount(res) == 1
+
+
+def fail(
+    session: Session, job_id: str, worker: str, error: str, *, retry_in: timedelta | None = None
+) -> str | None:
+    """Record a failure. With ``retry_in`` and attempts left, the job goes back to queued."""
+    job = session.get(Job, job_id)
+    if job is None or job.state != JobState.running or job.claimed_by != worker:
+        return None
+    now = utcnow()
+    retry = retry_in is not None and job.attempts < job.max_attempts
+    values: dict[str, Any] = {"error": error[:4000], "updated_at": now}
+    if retry:
+        assert retry_in is not None
+        values.update(state=JobState.queued, run_after=now + retry_in, enqueued_at=None)
+    else:
+        values.update(state=JobState.failed, finished_at=now)
+    session.execute(update(Job).where(_owned(job_id, worker)).values(**values))
+    return str(values["state"])
+
+
+@dataclass(frozen=True)
+class Recovery:
+    requeued: list[tuple[str, str]]  # (job id, kind) to enqueue again
+    uncertain: list[str]  # job ids whose side effects may or may not have happened
+
+
+def recover(
+    session: Session,
+    *,
+    lease: timedelta,
+    redeliver_after: timedelta = timedelta(minutes=2),
+    now: datetime | None = None,
+    limit: int = 500,
+) -> Recovery:
+    """Find work whose worker vanished and work whose wake-up message was lost.
+
+    * running with a heartbeat older than ``lease``: side-effect-free jobs go back to queued,
+      the others become ``uncertain`` (never silently repeat a mail);
+    * queued, due, and not enqueued in the last ``redeliver_after``: enqueue again (the atomic
+      claim makes a duplicate message harmless).
+    """
+    now = now or utcnow()
+    stale = now - lease
+    uncertain_ids = list(
+        session.exec(
+            select(Job.id)
+            .where(
+                Job.state == JobState.running, col(Job.heartbeat_at) < stale, col(Job.side_effects)
+            )
+            .limit(limit)
+        ).all()
+    )
+    if uncertain_ids:
+        session.execute(
+            update(Job)
+            .where(col(Job.id).in_(uncertain_ids), col(Job.state) == JobState.running)
+            .values(
+                state=JobState.uncertain,
+                finished_at=now,
+                updated_at=now,
+                error="The worker running this job stopped before reporting; it may or may not "
+                "have completed. Check before running it again.",
+            )
+        )
+    session.execute(
+        update(Job)
+        .where(
+            col(Job.state) == JobState.running,
+            col(Job.heartbeat_at) < stale,
+            col(Job.side_effects).is_(False),
+        )
+        .values(state=JobState.queued, claimed_by=None, enqueued_at=None, updated_at=now)
+    )
+    due = session.exec(
+        select(Job.id, Job.kind)
+        .where(
+            Job.state == JobState.queued,
+            col(Job.run_after) <= now,
+            or_(col(Job.enqueued_at).is_(None), col(Job.enqueued_at) < now - redeliver_after),
+        )
+        .order_by(col(Job.run_after))
+        .limit(limit)
+    ).all()
+    requeued = [(job_id, kind) for job_id, kind in due]
+    if requeued:
+        session.execute(
+            update(Job)
+            .where(col(Job.id).in_([j for j, _ in requeued]))
+            .values(enqueued_at=now, updated_at=now)
+        )
+    return Recovery(requeued=requeued, uncertain=uncertain_ids)

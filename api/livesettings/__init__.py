@@ -1,0 +1,1 @@
+"""Live settings: values staff change while Kizuna runs (sender name, password rules...)."""

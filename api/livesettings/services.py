@@ -1,0 +1,143 @@
+"""Reading and changing live settings. Values are validated against the registry and every
+change goes to the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from api import normalize
+from api.audit import services as audit
+from api.db import utcnow
+from api.errors import FieldError, ValidationFailed
+from api.livesettings.models import Setting
+from api.livesettings.registry import BY_KEY, SETTINGS, SettingDef
+from api.principal import Principal
+from api.security.passwords import PasswordPolicy
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    definition: SettingDef
+    value: Any
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+def get(session: Session, key: str) -> Any:
+    definition = BY_KEY[key]
+    row = session.get(Setting, key)
+    return definition.default if row is None else row.value
+
+
+def get_many(session: Session, prefix: str = "") -> dict[str, Any]:
+    rows = {r.key: r.value for r in session.exec(select(Setting)).all()}
+    return {s.key: rows.get(s.key, s.default) for s in SETTINGS if s.key.startswith(prefix)}
+
+
+def list_all(session: Session) -> list[SettingValue]:
+    rows = {r.key: r for r in session.exec(select(Setting)).all()}
+    out = []
+    for definition in SETTINGS:
+        row = rows.get(definition.key)
+        out.append(
+            SettingValue(
+                definition,
+                definition.default if row is None else row.value,
+                row.updated_at if row else None,
+                row.updated_by if row else None,
+            )
+        )
+    return out
+
+
+def password_policy(session: Session) -> PasswordPolicy:
+    values = get_many(session, "password.")
+    return PasswordPolicy(
+        min_length=int(values["password.min_length"]),
+        require_lowercase=bool(values["password.require_lowercase"]),
+        require_uppercase=bool(values["password.require_uppercase"]),
+        require_digit=bool(values["password.require_digit"]),
+        require_symbol=bool(values["password.require_symbol"]),
+    )
+
+
+def _coerce(definition: SettingDef, raw: Any) -> tuple[Any, FieldError | None]:
+    key = definition.key
+
+    def err(message: str, code: str = "invalid") -> tuple[Any, FieldError]:
+        return None, FieldError(key, message, code)
+
+    if definition.type == "bool":
+        if not isinstance(raw, bool):
+            return err("must be true or false", "not_boolean")
+        return raw, None
+    if definition.type == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            return err("must be a whole number", "not_integer")
+        if definition.min is not None and raw < definition.min:
+            return err(f"must be at least {definition.min}", "too_small")
+        if definition.max is not None and raw > definition.max:
+            return err(f"must be at most {definition.max}", "too_large")
+        return raw, None
+    if not isinstance(raw, str):
+        return err("must be text", "not_text")
+    value = normalize.text(raw) if definition.type != "text" else raw.strip()
+    if definition.type in {"string", "email", "choice"} and ("\n" in value or "\r" in value):
+        return err("must be a single line", "single_line")
+    if normalize.has_control_chars(value):
+        return err("must not contain control characters", "control_chars")
+    if definition.max_length is not None and len(value) > definition.max_length:
+        return err(f"must be at most {definition.max_length} characters", "too_long")
+    if definition.type == "email":
+        value = value.lower()
+        problem = normalize.check_email(value, key)
+        if problem:
+            return None, problem
+    if definition.type == "choice" and value not in (definition.choices or ()):
+        return err("must be one of: " + ", ".join(definition.choices or ()), "invalid_choice")
+    if definition.type == "string" and not value:
+        return err("must not be empty", "required")
+    return value, None
+
+
+def update(session: Session, actor: Principal, values: Mapping[str, Any]) -> list[SettingValue]:
+    """Validate all values first; write all or nothing."""
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    for key, raw in values.items():
+        definition = BY_KEY.get(key)
+        if definition is None:
+            errors.append(FieldError(key, "is not a known setting", "unknown_setting"))
+            continue
+        value, problem = _coerce(definition, raw)
+        if problem:
+            errors.append(problem)
+        else:
+            cleaned[key] = value
+    if errors:
+        raise ValidationFailed(detail="Some settings are not valid", errors=errors)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    now = utcnow()
+    for key, value in cleaned.items():
+        row = session.get(Setting, key)
+        old = BY_KEY[key].default if row is None else row.value
+        if old == value:
+            continue
+        before[key], after[key] = old, value
+        if row is None:
+            session.add(Setting(key=key, value=value, updated_at=now, updated_by=actor.label))
+        else:
+            row.value, row.updated_at, row.updated_by = value, now, actor.label
+            session.add(row)
+    if after:
+        audit.record(
+            session, actor, "settings.update", target_type="settings", before=before, after=after
+        )
+        session.flush()
+    return list_all(session)

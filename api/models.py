@@ -1,0 +1,12 @@
+"""Every table model, imported in one place so metadata (and Alembic) sees them all."""
+
+from sqlmodel import SQLModel
+
+from api.audit.models import AuditEntry
+from api.jobs.models import Job
+from api.livesettings.models import Setting
+from api.staff.models import ApiToken, Staff, StaffSession
+
+metadata = SQLModel.metadata
+
+__all__ = ["ApiToken", "AuditEntry", "Job", "Setting", "Staff", "StaffSession", "metadata"]

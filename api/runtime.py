@@ -1,0 +1,69 @@
+"""The process's shared resources: settings, database, keys, counters, mail transport.
+
+Built once by whoever starts the process (the web app's lifespan, a worker's boot, a CLI
+command) and read by actors, which receive only ids and must find the database somewhere.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from api.db import Database
+from api.mail.transport import MailTransport, transport_from_settings
+from api.security.keys import Keyring, dev_secret
+from api.security.throttle import CounterStore, MemoryCounterStore, RedisCounterStore
+from api.settings import Settings
+
+
+class Runtime:
+    # A plain class, not a dataclass: Litestar inspects dataclass fields of injected values.
+    def __init__(
+        self, *, settings: Settings, db: Database, keyring: Keyring, counters: CounterStore
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.keyring = keyring
+        self.counters = counters
+        self._transport: MailTransport | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def mail(self) -> MailTransport:
+        """The mail transport, created on first use (SMTP connections are opened lazily)."""
+        with self._lock:
+            if self._transport is None:
+                self._transport = transport_from_settings(self.settings)
+            return self._transport
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    secret = settings.secret_key or dev_secret(settings.var_dir)
+    keyring = Keyring(secret, tuple(settings.previous_secret_keys))
+    counters: CounterStore = (
+        RedisCounterStore(settings.redis_url) if settings.redis_url else MemoryCounterStore()
+    )
+    return Runtime(
+        settings=settings,
+        db=Database(settings.effective_database_url),
+        keyring=keyring,
+        counters=counters,
+    )
+
+
+_current: Runtime | None = None
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("Kizuna's runtime is not set up in this process")
+    return _current

@@ -1,0 +1,1 @@
+"""Security primitives shared by staff and (later) members: passwords, signing keys, throttles."""

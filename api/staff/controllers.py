@@ -1,0 +1,248 @@
+"""Staff API: login/logout/me, staff accounts, roles and API tokens. Handlers stay thin:
+open a transaction, call a service, shape the response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from api.principal import Principal
+from api.runtime import Runtime
+from api.staff import services
+from api.staff.models import ApiToken, Staff
+from api.staff.permissions import ROLE_PERMISSIONS, Permission, permissions_for
+from api.staff.schemas import (
+    LoginRequest,
+    PrincipalOut,
+    RoleOut,
+    RolesOut,
+    SessionOut,
+    StaffCreate,
+    StaffOut,
+    StaffPage,
+    StaffRef,
+    StaffUpdate,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    TokenPage,
+)
+from api.web.auth import (
+    check_same_origin,
+    clear_login_cookie,
+    client_ip,
+    csrf_token,
+    login_cookie,
+    requires,
+    session_lifetime,
+)
+from api.web.pagination import Pagination, provide_pagination
+
+
+def staff_out(staff: Staff) -> StaffOut:
+    return StaffOut(
+        id=staff.id,  # type: ignore[arg-type]
+        email=staff.email,
+        name=staff.name,
+        role=staff.role,
+        locale=staff.locale,
+        is_active=staff.is_active,
+        created_at=staff.created_at,
+        last_login_at=staff.last_login_at,
+    )
+
+
+def token_out(token: ApiToken, creator: Staff | None) -> TokenOut:
+    return TokenOut(
+        id=token.id,  # type: ignore[arg-type]
+        name=token.name,
+        prefix=token.prefix,
+        role=token.role,
+        created_at=token.created_at,
+        created_by=StaffRef(id=creator.id, name=creator.name) if creator and creator.id else None,
+        last_used_at=token.last_used_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+class StaffAuthController(Controller):
+    path = "/api/staff/auth"
+    tags = ["staff"]
+
+    @post("/login", status_code=200, sync_to_thread=True, security=[])
+    def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginRequest],
+        runtime: NamedDependency[Runtime],
+    ) -> Response[SessionOut]:
+        """Log a staff member in; sets the HttpOnly session cookie."""
+        check_same_origin(request)
+        with runtime.db.transaction() as session:
+            result = services.authenticate(
+                session,
+                runtime.counters,
+                email=data.email,
+                password=data.password,
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent"),
+                lifetime=session_lifetime(runtime.settings),
+                ip_limit=runtime.settings.login_rate_limit,
+            )
+        body = SessionOut(
+            staff=staff_out(result.staff),
+            principal=PrincipalOut(kind="staff", label=result.staff.name, role=result.staff.role),
+            permissions=sorted(permissions_for(result.staff.role)),
+            csrf_token=csrf_token(runtime, result.session.id),
+        )
+        return Response(body, cookies=[login_cookie(runtime, result.staff, result.session)])
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[requires(None)], sync_to_thread=True)
+    def logout(
+        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+    ) -> Response[None]:
+        if principal.session_id:
+            with runtime.db.transaction() as session:
+                services.logout(session, principal.session_id)
+        response: Response[None] = Response(None, status_code=HTTP_204_NO_CONTENT)
+        clear_login_cookie(response, runtime.settings)
+        return response
+
+    @get("/me", guards=[requires(None)], sync_to_thread=True)
+    def me(
+        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+    ) -> SessionOut:
+        """Who is calling: the staff member (cookie) or the API token (bearer)."""
+        staff = None
+        if principal.kind == "staff" and principal.staff_id is not None:
+            with runtime.db.transaction() as session:
+                staff = staff_out(services.get_staff(session, principal.staff_id))
+        return SessionOut(
+            staff=staff,
+            principal=PrincipalOut(kind=principal.kind, label=principal.label, role=principal.role),
+            permissions=sorted(principal.permissions),
+            csrf_token=csrf_token(runtime, principal.session_id) if principal.session_id else None,
+        )
+
+
+class StaffController(Controller):
+    path = "/api/staff"
+    tags = ["staff"]
+    dependencies = {"pagination": Provide(provide_pagination, sync_to_thread=False)}
+
+    @get("/roles", guards=[requires(Permission.staff_read)], sync_to_thread=False)
+    def roles(self) -> RolesOut:
+        return RolesOut(
+            roles=[
+                RoleOut(name=r.value, permissions=sorted(p)) for r, p in ROLE_PERMISSIONS.items()
+            ]
+        )
+
+    @get("/users", guards=[requires(Permission.staff_read)], sync_to_thread=True)
+    def list_users(
+        self,
+        runtime: NamedDependency[Runtime],
+        pagination: NamedDependency[Pagination],
+        q: FromQuery[str | None] = None,
+        role: FromQuery[str | None] = None,
+    ) -> StaffPage:
+        with runtime.db.transaction() as session:
+            rows, total = services.list_staff(
+                session, q=q, role=role, offset=pagination.offset, limit=pagination.per_page
+            )
+            items = [staff_out(s) for s in rows]
+        return StaffPage(
+            items=items, total=total, page=pagination.page, per_page=pagination.per_page
+        )
+
+    @post(
+        "/users",
+        guards=[requires(Permission.staff_write)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_user(
+        self,
+        data: JSONBody[StaffCreate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> StaffOut:
+        with runtime.db.transaction() as session:
+            staff = services.create_staff(session, principal, **msgspec.structs.asdict(data))
+            return staff_out(staff)
+
+    @get("/users/{staff_id:int}", guards=[requires(Permission.staff_read)], sync_to_thread=True)
+    def get_user(self, staff_id: FromPath[int], runtime: NamedDependency[Runtime]) -> StaffOut:
+        with runtime.db.transaction() as session:
+            return staff_out(services.get_staff(session, staff_id))
+
+    @patch("/users/{staff_id:int}", guards=[requires(Permission.staff_write)], sync_to_thread=True)
+    def update_user(
+        self,
+        staff_id: FromPath[int],
+        data: JSONBody[StaffUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> StaffOut:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        with runtime.db.transaction() as session:
+            return staff_out(services.update_staff(session, principal, staff_id, changes))
+
+
+class TokenController(Controller):
+    path = "/api/staff/tokens"
+    tags = ["staff"]
+    dependencies = {"pagination": Provide(provide_pagination, sync_to_thread=False)}
+
+    @get("/", guards=[requires(Permission.tokens_read)], sync_to_thread=True)
+    def list_tokens(
+        self, runtime: NamedDependency[Runtime], pagination: NamedDependency[Pagination]
+    ) -> TokenPage:
+        with runtime.db.transaction() as session:
+            rows, total = services.list_tokens(
+                session, offset=pagination.offset, limit=pagination.per_page
+            )
+            items = [token_out(t, s) for t, s in rows]
+        return TokenPage(
+            items=items, total=total, page=pagination.page, per_page=pagination.per_page
+        )
+
+    @post(
+        "/",
+        guards=[requires(Permission.tokens_write)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_token(
+        self,
+        data: JSONBody[TokenCreate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> TokenCreated:
+        """Create an API token. The secret is in this response only; it cannot be shown again."""
+        with runtime.db.transaction() as session:
+            token, secret = services.create_token(
+                session,
+                principal,
+                name=data.name,
+                role=data.role,
+                expires_in_days=data.expires_in_days,
+            )
+            creator = session.get(Staff, token.created_by_id) if token.created_by_id else None
+            return TokenCreated(token=token_out(token, creator), secret=secret)
+
+    @delete("/{token_id:int}", guards=[requires(Permission.tokens_write)], sync_to_thread=True)
+    def revoke_token(
+        self,
+        token_id: FromPath[int],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> None:
+        with runtime.db.transaction() as session:
+            services.revoke_token(session, principal, token_id)

@@ -1,0 +1,440 @@
+"""Staff accounts, logins and API tokens. Plain arguments and a session; no HTTP here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from api import normalize
+from api.audit import services as audit
+from api.db import utcnow
+from api.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
+from api.livesettings import services as live
+from api.principal import Principal
+from api.security.passwords import check_password, hash_password, verify_password
+from api.security.throttle import CounterStore
+from api.staff.models import ApiToken, Staff, StaffSession
+from api.staff.permissions import Role, is_role, permissions_for
+
+LOCALES = ("ja", "en")
+TOKEN_PREFIX = "kz_"  # noqa: S105 (a prefix, not a secret)
+LOGIN_WINDOW_SECONDS = 60
+ACCOUNT_FAILURE_LIMIT = 10
+ACCOUNT_WINDOW_SECONDS = 15 * 60
+
+
+def principal_for_staff(
+    staff: Staff, *, ip: str | None = None, session_id: str | None = None
+) -> Principal:
+    return Principal(
+        kind="staff",
+        id=str(staff.id),
+        label=f"{staff.name} <{staff.email}>",
+        role=staff.role,
+        permissions=permissions_for(staff.role),
+        ip=ip,
+        staff_id=staff.id,
+        session_id=session_id,
+    )
+
+
+def snapshot(staff: Staff) -> dict[str, Any]:
+    return {
+        "email": staff.email,
+        "name": staff.name,
+        "role": staff.role,
+        "locale": staff.locale,
+        "is_active": staff.is_active,
+    }
+
+
+# ------------------------------------------------------------------------- validation
+
+
+def _validate_fields(
+    errors: list[FieldError],
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    role: str | None = None,
+    locale: str | None = None,
+) -> None:
+    if email is not None:
+        problem = normalize.check_email(email)
+        if problem:
+            errors.append(problem)
+    if name is not None and not name:
+        errors.append(FieldError("name", "must not be empty", "required"))
+    if name is not None and len(name) > 200:
+        errors.append(FieldError("name", "must be at most 200 characters", "too_long"))
+    if role is not None and not is_role(role):
+        errors.append(
+            FieldError(
+                "role", "must be one of: " + ", ".join(r.value for r in Role), "invalid_choice"
+            )
+        )
+    if locale is not None and locale not in LOCALES:
+        errors.append(FieldError("locale", "must be one of: ja, en", "invalid_choice"))
+
+
+def _raise(errors: list[FieldError]) -> None:
+    if errors:
+        raise ValidationFailed(
+            detail="; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
+        )
+
+
+# ------------------------------------------------------------------------- accounts
+
+
+def create_staff(
+    session: Session,
+    actor: Principal,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    locale: str = "ja",
+) -> Staff:
+    email, name = normalize.email(email), normalize.single_line(name)
+    errors: list[FieldError] = []
+    _validate_fields(errors, email=email, name=name, role=role, locale=locale)
+    errors += check_password(password, live.password_policy(session), personal=(email, name))
+    _raise(errors)
+    if session.exec(select(Staff.id).where(Staff.email == email)).first() is not None:
+        raise Conflict(
+            detail=f"A staff account with {email} already exists",
+            code="email_taken",
+            errors=[FieldError("email", "is already used by another staff account", "email_taken")],
+        )
+    staff = Staff(
+        email=email, name=name, role=role, locale=locale, password_hash=hash_password(password)
+    )
+    session.add(staff)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "staff.create",
+        target_type="staff",
+        target_id=staff.id,
+        after=snapshot(staff),
+    )
+    return staff
+
+
+def get_staff(session: Session, staff_id: int) -> Staff:
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(detail=f"No staff account with id {staff_id}", code="staff_not_found")
+    return staff
+
+
+def list_staff(
+    session: Session,
+    *,
+    q: str | None = None,
+    role: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Staff], int]:
+    query = select(Staff)
+    if q:
+        needle = normalize.text(q).lower()
+        query = query.where(
+            or_(
+                col(Staff.email).contains(needle, autoescape=True),
+                func.lower(Staff.name).contains(needle, autoescape=True),
+            )
+        )
+    if role:
+        query = query.where(Staff.role == role)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Staff.id)).offset(offset).limit(limit)).all()
+    return list(rows), int(total)
+
+
+def update_staff(
+    session: Session, actor: Principal, staff_id: int, changes: dict[str, Any]
+) -> Staff:
+    staff = get_staff(session, staff_id)
+    before = snapshot(staff)
+    errors: list[FieldError] = []
+    if "name" in changes:
+        changes["name"] = normalize.single_line(changes["name"])
+    _validate_fields(
+        errors, name=changes.get("name"), role=changes.get("role"), locale=changes.get("locale")
+    )
+    if "password" in changes:
+        errors += check_password(
+            changes["password"], live.password_policy(session), personal=(staff.email, staff.name)
+        )
+    _raise(errors)
+    is_self = actor.staff_id == staff.id and actor.kind == "staff"
+    if is_self and (
+        ("role" in changes and changes["role"] != staff.role)
+        or ("is_active" in changes and not changes["is_active"])
+    ):
+        raise Conflict(
+            detail="You cannot change your own role or deactivate yourself; ask another admin",
+            code="cannot_change_self",
+        )
+    for key in ("name", "role", "locale", "is_active"):
+        if key in changes:
+            setattr(staff, key, changes[key])
+    revoke = False
+    if "password" in changes:
+        staff.password_hash = hash_password(changes["password"])
+        staff.password_changed_at = utcnow()
+        revoke = True
+    if not staff.is_active or staff.role != before["role"]:
+        revoke = True
+    staff.updated_at = utcnow()
+    session.add(staff)
+    if revoke:  # takes effect at once: every other session of this account ends
+        revoke_sessions(session, staff.id, keep=actor.session_id if is_self else None)  # type: ignore[arg-type]
+    old, new = audit.changed(before, snapshot(staff))
+    if "password" in changes:
+        new["password"] = "changed"  # noqa: S105 (a marker; the value is never logged)
+    if new:
+        audit.record(
+            session,
+            actor,
+            "staff.update",
+            target_type="staff",
+            target_id=staff.id,
+            before=old,
+            after=new,
+        )
+    session.flush()
+    return staff
+
+
+# ------------------------------------------------------------------------- login sessions
+
+
+@dataclass(frozen=True)
+class Login:
+    staff: Staff
+    session: StaffSession
+
+
+def authenticate(
+    session: Session,
+    counters: CounterStore,
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None,
+    lifetime: timedelta,
+    ip_limit: int = 10,
+) -> Login:
+    """Check credentials and open a session. The same error for every failure."""
+    email = normalize.email(email)
+    account_key = f"staff-login:account:{hashlib.sha256(email.encode()).hexdigest()}"
+    if counters.hit(f"staff-login:ip:{ip}", LOGIN_WINDOW_SECONDS) > ip_limit or (
+        counters.peek(account_key) >= ACCOUNT_FAILURE_LIMIT
+    ):
+        raise RateLimited(
+            detail="Too many login attempts. Wait a minute and try again.",
+            extra={"retry_after": LOGIN_WINDOW_SECONDS},
+        )
+    staff = session.exec(select(Staff).where(Staff.email == email)).first()
+    ok, needs_rehash = verify_password(staff.password_hash if staff else None, password)
+    if not ok or staff is None or not staff.is_active:
+        counters.hit(account_key, ACCOUNT_WINDOW_SECONDS)
+        raise Unauthenticated(
+            detail="The e-mail address or password is not correct", code="invalid_credentials"
+        )
+    counters.reset(account_key)
+    now = utcnow()
+    if needs_rehash:
+        staff.password_hash = hash_password(password)
+    staff.last_login_at = now
+    session.add(staff)
+    login = StaffSession(
+        id=secrets.token_urlsafe(32),
+        staff_id=staff.id,  # type: ignore[arg-type]
+        expires_at=now + lifetime,
+        ip=ip,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    session.add(login)
+    audit.record(
+        session,
+        principal_for_staff(staff, ip=ip),
+        "staff.login",
+        target_type="staff",
+        target_id=staff.id,
+    )
+    session.flush()
+    return Login(staff, login)
+
+
+def resolve_session(session: Session, session_id: str) -> tuple[Staff, StaffSession] | None:
+    row = session.exec(
+        select(Staff, StaffSession)
+        .join(StaffSession, col(StaffSession.staff_id) == col(Staff.id))
+        .where(StaffSession.id == session_id)
+    ).first()
+    if row is None:
+        return None
+    staff, login = row
+    now = utcnow()
+    if login.revoked_at is not None or login.expires_at <= now or not staff.is_active:
+        return None
+    if now - login.last_seen_at > timedelta(minutes=1):
+        login.last_seen_at = now
+        session.add(login)
+    return staff, login
+
+
+def logout(session: Session, session_id: str) -> None:
+    session.execute(
+        update(StaffSession)
+        .where(col(StaffSession.id) == session_id, col(StaffSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_sessions(session: Session, staff_id: int, *, keep: str | None = None) -> None:
+    query = update(StaffSession).where(
+        col(StaffSession.staff_id) == staff_id, col(StaffSession.revoked_at).is_(None)
+    )
+    if keep:
+        query = query.where(col(StaffSession.id) != keep)
+    session.execute(query.values(revoked_at=utcnow()))
+
+
+# ------------------------------------------------------------------------- API tokens
+
+
+def _hash_secret(secret: str) -> str:
+    # The secret has 256 bits of entropy, so a fast hash is enough (no brute force possible).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_snapshot(token: ApiToken) -> dict[str, Any]:
+    return {
+        "name": token.name,
+        "role": token.role,
+        "prefix": token.prefix,
+        "expires_at": token.expires_at,
+    }
+
+
+def create_token(
+    session: Session, actor: Principal, *, name: str, role: str, expires_in_days: int | None
+) -> tuple[ApiToken, str]:
+    """Create a token; the secret is returned once and only its hash is kept."""
+    name = normalize.single_line(name)
+    errors: list[FieldError] = []
+    if not name:
+        errors.append(FieldError("name", "must not be empty", "required"))
+    elif len(name) > 100:
+        errors.append(FieldError("name", "must be at most 100 characters", "too_long"))
+    _validate_fields(errors, role=role)
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        errors.append(FieldError("expires_in_days", "must be between 1 and 3650", "out_of_range"))
+    _raise(errors)
+    if not permissions_for(role) <= actor.permissions:
+        raise PermissionDenied(
+            detail="A token cannot have more permissions than the staff member creating it",
+            code="role_too_high",
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=_hash_secret(secret),
+        role=role,
+        created_by_id=actor.staff_id,
+        expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        target_type="api_token",
+        target_id=token.id,
+        after=token_snapshot(token),
+    )
+    return token, secret
+
+
+def list_tokens(
+    session: Session, *, offset: int = 0, limit: int = 50
+) -> tuple[list[tuple[ApiToken, Staff | None]], int]:
+    total = session.exec(select(func.count()).select_from(ApiToken)).one()
+    rows = session.exec(
+        select(ApiToken, Staff)
+        .join(Staff, col(Staff.id) == col(ApiToken.created_by_id), isouter=True)
+        .order_by(col(ApiToken.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [(t, s) for t, s in rows], int(total)
+
+
+def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(detail=f"No API token with id {token_id}", code="token_not_found")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        audit.record(
+            session,
+            actor,
+            "token.revoke",
+            target_type="api_token",
+            target_id=token.id,
+            before=token_snapshot(token),
+        )
+        session.flush()
+    return token
+
+
+def resolve_token(session: Session, secret: str, *, ip: str | None = None) -> Principal | None:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = session.exec(
+        select(ApiToken).where(ApiToken.token_hash == _hash_secret(secret))
+    ).first()
+    now = utcnow()
+    if (
+        token is None
+        or token.revoked_at is not None
+        or (token.expires_at and token.expires_at <= now)
+    ):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        session.add(token)
+    return Principal(
+        kind="token",
+        id=str(token.id),
+        label=f"API token {token.name} ({token.prefix}…)",
+        role=token.role,
+        permissions=permissions_for(token.role),
+        ip=ip,
+        staff_id=token.created_by_id,
+    )

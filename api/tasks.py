@@ -1,0 +1,3 @@
+"""Every module that declares actors; importing this declares them all (workers import it)."""
+
+import api.mail.tasks  # noqa: F401

@@ -1,0 +1,208 @@
+"""Staff authentication for the JSON API: the session cookie (admin panel) or a bearer API
+token (integrations), permission guards, and CSRF defence for cookie-authenticated writes.
+
+Every staff endpoint declares ``guards=[requires(Permission.x)]``; the guard authenticates
+lazily (public routes pay nothing), checks the permission and, for writes made with the
+cookie, the ``X-CSRF-Token`` header. Revocation is immediate: the cookie's token names a
+session row, which logout, password change or deactivation revokes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from datetime import timedelta
+from typing import Any, cast
+
+import anyio.to_thread
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from api.errors import PermissionDenied, Unauthenticated
+from api.principal import Principal
+from api.runtime import Runtime
+from api.settings import Settings
+from api.staff import services as staff_services
+from api.staff.models import Staff, StaffSession
+from api.staff.permissions import Permission
+
+STAFF_AUDIENCE = "kizuna:staff"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SCOPE_KEY = "kizuna_principal"
+
+
+def staff_cookie_name(settings: Settings) -> str:
+    return "__Host-kizuna_staff" if settings.secure_cookies else "kizuna_staff"
+
+
+def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
+    return connection.app.state.runtime
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The client's address; X-Forwarded-For is believed only from trusted proxies."""
+    peer = connection.client.host if connection.client else None
+    trusted = runtime_of(connection).settings.trusted_proxies
+    if not peer or not trusted:
+        return peer
+    networks = [ipaddress.ip_network(t, strict=False) for t in trusted]
+
+    def is_trusted(addr: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            return False
+        return any(ip in n for n in networks)
+
+    if not is_trusted(peer):
+        return peer
+    hops = [
+        h.strip() for h in connection.headers.get("x-forwarded-for", "").split(",") if h.strip()
+    ]
+    for hop in reversed(hops):
+        if not is_trusted(hop):
+            return hop
+    return peer
+
+
+def csrf_token(runtime: Runtime, session_id: str) -> str:
+    return runtime.keyring.sign("csrf", session_id)
+
+
+# --------------------------------------------------------------------------- authentication
+
+
+def _authenticate_sync(
+    runtime: Runtime, cookie: str | None, bearer: str | None, ip: str | None
+) -> Principal | None:
+    with runtime.db.transaction() as session:
+        if bearer:
+            return staff_services.resolve_token(session, bearer, ip=ip)
+        if cookie:
+            claims = runtime.keyring.decode_token(cookie, audience=STAFF_AUDIENCE)
+            if claims is None:
+                return None
+            found = staff_services.resolve_session(session, str(claims["jti"]))
+            if found is None or str(found[0].id) != str(claims["sub"]):
+                return None
+            staff, login = found
+            return staff_services.principal_for_staff(staff, ip=ip, session_id=login.id)
+    return None
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The staff principal of this request, or None. Cached on the request scope."""
+    scope: Any = connection.scope
+    if _SCOPE_KEY in scope:
+        return scope[_SCOPE_KEY]
+    runtime = runtime_of(connection)
+    authorization = connection.headers.get("authorization", "")
+    bearer = authorization[7:].strip() if authorization[:7].lower() == "bearer " else None
+    cookie = connection.cookies.get(staff_cookie_name(runtime.settings))
+    principal = None
+    if bearer or cookie:
+        principal = await anyio.to_thread.run_sync(
+            _authenticate_sync, runtime, cookie, bearer, client_ip(connection)
+        )
+    scope[_SCOPE_KEY] = principal
+    scope["kizuna_auth_via"] = "bearer" if bearer else "cookie" if cookie else None
+    return principal
+
+
+def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> None:
+    if connection.scope.get("method") in SAFE_METHODS:
+        return
+    if connection.scope.get("kizuna_auth_via") != "cookie" or principal.session_id is None:
+        return  # bearer tokens are not sent by browsers on their own: no CSRF risk
+    sent = connection.headers.get(CSRF_HEADER, "")
+    expected = csrf_token(runtime_of(connection), principal.session_id)
+    if not sent or not hmac.compare_digest(sent, expected):
+        raise PermissionDenied(
+            detail="Missing or wrong X-CSRF-Token header; reload the page and try again",
+            code="csrf_failed",
+        )
+
+
+def requires(permission: Permission | None) -> Guard:
+    """Guard: an authenticated staff member (or API token) holding ``permission``.
+
+    ``None`` means any authenticated staff member (used by /me and logout).
+    """
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = await authenticate(connection)
+        if principal is None:
+            raise Unauthenticated(
+                detail="Log in, or send an API token as 'Authorization: Bearer kz_…'"
+            )
+        _check_csrf(connection, principal)
+        if permission is not None and not principal.can(permission):
+            raise PermissionDenied(
+                detail=f"Your role ({principal.role}) does not allow this "
+                f"(needs {permission.value})",
+                code="permission_denied",
+            )
+
+    guard.permission = permission  # type: ignore[attr-defined]
+    guard.__name__ = f"requires_{permission.value if permission else 'login'}"
+    return guard
+
+
+def current_principal(request: Request[Any, Any, Any]) -> Principal:
+    """Dependency for handlers behind a ``requires`` guard."""
+    principal = request.scope.get(_SCOPE_KEY)
+    if principal is None:
+        raise Unauthenticated()
+    return cast(Principal, principal)
+
+
+def check_same_origin(request: Request[Any, Any, Any]) -> None:
+    """Refuse cross-site form posts to endpoints used before a session exists (login CSRF)."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise PermissionDenied(
+            detail="Cross-site requests are not accepted here", code="cross_site"
+        )
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        own = f"{request.url.scheme}://{request.url.netloc}"
+        base = runtime_of(request).settings.effective_base_url
+        if origin not in (own, base):
+            raise PermissionDenied(
+                detail="Cross-site requests are not accepted here", code="cross_site"
+            )
+
+
+# --------------------------------------------------------------------------- cookies
+
+
+def login_cookie(runtime: Runtime, staff: Staff, login: StaffSession) -> Cookie:
+    settings = runtime.settings
+    lifetime = login.expires_at - login.created_at
+    token = runtime.keyring.encode_token(
+        audience=STAFF_AUDIENCE,
+        subject=str(staff.id),
+        token_id=login.id,
+        lifetime=lifetime,
+        now=login.created_at,
+    )
+    return Cookie(
+        key=staff_cookie_name(settings),
+        value=token,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+        max_age=int(lifetime.total_seconds()),
+    )
+
+
+def clear_login_cookie(response: Response[Any], settings: Settings) -> None:
+    response.delete_cookie(staff_cookie_name(settings), path="/")
+
+
+def session_lifetime(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.staff_session_minutes)

@@ -1,0 +1,25 @@
+"""Page-number pagination shared by every list endpoint (``?page=1&per_page=50``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar.params import QueryParameter
+
+
+@dataclass(frozen=True)
+class Pagination:
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def provide_pagination(
+    page: Annotated[int, QueryParameter(ge=1, le=1_000_000, description="1-based page")] = 1,
+    per_page: Annotated[int, QueryParameter(ge=1, le=500, description="items per page")] = 50,
+) -> Pagination:
+    return Pagination(page=page, per_page=per_page)

@@ -1,0 +1,37 @@
+"""Workers inside the web process (the embedded default, when ``REDIS_URL`` is not set).
+
+The in-process queue is lost when the process stops; nothing is lost for good because the job
+table holds the truth and the janitor re-enqueues unfinished work at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dramatiq import Worker
+
+from api.runtime import Runtime
+from api.workers import broker as brokers
+from api.workers.janitor import Janitor
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedWorkers:
+    def __init__(self, runtime: Runtime) -> None:
+        import api.tasks  # noqa: F401  (declare every actor)
+
+        self.broker = brokers.install(brokers.make_broker(None))
+        self.worker = Worker(
+            self.broker, worker_threads=runtime.settings.worker_threads, worker_timeout=100
+        )
+        self.janitor = Janitor(runtime)
+
+    def start(self) -> None:
+        self.worker.start()
+        self.janitor.start()
+        log.info("in-process workers started (%d threads)", self.worker.worker_threads)
+
+    def stop(self) -> None:
+        self.janitor.stop()
+        self.worker.stop(timeout=10_000)

@@ -1,0 +1,55 @@
+"""The janitor: periodically recovers jobs whose worker vanished or whose message was lost."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from api.jobs import services
+from api.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def sweep(runtime: Runtime) -> services.Recovery:
+    """One pass; enqueues after the state changes are committed."""
+    settings = runtime.settings
+    with runtime.db.transaction() as session:
+        recovery = services.recover(session, lease=timedelta(seconds=settings.job_lease_seconds))
+    for job_id, kind in recovery.requeued:
+        try:
+            services.dispatch(job_id, kind)
+        except Exception:
+            log.exception("could not enqueue job %s (%s)", job_id, kind)
+    if recovery.requeued:
+        log.info("janitor: re-enqueued %d job(s)", len(recovery.requeued))
+    if recovery.uncertain:
+        log.warning(
+            "janitor: %d job(s) marked uncertain: %s", len(recovery.uncertain), recovery.uncertain
+        )
+    return recovery
+
+
+class Janitor:
+    def __init__(self, runtime: Runtime, interval: float | None = None) -> None:
+        self.runtime = runtime
+        self.interval = interval or runtime.settings.janitor_interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="kizuna-janitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sweep(self.runtime)
+            except Exception:
+                log.exception("janitor sweep failed; will try again")
+            self._stop.wait(self.interval)

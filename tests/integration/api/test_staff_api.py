@@ -1,0 +1,286 @@
+"""The staff JSON API through the real app: auth, roles, CSRF, tokens, problem details."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from api.runtime import Runtime
+from api.staff.models import Staff
+from tests.fixtures.app import PASSWORD, StaffClient, login
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["code"] == code and body["detail"]
+    return body
+
+
+def test_login_sets_httponly_cookie_and_no_bearer_header(
+    client: TestClient[Litestar], make_staff: Callable[..., Staff]
+) -> None:
+    staff = make_staff("marketer")
+    response = login(client, staff.email)
+    assert response.status_code == 200
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "authorization" not in response.headers
+    body = response.json()
+    assert body["staff"]["email"] == staff.email and body["csrf_token"]
+    assert "staff:write" not in body["permissions"] and "outbox:read" in body["permissions"]
+    me = client.get("/api/staff/auth/me")
+    assert me.status_code == 200 and me.json()["staff"]["role"] == "marketer"
+
+
+def test_wrong_credentials(client: TestClient[Litestar], make_staff: Callable[..., Staff]) -> None:
+    staff = make_staff()
+    assert_problem(login(client, staff.email, "wrong password"), 401, "invalid_credentials")
+    assert_problem(login(client, "nobody@example.jp"), 401, "invalid_credentials")
+    assert "set-cookie" not in login(client, "nobody@example.jp").headers
+
+
+def test_login_rate_limit_per_ip(client: TestClient[Litestar], runtime: Runtime) -> None:
+    limit = runtime.settings.login_rate_limit
+    for _ in range(limit):
+        login(client, "nobody@example.jp")
+    body = assert_problem(login(client, "nobody@example.jp"), 429, "rate_limited")
+    assert "minute" in body["detail"]
+
+
+def test_forged_expired_and_revoked_cookies(
+    client: TestClient[Litestar], admin: StaffClient, runtime: Runtime
+) -> None:
+    from datetime import timedelta
+
+    from api.db import utcnow
+    from api.web.auth import STAFF_AUDIENCE
+
+    good = client.cookies.get("kizuna_staff")
+    assert good
+    client.cookies.set("kizuna_staff", good[:-4] + "AAAA")
+    assert_problem(client.get("/api/staff/auth/me"), 401, "unauthenticated")
+    expired = runtime.keyring.encode_token(
+        audience=STAFF_AUDIENCE, subject=str(admin.staff.id), token_id="x", lifetime=timedelta(minutes=1),
+        now=utcnow() - timedelta(hours=1),
+    )  # fmt: skip
+    client.cookies.set("kizuna_staff", expired)
+    assert_problem(client.get("/api/staff/auth/me"), 401, "unauthenticated")
+    client.cookies.set("kizuna_staff", good)
+    assert client.get("/api/staff/auth/me").status_code == 200
+    assert admin.post("/api/staff/auth/logout").status_code == 204
+    client.cookies.set("kizuna_staff", good)  # a copy of the cookie kept by an attacker
+    assert_problem(client.get("/api/staff/auth/me"), 401, "unauthenticated")
+
+
+def test_csrf_required_for_cookie_writes(admin: StaffClient) -> None:
+    body = {"email": "new@example.jp", "name": "New", "role": "viewer", "password": PASSWORD}
+    response = admin.client.post("/api/staff/users", json=body)
+    assert_problem(response, 403, "csrf_failed")
+    response = admin.client.post("/api/staff/users", json=body, headers={"X-CSRF-Token": "forged"})
+    assert_problem(response, 403, "csrf_failed")
+    assert admin.post("/api/staff/users", json=body).status_code == 201
+
+
+def test_cross_site_login_is_refused(
+    client: TestClient[Litestar], make_staff: Callable[..., Staff]
+) -> None:
+    staff = make_staff()
+    response = client.post(
+        "/api/staff/auth/login",
+        json={"email": staff.email, "password": PASSWORD},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert_problem(response, 403, "cross_site")
+
+
+ROLE_MATRIX = [
+    ("GET", "/api/staff/users", {"admin"}),
+    ("GET", "/api/staff/tokens", {"admin"}),
+    ("GET", "/api/audit", {"admin"}),
+    ("GET", "/api/outbox", {"admin", "marketer"}),
+    ("GET", "/api/settings", {"admin", "marketer", "sales", "viewer"}),
+    ("PATCH", "/api/settings", {"admin"}),
+    ("POST", "/api/mail/test", {"admin", "marketer"}),
+]
+
+
+@pytest.mark.parametrize("role", ["admin", "marketer", "sales", "viewer"])
+def test_roles_are_checked_on_every_endpoint(
+    login_as: Callable[[str], StaffClient], role: str
+) -> None:
+    who = login_as(role)
+    bodies = {"/api/settings": {"values": {}}, "/api/mail/test": {"to": "x@example.jp"}}
+    for method, url, allowed in ROLE_MATRIX:
+        response = who.request(method, url, json=bodies.get(url) if method != "GET" else None)
+        if role in allowed:
+            assert response.status_code < 400, (method, url, response.text)
+        else:
+            assert_problem(response, 403, "permission_denied")
+
+
+def test_anonymous_gets_401_everywhere(client: TestClient[Litestar]) -> None:
+    for method, url, _ in ROLE_MATRIX:
+        assert_problem(client.request(method, url), 401, "unauthenticated")
+
+
+def test_malformed_json_and_unknown_fields(admin: StaffClient) -> None:
+    response = admin.post(
+        "/api/staff/users", content=b'{"email": ', headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 400, "malformed_json")
+    body = {
+        "email": "a@example.jp",
+        "name": "A",
+        "role": "viewer",
+        "password": PASSWORD,
+        "is_admin": True,
+    }
+    problem = assert_problem(admin.post("/api/staff/users", json=body), 422, "validation_failed")
+    assert problem["errors"] == [
+        {"field": "is_admin", "message": "is not a known field", "code": "unknown_field"}
+    ]
+    problem = assert_problem(
+        admin.post("/api/staff/users", json={"email": "a@example.jp"}), 422, "validation_failed"
+    )
+    assert problem["errors"][0]["code"] == "required"
+    users = admin.get("/api/staff/users").json()
+    assert users["total"] == 1  # nothing was half-written
+
+
+def test_staff_crud_and_audit(admin: StaffClient) -> None:
+    created = admin.post(
+        "/api/staff/users",
+        json={
+            "email": "Rep@Example.JP",
+            "name": "営業 次郎",
+            "role": "sales",
+            "password": PASSWORD,
+            "locale": "ja",
+        },
+    )
+    assert created.status_code == 201, created.text
+    rep = created.json()
+    assert rep["email"] == "rep@example.jp"
+    assert_problem(
+        admin.post("/api/staff/users", json={"email": "rep@example.jp", "name": "x", "role": "sales", "password": PASSWORD}),
+        409, "email_taken",
+    )  # fmt: skip
+    problem = assert_problem(
+        admin.patch(f"/api/staff/users/{rep['id']}", json={"password": "123"}),
+        422,
+        "validation_failed",
+    )
+    assert {e["code"] for e in problem["errors"]} >= {"password_too_short"}
+    updated = admin.patch(
+        f"/api/staff/users/{rep['id']}", json={"role": "marketer", "is_active": False}
+    )
+    assert (
+        updated.status_code == 200
+        and updated.json()["role"] == "marketer"
+        and not updated.json()["is_active"]
+    )
+    assert_problem(
+        admin.patch(f"/api/staff/users/{admin.staff.id}", json={"role": "viewer"}),
+        409,
+        "cannot_change_self",
+    )
+    assert_problem(admin.get("/api/staff/users/999999"), 404, "staff_not_found")
+    listing = admin.get("/api/staff/users", params={"q": "営業"}).json()
+    assert [u["email"] for u in listing["items"]] == ["rep@example.jp"]
+    audit = admin.get(
+        "/api/audit", params={"target_type": "staff", "target_id": str(rep["id"])}
+    ).json()
+    actions = [e["action"] for e in audit["items"]]
+    assert actions == ["staff.update", "staff.create"]
+    update = audit["items"][0]
+    assert update["before"] == {"role": "sales", "is_active": True}
+    assert update["after"] == {"role": "marketer", "is_active": False}
+    assert update["actor_type"] == "staff" and admin.staff.email in update["actor_label"]
+
+
+def test_api_tokens_end_to_end(admin: StaffClient, client: TestClient[Litestar]) -> None:
+    created = admin.post(
+        "/api/staff/tokens", json={"name": "BI連携", "role": "viewer", "expires_in_days": 90}
+    )
+    assert created.status_code == 201, created.text
+    secret = created.json()["secret"]
+    token_id = created.json()["token"]["id"]
+    listing = admin.get("/api/staff/tokens").json()
+    assert secret not in str(listing)  # shown once only
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/settings", headers=bearer).status_code == 200
+    assert_problem(client.get("/api/staff/users", headers=bearer), 403, "permission_denied")
+    me = client.get("/api/staff/auth/me", headers=bearer).json()
+    assert me["staff"] is None and me["principal"]["kind"] == "token"
+    assert_problem(
+        client.delete(f"/api/staff/tokens/{token_id}", headers=bearer), 403, "permission_denied"
+    )
+
+
+def test_bearer_writes_need_no_csrf_token(admin: StaffClient, client: TestClient[Litestar]) -> None:
+    secret = admin.post("/api/staff/tokens", json={"name": "ops", "role": "admin"}).json()["secret"]
+    client.cookies.clear()  # an integration: no cookie, so no CSRF risk and no CSRF header
+    body = {"email": "api@example.jp", "name": "API", "role": "viewer", "password": PASSWORD}
+    response = client.post(
+        "/api/staff/users", json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 201, response.text
+    entry = admin.client.get(
+        "/api/audit",
+        params={"action": "staff.create"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert entry.json()["items"][0]["actor_type"] == "token"
+
+
+def test_revoked_token_is_refused_at_once(admin: StaffClient) -> None:
+    secret = admin.post("/api/staff/tokens", json={"name": "x", "role": "admin"}).json()["secret"]
+    token_id = admin.get("/api/staff/tokens").json()["items"][0]["id"]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert admin.client.get("/api/staff/users", headers=bearer).status_code == 200
+    assert admin.delete(f"/api/staff/tokens/{token_id}").status_code == 204
+    assert_problem(
+        admin.client.get("/api/staff/users", headers=bearer | {"Cookie": ""}),
+        401,
+        "unauthenticated",
+    )
+
+
+def test_settings_api(admin: StaffClient) -> None:
+    items = {i["key"]: i for i in admin.get("/api/settings").json()["items"]}
+    assert (
+        items["password.min_length"]["value"] == 12
+        and items["mail.sender_name"]["type"] == "string"
+    )
+    problem = assert_problem(
+        admin.patch("/api/settings", json={"values": {"password.min_length": "x"}}),
+        422,
+        "validation_failed",
+    )
+    assert problem["errors"][0]["field"] == "password.min_length"
+    ok = admin.patch("/api/settings", json={"values": {"mail.sender_name": "絆 事務局"}})
+    assert {i["key"]: i["value"] for i in ok.json()["items"]}["mail.sender_name"] == "絆 事務局"
+
+
+def test_openapi_schema_and_security_headers(client: TestClient[Litestar]) -> None:
+    schema = client.get("/api/schema")
+    assert schema.status_code == 200
+    assert "/api/staff/users" in schema.json()["paths"]
+    response = client.get("/api/health")
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    admin_page = client.get("/admin/")
+    assert admin_page.status_code == 200
+    assert "default-src 'self'" in admin_page.headers["content-security-policy"]
+
+
+def test_unknown_api_path_is_a_problem(client: TestClient[Litestar]) -> None:
+    response = client.get("/api/nope")
+    assert response.status_code == 404

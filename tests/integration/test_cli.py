@@ -1,0 +1,121 @@
+"""The `kizuna` command as a user runs it: real processes, real databases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.live import KIZUNA, ROOT, kizuna, kizuna_env
+from tests.fixtures.services import free_port
+
+
+def test_help_lists_every_command() -> None:
+    out = subprocess.run([KIZUNA, "--help"], capture_output=True, text=True, check=True).stdout
+    for command in (
+        "run",
+        "serve",
+        "build",
+        "worker",
+        "migrate",
+        "createstaff",
+        "demo-data",
+        "check",
+    ):
+        assert command in out
+
+
+def test_fresh_setup_on_sqlite(tmp_path: Path) -> None:
+    env = kizuna_env(tmp_path / "var")
+    first = kizuna(env, "migrate").stdout
+    assert "migrated: empty →" in first
+    assert "up to date" in kizuna(env, "migrate").stdout
+    seeded = kizuna(env, "demo-data").stdout
+    assert "4 created" in seeded and "admin@example.jp" in seeded
+    again = kizuna(env, "demo-data").stdout
+    assert "0 created" in again
+    # the same password is printed each time, so `make run` always shows working credentials
+    assert (
+        seeded.split("password for all: ")[1].split(")")[0]
+        == again.split("password for all: ")[1].split(")")[0]
+    )
+    created = kizuna(env, "createstaff", "--email", "Ops@Example.JP", "--name", "Ops", "--role", "viewer",
+                     "--password", "a long enough passphrase")  # fmt: skip
+    assert "ops@example.jp" in created.stdout
+    weak = kizuna(
+        env,
+        "createstaff",
+        "--email",
+        "x@example.jp",
+        "--name",
+        "X",
+        "--password",
+        "password",
+        check=False,
+    )
+    assert weak.returncode == 1 and "password" in weak.stderr and "too common" in weak.stderr
+
+
+@pytest.mark.postgres
+def test_migrate_on_postgres_with_a_usual_url(postgres_session_url: str, tmp_path: Path) -> None:
+    # postgresql://user@host/db, as people write it (no driver name)
+    url = postgres_session_url.replace("postgresql+psycopg://", "postgresql://")
+    env = kizuna_env(tmp_path / "var", DATABASE_URL=url)
+    assert "up to date" in kizuna(env, "migrate").stdout
+    report = kizuna(env, "check", check=False)
+    assert "[ok  ] DATABASE_URL: connected to postgresql" in report.stdout
+
+
+def test_check_names_what_is_wrong(tmp_path: Path) -> None:
+    env = kizuna_env(tmp_path / "var", DATABASE_URL="postgresql://nobody@127.0.0.1:1/none",
+                     REDIS_URL="redis://127.0.0.1:1/0", SMTP_URL="smtp://127.0.0.1:1")  # fmt: skip
+    result = kizuna(env, "check", check=False)
+    assert result.returncode == 1
+    lines = {
+        line.split("]")[1].split(":")[0].strip(): line
+        for line in result.stdout.splitlines()
+        if "]" in line
+    }
+    assert "FAIL" in lines["DATABASE_URL"] and "127.0.0.1:1" in lines["DATABASE_URL"]
+    assert "FAIL" in lines["REDIS_URL"]
+    assert "FAIL" in lines["SMTP_URL"] and "127.0.0.1:1" in lines["SMTP_URL"]
+
+
+def test_invalid_setting_stops_with_the_variable_name(tmp_path: Path) -> None:
+    env = kizuna_env(tmp_path / "var", KIZUNA_PORT="http")
+    result = kizuna(env, "check", check=False)
+    assert result.returncode == 2
+    assert "KIZUNA_PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none"),
+        ("REDIS_URL", "redis://127.0.0.1:1/0"),
+    ],
+)
+def test_run_fails_fast_on_unreachable_services(tmp_path: Path, variable: str, value: str) -> None:
+    env = kizuna_env(tmp_path / "var", **{variable: value})
+    if variable == "REDIS_URL":
+        kizuna(env, "migrate")
+    result = subprocess.run([KIZUNA, "run", "--port", str(free_port())], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 1
+    assert variable in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    env = kizuna_env(tmp_path / "var")
+    result = subprocess.run([KIZUNA, "run", "--port", str(free_port())], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 1 and "kizuna migrate" in result.stderr
+
+
+def test_python_dash_m_entry_point() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "api.cli", "--version"], capture_output=True, text=True, check=True
+    )
+    assert "kizuna" in out.stdout

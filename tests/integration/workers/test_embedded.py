@@ -1,0 +1,122 @@
+"""In-process workers (the embedded default): a staff test mail runs through the job table,
+a dramatiq worker thread and the real transport (dev outbox, or SMTP into aiosmtpd)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.db import utcnow
+from api.jobs import services as jobs
+from api.mail.outbox import list_messages, read_message
+from api.runtime import Runtime
+from api.settings import Settings
+from tests.fixtures.app import StaffClient
+from tests.fixtures.smtp import SmtpSink
+from tests.integration.workers.conftest import wait_for_job
+
+
+def send_test_mail(who: StaffClient, to: str = "山田太郎 <taro@example.jp>") -> dict[str, Any]:
+    response = who.post("/api/mail/test", json={"to": "taro@example.jp"})
+    assert response.status_code == 202, response.text
+    assert response.json()["job"]["state"] == "queued"
+    return wait_for_job(who.get, response.json()["job"]["id"])
+
+
+def test_test_mail_lands_in_the_dev_outbox(admin: StaffClient, settings: Settings) -> None:
+    job = send_test_mail(admin)
+    assert job["state"] == "done", job
+    items, total = list_messages(settings.outbox_dir)
+    assert total == 1 and items[0].to == ["taro@example.jp"]
+    message = read_message(settings.outbox_dir, items[0].id)
+    assert "テストメール" in message.subject
+    assert "メール送信の設定は正しく動作しています" in message.text
+    assert message.html and "<h1" in message.html
+    listed = admin.get("/api/outbox").json()
+    assert listed["enabled"] and listed["items"][0]["subject"] == message.subject
+    detail = admin.get(f"/api/outbox/{items[0].id}").json()
+    assert detail["has_html"] and "テストメール" in detail["subject"]
+    html = admin.get(f"/api/outbox/{items[0].id}/html")
+    assert html.headers["content-security-policy"].startswith("sandbox")
+    raw = admin.get(f"/api/outbox/{items[0].id}/raw")
+    assert raw.headers["content-type"].startswith("message/rfc822") and b"Subject:" in raw.content
+    assert admin.get("/api/outbox/..%2Fsecrets").status_code == 404
+    assert admin.delete("/api/outbox").status_code == 204
+    assert admin.get("/api/outbox").json()["total"] == 0
+
+
+def test_invalid_recipient_is_refused_before_any_job(admin: StaffClient) -> None:
+    response = admin.post("/api/mail/test", json={"to": "not an address"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "to"
+
+
+class TestOverSmtp:
+    @pytest.fixture
+    def settings_overrides(self, smtp_sink: SmtpSink) -> dict[str, Any]:
+        return {"smtp_url": smtp_sink.url}
+
+    def test_test_mail_is_delivered_over_smtp_with_live_settings(
+        self, admin: StaffClient, smtp_sink: SmtpSink
+    ) -> None:
+        admin.patch(
+            "/api/settings",
+            json={
+                "values": {
+                    "mail.sender_name": "絆 事務局",
+                    "mail.sender_address": "office@example.jp",
+                }
+            },
+        )
+        job = send_test_mail(admin)
+        assert job["state"] == "done", job
+        (received,) = smtp_sink.wait_for(1)
+        assert received.rcpt_tos == ["taro@example.jp"]
+        assert received.mail_from == "office@example.jp"
+        assert str(received.message["From"]) == "絆 事務局 <office@example.jp>"
+        assert admin.get("/api/outbox").json()["enabled"] is False
+
+    def test_smtp_refusal_is_reported_on_the_job(
+        self, admin: StaffClient, smtp_sink: SmtpSink
+    ) -> None:
+        smtp_sink.fail("RCPT", "550 5.1.1 No such user")
+        job = send_test_mail(admin)
+        assert job["state"] == "failed"
+        assert "550" in job["error"]
+
+
+@pytest.fixture
+def recovered_app(settings: Settings, runtime: Runtime) -> Iterator[tuple[TestClient[Any], str]]:
+    """A job left queued with no message (the in-process queue died with the last process)."""
+    with runtime.db.transaction() as s:
+        # Due in the future, so nothing is enqueued now; then made due, as after a restart.
+        job = jobs.create_job(s, "mail.test", {"to": "taro@example.jp"}, side_effects=True,
+                              run_after=utcnow() + timedelta(hours=1))  # fmt: skip
+        job.run_after = utcnow()
+        s.add(job)
+        job_id = job.id
+    with TestClient(create_app(settings, runtime=runtime)) as client:
+        yield client, job_id
+
+
+def test_janitor_runs_work_lost_by_a_restart(
+    recovered_app: tuple[TestClient[Any], str], runtime: Runtime
+) -> None:
+    import time
+
+    _, job_id = recovered_app
+    deadline = time.monotonic() + 10
+    state = ""
+    while time.monotonic() < deadline:
+        with runtime.db.transaction() as s:
+            state = jobs.get_job(s, job_id).state
+        if state == "done":
+            break
+        time.sleep(0.1)
+    assert state == "done"
+    assert list_messages(runtime.settings.outbox_dir)[1] == 1

@@ -1,0 +1,171 @@
+"""The admin panel's ja/en catalogs agree with each other and with the code that uses them.
+
+Checks: both catalogs have exactly the same keys, no empty values, the same {placeholders};
+every literal ``t('key')`` / ``t("key")`` / ``t(`key`)`` in the JS and every ``data-i18n="key"``
+in the HTML/JS exists; the codes the API contract defines (roles, job states, setting keys…),
+which the JS looks up by building keys at run time, are translated; and no key is left unused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+STATIC = Path(__file__).resolve().parents[3] / "api" / "admin" / "static"
+LANGS = ("ja", "en")
+
+# t('key'), t("key"), t(`key`) — a template literal with ${…} is dynamic and skipped.
+T_CALL = re.compile(r"""(?<![\w$.])t\(\s*(?P<q>['"`])(?P<key>[^'"`\n]+?)(?P=q)""")
+DATA_I18N = re.compile(r"""data-i18n\s*=\s*(?P<q>['"])(?P<key>[^'"]+)(?P=q)""")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+LINE_COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
+BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+# Keys built at run time (tOr(`role.${name}`) …): the values the API contract defines must exist.
+REQUIRED_DYNAMIC = [
+    *(f"role.{r}" for r in ("admin", "marketer", "sales", "viewer")),
+    *(f"locale.{c}" for c in ("ja", "en")),
+    *(f"job.state.{s}" for s in ("queued", "running", "done", "failed", "uncertain", "cancelled")),
+    *(f"audit.actor.{a}" for a in ("staff", "token", "system")),
+    *(
+        f"settings.key.{k}"
+        for k in (
+            "mail.sender_name",
+            "mail.sender_address",
+            "mail.footer",
+            "password.min_length",
+            "password.require_lowercase",
+            "password.require_uppercase",
+            "password.require_digit",
+            "password.require_symbol",
+            "site.name",
+        )
+    ),
+    *(
+        f"error.{c}"
+        for c in (
+            "invalid_credentials",
+            "rate_limited",
+            "csrf_failed",
+            "email_taken",
+            "cannot_change_self",
+            "password_too_short",
+            "password_too_common",
+            "password_too_long",
+            "password_needs_lowercase",
+            "password_needs_uppercase",
+            "password_needs_digit",
+            "password_needs_symbol",
+        )
+    ),
+]
+# Prefixes of keys looked up at run time; keys under them may look unused.
+DYNAMIC_PREFIXES = (
+    "role.",
+    "locale.",
+    "job.state.",
+    "audit.actor.",
+    "audit.action.",
+    "settings.key.",
+    "settings.group.",
+    "settings.choice.",
+    "error.",
+)
+
+
+def load(lang: str) -> dict[str, str]:
+    return json.loads((STATIC / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def source_files() -> list[Path]:
+    return sorted([*STATIC.rglob("*.js"), *STATIC.rglob("*.html")])
+
+
+def strip_comments(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        return HTML_COMMENT.sub("", text)
+    # Comments hold usage examples; only real code counts. (Line comments are removed only when
+    # they start a line, so "//" inside strings such as URLs is left alone.)
+    return LINE_COMMENT.sub("", BLOCK_COMMENT.sub("", text))
+
+
+def used_keys() -> dict[str, set[str]]:
+    """key → the files that use it."""
+    used: dict[str, set[str]] = {}
+    for path in source_files():
+        text = strip_comments(path)
+        for pattern in (T_CALL, DATA_I18N):
+            for m in pattern.finditer(text):
+                key = m.group("key")
+                if "${" in key:
+                    continue
+                used.setdefault(key, set()).add(str(path.relative_to(STATIC)))
+    return used
+
+
+@pytest.fixture(scope="module")
+def catalogs() -> dict[str, dict[str, str]]:
+    return {lang: load(lang) for lang in LANGS}
+
+
+def test_catalogs_are_flat_string_maps(catalogs: dict[str, dict[str, str]]) -> None:
+    for lang, cat in catalogs.items():
+        bad = [k for k, v in cat.items() if not isinstance(v, str)]
+        assert not bad, f"{lang}.json: values must be strings: {bad}"
+
+
+def test_same_keys_in_every_language(catalogs: dict[str, dict[str, str]]) -> None:
+    ja, en = set(catalogs["ja"]), set(catalogs["en"])
+    assert not ja - en, f"only in ja.json: {sorted(ja - en)}"
+    assert not en - ja, f"only in en.json: {sorted(en - ja)}"
+
+
+def test_no_empty_values(catalogs: dict[str, dict[str, str]]) -> None:
+    for lang, cat in catalogs.items():
+        empty = [k for k, v in cat.items() if not str(v).strip()]
+        assert not empty, f"{lang}.json has empty values: {empty}"
+
+
+def test_same_placeholders(catalogs: dict[str, dict[str, str]]) -> None:
+    ja, en = catalogs["ja"], catalogs["en"]
+    mismatched = {
+        k: (sorted(set(PLACEHOLDER.findall(ja[k]))), sorted(set(PLACEHOLDER.findall(en[k]))))
+        for k in ja.keys() & en.keys()
+        if set(PLACEHOLDER.findall(ja[k])) != set(PLACEHOLDER.findall(en[k]))
+    }
+    assert not mismatched, f"placeholders differ between ja and en: {mismatched}"
+
+
+def test_every_used_key_exists(catalogs: dict[str, dict[str, str]]) -> None:
+    used = used_keys()
+    assert used, "no t('…') calls found: is the regex or the path wrong?"
+    for lang, cat in catalogs.items():
+        missing = {k: sorted(files) for k, files in used.items() if k not in cat}
+        assert not missing, f"{lang}.json lacks keys used in the code: {missing}"
+
+
+def test_contract_codes_are_translated(catalogs: dict[str, dict[str, str]]) -> None:
+    for lang, cat in catalogs.items():
+        missing = [k for k in REQUIRED_DYNAMIC if k not in cat]
+        assert not missing, f"{lang}.json lacks: {missing}"
+
+
+def test_no_unused_keys(catalogs: dict[str, dict[str, str]]) -> None:
+    used = used_keys()
+    unused = [k for k in catalogs["ja"] if k not in used and not k.startswith(DYNAMIC_PREFIXES)]
+    assert not unused, f"keys no code uses (remove them or use them): {unused}"
+
+
+def test_regex_finds_the_usual_spellings() -> None:
+    sample = """t('a.b'); t("c.d", { n: 1 }); t(`e.f`); x.t('no'); fmt('no'); t(`g.${x}`);
+    <p data-i18n="h.i"></p>"""
+    found = {m.group("key") for m in T_CALL.finditer(sample)} | {
+        m.group("key") for m in DATA_I18N.finditer(sample)
+    }
+    assert {"a.b", "c.d", "e.f", "h.i"} <= found
+    assert "no" not in found
