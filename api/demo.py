@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 from sqlmodel import select
 
+from api.mail.outbox import list_messages
+from api.mail.services import send_test_mail
 from api.principal import cli_principal
 from api.runtime import Runtime
 from api.staff import services as staff_services
@@ -36,6 +38,16 @@ def _demo_password(runtime: Runtime) -> str:
     return password
 
 
+def _demo_outbox(runtime: Runtime) -> Iterator[str]:
+    """One captured mail, so the dev outbox viewer has something to open on first run."""
+    settings = runtime.settings
+    if not settings.uses_outbox or list_messages(settings.outbox_dir, limit=1)[1] > 0:
+        return
+    with runtime.db.transaction() as session:
+        send_test_mail(session, runtime.mail, {"to": DEMO_STAFF[0][0], "requested_by": "demo-data"})
+    yield f"Demo mail: a test message is in the dev outbox ({settings.outbox_dir})."
+
+
 def seed(runtime: Runtime) -> Iterator[str]:
     password = _demo_password(runtime)
     actor = cli_principal("demo-data")
@@ -50,6 +62,7 @@ def seed(runtime: Runtime) -> Iterator[str]:
             )
             created += 1
     yield f"Demo staff accounts: {created} created, {len(DEMO_STAFF) - created} already there."
+    yield from _demo_outbox(runtime)
     yield "Log in at /admin/ with any of these (password for all: " + password + "):"
     for email, name, role, _ in DEMO_STAFF:
         yield f"  {role:<8} {email:<22} {name}"

@@ -143,6 +143,10 @@ def fail(
     return str(values["state"])
 
 
+# A queued job whose message was sent this long ago and still not claimed is sent again.
+REDELIVER_AFTER = timedelta(minutes=2)
+
+
 @dataclass(frozen=True)
 class Recovery:
     requeued: list[tuple[str, str]]  # (job id, kind) to enqueue again
@@ -153,7 +157,7 @@ def recover(
     session: Session,
     *,
     lease: timedelta,
-    redeliver_after: timedelta = timedelta(minutes=2),
+    redeliver_after: timedelta = REDELIVER_AFTER,
     now: datetime | None = None,
     limit: int = 500,
 ) -> Recovery:

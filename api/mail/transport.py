@@ -182,7 +182,7 @@ def _envelope(message: Message, *, keep_bcc: bool = False) -> _Envelope:
         del message["Bcc"]
     policy = message.policy
     if isinstance(policy, EmailPolicy) and (policy.linesep != "\r\n" or policy.utf8 != smtputf8):
-        policy = policy.clone(linesep="\r\n", utf8=smtputf8)  # a clone makes flattening slower
+        policy = policy.clone(linesep="\r\n", utf8=smtputf8)
     data = message.as_bytes(policy=policy)
     message_id = str(message.get("Message-ID", "")).strip()
     return _Envelope(senders[0], tuple(recipients), data, message_id, smtputf8)

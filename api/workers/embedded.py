@@ -25,7 +25,8 @@ class EmbeddedWorkers:
         self.worker = Worker(
             self.broker, worker_threads=runtime.settings.worker_threads, worker_timeout=100
         )
-        self.janitor = Janitor(runtime)
+        # The in-process queue is empty at start: every due job must be enqueued again now.
+        self.janitor = Janitor(runtime, queue_starts_empty=True)
 
     def start(self) -> None:
         self.worker.start()

@@ -12,11 +12,21 @@ from api.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def sweep(runtime: Runtime) -> services.Recovery:
-    """One pass; enqueues after the state changes are committed."""
+def sweep(runtime: Runtime, *, redeliver_after: timedelta | None = None) -> services.Recovery:
+    """One pass; enqueues after the state changes are committed.
+
+    ``redeliver_after=timedelta(0)`` re-enqueues every due job at once: right for an
+    in-process queue that has just started empty.
+    """
     settings = runtime.settings
     with runtime.db.transaction() as session:
-        recovery = services.recover(session, lease=timedelta(seconds=settings.job_lease_seconds))
+        recovery = services.recover(
+            session,
+            lease=timedelta(seconds=settings.job_lease_seconds),
+            redeliver_after=services.REDELIVER_AFTER
+            if redeliver_after is None
+            else redeliver_after,
+        )
     for job_id, kind in recovery.requeued:
         try:
             services.dispatch(job_id, kind)
@@ -32,8 +42,11 @@ def sweep(runtime: Runtime) -> services.Recovery:
 
 
 class Janitor:
-    def __init__(self, runtime: Runtime, interval: float | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, interval: float | None = None, *, queue_starts_empty: bool = False
+    ) -> None:
         self.runtime = runtime
+        self.queue_starts_empty = queue_starts_empty
         self.interval = interval or runtime.settings.janitor_interval_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kizuna-janitor", daemon=True)
@@ -47,9 +60,11 @@ class Janitor:
             self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        first = self.queue_starts_empty
         while not self._stop.is_set():
             try:
-                sweep(self.runtime)
+                sweep(self.runtime, redeliver_after=timedelta(0) if first else None)
+                first = False
             except Exception:
                 log.exception("janitor sweep failed; will try again")
             self._stop.wait(self.interval)

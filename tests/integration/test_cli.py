@@ -119,3 +119,18 @@ def test_python_dash_m_entry_point() -> None:
         [sys.executable, "-m", "api.cli", "--version"], capture_output=True, text=True, check=True
     )
     assert "kizuna" in out.stdout
+
+
+def test_check_reports_a_malformed_smtp_url_instead_of_crashing(tmp_path: Path) -> None:
+    env = kizuna_env(tmp_path / "var", SMTP_URL="smtp://127.0.0.1:notaport")
+    kizuna(env, "migrate")
+    result = kizuna(env, "check", check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert any("FAIL" in line and "SMTP_URL" in line for line in result.stdout.splitlines())
+
+
+def test_check_against_a_real_smtp_server(tmp_path: Path, smtp_sink: object) -> None:
+    env = kizuna_env(tmp_path / "var", SMTP_URL=smtp_sink.url)  # type: ignore[attr-defined]
+    kizuna(env, "migrate")
+    result = kizuna(env, "check", check=False)
+    assert "[ok  ] SMTP_URL: connected" in result.stdout
