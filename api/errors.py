@@ -19,11 +19,14 @@ class FieldError:
     message: str
     code: str = "invalid"
     row: int | None = None
+    params: dict[str, Any] | None = None  # values for the client's translation, e.g. {"min": 12}
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"field": self.field, "message": self.message, "code": self.code}
         if self.row is not None:
             data["row"] = self.row
+        if self.params:
+            data["params"] = self.params
         return data
 
 

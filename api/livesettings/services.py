@@ -69,8 +69,8 @@ def password_policy(session: Session) -> PasswordPolicy:
 def _coerce(definition: SettingDef, raw: Any) -> tuple[Any, FieldError | None]:
     key = definition.key
 
-    def err(message: str, code: str = "invalid") -> tuple[Any, FieldError]:
-        return None, FieldError(key, message, code)
+    def err(message: str, code: str = "invalid", **params: Any) -> tuple[Any, FieldError]:
+        return None, FieldError(key, message, code, params=params or None)
 
     if definition.type == "bool":
         if not isinstance(raw, bool):
@@ -80,9 +80,9 @@ def _coerce(definition: SettingDef, raw: Any) -> tuple[Any, FieldError | None]:
         if isinstance(raw, bool) or not isinstance(raw, int):
             return err("must be a whole number", "not_integer")
         if definition.min is not None and raw < definition.min:
-            return err(f"must be at least {definition.min}", "too_small")
+            return err(f"must be at least {definition.min}", "too_small", min=definition.min)
         if definition.max is not None and raw > definition.max:
-            return err(f"must be at most {definition.max}", "too_large")
+            return err(f"must be at most {definition.max}", "too_large", max=definition.max)
         return raw, None
     if not isinstance(raw, str):
         return err("must be text", "not_text")
@@ -92,7 +92,11 @@ def _coerce(definition: SettingDef, raw: Any) -> tuple[Any, FieldError | None]:
     if normalize.has_control_chars(value):
         return err("must not contain control characters", "control_chars")
     if definition.max_length is not None and len(value) > definition.max_length:
-        return err(f"must be at most {definition.max_length} characters", "too_long")
+        return err(
+            f"must be at most {definition.max_length} characters",
+            "too_long",
+            max=definition.max_length,
+        )
     if definition.type == "email":
         value = value.lower()
         problem = normalize.check_email(value, key)

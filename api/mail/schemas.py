@@ -16,7 +16,7 @@ class OutboxItem(msgspec.Struct, kw_only=True):
     id: str
     at: datetime
     sender: str = msgspec.field(name="from")
-    to: str
+    to: list[str]
     subject: str
     size: int
 
@@ -33,8 +33,8 @@ class OutboxMessageOut(msgspec.Struct, kw_only=True):
     id: str
     at: datetime
     sender: str = msgspec.field(name="from")
-    to: str
-    cc: str
+    to: list[str]
+    cc: list[str]
     subject: str
     headers: list[tuple[str, str]]
     text: str | None

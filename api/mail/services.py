@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -20,6 +21,7 @@ from api.mail.transport import MailTransport
 from api.principal import Principal
 
 TEST_MAIL = "mail.test"
+JST = ZoneInfo("Asia/Tokyo")
 
 
 def queue_test_mail(session: Session, actor: Principal, to: str) -> Job:
@@ -46,14 +48,14 @@ def send_test_mail(
     values = live.get_many(session)
     site = str(values["site.name"])
     footer = str(values["mail.footer"])
-    sent_at = utcnow().isoformat(timespec="seconds")
+    sent_at = utcnow().astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
     requested_by = str(payload.get("requested_by", ""))
     subject = f"[{site}] テストメール / Test message"
     text = (
         f"{site} からのテストメールです。\n"
         f"このメールが届いていれば、メール送信の設定は正しく動作しています。\n\n"
         f"This is a test message from {site}. If you can read it, sending mail works.\n\n"
-        f"送信者 / Requested by: {requested_by}\n送信日時 / Sent at: {sent_at} (UTC)\n\n"
+        f"送信者 / Requested by: {requested_by}\n送信日時 / Sent at: {sent_at}\n\n"
         f"-- \n{footer}\n"
     )
     html = (
@@ -63,7 +65,7 @@ def send_test_mail(
         f'<p lang="en">This is a test message from {escape(site)}. If you can read it, '
         f"sending mail works.</p>"
         f'<p style="color:#555">送信者 / Requested by: {escape(requested_by)}<br>'
-        f"送信日時 / Sent at: {escape(sent_at)} (UTC)</p>"
+        f"送信日時 / Sent at: {escape(sent_at)}</p>"
         f'<hr><p style="color:#777;font-size:12px;white-space:pre-line">{escape(footer)}</p>'
         f"</body></html>"
     )

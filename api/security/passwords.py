@@ -81,11 +81,17 @@ def check_password(
                 field,
                 f"must be at least {policy.min_length} characters long",
                 "password_too_short",
+                params={"min": policy.min_length},
             )
         )
     if length > MAX_LENGTH:
         errors.append(
-            FieldError(field, f"must be at most {MAX_LENGTH} characters long", "password_too_long")
+            FieldError(
+                field,
+                f"must be at most {MAX_LENGTH} characters long",
+                "password_too_long",
+                params={"max": MAX_LENGTH},
+            )
         )
     if pw.lower() in common_passwords():
         errors.append(

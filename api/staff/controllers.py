@@ -15,9 +15,10 @@ from api.principal import Principal
 from api.runtime import Runtime
 from api.staff import services
 from api.staff.models import ApiToken, Staff
-from api.staff.permissions import ROLE_PERMISSIONS, Permission, permissions_for
+from api.staff.permissions import ROLE_PERMISSIONS, Permission
 from api.staff.schemas import (
     LoginRequest,
+    OwnAccountUpdate,
     PrincipalOut,
     RoleOut,
     RolesOut,
@@ -71,6 +72,18 @@ def token_out(token: ApiToken, creator: Staff | None) -> TokenOut:
     )
 
 
+def session_out(runtime: Runtime, principal: Principal, staff: Staff | None) -> SessionOut:
+    """Who is logged in, what they may do, and the CSRF token their writes must carry."""
+    return SessionOut(
+        staff=staff_out(staff) if staff else None,
+        principal=PrincipalOut(
+            kind=principal.kind, label=staff.name if staff else principal.label, role=principal.role
+        ),
+        permissions=sorted(principal.permissions),
+        csrf_token=csrf_token(runtime, principal.session_id) if principal.session_id else None,
+    )
+
+
 class StaffAuthController(Controller):
     path = "/api/staff/auth"
     tags = ["staff"]
@@ -95,12 +108,8 @@ class StaffAuthController(Controller):
                 lifetime=session_lifetime(runtime.settings),
                 ip_limit=runtime.settings.login_rate_limit,
             )
-        body = SessionOut(
-            staff=staff_out(result.staff),
-            principal=PrincipalOut(kind="staff", label=result.staff.name, role=result.staff.role),
-            permissions=sorted(permissions_for(result.staff.role)),
-            csrf_token=csrf_token(runtime, result.session.id),
-        )
+        principal = services.principal_for_staff(result.staff, session_id=result.session.id)
+        body = session_out(runtime, principal, result.staff)
         return Response(body, cookies=[login_cookie(runtime, result.staff, result.session)])
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[requires(None)], sync_to_thread=True)
@@ -119,16 +128,23 @@ class StaffAuthController(Controller):
         self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
     ) -> SessionOut:
         """Who is calling: the staff member (cookie) or the API token (bearer)."""
-        staff = None
-        if principal.kind == "staff" and principal.staff_id is not None:
-            with runtime.db.transaction() as session:
-                staff = staff_out(services.get_staff(session, principal.staff_id))
-        return SessionOut(
-            staff=staff,
-            principal=PrincipalOut(kind=principal.kind, label=principal.label, role=principal.role),
-            permissions=sorted(principal.permissions),
-            csrf_token=csrf_token(runtime, principal.session_id) if principal.session_id else None,
-        )
+        if principal.kind != "staff" or principal.staff_id is None:
+            return session_out(runtime, principal, None)
+        with runtime.db.transaction() as session:
+            return session_out(runtime, principal, services.get_staff(session, principal.staff_id))
+
+    @patch("/me", guards=[requires(None)], sync_to_thread=True)
+    def update_me(
+        self,
+        data: JSONBody[OwnAccountUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> SessionOut:
+        """Change your own name, language or password (the current password is required)."""
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        with runtime.db.transaction() as session:
+            staff = services.update_own_account(session, principal, **changes)
+            return session_out(runtime, principal, staff)
 
 
 class StaffController(Controller):

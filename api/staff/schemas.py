@@ -64,6 +64,13 @@ class StaffUpdate(Strict):
     password: Password | UnsetType = UNSET
 
 
+class OwnAccountUpdate(Strict):
+    name: Name | UnsetType = UNSET
+    locale: Locale | UnsetType = UNSET
+    current_password: Password | UnsetType = UNSET
+    new_password: Password | UnsetType = UNSET
+
+
 class StaffPage(msgspec.Struct, kw_only=True):
     items: list[StaffOut]
     total: int

@@ -284,3 +284,55 @@ def test_openapi_schema_and_security_headers(client: TestClient[Litestar]) -> No
 def test_unknown_api_path_is_a_problem(client: TestClient[Litestar]) -> None:
     response = client.get("/api/nope")
     assert response.status_code == 404
+
+
+def test_own_account_name_language_and_password(
+    admin: StaffClient, client: TestClient[Litestar]
+) -> None:
+    other_session = TestClient(client.app, base_url="http://testserver.local")
+    assert login(other_session, admin.staff.email).status_code == 200
+    response = admin.patch("/api/staff/auth/me", json={"name": "管理　太郎 ", "locale": "en"})
+    assert response.status_code == 200, response.text
+    assert (
+        response.json()["staff"]["name"] == "管理 太郎"
+        and response.json()["staff"]["locale"] == "en"
+    )
+    problem = assert_problem(
+        admin.patch("/api/staff/auth/me", json={"new_password": "a brand new passphrase"}),
+        422,
+        "validation_failed",
+    )
+    assert problem["errors"][0] == {
+        "field": "current_password",
+        "message": "is required to set a new password",
+        "code": "required",
+    }
+    problem = assert_problem(
+        admin.patch(
+            "/api/staff/auth/me", json={"current_password": "nope", "new_password": "short"}
+        ),
+        422,
+        "validation_failed",
+    )
+    codes = {(e["field"], e["code"]): e.get("params") for e in problem["errors"]}
+    assert ("current_password", "wrong_password") in codes
+    assert codes[("new_password", "password_too_short")] == {"min": 12}
+    changed = admin.patch(
+        "/api/staff/auth/me",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert admin.get("/api/staff/auth/me").status_code == 200  # this session stays
+    assert other_session.get("/api/staff/auth/me").status_code == 401  # every other one ends
+    assert login(client, admin.staff.email, "a brand new passphrase").status_code == 200
+    entries = admin.get("/api/audit", params={"action": "staff.update_self"}).json()["items"]
+    assert entries[0]["after"]["password_changed"] is True and PASSWORD not in str(entries)
+
+
+def test_own_account_refuses_unknown_fields_and_role_changes(admin: StaffClient) -> None:
+    problem = assert_problem(
+        admin.patch("/api/staff/auth/me", json={"role": "admin"}), 422, "validation_failed"
+    )
+    assert (
+        problem["errors"][0]["field"] == "role" and problem["errors"][0]["code"] == "unknown_field"
+    )
