@@ -15,7 +15,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import __doc__ as _pkg_doc  # noqa: F401
 from api.audit.controllers import AuditController
 from api.jobs.controllers import JobController
 from api.livesettings.controllers import LiveSettingsController

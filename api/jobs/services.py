@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from api.db import run_after_commit, utcnow
@@ -59,8 +59,7 @@ def create_job(
         run_after=run_after or now,
         enqueued_at=now if run_after is None or run_after <= now else None,
     )
-    session.add(job)
-    session.flush()
+    session.add(job)  # the id is made in Python: no flush needed to know it
     if job.enqueued_at is not None:
         job_id = job.id
         run_after_commit(session, lambda: dispatch(job_id, kind))
@@ -74,54 +73,77 @@ def get_job(session: Session, job_id: str) -> Job:
     return job
 
 
-def claim(session: Session, job_id: str, worker: str) -> Job | None:
-    """Take a queued job for ``worker``; None if another worker has it or it is not due."""
-    now = utcnow()
-    result = session.execute(
-        update(Job)
-        .where(
-            col(Job.id) == job_id,
-            col(Job.state) == JobState.queued,
-            col(Job.run_after) <= now,
-        )
-        .values(
-            state=JobState.running,
-            claimed_by=worker,
-            claimed_at=now,
-            heartbeat_at=now,
-            updated_at=now,
-            attempts=Job.attempts + 1,
-        )
+# The hot statements are built once: a worker runs them for every job it touches.
+_JOB = Job.__table__  # type: ignore[attr-defined]
+_OWNED = and_(
+    _JOB.c.id == bindparam("job_id"),
+    _JOB.c.state == JobState.running.value,
+    _JOB.c.claimed_by == bindparam("worker"),
+)
+_CLAIM = (
+    update(_JOB)
+    .where(
+        _JOB.c.id == bindparam("job_id"),
+        _JOB.c.state == JobState.queued.value,
+        _JOB.c.run_after <= bindparam("now"),
     )
-    if _rowcount(result) != 1:
+    .values(
+        state=JobState.running.value,
+        claimed_by=bindparam("worker"),
+        claimed_at=bindparam("now"),
+        heartbeat_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        attempts=_JOB.c.attempts + 1,
+    )
+    .returning(_JOB.c.id, _JOB.c.kind, _JOB.c.attempts, _JOB.c.max_attempts, _JOB.c.side_effects)
+)
+_HEARTBEAT = (
+    update(_JOB).where(_OWNED).values(heartbeat_at=bindparam("now"), updated_at=bindparam("now"))
+)
+_COMPLETE = (
+    update(_JOB)
+    .where(_OWNED)
+    .values(
+        state=JobState.done.value,
+        result=bindparam("result", type_=_JOB.c.result.type),
+        error=None,
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a worker learns when it wins a job (a snapshot, not a tracked row)."""
+
+    id: str
+    kind: str
+    attempts: int
+    max_attempts: int
+    side_effects: bool
+
+
+def claim(session: Session, job_id: str, worker: str) -> Claim | None:
+    """Take a queued job for ``worker``; None if another worker has it or it is not due.
+
+    One conditional UPDATE … RETURNING: the winner gets the row, everyone else gets nothing.
+    """
+    row = session.execute(_CLAIM, {"job_id": job_id, "worker": worker, "now": utcnow()}).first()
+    if row is None:
         return None
-    session.expire_all()
-    return session.get(Job, job_id)
-
-
-def _owned(job_id: str, worker: str) -> Any:
-    return and_(
-        col(Job.id) == job_id, col(Job.state) == JobState.running, col(Job.claimed_by) == worker
-    )
+    return Claim(row.id, row.kind, row.attempts, row.max_attempts, row.side_effects)
 
 
 def heartbeat(session: Session, job_id: str, worker: str) -> bool:
     """Tell the janitor the job is alive. False means the job was taken away from us."""
-    now = utcnow()
-    result = session.execute(
-        update(Job).where(_owned(job_id, worker)).values(heartbeat_at=now, updated_at=now)
-    )
+    result = session.execute(_HEARTBEAT, {"job_id": job_id, "worker": worker, "now": utcnow()})
     return _rowcount(result) == 1
 
 
 def complete(session: Session, job_id: str, worker: str, result: dict[str, Any] | None) -> bool:
-    now = utcnow()
-    res = session.execute(
-        update(Job)
-        .where(_owned(job_id, worker))
-        .values(state=JobState.done, result=result, error=None, finished_at=now, updated_at=now)
-    )
-    return _rowcount(res) == 1
+    params = {"job_id": job_id, "worker": worker, "now": utcnow(), "result": result}
+    return _rowcount(session.execute(_COMPLETE, params)) == 1
 
 
 def fail(
@@ -139,7 +161,9 @@ def fail(
         values.update(state=JobState.queued, run_after=now + retry_in, enqueued_at=None)
     else:
         values.update(state=JobState.failed, finished_at=now)
-    session.execute(update(Job).where(_owned(job_id, worker)).values(**values))
+    session.execute(
+        update(_JOB).where(_OWNED).values(**values), {"job_id": job_id, "worker": worker}
+    )
     return str(values["state"])
 
 

@@ -14,6 +14,8 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Response
 from litestar.static_files import create_static_files_router
 
+from api.web.problems import problem
+
 ADMIN_STATIC = Path(__file__).resolve().parent.parent / "admin" / "static"
 
 NOT_BUILT = """<!doctype html><html lang="ja"><meta charset="utf-8"><title>Kizuna</title>
@@ -38,6 +40,8 @@ def site_router(public_dir: Path) -> Router:
     public_dir.mkdir(parents=True, exist_ok=True)
 
     def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+        if request.url.path.startswith("/api/"):  # API clients get problem details, not HTML
+            return problem(request, 404, "not_found", "Not found", "No such API endpoint")
         if not (public_dir / "index.html").exists():
             return Response(NOT_BUILT, media_type=MediaType.HTML, status_code=503)
         page = public_dir / "404.html"

@@ -282,8 +282,8 @@ def test_openapi_schema_and_security_headers(client: TestClient[Litestar]) -> No
 
 
 def test_unknown_api_path_is_a_problem(client: TestClient[Litestar]) -> None:
-    response = client.get("/api/nope")
-    assert response.status_code == 404
+    assert_problem(client.get("/api/nope"), 404, "not_found")
+    assert_problem(client.post("/api/staff/users/1"), 405, "method_not_allowed")
 
 
 def test_own_account_name_language_and_password(
