@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.fixtures.live import LiveServer
+from tests.fixtures.live import LiveServer, kizuna
 
 pytestmark = pytest.mark.browser
 
@@ -84,11 +84,18 @@ def test_language_switch_and_staff_screen(
     log_in(page, live_server)
     page.get_by_role("navigation").get_by_role("link", name="スタッフ").click()
     expect(page.get_by_role("row").filter(has_text=live_server.admin_email)).to_be_visible()
-    page.get_by_role("button", name="English").first.click()
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/staff/auth/me") and r.request.method == "PATCH"
+    ):
+        page.get_by_role("button", name="English").first.click()
     expect(page.get_by_role("navigation").get_by_role("link", name="Staff")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     screenshot(page, "staff-en")
-    page.get_by_role("button", name="日本語").first.click()
+    # The choice is saved to the account: put it back so other tests find a Japanese UI.
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/staff/auth/me") and r.request.method == "PATCH"
+    ):
+        page.get_by_role("button", name="日本語").first.click()
     expect(page.locator("html")).to_have_attribute("lang", "ja")
 
 
@@ -96,3 +103,32 @@ def test_anonymous_api_calls_from_the_page_are_refused(live_server: LiveServer, 
     page.goto(live_server.url + "/admin/")
     status: Any = page.evaluate("fetch('/api/staff/users').then(r => r.status)")
     assert status == 401
+
+
+def test_staff_changes_their_own_password(
+    live_server: LiveServer, page: Page, screenshot: Callable[..., Path]
+) -> None:
+    email = "e2e-account@example.jp"
+    kizuna(live_server.env, "createstaff", "--email", email, "--name", "佐藤 花子", "--role", "marketer",
+           "--password", live_server.password)  # fmt: skip
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("メールアドレス").fill(email)
+    page.locator("input[autocomplete=current-password]").fill(live_server.password)
+    page.get_by_role("button", name="ログイン").click()
+    page.locator("[data-testid=account-button]").click()
+    dialog = page.locator("[data-testid=account-dialog]")
+    expect(dialog).to_be_visible()
+    dialog.locator("input[name=current_password]").fill("not my password")
+    dialog.locator("input[name=new_password]").fill("桜の季節 2026 spring")
+    dialog.locator("input[name=confirm_password]").fill("桜の季節 2026 spring")
+    dialog.locator("[data-testid=account-save]").click()
+    expect(dialog).to_contain_text("現在のパスワードが正しくありません")
+    screenshot(page, "wrong-current-password")
+    dialog.locator("input[name=current_password]").fill(live_server.password)
+    dialog.locator("[data-testid=account-save]").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="ログアウト").click()
+    page.get_by_label("メールアドレス").fill(email)
+    page.locator("input[autocomplete=current-password]").fill("桜の季節 2026 spring")
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.locator("[data-testid=account-button]")).to_contain_text("佐藤 花子")

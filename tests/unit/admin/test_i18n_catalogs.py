@@ -60,9 +60,26 @@ REQUIRED_DYNAMIC = [
             "password_needs_uppercase",
             "password_needs_digit",
             "password_needs_symbol",
+            "password_personal",
+            "wrong_password",
+            "required",
+            "too_small",
+            "too_large",
+            "too_long",
+            "invalid_choice",
         )
     ),
+    *(f"audit.action.{a}" for a in ("staff.update", "staff.update_self")),
 ]
+# Field errors whose "error.<code>" message uses the error's params ({"min": 12} …). Each needs
+# exactly these placeholders, and an "error.<code>.plain" message for when params are missing.
+PARAM_CODES = {
+    "password_too_short": {"min"},
+    "password_too_long": {"max"},
+    "too_small": {"min"},
+    "too_large": {"max"},
+    "too_long": {"max"},
+}
 # Prefixes of keys looked up at run time; keys under them may look unused.
 DYNAMIC_PREFIXES = (
     "role.",
@@ -153,6 +170,21 @@ def test_contract_codes_are_translated(catalogs: dict[str, dict[str, str]]) -> N
     for lang, cat in catalogs.items():
         missing = [k for k in REQUIRED_DYNAMIC if k not in cat]
         assert not missing, f"{lang}.json lacks: {missing}"
+
+
+def test_param_messages_use_params_and_have_a_plain_fallback(
+    catalogs: dict[str, dict[str, str]],
+) -> None:
+    for lang, cat in catalogs.items():
+        for code, params in PARAM_CODES.items():
+            key = f"error.{code}"
+            assert set(PLACEHOLDER.findall(cat.get(key, ""))) == params, (
+                f"{lang}.json: {key} should use {sorted(params)}"
+            )
+            plain = cat.get(f"{key}.plain", "")
+            assert plain and not PLACEHOLDER.findall(plain), (
+                f"{lang}.json: {key}.plain should exist and have no placeholders"
+            )
 
 
 def test_no_unused_keys(catalogs: dict[str, dict[str, str]]) -> None:

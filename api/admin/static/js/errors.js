@@ -4,7 +4,8 @@
 // When there is no translation we show the server's `detail`, then a message for the status.
 
 import { ApiError } from './api.js';
-import { t, tOr } from './i18n.js';
+import { t, tComplete, tOr } from './i18n.js';
+import { number } from './format.js';
 
 /** One sentence describing `err` (ApiError or anything else). */
 export function errorText(err) {
@@ -18,7 +19,16 @@ export function errorText(err) {
   return t('error.status', { status: err.status });
 }
 
-/** Message for one entry of ApiError.errors ({field, message, code}). */
+/**
+ * Message for one entry of ApiError.errors ({field, message, code, params?}).
+ *
+ * "error.<code>" may use the error's params ({min}, {max} …). When the server sent no params (or
+ * not all of them) the catalog's "error.<code>.plain" is used instead, then the server's message.
+ */
 export function fieldErrorText(e) {
-  return tOr(`error.${e.code}`, '', e.params) || e.message || t('form.error.invalid');
+  const params = {};
+  if (e.params && typeof e.params === 'object') {
+    for (const [k, v] of Object.entries(e.params)) params[k] = typeof v === 'number' ? number(v) : v;
+  }
+  return tComplete(`error.${e.code}`, params) || tOr(`error.${e.code}.plain`, '') || e.message || t('form.error.invalid');
 }

@@ -68,8 +68,8 @@ export function isPast(value) {
   return d ? d.getTime() < Date.now() : false;
 }
 
-/** A list of addresses (array or string) as one line. */
+/** A list of addresses (an array of strings, or one comma-separated string) as one line. */
 export function addressList(value) {
-  if (value == null || value === '') return EMPTY;
-  return Array.isArray(value) ? value.join(', ') : String(value);
+  const list = (Array.isArray(value) ? value : [value]).filter((a) => a != null && String(a).trim() !== '');
+  return list.length ? list.map(String).join(', ') : EMPTY;
 }

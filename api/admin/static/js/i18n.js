@@ -36,10 +36,25 @@ function store(key, value) {
   }
 }
 
-/** localStorage choice → browser languages → Japanese. */
-export function preferredLanguage() {
+/** True for a language the panel has a catalog for ('ja', 'en'). */
+export function isSupported(code) {
+  return SUPPORTED.includes(code);
+}
+
+/** The language chosen in this browser (the switcher, the account dialog), or null. */
+export function savedLanguage() {
   const saved = stored(STORAGE_KEY);
-  if (saved && SUPPORTED.includes(saved)) return saved;
+  return saved && SUPPORTED.includes(saved) ? saved : null;
+}
+
+/**
+ * localStorage choice → `accountLocale` (the staff member's saved language, when known) →
+ * browser languages → Japanese.
+ */
+export function preferredLanguage(accountLocale = null) {
+  const saved = savedLanguage();
+  if (saved) return saved;
+  if (isSupported(accountLocale)) return accountLocale;
   for (const tag of navigator.languages || [navigator.language]) {
     const base = String(tag || '').toLowerCase().split('-')[0];
     if (SUPPORTED.includes(base)) return base;
@@ -62,10 +77,13 @@ export async function initI18n(code = preferredLanguage()) {
   translateDom(document);
 }
 
-/** Switches language, remembers the choice and tells listeners (who re-render). */
-export async function setLanguage(code) {
+/**
+ * Switches language and tells listeners (who re-render). `remember: false` does not store the
+ * choice in this browser (used when following the account's language rather than a click).
+ */
+export async function setLanguage(code, { remember = true } = {}) {
   if (!SUPPORTED.includes(code) || code === lang) return;
-  store(STORAGE_KEY, code);
+  if (remember) store(STORAGE_KEY, code);
   await initI18n(code);
   for (const fn of listeners) fn(code);
 }
@@ -117,6 +135,20 @@ export function t(key, params) {
     return key;
   }
   return interpolate(catalog[key], params);
+}
+
+/**
+ * Like tOr() but returns null unless the key exists and `params` fills every {placeholder}
+ * (for messages whose values may be missing, such as server field errors).
+ */
+export function tComplete(key, params) {
+  if (!has(key)) return null;
+  const text = catalog[key];
+  const p = params || {};
+  for (const [, name] of text.matchAll(/\{(\w+)\}/g)) {
+    if (!Object.prototype.hasOwnProperty.call(p, name) || p[name] == null) return null;
+  }
+  return interpolate(text, p);
 }
 
 /** Like t() but returns `fallback` (default: the key) when the key is not in the catalog. */

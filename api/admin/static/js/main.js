@@ -3,9 +3,10 @@
 // For every route change: cancel the previous screen (its ctx.signal aborts), check login and
 // permission, lazy-load the view module and mount what its default export returns.
 
-import { initI18n, onLanguageChange, t } from './i18n.js';
+import { initI18n, onLanguageChange, preferredLanguage, savedLanguage, t } from './i18n.js';
 import { onUnauthorized, isAbort } from './api.js';
-import { session, can, clearSession, isLoggedIn, loadSession, logout } from './session.js';
+import { session, can, clearSession, isLoggedIn, loadSession, logout, onSessionChange, saveLocale } from './session.js';
+import { openAccountDialog } from './actions/account.js';
 import { routes, sections } from './routes.js';
 import { currentLocation, navigate, reload, safeNext, setQuery, startRouter } from './router.js';
 import { createShell } from './ui/shell.js';
@@ -38,7 +39,13 @@ function homePath() {
 
 function ensureShell() {
   if (!shell) {
-    shell = createShell({ sections: navSections(), staff: session.staff, onLogout: doLogout });
+    shell = createShell({
+      sections: navSections(),
+      staff: session.staff,
+      onLogout: doLogout,
+      onAccount: openAccountDialog,
+      onLanguage: saveLocale, // the header switch also saves the choice to the account
+    });
     mount(root, shell.el);
   }
   return shell.outlet;
@@ -132,19 +139,30 @@ function fatal(message, retry) {
 }
 
 async function boot() {
+  // Who is logged in decides the language when this browser has no saved choice (the account's
+  // language beats the browser's), so ask first; the catalog is loaded once.
+  const who = loadSession().then(
+    () => null,
+    (err) => err,
+  );
   try {
-    await initI18n();
+    let accountLocale = null;
+    if (!savedLanguage()) {
+      await who;
+      accountLocale = session.staff?.locale;
+    }
+    await initI18n(preferredLanguage(accountLocale));
   } catch (err) {
     console.error(err);
     fatal('Kizuna admin could not start. / 管理画面を開始できませんでした。', () => location.reload());
     return;
   }
-  try {
-    await loadSession();
-  } catch (err) {
-    fatal(errorText(err), () => location.reload());
+  const sessionError = await who;
+  if (sessionError) {
+    fatal(errorText(sessionError), () => location.reload());
     return;
   }
+  onSessionChange((staff) => shell?.setStaff(staff));
   onUnauthorized(() => {
     // The session ended (expired, logged out elsewhere, or revoked).
     if (!isLoggedIn()) return;

@@ -12,17 +12,38 @@ export const session = {
   permissions: new Set(),
 };
 
+const listeners = new Set();
+
+/** Calls fn() whenever session.staff changes (login, name saved …); returns an unsubscribe. */
+export function onSessionChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function changed() {
+  for (const fn of listeners) fn(session.staff);
+}
+
 /** Stores the answer of login/me: {staff, permissions, csrf_token}. */
 export function setSession(data) {
   session.staff = data.staff;
   session.permissions = new Set(data.permissions || []);
   setCsrfToken(data.csrf_token);
+  changed();
+}
+
+/** Merges fields into session.staff (after the logged-in staff member's account was edited). */
+export function patchStaff(fields) {
+  if (!session.staff) return;
+  session.staff = { ...session.staff, ...fields };
+  changed();
 }
 
 export function clearSession() {
   session.staff = null;
   session.permissions = new Set();
   setCsrfToken(null);
+  changed();
 }
 
 export function isLoggedIn() {
@@ -54,6 +75,26 @@ export async function login(email, password) {
   const data = await api.post('/api/staff/auth/login', { email, password }, { on401: false });
   setSession(data);
   return data;
+}
+
+/**
+ * PATCH /api/staff/auth/me: the logged-in staff member changes their own name, locale or
+ * password ({name, locale, current_password, new_password}, all optional). Returns the same
+ * answer as /me and stores it, unless someone else has logged in meanwhile.
+ */
+export async function updateMe(changes, options = {}) {
+  const staffId = session.staff?.id;
+  const data = await api.patch('/api/staff/auth/me', changes, options);
+  if (data && data.staff && session.staff && session.staff.id === staffId && data.staff.id === staffId) setSession(data);
+  return data;
+}
+
+/** Saves the language picked in the header to the account, silently (failures are ignored). */
+export function saveLocale(code) {
+  if (!session.staff || session.staff.locale === code) return;
+  updateMe({ locale: code }, { on401: false }).catch(() => {
+    /* a preference only: the choice still applies in this browser */
+  });
 }
 
 export async function logout() {

@@ -6,14 +6,14 @@
 //   const d = openDialog({ title, body, actions: [{ label, variant, onClick: (close) => … }], size: 'lg' });
 //   d.close(value); await d.result;   d.setBody(node)   d.setActions([...])
 //
-// size: 'sm' | 'md' (default) | 'lg'.
+// size: 'sm' | 'md' (default) | 'lg'. testId: data-testid on the <dialog> (for browser tests).
 
 import { h, mount, uid } from './dom.js';
 import { iconButton } from './button.js';
 import { createForm } from './form.js';
 import { t } from '../i18n.js';
 
-export function openDialog({ title, body, actions, size = 'md', closeLabel, dismissible = true, className }) {
+export function openDialog({ title, body, actions, size = 'md', closeLabel, dismissible = true, className, testId }) {
   const titleId = uid('dlg');
   const previousFocus = document.activeElement;
   let resolve;
@@ -26,7 +26,7 @@ export function openDialog({ title, body, actions, size = 'md', closeLabel, dism
   const footer = h('div', { class: 'dialog__footer' });
   const dialog = h(
     'dialog',
-    { class: ['dialog', `dialog--${size}`, className], 'aria-labelledby': titleId },
+    { class: ['dialog', `dialog--${size}`, className], 'aria-labelledby': titleId, 'data-testid': testId },
     h(
       'div',
       { class: 'dialog__header' },
@@ -112,10 +112,11 @@ export function alert({ title, message, okLabel }) {
 
 /**
  * A form in a dialog. Takes createForm() options (fields, values, submitLabel, onSubmit,
- * errorFieldByCode) plus title, intro (text/node above the form) and size. Resolves with what
+ * errorFieldByCode, validate, submitTestId) plus title, intro (text/node above the form), size
+ * and testId. Resolves with what
  * onSubmit returned, or null when cancelled. Errors stay in the dialog.
  */
-export function formDialog({ title, intro, size = 'md', ...formOptions }) {
+export function formDialog({ title, intro, size = 'md', testId, ...formOptions }) {
   let dlg;
   const form = createForm({
     ...formOptions,
@@ -127,6 +128,7 @@ export function formDialog({ title, intro, size = 'md', ...formOptions }) {
     title,
     size,
     className: 'dialog--form',
+    testId,
     body: h('div', intro && (typeof intro === 'string' ? h('p', { class: 'dialog__intro' }, intro) : intro), form.el),
   });
   form.focus();

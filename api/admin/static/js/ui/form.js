@@ -11,6 +11,7 @@
 //     onSubmit: (values) => api.patch(`/api/staff/users/${id}`, values),   // throw ApiError → shown
 //     onDone: (result) => toast(t('common.saved'), { type: 'success' }),
 //     errorFieldByCode: { email_taken: 'email' },      // errors without a field → which field shows them
+//     validate: (v) => (v.new_password !== v.confirm ? { confirm: t('account.error.mismatch') } : null),
 //   });
 //   form.el   form.values()   form.changed()   form.setErrors(err)   form.clearErrors()   form.focus()
 //
@@ -20,8 +21,11 @@
 // minlength, maxlength, rows, autocomplete, inputmode, disabled, readonly, autofocus, width ('sm').
 //
 // The browser's own validation bubbles are off (they would speak the browser's language); the
-// same checks are made here with our messages. Server field errors (ApiError.errors) appear under
-// their field and in a summary at the top; other errors appear in the summary.
+// same checks are made here with our messages. `validate(values)` adds checks of your own (fields
+// that depend on each other): return { fieldName: message } for the problems, or null; it runs
+// after the built-in checks and before onSubmit. Server field errors (ApiError.errors) appear
+// under their field and in a summary at the top; other errors appear in the summary.
+// `submitTestId` sets data-testid on the submit button (for browser tests).
 
 import { h, mount, uid } from './dom.js';
 import { ApiError, isAbort } from '../api.js';
@@ -41,8 +45,10 @@ export function createForm({
   onDone,
   onCancel,
   errorFieldByCode = {},
+  validate: validateValues,
   readOnly = false,
   className,
+  submitTestId,
 }) {
   const controls = new Map(); // name → { field, input, row, error, optionValues }
   const summary = h('div', { class: 'form__summary', role: 'alert', tabindex: '-1', hidden: true });
@@ -304,6 +310,13 @@ export function createForm({
         items.push([name, message]);
       }
     }
+    const own = validateValues ? validateValues(values()) || {} : {};
+    for (const [name, c] of controls) {
+      // In field order, and only for fields without a built-in problem.
+      if (!own[name] || c.input.disabled || items.some(([n]) => n === name)) continue;
+      showFieldError(name, own[name]);
+      items.push([name, own[name]]);
+    }
     if (items.length) {
       showSummary(t('form.summary', { count: items.length }), items);
       focusFirstInvalid();
@@ -312,7 +325,7 @@ export function createForm({
     return true;
   }
 
-  const submitButton = submitLabel && h('button', { type: 'submit', class: 'btn btn--primary' }, h('span', { class: 'btn__label' }, submitLabel));
+  const submitButton = submitLabel && h('button', { type: 'submit', class: 'btn btn--primary', 'data-testid': submitTestId }, h('span', { class: 'btn__label' }, submitLabel));
   const cancelButton = onCancel && h('button', { type: 'button', class: 'btn btn--secondary', onclick: () => onCancel() }, cancelLabel || t('common.cancel'));
 
   function setBusy(on) {

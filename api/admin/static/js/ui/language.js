@@ -1,10 +1,12 @@
 // The 日本語 / English switch (header and login page). Language names are shown in their own
-// language. Switching reloads the catalog; main.js re-renders the screen.
+// language. Switching reloads the catalog; main.js re-renders the screen. `onChange(code)` is
+// called first when the staff member picks a language other than the current one (the header
+// uses it to save the choice to their account).
 
 import { h } from './dom.js';
 import { LANGUAGES, getLanguage, setLanguage, t } from '../i18n.js';
 
-export function languageSwitch({ compact = false } = {}) {
+export function languageSwitch({ compact = false, onChange } = {}) {
   const current = getLanguage();
   return h(
     'div',
@@ -17,7 +19,10 @@ export function languageSwitch({ compact = false } = {}) {
           class: 'lang-switch__option',
           lang: l.code,
           'aria-pressed': String(l.code === current),
-          onclick: () => setLanguage(l.code),
+          onclick: () => {
+            if (l.code !== getLanguage()) onChange?.(l.code);
+            setLanguage(l.code);
+          },
         },
         l.label,
       ),

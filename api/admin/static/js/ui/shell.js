@@ -1,10 +1,14 @@
 // The logged-in layout: sidebar navigation, header (staff, language, logout) and the content outlet.
 //
-//   const shell = createShell({ sections, staff, onLogout });
+//   const shell = createShell({ sections, staff, onLogout, onAccount, onLanguage });
 //   mount(appRoot, shell.el);  mount(shell.outlet, page(...));  shell.setActive('/staff');
+//   shell.setStaff(staff)     // after the name changed
 //
 // sections: [{ label, items: [{ path, label, icon }] }] — already filtered by permission.
-// Under 760px the sidebar becomes a drawer opened by the menu button in the top bar.
+// The staff member's name/role is a button calling onAccount() (the "My account" dialog);
+// onLanguage(code) is called when they pick another language in the header switch.
+// Under 760px the sidebar becomes a drawer opened by the menu button in the top bar; the name
+// button then lives at the bottom of the drawer.
 
 import { h } from './dom.js';
 import { icon } from './icons.js';
@@ -21,7 +25,7 @@ export function brand() {
   );
 }
 
-export function createShell({ sections, staff, onLogout }) {
+export function createShell({ sections, staff, onLogout, onAccount, onLanguage }) {
   const links = [];
   const navId = 'sidebar-nav';
 
@@ -46,16 +50,31 @@ export function createShell({ sections, staff, onLogout }) {
     ),
   );
 
-  const whoami = () =>
-    h(
-      'div',
-      { class: 'whoami' },
-      h('span', { class: 'whoami__name' }, staff.name || staff.email),
-      h('span', { class: 'whoami__role' }, tOr(`role.${staff.role}`, staff.role)),
+  const names = [];
+  const avatars = [];
+  const initial = (s) => Array.from(String(s.name || s.email || '?').trim())[0]?.toUpperCase() || '?';
+  const whoami = (testId) => {
+    const name = h('span', { class: 'whoami__name' }, staff.name || staff.email);
+    const avatar = h('span', { class: 'whoami__avatar', 'aria-hidden': 'true' }, initial(staff));
+    names.push(name);
+    avatars.push(avatar);
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'whoami',
+        title: t('account.open'),
+        'aria-haspopup': 'dialog',
+        'data-testid': testId,
+        onclick: () => onAccount?.(),
+      },
+      avatar,
+      h('span', { class: 'whoami__text' }, name, h('span', { class: 'whoami__role' }, tOr(`role.${staff.role}`, staff.role))),
     );
+  };
 
   // On small screens the header has no room for the name: the drawer shows it.
-  const sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar__brand' }, brand()), nav, h('div', { class: 'sidebar__user' }, whoami()));
+  const sidebar = h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar__brand' }, brand()), nav, h('div', { class: 'sidebar__user' }, whoami('account-button-drawer')));
   const scrim = h('div', { class: 'scrim', onclick: () => setMenu(false) });
   const menuButton = iconButton({
     label: t('nav.menu'),
@@ -70,8 +89,8 @@ export function createShell({ sections, staff, onLogout }) {
     menuButton,
     h('div', { class: 'topbar__brand' }, brand()),
     h('div', { class: 'topbar__spacer' }),
-    languageSwitch({ compact: true }),
-    whoami(),
+    languageSwitch({ compact: true, onChange: onLanguage }),
+    whoami('account-button'),
     h('button', { type: 'button', class: 'btn btn--ghost btn--sm logout', 'aria-label': t('auth.logout'), onclick: onLogout }, icon('logout', { size: 16 }), h('span', { class: 'logout__label' }, t('auth.logout'))),
   );
 
@@ -101,6 +120,12 @@ export function createShell({ sections, staff, onLogout }) {
   return {
     el,
     outlet,
+    /** Shows the (changed) name of the logged-in staff member. */
+    setStaff(next) {
+      if (!next) return;
+      for (const n of names) n.textContent = next.name || next.email;
+      for (const a of avatars) a.textContent = initial(next);
+    },
     /** Highlights the nav item whose path is the longest prefix of `path`; closes the drawer. */
     setActive(path) {
       let best = null;

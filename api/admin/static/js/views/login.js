@@ -4,7 +4,7 @@ import { h } from '../ui/dom.js';
 import { createForm } from '../ui/form.js';
 import { notice } from '../ui/page.js';
 import { languageSwitch } from '../ui/language.js';
-import { t } from '../i18n.js';
+import { getLanguage, isSupported, savedLanguage, setLanguage, t } from '../i18n.js';
 import { login } from '../session.js';
 import { safeNext } from '../router.js';
 
@@ -16,7 +16,17 @@ export default function loginView(ctx) {
     ],
     submitLabel: t('auth.login'),
     onSubmit: (values) => login(values.email, values.password),
-    onDone: () => ctx.navigate(safeNext(ctx.query.next) || '/', { replace: true }),
+    onDone: (data) => {
+      const next = () => ctx.navigate(safeNext(ctx.query.next) || '/', { replace: true });
+      // No language chosen in this browser: follow the account's. Switching re-renders this
+      // route, which (now logged in) goes on to ?next= by itself.
+      const locale = data?.staff?.locale;
+      if (!savedLanguage() && isSupported(locale) && locale !== getLanguage()) {
+        setLanguage(locale, { remember: false }).catch(next);
+        return;
+      }
+      next();
+    },
     className: 'form--login',
   });
 

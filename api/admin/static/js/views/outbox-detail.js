@@ -49,7 +49,7 @@ export default async function outboxDetailView(ctx) {
         detailList([
           [t('outbox.col.from'), fmt.addressList(mail.from)],
           [t('outbox.col.to'), fmt.addressList(mail.to)],
-          mail.cc && (Array.isArray(mail.cc) ? mail.cc.length > 0 : true) ? [t('outbox.col.cc'), fmt.addressList(mail.cc)] : null,
+          fmt.addressList(mail.cc) !== fmt.EMPTY ? [t('outbox.col.cc'), fmt.addressList(mail.cc)] : null,
           [t('outbox.col.at'), time(mail.at)],
         ]),
       ),

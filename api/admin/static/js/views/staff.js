@@ -2,7 +2,7 @@
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { can, session } from '../session.js';
+import { can, patchStaff, session } from '../session.js';
 import { localeLabel, localeOptions, roleLabel, roleOptions, ROLE_NAMES } from '../labels.js';
 import { h } from '../ui/dom.js';
 import { page } from '../ui/page.js';
@@ -100,7 +100,7 @@ export default function staffView(ctx) {
     });
     if (saved) {
       toast(t('staff.updated', { name: saved.name }), { type: 'success' });
-      if (self) session.staff = { ...session.staff, name: saved.name, locale: saved.locale };
+      if (self) patchStaff({ name: saved.name, locale: saved.locale }); // the header shows the new name
       table.reload();
     }
   }
