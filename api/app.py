@@ -25,7 +25,7 @@ from api.staff.controllers import StaffAuthController, StaffController, TokenCon
 from api.web.auth import current_principal
 from api.web.headers import make_security_headers
 from api.web.health import health
-from api.web.problems import EXCEPTION_HANDLERS
+from api.web.problems import EXCEPTION_HANDLERS, refuse_control_characters
 from api.web.site import admin_router, site_router
 from api.workers import broker as brokers
 
@@ -105,6 +105,7 @@ def create_app(
             "principal": Provide(current_principal, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_control_characters,
         before_send=[make_security_headers(hsts=settings.secure_cookies)],  # type: ignore[list-item]
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

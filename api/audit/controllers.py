@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery
+from litestar.params import QueryParameter
 
 from api.audit import services
 from api.audit.schemas import AuditOut, AuditPage
 from api.runtime import Runtime
 from api.staff.permissions import Permission
 from api.web.auth import requires
-from api.web.pagination import Pagination, provide_pagination
+from api.web.params import Pagination, provide_pagination
+
+Filter = Annotated[str | None, QueryParameter(max_length=200)]
 
 
 class AuditController(Controller):
@@ -24,10 +28,10 @@ class AuditController(Controller):
         self,
         runtime: NamedDependency[Runtime],
         pagination: NamedDependency[Pagination],
-        action: FromQuery[str | None] = None,
-        actor: FromQuery[str | None] = None,
-        target_type: FromQuery[str | None] = None,
-        target_id: FromQuery[str | None] = None,
+        action: Filter = None,
+        actor: Filter = None,
+        target_type: Filter = None,
+        target_id: Filter = None,
     ) -> AuditPage:
         with runtime.db.transaction() as session:
             rows, total = services.list_entries(

@@ -15,7 +15,7 @@ from api.principal import Principal
 from api.runtime import Runtime
 from api.staff.permissions import Permission
 from api.web.auth import requires
-from api.web.pagination import Pagination, provide_pagination
+from api.web.params import Pagination, provide_pagination
 
 # The HTML of a captured mail is shown in a sandboxed iframe: no scripts, no remote loads.
 MAIL_HTML_CSP = (

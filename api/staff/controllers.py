@@ -3,12 +3,12 @@ open a transaction, call a service, shape the response."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.principal import Principal
@@ -42,7 +42,7 @@ from api.web.auth import (
     requires,
     session_lifetime,
 )
-from api.web.pagination import Pagination, provide_pagination
+from api.web.params import Pagination, RowId, provide_pagination
 
 
 def staff_out(staff: Staff) -> StaffOut:
@@ -165,7 +165,9 @@ class StaffController(Controller):
         self,
         runtime: NamedDependency[Runtime],
         pagination: NamedDependency[Pagination],
-        q: FromQuery[str | None] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=200, description="name or e-mail")
+        ] = None,
         role: FromQuery[str | None] = None,
     ) -> StaffPage:
         with runtime.db.transaction() as session:
@@ -194,14 +196,14 @@ class StaffController(Controller):
             return staff_out(staff)
 
     @get("/users/{staff_id:int}", guards=[requires(Permission.staff_read)], sync_to_thread=True)
-    def get_user(self, staff_id: FromPath[int], runtime: NamedDependency[Runtime]) -> StaffOut:
+    def get_user(self, staff_id: RowId, runtime: NamedDependency[Runtime]) -> StaffOut:
         with runtime.db.transaction() as session:
             return staff_out(services.get_staff(session, staff_id))
 
     @patch("/users/{staff_id:int}", guards=[requires(Permission.staff_write)], sync_to_thread=True)
     def update_user(
         self,
-        staff_id: FromPath[int],
+        staff_id: RowId,
         data: JSONBody[StaffUpdate],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
@@ -256,7 +258,7 @@ class TokenController(Controller):
     @delete("/{token_id:int}", guards=[requires(Permission.tokens_write)], sync_to_thread=True)
     def revoke_token(
         self,
-        token_id: FromPath[int],
+        token_id: RowId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
     ) -> None:

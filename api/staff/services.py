@@ -79,6 +79,8 @@ def _validate_fields(
             errors.append(problem)
     if name is not None and not name:
         errors.append(FieldError("name", "must not be empty", "required"))
+    if name is not None and normalize.has_control_chars(name):
+        errors.append(FieldError("name", "must not contain control characters", "control_chars"))
     if name is not None and len(name) > 200:
         errors.append(
             FieldError("name", "must be at most 200 characters", "too_long", params={"max": 200})
@@ -408,6 +410,8 @@ def create_token(
     errors: list[FieldError] = []
     if not name:
         errors.append(FieldError("name", "must not be empty", "required"))
+    elif normalize.has_control_chars(name):
+        errors.append(FieldError("name", "must not contain control characters", "control_chars"))
     elif len(name) > 100:
         errors.append(
             FieldError("name", "must be at most 100 characters", "too_long", params={"max": 100})

@@ -16,7 +16,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from api.errors import FieldError, KizunaError
+from api.errors import FieldError, KizunaError, ValidationFailed
 
 log = logging.getLogger("kizuna.errors")
 
@@ -145,6 +145,23 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
         f"Something went wrong on the server. Reference: {reference}",
         reference=reference,
     )
+
+
+def refuse_control_characters(request: Request[Any, Any, Any]) -> None:
+    """before_request hook: no query parameter may carry NUL or other control characters.
+
+    PostgreSQL cannot store NUL in text and no legitimate filter needs one, so such input
+    is a 422 naming the parameter instead of a database error deep inside a service.
+    """
+    for name, value in request.query_params.multi_items():
+        if _CONTROL.search(value):
+            raise ValidationFailed(
+                detail=f"{name}: must not contain control characters",
+                errors=[FieldError(name, "must not contain control characters", "control_chars")],
+            )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

@@ -1,11 +1,11 @@
-"""Page-number pagination shared by every list endpoint (``?page=1&per_page=50``)."""
+"""Query and path parameters shared by every endpoint: pagination and row ids."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 
 @dataclass(frozen=True)
@@ -23,3 +23,7 @@ def provide_pagination(
     per_page: Annotated[int, QueryParameter(ge=1, le=500, description="items per page")] = 50,
 ) -> Pagination:
     return Pagination(page=page, per_page=per_page)
+
+
+# A database row id in a path: bounded so an absurd value is a 422, not a database overflow.
+RowId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="row id")]
