@@ -41,8 +41,9 @@ def ours(db: Database, count: int) -> None:
 
 def peer(db: Database, count: int) -> None:
     insert = sa.text(
-        "INSERT INTO job (id, kind, state, payload, attempts, max_attempts, side_effects, created_by,"
-        " created_at, updated_at, run_after, enqueued_at) VALUES (:id, 'bench.kind', 'queued',"
+        "INSERT INTO job (id, kind, state, payload, attempts, max_attempts, side_effects,"
+        " created_by, created_at, updated_at, run_after, enqueued_at)"
+        " VALUES (:id, 'bench.kind', 'queued',"
         " :payload, 0, 1, false, '', :now, :now, :now, :now)"
     )
     claim = sa.text(

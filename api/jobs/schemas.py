@@ -17,7 +17,9 @@ class JobOut(msgspec.Struct, kw_only=True):
     error: str | None
     result: dict[str, Any] | None
     attempts: int
+    created_by: str
     created_at: datetime
+    updated_at: datetime
     finished_at: datetime | None
 
     @classmethod
@@ -29,10 +31,19 @@ class JobOut(msgspec.Struct, kw_only=True):
             error=job.error,
             result=job.result,
             attempts=job.attempts,
+            created_by=job.created_by,
             created_at=job.created_at,
+            updated_at=job.updated_at,
             finished_at=job.finished_at,
         )
 
 
 class JobEnvelope(msgspec.Struct, kw_only=True):
     job: JobOut
+
+
+class JobPage(msgspec.Struct, kw_only=True):
+    items: list[JobOut]
+    total: int
+    page: int
+    per_page: int

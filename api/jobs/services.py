@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
+from api.audit import services as audit
 from api.db import run_after_commit, utcnow
-from api.errors import NotFound
+from api.errors import Conflict, NotFound
 from api.jobs.models import Job, JobState
+from api.principal import Principal
 
 # Set by api.jobs.runner: how a job id reaches a worker (dramatiq), kept out of this module.
 Dispatcher = Callable[[str, str], None]
@@ -64,6 +66,92 @@ def create_job(
         job_id = job.id
         run_after_commit(session, lambda: dispatch(job_id, kind))
     return job
+
+
+def list_jobs(
+    session: Session,
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Job], int]:
+    query = select(Job)
+    if state:
+        query = query.where(Job.state == state)
+    if kind:
+        query = query.where(col(Job.kind).startswith(kind, autoescape=True))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(Job.created_at).desc(), col(Job.id)).offset(offset).limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+def _settle_by_staff(
+    session: Session,
+    principal: Principal,
+    job_id: str,
+    *,
+    allowed_from: frozenset[JobState],
+    action: str,
+    values: dict[str, Any],
+) -> Job:
+    job = get_job(session, job_id)
+    before = {"state": job.state}
+    if job.state not in allowed_from:
+        raise Conflict(
+            detail=f"A {job.state} job cannot be {action}; only "
+            + ", ".join(sorted(s.value for s in allowed_from))
+            + " jobs can",
+            code="job_state_conflict",
+        )
+    result = session.execute(
+        update(_JOB)
+        .where(_JOB.c.id == job_id, _JOB.c.state == job.state)
+        .values(updated_at=utcnow(), **values)
+    )
+    if _rowcount(result) != 1:  # a worker changed it meanwhile
+        raise Conflict(detail="The job changed meanwhile; reload and try again", code="job_changed")
+    session.expire(job)
+    audit.record(
+        session, principal, f"job.{action}", target_type="job", target_id=job_id,
+        before=before, after={"state": values["state"]},
+    )  # fmt: skip
+    return job
+
+
+def retry_job(session: Session, principal: Principal, job_id: str) -> Job:
+    """Run a failed or uncertain job once more (for uncertain ones: after a person checked)."""
+    job = _settle_by_staff(
+        session,
+        principal,
+        job_id,
+        allowed_from=frozenset({JobState.failed, JobState.uncertain}),
+        action="retry",
+        values={
+            "state": JobState.queued.value,
+            "run_after": utcnow(),
+            "enqueued_at": utcnow(),
+            "finished_at": None,
+            "max_attempts": _JOB.c.attempts + 1,
+        },
+    )
+    kind = job.kind
+    run_after_commit(session, lambda: dispatch(job_id, kind))
+    return job
+
+
+def cancel_job(session: Session, principal: Principal, job_id: str) -> Job:
+    """Give up on a job that has not run, or close a failed/uncertain one as handled."""
+    return _settle_by_staff(
+        session,
+        principal,
+        job_id,
+        allowed_from=frozenset({JobState.queued, JobState.failed, JobState.uncertain}),
+        action="cancel",
+        values={"state": JobState.cancelled.value, "finished_at": utcnow()},
+    )
 
 
 def get_job(session: Session, job_id: str) -> Job:

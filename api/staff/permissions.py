@@ -20,6 +20,7 @@ class Permission(StrEnum):
     settings_read = "settings:read"
     settings_write = "settings:write"
     jobs_read = "jobs:read"
+    jobs_write = "jobs:write"
 
 
 class Role(StrEnum):

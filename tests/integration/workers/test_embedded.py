@@ -120,3 +120,51 @@ def test_janitor_runs_work_lost_by_a_restart(
         time.sleep(0.1)
     assert state == "done"
     assert list_messages(runtime.settings.outbox_dir)[1] == 1
+
+
+def test_failed_job_is_listed_and_retried_by_an_admin(
+    admin: StaffClient, runtime: Runtime, login_as: Any
+) -> None:
+    with runtime.db.transaction() as s:  # a mail job whose worker died mid-way
+        job = jobs.create_job(s, "mail.test", {"to": "retry@example.jp"}, side_effects=True,
+                              run_after=utcnow() + timedelta(hours=1))  # fmt: skip
+        job_id = job.id
+    with runtime.db.transaction() as s:
+        s.get(jobs.Job, job_id).run_after = utcnow()  # type: ignore[union-attr]
+    with runtime.db.transaction() as s:
+        jobs.claim(s, job_id, "dead-worker")
+    with runtime.db.transaction() as s:
+        recovery = jobs.recover(s, lease=timedelta(seconds=0), now=utcnow() + timedelta(seconds=1))
+    assert recovery.uncertain == [job_id]
+
+    listed = admin.get("/api/jobs", params={"state": "uncertain"}).json()
+    assert [j["id"] for j in listed["items"]] == [job_id]
+    assert "may or may not" in listed["items"][0]["error"]
+    assert admin.get("/api/jobs", params={"state": "nonsense"}).status_code == 422
+
+    marketer = login_as("marketer")
+    assert marketer.post(f"/api/jobs/{job_id}/retry").status_code == 403
+    admin.client.cookies.clear()
+    again = login_as("admin")
+    retried = again.post(f"/api/jobs/{job_id}/retry")
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["state"] == "queued"
+    done = wait_for_job(again.get, job_id)
+    assert done["state"] == "done" and done["attempts"] == 2
+    assert list_messages(runtime.settings.outbox_dir)[0][0].to == ["retry@example.jp"]
+    conflict = again.post(f"/api/jobs/{job_id}/cancel")
+    assert conflict.status_code == 409 and conflict.json()["code"] == "job_state_conflict"
+    actions = [
+        e["action"] for e in again.get("/api/audit", params={"target_type": "job"}).json()["items"]
+    ]
+    assert actions == ["job.retry"]
+
+
+def test_queued_job_can_be_cancelled(admin: StaffClient, runtime: Runtime) -> None:
+    with runtime.db.transaction() as s:
+        job_id = jobs.create_job(s, "mail.test", {"to": "later@example.jp"}, side_effects=True,
+                                 run_after=utcnow() + timedelta(days=1)).id  # fmt: skip
+    cancelled = admin.post(f"/api/jobs/{job_id}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    with runtime.db.transaction() as s:
+        assert jobs.claim(s, job_id, "w") is None
