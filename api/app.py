@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api import __version__
 from api.audit.controllers import AuditController
 from api.jobs.controllers import JobController
 from api.livesettings.controllers import LiveSettingsController
@@ -31,7 +32,6 @@ from api.workers import broker as brokers
 
 log = logging.getLogger("kizuna")
 
-VERSION = "0.1.0"
 
 CONTROLLERS: list[Any] = [
     StaffAuthController,
@@ -110,7 +110,7 @@ def create_app(
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Kizuna API",
-            version=VERSION,
+            version=__version__,
             description="The JSON API behind Kizuna's admin panel, for integrations too. "
             "Authenticate with 'Authorization: Bearer kz_…' (API tokens are created in the admin). "
             "Errors are RFC 9457 problem details.",

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from api import __version__
 from api.errors import KizunaError
 from api.settings import Settings, SettingsError, load_settings
 
@@ -40,7 +41,7 @@ def _settings(**overrides: Any) -> Settings:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option("0.1.0", prog_name="kizuna")
+@click.version_option(__version__, prog_name="kizuna")
 def main() -> None:
     """Kizuna: website, customer database and e-mail marketing on one base.
 

@@ -1,0 +1,1 @@
+"""Alembic revisions (immutable once on main)."""
