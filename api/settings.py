@@ -80,7 +80,12 @@ class Settings(BaseSettings):
     previous_secret_keys: list[str] = Field(
         default_factory=list, description="old keys still accepted while tokens signed by them live"
     )
-    staff_session_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
+    staff_session_minutes: int = Field(
+        default=8 * 60, ge=5, le=7 * 24 * 60, description="a staff login lasts at most this long"
+    )
+    staff_idle_minutes: int = Field(
+        default=120, ge=5, le=7 * 24 * 60, description="…and ends after this long without use"
+    )
 
     worker_threads: int = Field(default=2, ge=1, le=64)
     worker_processes: int = Field(default=2, ge=1, le=64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,11 +31,15 @@ from api.security.throttle import CounterStore
 from api.staff.models import ApiToken, Staff, StaffSession
 from api.staff.permissions import Role, is_role, permissions_for
 
+log = logging.getLogger(__name__)
+
 LOCALES = ("ja", "en")
 TOKEN_PREFIX = "kz_"  # noqa: S105 (a prefix, not a secret)
 LOGIN_WINDOW_SECONDS = 60
 ACCOUNT_FAILURE_LIMIT = 10
 ACCOUNT_WINDOW_SECONDS = 15 * 60
+# last_seen_at is written at most this often (a write per request would be wasteful).
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def principal_for_staff(
@@ -322,6 +327,7 @@ def authenticate(
     ok, needs_rehash = verify_password(staff.password_hash if staff else None, password)
     if not ok or staff is None or not staff.is_active:
         counters.hit(account_key, ACCOUNT_WINDOW_SECONDS)
+        log.warning("staff login failed (account %s…, ip %s)", account_key[-64:][:12], ip)
         raise Unauthenticated(
             detail="The e-mail address or password is not correct", code="invalid_credentials"
         )
@@ -350,7 +356,10 @@ def authenticate(
     return Login(staff, login)
 
 
-def resolve_session(session: Session, session_id: str) -> tuple[Staff, StaffSession] | None:
+def resolve_session(
+    session: Session, session_id: str, *, idle: timedelta = timedelta(hours=2)
+) -> tuple[Staff, StaffSession] | None:
+    """The staff member of a live session: not revoked, not expired, not idle too long."""
     row = session.exec(
         select(Staff, StaffSession)
         .join(StaffSession, col(StaffSession.staff_id) == col(Staff.id))
@@ -362,7 +371,9 @@ def resolve_session(session: Session, session_id: str) -> tuple[Staff, StaffSess
     now = utcnow()
     if login.revoked_at is not None or login.expires_at <= now or not staff.is_active:
         return None
-    if now - login.last_seen_at > timedelta(minutes=1):
+    if now - login.last_seen_at > idle + LAST_SEEN_RESOLUTION:
+        return None
+    if now - login.last_seen_at > LAST_SEEN_RESOLUTION:
         login.last_seen_at = now
         session.add(login)
     return staff, login

@@ -86,7 +86,11 @@ def _authenticate_sync(
             claims = runtime.keyring.decode_token(cookie, audience=STAFF_AUDIENCE)
             if claims is None:
                 return None
-            found = staff_services.resolve_session(session, str(claims["jti"]))
+            found = staff_services.resolve_session(
+                session,
+                str(claims["jti"]),
+                idle=timedelta(minutes=runtime.settings.staff_idle_minutes),
+            )
             if found is None or str(found[0].id) != str(claims["sub"]):
                 return None
             staff, login = found

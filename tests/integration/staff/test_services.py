@@ -204,3 +204,20 @@ def test_live_settings_validate_all_or_nothing(db: Database) -> None:
         "mail.sender_name": "Kizuna",
         "mail.sender_address": "no-reply@example.jp",
     }
+
+
+def test_idle_sessions_end(db: Database) -> None:
+    from api.db import utcnow
+    from api.staff.models import StaffSession
+
+    create(db)
+    result = login(db, "hanako.sato@example.jp")
+    with db.transaction() as s:
+        assert services.resolve_session(s, result.session.id, idle=timedelta(hours=2)) is not None
+        row = s.get(StaffSession, result.session.id)
+        assert row is not None
+        row.last_seen_at = utcnow() - timedelta(hours=3)
+        s.add(row)
+    with db.transaction() as s:
+        assert services.resolve_session(s, result.session.id, idle=timedelta(hours=2)) is None
+        assert services.resolve_session(s, result.session.id, idle=timedelta(hours=4)) is not None
