@@ -9,11 +9,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from api.audit import services
-from api.audit.schemas import AuditOut, AuditPage
+from api.audit.schemas import AuditOut
 from api.runtime import Runtime
 from api.staff.permissions import Permission
 from api.web.auth import requires
-from api.web.params import Pagination, provide_pagination
+from api.web.params import Page, Pagination, provide_pagination
 
 Filter = Annotated[str | None, QueryParameter(max_length=200)]
 
@@ -32,7 +32,7 @@ class AuditController(Controller):
         actor: Filter = None,
         target_type: Filter = None,
         target_id: Filter = None,
-    ) -> AuditPage:
+    ) -> Page[AuditOut]:
         with runtime.db.transaction() as session:
             rows, total = services.list_entries(
                 session,
@@ -43,7 +43,4 @@ class AuditController(Controller):
                 offset=pagination.offset,
                 limit=pagination.per_page,
             )
-            items = [AuditOut(**r.model_dump()) for r in rows]
-        return AuditPage(
-            items=items, total=total, page=pagination.page, per_page=pagination.per_page
-        )
+            return pagination.of([AuditOut(**r.model_dump()) for r in rows], total)

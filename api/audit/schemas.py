@@ -20,10 +20,3 @@ class AuditOut(msgspec.Struct, kw_only=True):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     ip: str | None
-
-
-class AuditPage(msgspec.Struct, kw_only=True):
-    items: list[AuditOut]
-    total: int
-    page: int
-    per_page: int

@@ -10,12 +10,12 @@ from litestar.params import FromPath, QueryParameter
 
 from api.jobs import services
 from api.jobs.models import JobState
-from api.jobs.schemas import JobOut, JobPage
+from api.jobs.schemas import JobOut
 from api.principal import Principal
 from api.runtime import Runtime
 from api.staff.permissions import Permission
 from api.web.auth import requires
-from api.web.params import Pagination, provide_pagination
+from api.web.params import Page, Pagination, provide_pagination
 
 
 class JobController(Controller):
@@ -30,7 +30,7 @@ class JobController(Controller):
         pagination: NamedDependency[Pagination],
         job_state: Annotated[JobState | None, QueryParameter(name="state")] = None,
         kind: Annotated[str | None, QueryParameter(max_length=100)] = None,
-    ) -> JobPage:
+    ) -> Page[JobOut]:
         """Newest first; filter by state (e.g. ``uncertain`` ones need a person to check)."""
         with runtime.db.transaction() as session:
             rows, total = services.list_jobs(
@@ -40,8 +40,7 @@ class JobController(Controller):
                 offset=pagination.offset,
                 limit=pagination.per_page,
             )
-            items = [JobOut.of(j) for j in rows]
-        return JobPage(items=items, total=total, page=pagination.page, per_page=pagination.per_page)
+            return pagination.of([JobOut.of(j) for j in rows], total)
 
     @get("/{job_id:str}", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
     def get_job(self, job_id: FromPath[str], runtime: NamedDependency[Runtime]) -> JobOut:

@@ -40,10 +40,3 @@ class JobOut(msgspec.Struct, kw_only=True):
 
 class JobEnvelope(msgspec.Struct, kw_only=True):
     job: JobOut
-
-
-class JobPage(msgspec.Struct, kw_only=True):
-    items: list[JobOut]
-    total: int
-    page: int
-    per_page: int

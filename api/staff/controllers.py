@@ -25,13 +25,11 @@ from api.staff.schemas import (
     SessionOut,
     StaffCreate,
     StaffOut,
-    StaffPage,
     StaffRef,
     StaffUpdate,
     TokenCreate,
     TokenCreated,
     TokenOut,
-    TokenPage,
 )
 from api.web.auth import (
     check_same_origin,
@@ -42,7 +40,7 @@ from api.web.auth import (
     requires,
     session_lifetime,
 )
-from api.web.params import Pagination, RowId, provide_pagination
+from api.web.params import Page, Pagination, RowId, provide_pagination
 
 
 def staff_out(staff: Staff) -> StaffOut:
@@ -169,15 +167,12 @@ class StaffController(Controller):
             str | None, QueryParameter(max_length=200, description="name or e-mail")
         ] = None,
         role: FromQuery[str | None] = None,
-    ) -> StaffPage:
+    ) -> Page[StaffOut]:
         with runtime.db.transaction() as session:
             rows, total = services.list_staff(
                 session, q=q, role=role, offset=pagination.offset, limit=pagination.per_page
             )
-            items = [staff_out(s) for s in rows]
-        return StaffPage(
-            items=items, total=total, page=pagination.page, per_page=pagination.per_page
-        )
+            return pagination.of([staff_out(s) for s in rows], total)
 
     @post(
         "/users",
@@ -221,15 +216,12 @@ class TokenController(Controller):
     @get("/", guards=[requires(Permission.tokens_read)], sync_to_thread=True)
     def list_tokens(
         self, runtime: NamedDependency[Runtime], pagination: NamedDependency[Pagination]
-    ) -> TokenPage:
+    ) -> Page[TokenOut]:
         with runtime.db.transaction() as session:
             rows, total = services.list_tokens(
                 session, offset=pagination.offset, limit=pagination.per_page
             )
-            items = [token_out(t, s) for t, s in rows]
-        return TokenPage(
-            items=items, total=total, page=pagination.page, per_page=pagination.per_page
-        )
+            return pagination.of([token_out(t, s) for t, s in rows], total)
 
     @post(
         "/",

@@ -71,13 +71,6 @@ class OwnAccountUpdate(Strict):
     new_password: Password | UnsetType = UNSET
 
 
-class StaffPage(msgspec.Struct, kw_only=True):
-    items: list[StaffOut]
-    total: int
-    page: int
-    per_page: int
-
-
 class RoleOut(msgspec.Struct, kw_only=True):
     name: str
     permissions: list[str]
@@ -113,10 +106,3 @@ class TokenOut(msgspec.Struct, kw_only=True):
 class TokenCreated(msgspec.Struct, kw_only=True):
     token: TokenOut
     secret: str
-
-
-class TokenPage(msgspec.Struct, kw_only=True):
-    items: list[TokenOut]
-    total: int
-    page: int
-    per_page: int

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
+import msgspec
 from litestar.params import PathParameter, QueryParameter
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True):
+    """One page of a list endpoint: the items, how many there are in all, where we are."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
 
 
 @dataclass(frozen=True)
@@ -16,6 +29,9 @@ class Pagination:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
+
+    def of(self, items: Sequence[T], total: int) -> Page[T]:
+        return Page(items=list(items), total=total, page=self.page, per_page=self.per_page)
 
 
 def provide_pagination(
