@@ -46,6 +46,12 @@ CONTROLLERS: list[Any] = [
 ]
 
 
+def operation_id(handler: Any, _method: Any, _path: Any) -> str:
+    """Stable, readable operation ids for generated clients: ``<tag>_<handler name>``."""
+    tags = list(handler.resolve_tags() or ["api"])
+    return f"{tags[0]}_{handler.handler_name}"
+
+
 def preflight(runtime: Runtime) -> None:
     """Fail fast, naming the setting at fault, when a service Kizuna needs is unreachable."""
     from api.db import check_database
@@ -126,6 +132,7 @@ def create_app(
             ),
             security=[{"bearer": []}],
             use_handler_docstrings=True,
+            operation_id_creator=operation_id,
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         # Our problem handler logs unexpected errors once, with a reference the client sees.

@@ -272,7 +272,12 @@ def test_settings_api(admin: StaffClient) -> None:
 def test_openapi_schema_and_security_headers(client: TestClient[Litestar]) -> None:
     schema = client.get("/api/schema")
     assert schema.status_code == 200
-    assert "/api/staff/users" in schema.json()["paths"]
+    paths = schema.json()["paths"]
+    assert "/api/staff/users" in paths
+    ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert (
+        len(ids) == len(set(ids)) and "staff_list_users" in ids
+    )  # stable names for generated clients
     response = client.get("/api/health")
     assert response.json() == {"status": "ok", "database": "ok"}
     assert response.headers["x-content-type-options"] == "nosniff"
