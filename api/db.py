@@ -7,6 +7,7 @@ accepted the usual way (``postgresql://user@host/db``) and mapped to the psycopg
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
 from api.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 # A JSON column that is JSONB on PostgreSQL (indexable, containment queries).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -140,9 +143,15 @@ def run_after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    # The data is committed whatever happens here: a failing callback (say, Redis is down while
+    # enqueueing) is logged, never turned into an error for a request whose work is saved.
+    # Jobs do not depend on it: the janitor re-enqueues work that no worker picked up.
     callbacks = session.info.pop("after_commit", [])
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback %r failed", callback)
 
 
 @event.listens_for(Session, "after_rollback")

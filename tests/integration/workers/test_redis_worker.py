@@ -103,3 +103,18 @@ def test_worker_fails_fast_on_unreachable_redis(tmp_path: Path) -> None:
     result = subprocess.run([KIZUNA, "worker"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "REDIS_URL" in result.stderr and "127.0.0.1:1" in result.stderr
+
+
+def test_redis_down_after_start_does_not_fail_the_request(
+    admin: StaffClient, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The job row is committed; the janitor wakes a worker later. The user gets a 202."""
+    from api.workers import broker as brokers
+
+    dead = brokers.make_broker("redis://127.0.0.1:1/0")
+    brokers.install(dead)
+    response = admin.post("/api/mail/test", json={"to": "later@example.jp"})
+    assert response.status_code == 202, response.text
+    with runtime.db.transaction() as s:
+        assert jobs.get_job(s, response.json()["job"]["id"]).state == "queued"
+    assert "after-commit callback" in caplog.text  # the enqueue really failed, and was logged
