@@ -67,9 +67,15 @@ REQUIRED_DYNAMIC = [
             "too_large",
             "too_long",
             "invalid_choice",
+            "job_state_conflict",
+            "job_changed",
+            "job_not_found",
         )
     ),
-    *(f"audit.action.{a}" for a in ("staff.update", "staff.update_self")),
+    *(
+        f"audit.action.{a}"
+        for a in ("staff.update", "staff.update_self", "job.retry", "job.cancel")
+    ),
 ]
 # Field errors whose "error.<code>" message uses the error's params ({"min": 12} …). Each needs
 # exactly these placeholders, and an "error.<code>.plain" message for when params are missing.

@@ -14,6 +14,17 @@ export const auditActionLabel = (action) => tOr(`audit.action.${action}`, action
 export const localeLabel = (code) => tOr(`locale.${code}`, code || '');
 export const settingLabel = (key) => tOr(`settings.key.${key}`, key);
 
+export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'uncertain', 'cancelled'];
+const JOB_STATE_TONES = { queued: 'neutral', running: 'info', done: 'success', failed: 'danger', uncertain: 'warning', cancelled: 'neutral' };
+/** Badge tone of a job state: uncertain = warning, failed = danger, done = success. */
+export const jobStateTone = (state) => JOB_STATE_TONES[state] || 'neutral';
+
+// Job kinds the panel knows by name (the jobs screen's filter lists them); others show the code.
+export const JOB_KINDS = {
+  'mail.test': () => t('jobs.kind.mail_test'),
+};
+export const jobKindLabel = (kind) => (Object.hasOwn(JOB_KINDS, kind) ? JOB_KINDS[kind]() : kind);
+
 export const LOCALES = ['ja', 'en'];
 export const localeOptions = () => LOCALES.map((c) => ({ value: c, label: localeLabel(c) }));
 

@@ -25,5 +25,6 @@ export const routes = [
   { path: '/staff', permission: 'staff:read', view: () => import('./views/staff.js'), title: () => t('nav.staff'), nav: { section: 'admin', icon: 'users' } },
   { path: '/tokens', permission: 'tokens:read', view: () => import('./views/tokens.js'), title: () => t('nav.tokens'), nav: { section: 'admin', icon: 'key' } },
   { path: '/audit', permission: 'audit:read', view: () => import('./views/audit.js'), title: () => t('nav.audit'), nav: { section: 'admin', icon: 'list' } },
+  { path: '/jobs', permission: 'jobs:read', view: () => import('./views/jobs.js'), title: () => t('nav.jobs'), nav: { section: 'admin', icon: 'layers' } },
   { path: '/settings', permission: 'settings:read', view: () => import('./views/settings.js'), title: () => t('nav.settings'), nav: { section: 'admin', icon: 'sliders' } },
 ];

@@ -27,6 +27,7 @@ const PATHS = {
   info: ['M10 9v5', 'M10 6v.2'],
   check: ['M4 10.5l4 4 8-8.5'],
   globe: ['M3 10h14', 'M10 3c2 2 3 4.5 3 7s-1 5-3 7c-2-2-3-4.5-3-7s1-5 3-7z'],
+  layers: ['M10 2.8 17.5 6.6 10 10.4 2.5 6.6z', 'M2.5 10.2 10 14l7.5-3.8', 'M2.5 13.8 10 17.6l7.5-3.8'],
 };
 
 // Extra shapes drawn in addition to the paths.

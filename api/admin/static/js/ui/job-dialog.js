@@ -16,10 +16,10 @@ import { badge } from './cells.js';
 import { isAbort } from '../api.js';
 import { pollJob, isFinished } from '../jobs.js';
 import { errorText } from '../errors.js';
-import { jobStateLabel } from '../labels.js';
+import { jobStateLabel, jobStateTone } from '../labels.js';
+import { can } from '../session.js';
+import { href } from '../router.js';
 import { t } from '../i18n.js';
-
-const TONES = { queued: 'neutral', running: 'info', done: 'success', failed: 'danger', uncertain: 'warning', cancelled: 'neutral' };
 
 export function jobDialog(job, { title, messages = {} } = {}) {
   const controller = new AbortController();
@@ -36,7 +36,10 @@ export function jobDialog(job, { title, messages = {} } = {}) {
     else if (j.state === 'uncertain') message = notice({ tone: 'warning', message: t('job.uncertain_help') });
     else if (j.state === 'cancelled') message = notice({ tone: 'info', message: t('job.cancelled_help') });
     else message = h('p', { class: 'job__running' }, h('span', { class: 'spinner' }), messages.running || t('job.running'));
-    mount(body, h('p', { class: 'job__state' }, t('job.state'), ' ', badge(jobStateLabel(j.state), TONES[j.state] || 'neutral')), message);
+    // Failed and uncertain jobs need a person: point to the jobs screen, where they can be retried.
+    const followUp = (j.state === 'failed' || j.state === 'uncertain') && can('jobs:read')
+      && h('p', h('a', { href: href('/jobs', { job: j.id }), onclick: () => dlg.close() }, t('job.open_in_jobs')));
+    mount(body, h('p', { class: 'job__state' }, t('job.state'), ' ', badge(jobStateLabel(j.state), jobStateTone(j.state))), message, followUp);
     if (finished) dlg.setActions([{ label: t('common.close'), variant: 'primary', onClick: (close) => close(), autofocus: true }]);
   }
 

@@ -14,6 +14,7 @@ import { diffTable } from '../ui/diff.js';
 const KNOWN_ACTIONS = [
   'staff.login', 'staff.logout', 'staff.login_failed', 'staff.create', 'staff.update',
   'token.create', 'token.revoke', 'settings.update', 'mail.test', 'outbox.clear',
+  'job.retry', 'job.cancel',
 ];
 
 const ACTOR_TONES = { staff: 'info', token: 'accent', system: 'neutral', member: 'neutral' };

@@ -1,0 +1,96 @@
+"""The jobs screen: a mail job whose worker vanished is found, checked and retried by an admin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from api.db import Database, utcnow
+from api.jobs import services as jobs
+from api.jobs.models import Job, JobState
+from tests.fixtures.live import LiveServer
+
+pytestmark = pytest.mark.browser
+
+REQUESTER = "ジョブ確認 花子 <e2e-jobs@example.jp>"
+
+
+@pytest.fixture
+def live_db(live_server: LiveServer) -> Iterator[Database]:
+    """The live server's own SQLite database, opened from the test process."""
+    db = Database(f"sqlite:///{live_server.var_dir / 'kizuna.db'}")
+    yield db
+    db.dispose()
+
+
+def make_uncertain_mail_job(db: Database) -> str:
+    """A test mail whose worker claimed it and then vanished: the janitor marks it uncertain."""
+    with db.transaction() as session:
+        job = jobs.create_job(
+            session, "mail.test", {"to": "e2e-jobs@example.jp", "requested_by": REQUESTER},
+            created_by=REQUESTER, side_effects=True,
+        )  # fmt: skip
+        job_id = job.id
+    with db.transaction() as session:
+        assert jobs.claim(session, job_id, "e2e:vanished-worker") is not None
+    with db.transaction() as session:
+        recovery = jobs.recover(session, lease=timedelta(0), now=utcnow() + timedelta(seconds=1))
+    assert job_id in recovery.uncertain
+    return job_id
+
+
+def job_state(db: Database, job_id: str) -> str:
+    with db.transaction() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job.state
+
+
+def test_admin_retries_an_uncertain_mail_job(
+    live_server: LiveServer, live_db: Database, page: Page, screenshot: Callable[..., Path]
+) -> None:
+    job_id = make_uncertain_mail_job(live_db)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("メールアドレス").fill(live_server.admin_email)
+    page.locator("input[autocomplete=current-password]").fill(live_server.password)
+    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("navigation").get_by_role("link", name="ジョブ").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("ジョブ")
+    notice = page.locator("[data-testid=jobs-uncertain-notice]")
+    expect(notice).to_contain_text("実行中に処理が中断されたジョブがあります")
+    row = page.get_by_role("row").filter(has_text="ジョブ確認 花子")
+    state = row.get_by_role("cell").first
+    expect(state).to_have_text("結果不明")
+    expect(row).to_contain_text("テストメール")
+    screenshot(page, "uncertain")
+
+    # The details explain what happened and keep the worker's message.
+    row.click()
+    detail = page.locator("[data-testid=job-detail]")
+    expect(detail).to_contain_text(job_id)
+    expect(detail).to_contain_text("完了したかどうか分かりません")
+    screenshot(page, "detail")
+    page.keyboard.press("Escape")
+    expect(detail).to_be_hidden()
+
+    # Retrying warns that the mail may go out twice; then the job runs and is done.
+    row.get_by_role("button", name="再実行").click()
+    confirm = page.get_by_role("dialog")
+    expect(confirm).to_contain_text("二重に送信")
+    screenshot(page, "confirm")
+    confirm.get_by_role("button", name="再実行する").click()
+    expect(state).to_have_text("完了", timeout=20_000)
+    expect(page.get_by_text("再実行した「テストメール」が完了しました")).to_be_visible()
+    expect(notice).to_be_hidden()
+    screenshot(page, "done")
+
+    assert job_state(live_db, job_id) == JobState.done
+    assert errors == []
