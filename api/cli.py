@@ -231,6 +231,28 @@ def createstaff(email: str, name: str, role: str, password: str, locale: str) ->
         runtime.close()
 
 
+@main.command()
+@click.option("--email", prompt=True, help="the staff account's e-mail address")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="omit to be asked"
+)
+@friendly_errors
+def setpassword(email: str, password: str) -> None:
+    """Set a staff member's password (e.g. a locked-out admin); ends their sessions."""
+    from api.principal import cli_principal
+    from api.runtime import build_runtime
+    from api.staff import services
+
+    runtime = build_runtime(_settings())
+    try:
+        with runtime.db.transaction() as session:
+            staff = services.find_staff(session, email)
+            services.update_staff(session, cli_principal(), staff.id, {"password": password})  # type: ignore[arg-type]
+        click.echo(f"Password of {staff.email} changed; their other sessions have ended.")
+    finally:
+        runtime.close()
+
+
 @main.command("demo-data")
 @friendly_errors
 def demo_data() -> None:

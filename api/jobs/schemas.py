@@ -8,11 +8,13 @@ from typing import Any
 import msgspec
 
 from api.jobs.models import Job
+from api.jobs.services import summary
 
 
 class JobOut(msgspec.Struct, kw_only=True):
     id: str
     kind: str
+    summary: str | None  # e.g. the recipient of a mail job
     state: str
     error: str | None
     result: dict[str, Any] | None
@@ -27,6 +29,7 @@ class JobOut(msgspec.Struct, kw_only=True):
         return cls(
             id=job.id,
             kind=job.kind,
+            summary=summary(job),
             state=job.state,
             error=job.error,
             result=job.result,

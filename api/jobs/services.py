@@ -30,6 +30,26 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
+# Per job kind: a one-line, human description of a payload for the jobs screen (e.g. the
+# recipient of a mail), so a person can check an uncertain job. Registered by each domain.
+Summarizer = Callable[[dict[str, Any]], str]
+_summarizers: dict[str, Summarizer] = {}
+
+
+def register_summary(kind: str, summarize: Summarizer) -> None:
+    _summarizers[kind] = summarize
+
+
+def summary(job: Job) -> str | None:
+    summarize = _summarizers.get(job.kind)
+    if summarize is None:
+        return None
+    try:
+        return summarize(job.payload)[:300]
+    except Exception:  # a payload from an older version must not break the listing
+        return None
+
+
 def set_dispatcher(dispatcher: Dispatcher | None) -> None:
     global _dispatcher
     _dispatcher = dispatcher

@@ -23,6 +23,8 @@ from api.principal import Principal
 TEST_MAIL = "mail.test"
 JST = ZoneInfo("Asia/Tokyo")
 
+jobs.register_summary(TEST_MAIL, lambda payload: f"→ {payload['to']}")
+
 
 def queue_test_mail(session: Session, actor: Principal, to: str) -> Job:
     address = normalize.email(to)

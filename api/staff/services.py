@@ -154,6 +154,14 @@ def get_staff(session: Session, staff_id: int) -> Staff:
     return staff
 
 
+def find_staff(session: Session, email: str) -> Staff:
+    address = normalize.email(email)
+    staff = session.exec(select(Staff).where(Staff.email == address)).first()
+    if staff is None:
+        raise NotFound(detail=f"No staff account with {address}", code="staff_not_found")
+    return staff
+
+
 def list_staff(
     session: Session,
     *,

@@ -134,3 +134,36 @@ def test_check_against_a_real_smtp_server(tmp_path: Path, smtp_sink: object) -> 
     kizuna(env, "migrate")
     result = kizuna(env, "check", check=False)
     assert "[ok  ] SMTP_URL: connected" in result.stdout
+
+
+def test_setpassword_recovers_a_locked_out_admin(tmp_path: Path) -> None:
+    env = kizuna_env(tmp_path / "var")
+    kizuna(env, "migrate")
+    kizuna(
+        env,
+        "createstaff",
+        "--email",
+        "boss@example.jp",
+        "--name",
+        "Boss",
+        "--password",
+        "the first passphrase",
+    )
+    result = kizuna(
+        env, "setpassword", "--email", "BOSS@example.jp", "--password", "the second passphrase"
+    )
+    assert "boss@example.jp" in result.stdout
+    missing = kizuna(
+        env,
+        "setpassword",
+        "--email",
+        "nobody@example.jp",
+        "--password",
+        "whatever it is 123",
+        check=False,
+    )
+    assert missing.returncode == 1 and "No staff account" in missing.stderr
+    weak = kizuna(
+        env, "setpassword", "--email", "boss@example.jp", "--password", "short", check=False
+    )
+    assert weak.returncode == 1 and "at least 12" in weak.stderr

@@ -140,6 +140,7 @@ def test_failed_job_is_listed_and_retried_by_an_admin(
     listed = admin.get("/api/jobs", params={"state": "uncertain"}).json()
     assert [j["id"] for j in listed["items"]] == [job_id]
     assert "may or may not" in listed["items"][0]["error"]
+    assert listed["items"][0]["summary"] == "→ retry@example.jp"  # what a person must check
     assert admin.get("/api/jobs", params={"state": "nonsense"}).status_code == 422
 
     marketer = login_as("marketer")
