@@ -147,6 +147,15 @@ def create_staff(
     return staff
 
 
+def _active_admins(session: Session) -> int:
+    query = (
+        select(func.count())
+        .select_from(Staff)
+        .where(Staff.role == Role.admin, col(Staff.is_active))
+    )
+    return int(session.exec(query).one())
+
+
 def get_staff(session: Session, staff_id: int) -> Staff:
     staff = session.get(Staff, staff_id)
     if staff is None:
@@ -210,6 +219,16 @@ def update_staff(
         raise Conflict(
             detail="You cannot change your own role or deactivate yourself; ask another admin",
             code="cannot_change_self",
+        )
+    loses_admin = (
+        staff.role == Role.admin
+        and staff.is_active
+        and (changes.get("role", staff.role) != Role.admin or not changes.get("is_active", True))
+    )
+    if loses_admin and _active_admins(session) <= 1:
+        raise Conflict(
+            detail="This is the last active admin; make someone else an admin first",
+            code="last_admin",
         )
     for key in ("name", "role", "locale", "is_active"):
         if key in changes:

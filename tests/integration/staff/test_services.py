@@ -221,3 +221,15 @@ def test_idle_sessions_end(db: Database) -> None:
     with db.transaction() as s:
         assert services.resolve_session(s, result.session.id, idle=timedelta(hours=2)) is None
         assert services.resolve_session(s, result.session.id, idle=timedelta(hours=4)) is not None
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_deactivated(db: Database) -> None:
+    only = create(db, email="only@example.jp", role="admin")
+    token_actor = cli_principal("an API token")  # not the admin themself
+    for change in ({"role": "viewer"}, {"is_active": False}):
+        with pytest.raises(Conflict) as info, db.transaction() as s:
+            services.update_staff(s, token_actor, only.id, change)  # type: ignore[arg-type]
+        assert info.value.code == "last_admin"
+    create(db, email="second@example.jp", role="admin")
+    with db.transaction() as s:
+        services.update_staff(s, token_actor, only.id, {"role": "viewer"})  # type: ignore[arg-type]
