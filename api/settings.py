@@ -92,7 +92,11 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(
         default=True, description="run workers inside the web process when REDIS_URL is not set"
     )
-    job_lease_seconds: int = Field(default=300, ge=10)
+    job_lease_seconds: int = Field(
+        default=300,
+        ge=3,
+        description="a running job without a heartbeat this long is presumed dead",
+    )
     janitor_interval_seconds: float = Field(default=30.0, gt=0)
 
     login_rate_limit: int = Field(default=10, ge=1, description="login attempts per minute per IP")
