@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import dramatiq
+from dramatiq.middleware import Interrupt, TimeLimitExceeded
 from sqlmodel import Session
 
 from api import runtime as rt
@@ -75,6 +76,12 @@ def run_job(
                     "job %s finished but was no longer ours (lease lost); see its state", job_id
                 )
         return "done"
+    except Interrupt as exc:  # dramatiq stopped this thread: time limit or worker shutdown
+        timed_out = isinstance(exc, TimeLimitExceeded)
+        reason = "Stopped at the time limit" if timed_out else "Stopped by a worker shutdown"
+        log.warning("job %s (%s): %s", job_id, claimed.kind, reason)
+        with runtime.db.transaction() as session:
+            return services.interrupt(session, job_id, worker, reason, requeue=not timed_out)
     except Exception as exc:
         retry_in = backoff(claimed.attempts) if isinstance(exc, retry_on) else None
         log.warning("job %s (%s) failed: %s", job_id, claimed.kind, exc, exc_info=not retry_in)

@@ -279,6 +279,30 @@ def fail(
 REDELIVER_AFTER = timedelta(minutes=2)
 
 
+def interrupt(
+    session: Session, job_id: str, worker: str, reason: str, *, requeue: bool
+) -> str | None:
+    """The worker was stopped mid-job (time limit, shutdown). A job with side effects becomes
+    ``uncertain``; otherwise it is queued again (``requeue``) or failed."""
+    job = session.get(Job, job_id)
+    if job is None or job.state != JobState.running or job.claimed_by != worker:
+        return None
+    now = utcnow()
+    extra: dict[str, datetime | None]
+    if job.side_effects:
+        state, extra = JobState.uncertain, {"finished_at": now}
+        reason += "; it may or may not have completed. Check before running it again."
+    elif requeue:
+        state, extra = JobState.queued, {"run_after": now, "enqueued_at": None}
+    else:
+        state, extra = JobState.failed, {"finished_at": now}
+    session.execute(
+        update(_JOB).where(_OWNED).values(state=state.value, error=reason, updated_at=now, **extra),
+        {"job_id": job_id, "worker": worker},
+    )
+    return state.value
+
+
 @dataclass(frozen=True)
 class Recovery:
     requeued: list[tuple[str, str]]  # (job id, kind) to enqueue again

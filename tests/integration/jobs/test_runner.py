@@ -87,3 +87,27 @@ def test_work_is_rolled_back_when_the_job_fails(runtime: Runtime) -> None:
     assert run_job(half_done, job_id) == "failed"
     with runtime.db.transaction() as s:
         assert live.get(s, "site.name") == "Kizuna"
+
+
+@pytest.mark.parametrize(
+    ("side_effects", "interruption", "state"),
+    [
+        (True, "time", "uncertain"),
+        (True, "shutdown", "uncertain"),
+        (False, "time", "failed"),
+        (False, "shutdown", "queued"),
+    ],
+)
+def test_interrupted_jobs(
+    runtime: Runtime, side_effects: bool, interruption: str, state: str
+) -> None:
+    from dramatiq.middleware import Shutdown, TimeLimitExceeded
+
+    job_id = make(runtime, side_effects=side_effects)
+
+    def stopped(ctx: JobContext) -> None:
+        raise TimeLimitExceeded() if interruption == "time" else Shutdown()
+
+    assert run_job(stopped, job_id) == state
+    with runtime.db.transaction() as s:
+        assert services.get_job(s, job_id).error.startswith("Stopped")  # type: ignore[union-attr]
