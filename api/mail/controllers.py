@@ -124,5 +124,8 @@ class OutboxController(Controller):
         )
 
     @delete("/", sync_to_thread=True)
-    def clear(self, runtime: NamedDependency[Runtime]) -> None:
-        outbox.clear(runtime.settings.outbox_dir)
+    def clear(
+        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+    ) -> None:
+        with runtime.db.transaction() as session:
+            services.clear_outbox(session, principal, runtime.settings.outbox_dir)

@@ -4,6 +4,7 @@ job table → worker → transport → SMTP or the dev outbox)."""
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from api.errors import ValidationFailed
 from api.jobs import services as jobs
 from api.jobs.models import Job
 from api.livesettings import services as live
+from api.mail import outbox
 from api.mail.messages import build_message, sender_address
 from api.mail.transport import MailTransport
 from api.principal import Principal
@@ -42,6 +44,15 @@ def queue_test_mail(session: Session, actor: Principal, to: str) -> Job:
         session, actor, "mail.test", target_type="job", target_id=job.id, after={"to": address}
     )
     return job
+
+
+def clear_outbox(session: Session, principal: Principal, directory: Path) -> int:
+    """Delete every mail captured in the dev outbox; the audit log keeps who did it."""
+    removed = outbox.clear(directory)
+    audit.record(
+        session, principal, "outbox.clear", target_type="outbox", after={"removed": removed}
+    )
+    return removed
 
 
 def send_test_mail(

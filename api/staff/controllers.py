@@ -114,9 +114,8 @@ class StaffAuthController(Controller):
     def logout(
         self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
     ) -> Response[None]:
-        if principal.session_id:
-            with runtime.db.transaction() as session:
-                services.logout(session, principal.session_id)
+        with runtime.db.transaction() as session:
+            services.logout(session, principal)
         response: Response[None] = Response(None, status_code=HTTP_204_NO_CONTENT)
         clear_login_cookie(response, runtime.settings)
         return response

@@ -406,11 +406,17 @@ def resolve_session(
     return staff, login
 
 
-def logout(session: Session, session_id: str) -> None:
+def logout(session: Session, principal: Principal) -> None:
+    """End the caller's own session (a cookie login; API tokens are revoked instead)."""
+    if principal.session_id is None:
+        return
     session.execute(
         update(StaffSession)
-        .where(col(StaffSession.id) == session_id, col(StaffSession.revoked_at).is_(None))
+        .where(col(StaffSession.id) == principal.session_id, col(StaffSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())
+    )
+    audit.record(
+        session, principal, "staff.logout", target_type="staff", target_id=principal.staff_id
     )
 
 

@@ -70,6 +70,10 @@ def test_admin_retries_an_uncertain_mail_job(
     state = row.get_by_role("cell").first
     expect(state).to_have_text("結果不明")
     expect(row).to_contain_text("テストメール")
+    # Whom the mail was for, so the admin knows which mailbox to check.
+    summary = row.locator("[data-testid=job-summary]")
+    expect(summary).to_have_text("→ e2e-jobs@example.jp")
+    expect(summary).to_be_visible()
     screenshot(page, "uncertain")
 
     # The details explain what happened and keep the worker's message.
@@ -77,6 +81,7 @@ def test_admin_retries_an_uncertain_mail_job(
     detail = page.locator("[data-testid=job-detail]")
     expect(detail).to_contain_text(job_id)
     expect(detail).to_contain_text("完了したかどうか分かりません")
+    expect(detail.get_by_text("→ e2e-jobs@example.jp")).to_be_visible()
     screenshot(page, "detail")
     page.keyboard.press("Escape")
     expect(detail).to_be_hidden()

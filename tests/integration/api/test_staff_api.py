@@ -74,6 +74,10 @@ def test_forged_expired_and_revoked_cookies(
     client.cookies.set("kizuna_staff", good)
     assert client.get("/api/staff/auth/me").status_code == 200
     assert admin.post("/api/staff/auth/logout").status_code == 204
+    with runtime.db.transaction() as session:
+        from api.audit import services as audit
+
+        assert audit.list_entries(session, action="staff.logout")[1] == 1
     client.cookies.set("kizuna_staff", good)  # a copy of the cookie kept by an attacker
     assert_problem(client.get("/api/staff/auth/me"), 401, "unauthenticated")
 

@@ -86,7 +86,7 @@ def test_login_resolve_logout(db: Database) -> None:
     with db.transaction() as s:
         found = services.resolve_session(s, result.session.id)
         assert found is not None and found[0].id == staff.id
-        services.logout(s, result.session.id)
+        services.logout(s, services.principal_for_staff(staff, session_id=result.session.id))
     with db.transaction() as s:
         assert services.resolve_session(s, result.session.id) is None
 

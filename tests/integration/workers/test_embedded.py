@@ -48,6 +48,8 @@ def test_test_mail_lands_in_the_dev_outbox(admin: StaffClient, settings: Setting
     assert admin.get("/api/outbox/..%2Fsecrets").status_code == 404
     assert admin.delete("/api/outbox").status_code == 204
     assert admin.get("/api/outbox").json()["total"] == 0
+    cleared = admin.get("/api/audit", params={"action": "outbox.clear"}).json()["items"]
+    assert cleared[0]["after"] == {"removed": 1}
 
 
 def test_invalid_recipient_is_refused_before_any_job(admin: StaffClient) -> None:

@@ -70,6 +70,23 @@ REQUIRED_DYNAMIC = [
             "job_state_conflict",
             "job_changed",
             "job_not_found",
+            "invalid_email",
+            "not_integer",
+            "not_boolean",
+            "not_text",
+            "single_line",
+            "control_chars",
+            "unknown_setting",
+            "out_of_range",
+            "role_too_high",
+            "unknown_field",
+            "malformed_json",
+            "cross_site",
+            "staff_not_found",
+            "token_not_found",
+            "outbox_not_found",
+            "not_staff",
+            "internal_error",
         )
     ),
     *(
@@ -77,14 +94,17 @@ REQUIRED_DYNAMIC = [
         for a in ("staff.update", "staff.update_self", "job.retry", "job.cancel")
     ),
 ]
-# Field errors whose "error.<code>" message uses the error's params ({"min": 12} …). Each needs
-# exactly these placeholders, and an "error.<code>.plain" message for when params are missing.
+# Errors whose "error.<code>" message uses values the server sends with them: a field error's
+# params ({"min": 12} …) or a problem body's members ({"reference": …} of an internal_error).
+# Each needs exactly these placeholders, and an "error.<code>.plain" message for when the values
+# are missing.
 PARAM_CODES = {
     "password_too_short": {"min"},
     "password_too_long": {"max"},
     "too_small": {"min"},
     "too_large": {"max"},
     "too_long": {"max"},
+    "internal_error": {"reference"},
 }
 # Prefixes of keys looked up at run time; keys under them may look unused.
 DYNAMIC_PREFIXES = (

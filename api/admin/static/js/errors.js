@@ -7,10 +7,15 @@ import { ApiError } from './api.js';
 import { t, tComplete, tOr } from './i18n.js';
 import { number } from './format.js';
 
-/** One sentence describing `err` (ApiError or anything else). */
+/**
+ * One sentence describing `err` (ApiError or anything else).
+ *
+ * "error.<code>" may use values of the problem body ({reference} of an internal_error); when they
+ * are missing, "error.<code>.plain" is used instead.
+ */
 export function errorText(err) {
   if (!(err instanceof ApiError)) return t('error.unexpected');
-  const byCode = tOr(`error.${err.code}`, '');
+  const byCode = tComplete(`error.${err.code}`, err.problem) || tOr(`error.${err.code}.plain`, '');
   if (byCode) return byCode;
   if (err.status === 403) return t('error.permission_denied');
   if (err.status === 404) return t('error.not_found');

@@ -12,8 +12,8 @@ import { openDialog } from '../ui/dialog.js';
 import { diffTable } from '../ui/diff.js';
 
 const KNOWN_ACTIONS = [
-  'staff.login', 'staff.logout', 'staff.login_failed', 'staff.create', 'staff.update',
-  'token.create', 'token.revoke', 'settings.update', 'mail.test', 'outbox.clear',
+  'staff.login', 'staff.logout', 'staff.create', 'staff.update',
+  'staff.update_self', 'token.create', 'token.revoke', 'settings.update', 'mail.test', 'outbox.clear',
   'job.retry', 'job.cancel',
 ];
 

@@ -51,14 +51,23 @@ function kindCell(job) {
   return label === job.kind ? mono(job.kind) : twoLines(label, job.kind);
 }
 
-/** The kind, and under it the first line of the error (the full text is in the details). */
+/**
+ * The kind with the job's summary beside it (e.g. "→ taro@example.jp": whom a mail was for; it
+ * moves under the kind when the column is narrow), and under them the first line of the error
+ * (the full texts are in the details).
+ */
 function kindAndErrorCell(job) {
   const label = jobKindLabel(job.kind);
   const error = job.state === 'uncertain' ? t('jobs.uncertain_reason') : (job.error || '').trim().split('\n')[0];
   return h(
     'div',
     { class: 'two-lines' },
-    label === job.kind ? h('span', mono(job.kind)) : h('span', { class: 'two-lines__first' }, label),
+    h(
+      'span',
+      { class: 'job-kind' },
+      label === job.kind ? mono(job.kind) : h('span', { class: 'two-lines__first' }, label),
+      job.summary && h('span', { class: 'job-summary', title: job.summary, 'data-testid': 'job-summary' }, job.summary),
+    ),
     error
       ? h('span', { class: ['job-error', `job-error--${job.state}`], title: job.error || error }, error)
       : label !== job.kind && h('span', { class: 'two-lines__second' }, job.kind),
@@ -282,6 +291,7 @@ export default function jobsView(ctx) {
         detailList([
           [t('jobs.col.state'), stateBadge(job)],
           [t('jobs.col.kind'), kindCell(job)],
+          job.summary && [t('jobs.col.summary'), h('span', { class: 'job-summary-detail' }, job.summary)],
           [t('jobs.col.id'), mono(job.id)],
           [t('jobs.col.created_by'), actorCell(job.created_by)],
           [t('common.created_at'), time(job.created_at)],
