@@ -138,6 +138,8 @@ def create_app(
         # Our problem handler logs unexpected errors once, with a reference the client sees.
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            # Alembic announces its dialect at every start-up check: not news.
+            loggers={"alembic": {"level": "WARNING", "propagate": True}},
             log_exceptions="never",
         ),
         request_max_body_size=10 * 1024 * 1024,

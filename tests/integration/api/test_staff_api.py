@@ -345,3 +345,28 @@ def test_own_account_refuses_unknown_fields_and_role_changes(admin: StaffClient)
     assert (
         problem["errors"][0]["field"] == "role" and problem["errors"][0]["code"] == "unknown_field"
     )
+
+
+class TestBehindHttps:
+    """Outside dev (an https base URL): __Host- cookie, Secure, HSTS."""
+
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"base_url": "https://testserver.local"}
+
+    def test_cookie_is_host_prefixed_and_secure(
+        self, app: Litestar, make_staff: Callable[..., Staff]
+    ) -> None:
+        staff = make_staff()
+        with TestClient(app, base_url="https://testserver.local") as https:
+            response = login(https, staff.email)
+            assert response.status_code == 200
+            cookie = response.headers["set-cookie"]
+            assert (
+                cookie.startswith("__Host-kizuna_staff=")
+                and "Secure" in cookie
+                and "Path=/" in cookie
+            )
+            assert "Domain" not in cookie
+            assert https.get("/api/staff/auth/me").status_code == 200
+            assert "max-age=31536000" in response.headers["strict-transport-security"]
