@@ -69,12 +69,20 @@ def run_checks(settings: Settings) -> Iterator[CheckResult]:
             writable = os.access(outbox, os.W_OK)
         except OSError:
             writable = False
-        yield CheckResult(
-            "SMTP_URL",
-            writable,
-            f"not set: mail goes to the dev outbox {outbox}"
-            + ("" if writable else " — but that folder is not writable (KIZUNA_VAR_DIR)"),
-        )
+        if settings.env == "production":
+            yield CheckResult(
+                "SMTP_URL",
+                False,
+                "not set: in production no mail would be delivered (it would only be kept in "
+                f"the dev outbox {outbox}). Set SMTP_URL to your relay or ESP.",
+            )
+        else:
+            yield CheckResult(
+                "SMTP_URL",
+                writable,
+                f"not set: mail goes to the dev outbox {outbox}"
+                + ("" if writable else " — but that folder is not writable (KIZUNA_VAR_DIR)"),
+            )
 
     if settings.secret_key:
         yield CheckResult("KIZUNA_SECRET_KEY", True, "set")

@@ -54,8 +54,12 @@ def main() -> None:
 @click.option("--host", default=None, help="address to listen on (KIZUNA_HOST, default 127.0.0.1)")
 @click.option("--port", type=int, default=None, help="port (KIZUNA_PORT, default 8000)")
 @click.option("--reload", is_flag=True, help="restart on code changes (development)")
+@click.option(
+    "--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+    help="web server processes (each runs its own in-process workers when REDIS_URL is unset)",
+)  # fmt: skip
 @friendly_errors
-def run(host: str | None, port: int | None, reload: bool) -> None:
+def run(host: str | None, port: int | None, reload: bool, processes: int) -> None:
     """Serve the site, the API and the admin panel (workers run in-process without REDIS_URL)."""
     import uvicorn
 
@@ -92,6 +96,7 @@ def run(host: str | None, port: int | None, reload: bool) -> None:
         host=settings.host,
         port=settings.port,
         reload=reload,
+        workers=None if reload else processes,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         log_level=settings.log_level.lower(),

@@ -167,3 +167,44 @@ def test_setpassword_recovers_a_locked_out_admin(tmp_path: Path) -> None:
         env, "setpassword", "--email", "boss@example.jp", "--password", "short", check=False
     )
     assert weak.returncode == 1 and "at least 12" in weak.stderr
+
+
+def test_check_in_production_requires_smtp(tmp_path: Path) -> None:
+    env = kizuna_env(
+        tmp_path / "var", KIZUNA_ENV="production", KIZUNA_BASE_URL="https://www.example.jp"
+    )
+    kizuna(env, "migrate")
+    result = kizuna(env, "check", check=False)
+    assert result.returncode == 1
+    assert any(
+        "FAIL" in line and "SMTP_URL" in line and "no mail would be delivered" in line
+        for line in result.stdout.splitlines()
+    )
+
+
+def test_run_serves_with_several_processes(tmp_path: Path) -> None:
+    import time
+    import urllib.request
+
+    env = kizuna_env(tmp_path / "var")
+    kizuna(env, "migrate")
+    port = free_port()
+    process = subprocess.Popen([KIZUNA, "run", "--port", str(port), "--processes", "2"], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/health", timeout=1
+                ) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("server did not start")
+    finally:
+        process.terminate()
+        out = process.communicate(timeout=30)[0].decode()
+    assert out.count("Application startup complete") == 2, out
