@@ -60,7 +60,11 @@ def test_usual_env_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_toml_file(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "kizuna.toml"  # type: ignore[operator]
-    config.write_text('port = 9001\nlog_level = "DEBUG"\n', "utf-8")
+    config.write_text(
+        'port = 9001\nlog_level = "DEBUG"\ndatabase_url = "postgresql://kizuna@db/kizuna"\n'
+        'trusted_proxies = ["127.0.0.1"]\n',
+        "utf-8",
+    )
     monkeypatch.setenv("KIZUNA_CONFIG", str(config))
     from api.settings import Settings
 
@@ -68,3 +72,5 @@ def test_toml_file(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyP
     settings = load_settings()
     assert settings.port == 9001
     assert settings.log_level == "DEBUG"
+    assert settings.database_url == "postgresql://kizuna@db/kizuna"
+    assert settings.trusted_proxies == ["127.0.0.1"]
