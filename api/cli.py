@@ -153,7 +153,11 @@ def build(content_dir: str | None, site_dir: str | None) -> None:
             site_url=settings.base_url or None,
         )
     except BuildError as exc:
-        click.secho(f"Build failed: {exc}", fg="red", err=True)
+        click.secho("Build failed; nothing was changed in the published site:", fg="red", err=True)
+        for problem in exc.problems:
+            click.secho(f"  {problem}", fg="red", err=True)
+        for warning in exc.warnings:
+            click.secho(f"  warning: {warning}", fg="yellow", err=True)
         sys.exit(1)
     for warning in result.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)

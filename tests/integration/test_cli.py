@@ -208,3 +208,20 @@ def test_run_serves_with_several_processes(tmp_path: Path) -> None:
         process.terminate()
         out = process.communicate(timeout=30)[0].decode()
     assert out.count("Application startup complete") == 2, out
+
+
+def test_build_names_the_broken_file_and_keeps_the_published_site(tmp_path: Path) -> None:
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    env = kizuna_env(tmp_path / "var", KIZUNA_SITE_DIR=str(tmp_path / "site"))
+    assert "Built" in kizuna(env, "build", "--content", str(content)).stdout
+    home = (tmp_path / "site" / "public" / "index.html").read_bytes()
+    (content / "news" / "2026-02-30-bad.md").write_text(
+        "Title: 壊れた日付\nDate: 2026-02-30\n\n本文\n", "utf-8"
+    )
+    result = kizuna(env, "build", "--content", str(content), check=False)
+    assert result.returncode == 1
+    assert "2026-02-30-bad.md" in result.stderr and "not a valid date" in result.stderr
+    assert (tmp_path / "site" / "public" / "index.html").read_bytes() == home
