@@ -3,6 +3,7 @@ open a transaction, call a service, shape the response."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 import msgspec
@@ -10,7 +11,9 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlmodel import Session
 
+from api.livesettings import services as live
 from api.principal import Principal
 from api.runtime import Runtime
 from api.staff import services
@@ -19,6 +22,7 @@ from api.staff.permissions import ROLE_PERMISSIONS, Permission
 from api.staff.schemas import (
     LoginRequest,
     OwnAccountUpdate,
+    PasswordPolicyOut,
     PrincipalOut,
     RoleOut,
     RolesOut,
@@ -70,9 +74,13 @@ def token_out(token: ApiToken, creator: Staff | None) -> TokenOut:
     )
 
 
-def session_out(runtime: Runtime, principal: Principal, staff: Staff | None) -> SessionOut:
+def session_out(
+    runtime: Runtime, session: Session, principal: Principal, staff: Staff | None
+) -> SessionOut:
     """Who is logged in, what they may do, and the CSRF token their writes must carry."""
+    policy = live.password_policy(session)
     return SessionOut(
+        password_policy=PasswordPolicyOut(**dataclasses.asdict(policy)),
         staff=staff_out(staff) if staff else None,
         principal=PrincipalOut(
             kind=principal.kind, label=staff.name if staff else principal.label, role=principal.role
@@ -106,8 +114,8 @@ class StaffAuthController(Controller):
                 lifetime=session_lifetime(runtime.settings),
                 ip_limit=runtime.settings.login_rate_limit,
             )
-        principal = services.principal_for_staff(result.staff, session_id=result.session.id)
-        body = session_out(runtime, principal, result.staff)
+            principal = services.principal_for_staff(result.staff, session_id=result.session.id)
+            body = session_out(runtime, session, principal, result.staff)
         return Response(body, cookies=[login_cookie(runtime, result.staff, result.session)])
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[requires(None)], sync_to_thread=True)
@@ -125,10 +133,11 @@ class StaffAuthController(Controller):
         self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
     ) -> SessionOut:
         """Who is calling: the staff member (cookie) or the API token (bearer)."""
-        if principal.kind != "staff" or principal.staff_id is None:
-            return session_out(runtime, principal, None)
         with runtime.db.transaction() as session:
-            return session_out(runtime, principal, services.get_staff(session, principal.staff_id))
+            staff = None
+            if principal.kind == "staff" and principal.staff_id is not None:
+                staff = services.get_staff(session, principal.staff_id)
+            return session_out(runtime, session, principal, staff)
 
     @patch("/me", guards=[requires(None)], sync_to_thread=True)
     def update_me(
@@ -141,7 +150,7 @@ class StaffAuthController(Controller):
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         with runtime.db.transaction() as session:
             staff = services.update_own_account(session, principal, **changes)
-            return session_out(runtime, principal, staff)
+            return session_out(runtime, session, principal, staff)
 
 
 class StaffController(Controller):

@@ -41,11 +41,20 @@ class PrincipalOut(msgspec.Struct, kw_only=True):
     role: str
 
 
+class PasswordPolicyOut(msgspec.Struct, kw_only=True):
+    min_length: int
+    require_lowercase: bool
+    require_uppercase: bool
+    require_digit: bool
+    require_symbol: bool
+
+
 class SessionOut(msgspec.Struct, kw_only=True):
     staff: StaffOut | None  # None when called with an API token
     principal: PrincipalOut
     permissions: list[str]
     csrf_token: str | None
+    password_policy: PasswordPolicyOut  # so forms can say the rules before the server refuses
 
 
 class StaffCreate(Strict):

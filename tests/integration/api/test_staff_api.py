@@ -36,6 +36,7 @@ def test_login_sets_httponly_cookie_and_no_bearer_header(
     assert "staff:write" not in body["permissions"] and "outbox:read" in body["permissions"]
     me = client.get("/api/staff/auth/me")
     assert me.status_code == 200 and me.json()["staff"]["role"] == "marketer"
+    assert me.json()["password_policy"]["min_length"] == 12
 
 
 def test_wrong_credentials(client: TestClient[Litestar], make_staff: Callable[..., Staff]) -> None:
