@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from api import normalize
@@ -418,6 +418,17 @@ def logout(session: Session, principal: Principal) -> None:
     audit.record(
         session, principal, "staff.logout", target_type="staff", target_id=principal.staff_id
     )
+
+
+def purge_sessions(session: Session, *, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete login sessions that ended (expired or revoked) more than ``older_than`` ago."""
+    cutoff = utcnow() - older_than
+    result = session.execute(
+        delete(StaffSession).where(
+            or_(col(StaffSession.expires_at) < cutoff, col(StaffSession.revoked_at) < cutoff)
+        )
+    )
+    return int(getattr(result, "rowcount", 0))
 
 
 def revoke_sessions(session: Session, staff_id: int, *, keep: str | None = None) -> None:

@@ -1,13 +1,19 @@
-"""The janitor: periodically recovers jobs whose worker vanished or whose message was lost."""
+"""The janitor: recovers jobs whose worker vanished or whose message was lost, and runs the
+periodic housekeeping (old login sessions…)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
+
+from sqlmodel import Session
 
 from api.jobs import services
 from api.runtime import Runtime
+from api.staff import services as staff_services
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,27 @@ def sweep(runtime: Runtime, *, redeliver_after: timedelta | None = None) -> serv
     return recovery
 
 
+# Periodic clean-ups, each taking a session and returning how many rows it removed. Domains
+# add theirs here (old sessions now; expired tokens, event partitions later).
+HOUSEKEEPING: list[tuple[str, Callable[[Session], int]]] = [
+    ("expired staff sessions", lambda session: staff_services.purge_sessions(session)),
+]
+HOUSEKEEPING_INTERVAL = timedelta(hours=1)
+
+
+def housekeeping(runtime: Runtime) -> dict[str, int]:
+    removed: dict[str, int] = {}
+    for name, task in HOUSEKEEPING:
+        try:
+            with runtime.db.transaction() as session:
+                removed[name] = task(session)
+        except Exception:
+            log.exception("housekeeping %r failed; will try again", name)
+    if any(removed.values()):
+        log.info("housekeeping removed %s", removed)
+    return removed
+
+
 class Janitor:
     def __init__(
         self, runtime: Runtime, interval: float | None = None, *, queue_starts_empty: bool = False
@@ -61,7 +88,11 @@ class Janitor:
 
     def _loop(self) -> None:
         first = self.queue_starts_empty
+        last_housekeeping = 0.0
         while not self._stop.is_set():
+            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_INTERVAL.total_seconds():
+                housekeeping(self.runtime)
+                last_housekeeping = time.monotonic()
             try:
                 sweep(self.runtime, redeliver_after=timedelta(0) if first else None)
                 first = False

@@ -233,3 +233,21 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(db: Database) ->
     create(db, email="second@example.jp", role="admin")
     with db.transaction() as s:
         services.update_staff(s, token_actor, only.id, {"role": "viewer"})  # type: ignore[arg-type]
+
+
+def test_housekeeping_purges_long_ended_sessions(db: Database, runtime: object) -> None:
+    from api.db import utcnow
+    from api.staff.models import StaffSession
+    from api.workers.janitor import housekeeping
+
+    create(db)
+    old, live_one = login(db, "hanako.sato@example.jp"), login(db, "hanako.sato@example.jp")
+    with db.transaction() as s:
+        row = s.get(StaffSession, old.session.id)
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(days=31)
+        s.add(row)
+    assert housekeeping(runtime)["expired staff sessions"] == 1  # type: ignore[arg-type]
+    with db.transaction() as s:
+        assert s.get(StaffSession, old.session.id) is None
+        assert s.get(StaffSession, live_one.session.id) is not None
