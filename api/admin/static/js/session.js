@@ -2,6 +2,7 @@
 //
 //   import { session, can } from './session.js';
 //   if (can('staff:write')) …                 session.staff.name
+//   session.passwordPolicy                    the live password rules (see password-rules.js)
 
 import { api, setCsrfToken } from './api.js';
 
@@ -10,6 +11,11 @@ export const session = {
   staff: null,
   /** Set of permission strings */
   permissions: new Set(),
+  /**
+   * The live password rules, from the login / me answer's password_policy:
+   * {min_length, require_lowercase, require_uppercase, require_digit, require_symbol}, or null.
+   */
+  passwordPolicy: null,
 };
 
 const listeners = new Set();
@@ -24,10 +30,11 @@ function changed() {
   for (const fn of listeners) fn(session.staff);
 }
 
-/** Stores the answer of login/me: {staff, permissions, csrf_token}. */
+/** Stores the answer of login/me: {staff, permissions, csrf_token, password_policy}. */
 export function setSession(data) {
   session.staff = data.staff;
   session.permissions = new Set(data.permissions || []);
+  if (data.password_policy) session.passwordPolicy = data.password_policy;
   setCsrfToken(data.csrf_token);
   changed();
 }
@@ -42,8 +49,23 @@ export function patchStaff(fields) {
 export function clearSession() {
   session.staff = null;
   session.permissions = new Set();
+  session.passwordPolicy = null;
   setCsrfToken(null);
   changed();
+}
+
+/**
+ * Updates session.passwordPolicy from saved live settings (items of PATCH /api/settings:
+ * [{key: 'password.min_length', value}, …]), so that forms show the new rules at once.
+ */
+export function updatePasswordPolicy(items) {
+  if (!session.passwordPolicy) return;
+  const next = { ...session.passwordPolicy };
+  for (const item of items || []) {
+    const name = typeof item?.key === 'string' && item.key.startsWith('password.') ? item.key.slice('password.'.length) : null;
+    if (name && Object.hasOwn(next, name)) next[name] = item.value;
+  }
+  session.passwordPolicy = next;
 }
 
 export function isLoggedIn() {

@@ -10,6 +10,7 @@
 import { LANGUAGES, getLanguage, setLanguage, t } from '../i18n.js';
 import { session, updateMe } from '../session.js';
 import { roleLabel } from '../labels.js';
+import { passwordRulesText, sentences } from '../password-rules.js';
 import { h } from '../ui/dom.js';
 import { badge } from '../ui/cells.js';
 import { formDialog } from '../ui/dialog.js';
@@ -60,7 +61,7 @@ export async function openAccountDialog() {
         { name: 'locale', type: 'select', label: t('account.field.locale'), options: LANGUAGES.map((l) => ({ value: l.code, label: l.label })), help: t('account.locale_help') },
         { type: 'section', label: t('account.password_section'), help: t('account.password_help') },
         { name: 'current_password', type: 'password', label: t('account.field.current_password'), autocomplete: 'current-password' },
-        { name: 'new_password', type: 'password', label: t('account.field.new_password'), autocomplete: 'new-password', help: t('account.new_password_help') },
+        { name: 'new_password', type: 'password', label: t('account.field.new_password'), autocomplete: 'new-password', help: sentences(passwordRulesText(session.passwordPolicy), t('account.new_password_help')) },
         { name: 'confirm_password', type: 'password', label: t('account.field.confirm_password'), autocomplete: 'new-password' },
       ],
       values: { name: me.name, locale: me.locale },

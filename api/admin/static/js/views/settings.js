@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import { t, tOr } from '../i18n.js';
-import { can } from '../session.js';
+import { can, updatePasswordPolicy } from '../session.js';
 import { settingLabel } from '../labels.js';
 import * as fmt from '../format.js';
 import { h, mount } from '../ui/dom.js';
@@ -81,6 +81,7 @@ export default async function settingsView(ctx) {
           return;
         }
         toast(t('common.saved'), { type: 'success' });
+        updatePasswordPolicy(result.items); // the password fields' help text follows the new rules
         render(result.items || []);
       },
     });

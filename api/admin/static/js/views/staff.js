@@ -4,6 +4,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { can, patchStaff, session } from '../session.js';
 import { localeLabel, localeOptions, roleLabel, roleOptions, ROLE_NAMES } from '../labels.js';
+import { passwordRulesText, sentences } from '../password-rules.js';
 import { h } from '../ui/dom.js';
 import { page } from '../ui/page.js';
 import { button } from '../ui/button.js';
@@ -60,7 +61,7 @@ export default function staffView(ctx) {
         { name: 'email', type: 'email', label: t('staff.field.email'), required: true, autocomplete: 'off', maxlength: 254 },
         { name: 'role', type: 'select', label: t('staff.field.role'), options: await roleOptions(), value: 'viewer', help: t('staff.role_help') },
         { name: 'locale', type: 'select', label: t('staff.field.locale'), options: localeOptions(), value: 'ja' },
-        { name: 'password', type: 'password', label: t('staff.field.password'), required: true, autocomplete: 'new-password', help: t('staff.password_help') },
+        { name: 'password', type: 'password', label: t('staff.field.password'), required: true, autocomplete: 'new-password', help: sentences(passwordRulesText(session.passwordPolicy, { who: 'staff' }), t('staff.password_help')) },
       ],
       submitLabel: t('staff.add'),
       errorFieldByCode: { email_taken: 'email' },
@@ -83,7 +84,7 @@ export default function staffView(ctx) {
         { name: 'locale', type: 'select', label: t('staff.field.locale'), options: localeOptions() },
         { name: 'is_active', type: 'checkbox', label: t('staff.field.is_active'), disabled: self, help: t('staff.is_active_help') },
         { type: 'section', label: t('staff.password_section') },
-        { name: 'password', type: 'password', label: t('staff.field.new_password'), autocomplete: 'new-password', help: t('staff.new_password_help') },
+        { name: 'password', type: 'password', label: t('staff.field.new_password'), autocomplete: 'new-password', help: sentences(t('staff.new_password_help'), passwordRulesText(session.passwordPolicy, { who: self ? 'self' : 'staff' })) },
       ],
       values: u,
       submitLabel: t('common.save'),
