@@ -24,7 +24,7 @@ from sqlmodel import Session
 from api import runtime as rt
 from api.jobs import services
 from api.jobs.models import Job
-from api.workers import broker as _broker  # noqa: F401  (sets a placeholder broker first)
+from api.workers import broker as _broker  # noqa: F401  (sets a stand-in broker first)
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Which dramatiq broker this process uses.
 
-dramatiq binds actors to the global broker when they are declared, so a placeholder
+dramatiq binds actors to the global broker when they are declared, so a stand-in
 ``StubBroker`` is set the moment this module is imported (before any actor), and
 :func:`install` later moves every declared actor onto the real one: the in-process
 ``StubBroker`` of the embedded default, or a ``RedisBroker`` when ``REDIS_URL`` is set.
