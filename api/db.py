@@ -12,19 +12,21 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, event
+from sqlalchemy import JSON, DateTime, event, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from api.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A JSON column that is JSONB on PostgreSQL (indexable, containment queries).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -157,6 +159,15 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("after_commit", None)
+
+
+def paged(
+    session: Session, query: SelectOfScalar[T], *order_by: Any, offset: int, limit: int
+) -> tuple[list[T], int]:
+    """One page of ``query`` in the given order, and how many rows match in all."""
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(*order_by).offset(offset).limit(limit)).all()
+    return list(rows), int(total)
 
 
 class Database:

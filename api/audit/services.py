@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.audit.models import AuditEntry
+from api.db import paged
 from api.principal import Principal
 
 # Values never written to the audit log, whatever the caller passes.
@@ -83,10 +83,5 @@ def list_entries(
         query = query.where(AuditEntry.target_type == target_type)
     if target_id:
         query = query.where(AuditEntry.target_id == target_id)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(rows), int(total)
+    order = (col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+    return paged(session, query, *order, offset=offset, limit=limit)

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from api.audit import services as audit
-from api.db import run_after_commit, utcnow
+from api.db import paged, run_after_commit, utcnow
 from api.errors import Conflict, NotFound
 from api.jobs.models import Job, JobState
 from api.principal import Principal
@@ -101,11 +101,8 @@ def list_jobs(
         query = query.where(Job.state == state)
     if kind:
         query = query.where(col(Job.kind).startswith(kind, autoescape=True))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Job.created_at).desc(), col(Job.id)).offset(offset).limit(limit)
-    ).all()
-    return list(rows), int(total)
+    order = (col(Job.created_at).desc(), col(Job.id))
+    return paged(session, query, *order, offset=offset, limit=limit)
 
 
 def _settle_by_staff(

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from api import normalize
 from api.audit import services as audit
-from api.db import utcnow
+from api.db import paged, utcnow
 from api.errors import (
     Conflict,
     FieldError,
@@ -190,9 +190,7 @@ def list_staff(
         )
     if role:
         query = query.where(Staff.role == role)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(Staff.id)).offset(offset).limit(limit)).all()
-    return list(rows), int(total)
+    return paged(session, query, col(Staff.id), offset=offset, limit=limit)
 
 
 def update_staff(
