@@ -1,9 +1,10 @@
-"""The Litestar application: ``create_app(settings)`` with an explicit list of controllers."""
+"""The Litestar application: ``create_app(settings)`` built from the installed domains
+(``api/domains.py``): their controllers, job kinds and housekeeping."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,34 +17,19 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api import __version__
-from api.audit.controllers import AuditController
-from api.jobs.controllers import JobController
-from api.livesettings.controllers import LiveSettingsController
-from api.mail.controllers import MailController, OutboxController
-from api.runtime import Runtime, build_runtime, set_runtime
+from api.domain import Domain, controllers, housekeeping, job_registry
+from api.domains import DOMAINS
+from api.runtime import Runtime, build_runtime
 from api.settings import Settings, get_settings
-from api.staff.controllers import StaffAuthController, StaffController, TokenController
 from api.web.auth import current_principal
 from api.web.headers import make_security_headers
 from api.web.health import health
 from api.web.problems import EXCEPTION_HANDLERS, refuse_control_characters
 from api.web.site import admin_router, site_router
 from api.workers import broker as brokers
+from api.workers.queue import JobQueue
 
 log = logging.getLogger("kizuna")
-
-
-CONTROLLERS: list[Any] = [
-    StaffAuthController,
-    StaffController,
-    TokenController,
-    AuditController,
-    LiveSettingsController,
-    JobController,
-    MailController,
-    OutboxController,
-    health,
-]
 
 
 def operation_id(handler: Any, _method: Any, _path: Any) -> str:
@@ -75,11 +61,13 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     workers: bool | None = None,
+    domains: Sequence[Domain] = DOMAINS,
 ) -> Litestar:
-    """Build the app. ``workers``: run dramatiq workers in this process (default: when
-    ``REDIS_URL`` is unset and ``KIZUNA_EMBEDDED_WORKER`` is true)."""
+    """Build the app from ``domains``. ``workers``: run dramatiq workers in this process
+    (default: when ``REDIS_URL`` is unset and ``KIZUNA_EMBEDDED_WORKER`` is true)."""
     settings = settings or get_settings()
     runtime = runtime or build_runtime(settings)
+    runtime.jobs = job_registry(domains)
     run_workers = (
         (not settings.redis_url and settings.embedded_worker) if workers is None else workers
     )
@@ -87,25 +75,31 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         preflight(runtime)
-        set_runtime(runtime)
-        embedded = None
+        embedded = queue = None
         if run_workers:
             from api.workers.embedded import EmbeddedWorkers
 
-            embedded = EmbeddedWorkers(runtime)
+            embedded = EmbeddedWorkers(runtime, runtime.jobs, housekeeping(domains))
             embedded.start()
-        else:
-            import api.tasks  # noqa: F401
-
-            brokers.install(brokers.make_broker(settings.redis_url or None))
+        elif settings.redis_url:  # enqueue only: `kizuna worker` processes do the work
+            queue = JobQueue(brokers.make_broker(settings.redis_url), runtime, runtime.jobs)
+            queue.attach()
         try:
             yield
         finally:
             if embedded is not None:
                 embedded.stop()
+            if queue is not None:
+                queue.detach()
+                queue.broker.close()
 
     app = Litestar(
-        route_handlers=[*CONTROLLERS, admin_router(), site_router(settings.public_dir)],
+        route_handlers=[
+            *controllers(domains),
+            health,
+            admin_router(),
+            site_router(settings.public_dir),
+        ],
         dependencies={
             "runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
             "principal": Provide(current_principal, sync_to_thread=False),

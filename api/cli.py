@@ -190,11 +190,15 @@ def worker(processes: int | None, threads: int | None) -> None:
     check_database(engine)
     engine.dispose()
     args = [
-        sys.executable, "-m", "dramatiq", "api.workers.entry",
-        "--processes", str(processes or settings.worker_processes),
-        "--threads", str(threads or settings.worker_threads),
-        "--queues", "default", "mail",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "api.workers.entry:setup",
+        "--processes",
+        str(processes or settings.worker_processes),
+        "--threads",
+        str(threads or settings.worker_threads),
+    ]  # fmt: skip  (every queue the installed job kinds declare)
     click.echo(
         f"Starting {args[5]} worker process(es) × {args[7]} thread(s) "
         f"on {settings.redis_url.split('@')[-1]}"

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, event, func
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, event, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.orm import sessionmaker
@@ -30,6 +30,10 @@ T = TypeVar("T")
 
 # A JSON column that is JSONB on PostgreSQL (indexable, containment queries).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+# 64-bit keys for high-volume tables (jobs and their units, record history, events, sends):
+# BIGINT on PostgreSQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY is the 64-bit rowid).
+BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
@@ -176,7 +180,23 @@ class Database:
     def __init__(self, url: str, *, pool: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url, pool=pool)
-        self._factory = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        # Sessions know their database, so work created in them (jobs) can reach its queue.
+        self._factory = sessionmaker(
+            self.engine, class_=Session, expire_on_commit=False, info={"database": self}
+        )
+        # How a committed job reaches a worker; set by whoever runs a job queue in this process
+        # (the web app, `kizuna worker`). None: the janitor of a running worker picks jobs up.
+        self.dispatcher: Callable[[int, str], None] | None = None
+
+    def dispatch(self, job_id: int, kind: str) -> None:
+        if self.dispatcher is None:
+            log.info(
+                "job %s (%s) saved; no queue in this process, a worker will pick it up",
+                job_id,
+                kind,
+            )
+            return
+        self.dispatcher(job_id, kind)
 
     @property
     def dialect(self) -> str:

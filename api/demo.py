@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 from sqlmodel import select
 
+from api.jobs.runner import run_job
+from api.mail import tasks
 from api.mail.outbox import list_messages
-from api.mail.services import send_test_mail
+from api.mail.services import queue_test_mail
 from api.principal import cli_principal
 from api.runtime import Runtime
 from api.staff import services as staff_services
@@ -43,8 +45,10 @@ def _demo_outbox(runtime: Runtime) -> Iterator[str]:
     settings = runtime.settings
     if not settings.uses_outbox or list_messages(settings.outbox_dir, limit=1)[1] > 0:
         return
-    with runtime.db.transaction() as session:
-        send_test_mail(session, runtime.mail, {"to": DEMO_STAFF[0][0], "requested_by": "demo-data"})
+    with runtime.db.transaction() as session:  # through the job table, run here and now
+        job = queue_test_mail(session, cli_principal("demo-data"), DEMO_STAFF[0][0])
+    assert job.id is not None
+    run_job(runtime, tasks.TEST_MAIL, job.id)
     yield f"Demo mail: a test message is in the dev outbox ({settings.outbox_dir})."
 
 

@@ -3,10 +3,19 @@
 from sqlmodel import SQLModel
 
 from api.audit.models import AuditEntry
-from api.jobs.models import Job
+from api.jobs.models import Job, JobUnit
 from api.livesettings.models import Setting
 from api.staff.models import ApiToken, Staff, StaffSession
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiToken", "AuditEntry", "Job", "Setting", "Staff", "StaffSession", "metadata"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Job",
+    "JobUnit",
+    "Setting",
+    "Staff",
+    "StaffSession",
+    "metadata",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from api.db import Database
+from api.jobs.kinds import JobRegistry
 from api.mail.transport import MailTransport, transport_from_settings
 from api.security.keys import Keyring, dev_secret
 from api.security.throttle import CounterStore, MemoryCounterStore, RedisCounterStore
@@ -24,6 +25,8 @@ class Runtime:
         self.db = db
         self.keyring = keyring
         self.counters = counters
+        # The job kinds of the installed domains (set by create_app / the worker entry point).
+        self.jobs = JobRegistry()
         self._transport: MailTransport | None = None
         self._lock = threading.Lock()
 
@@ -53,17 +56,3 @@ def build_runtime(settings: Settings) -> Runtime:
         keyring=keyring,
         counters=counters,
     )
-
-
-_current: Runtime | None = None
-
-
-def set_runtime(runtime: Runtime | None) -> None:
-    global _current
-    _current = runtime
-
-
-def current() -> Runtime:
-    if _current is None:
-        raise RuntimeError("Kizuna's runtime is not set up in this process")
-    return _current

@@ -1,4 +1,5 @@
-"""Jobs API: follow a job, list jobs, retry or cancel the ones that need a person."""
+"""Jobs API: follow a job and its units, list jobs, retry or cancel the ones that need a
+person, and the kinds of jobs the installed domains declare."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from api.jobs import services
-from api.jobs.models import JobState
-from api.jobs.schemas import JobOut
+from api.jobs.models import JobState, UnitState
+from api.jobs.schemas import JobKindOut, JobOut, JobUnitOut
 from api.principal import Principal
 from api.runtime import Runtime
 from api.staff.permissions import Permission
 from api.web.auth import requires
-from api.web.params import Page, Pagination, provide_pagination
+from api.web.params import JobId, Page, Pagination, provide_pagination
 
 
 class JobController(Controller):
@@ -34,47 +35,67 @@ class JobController(Controller):
         """Newest first; filter by state (e.g. ``uncertain`` ones need a person to check)."""
         with runtime.db.transaction() as session:
             rows, total = services.list_jobs(
-                session,
-                state=job_state,
-                kind=kind,
-                offset=pagination.offset,
-                limit=pagination.per_page,
-            )
-            return pagination.of([JobOut.of(j) for j in rows], total)
+                session, state=job_state, kind=kind,
+                offset=pagination.offset, limit=pagination.per_page,
+            )  # fmt: skip
+            return pagination.of([JobOut.of(j, runtime.jobs) for j in rows], total)
 
-    @get("/{job_id:str}", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
-    def get_job(self, job_id: FromPath[str], runtime: NamedDependency[Runtime]) -> JobOut:
+    @get("/kinds", guards=[requires(Permission.jobs_read)], sync_to_thread=False)
+    def list_kinds(self, runtime: NamedDependency[Runtime]) -> list[JobKindOut]:
+        """The kinds of jobs the installed domains declare, with their display names."""
+        return [JobKindOut.of(kind) for kind in runtime.jobs]
+
+    @get("/{job_id:int}", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
+    def get_job(self, job_id: JobId, runtime: NamedDependency[Runtime]) -> JobOut:
         with runtime.db.transaction() as session:
-            return JobOut.of(services.get_job(session, job_id))
+            return JobOut.of(services.get_job(session, job_id), runtime.jobs)
+
+    @get("/{job_id:int}/units", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
+    def list_units(
+        self,
+        job_id: JobId,
+        runtime: NamedDependency[Runtime],
+        pagination: NamedDependency[Pagination],
+        unit_state: Annotated[UnitState | None, QueryParameter(name="state")] = None,
+    ) -> Page[JobUnitOut]:
+        """A job's units in order (recipients, chunks); ``state=uncertain`` lists the ones a
+        person must check."""
+        with runtime.db.transaction() as session:
+            rows, total = services.list_units(
+                session, job_id, state=unit_state,
+                offset=pagination.offset, limit=pagination.per_page,
+            )  # fmt: skip
+            return pagination.of([JobUnitOut.of(u) for u in rows], total)
 
     @post(
-        "/{job_id:str}/retry",
+        "/{job_id:int}/retry",
         guards=[requires(Permission.jobs_write)],
         status_code=200,
         sync_to_thread=True,
     )
     def retry(
         self,
-        job_id: FromPath[str],
+        job_id: JobId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
     ) -> JobOut:
-        """Queue a failed or uncertain job again."""
+        """Queue a failed or uncertain job again; its failed and uncertain units are tried
+        again, units already done are not."""
         with runtime.db.transaction() as session:
-            return JobOut.of(services.retry_job(session, principal, job_id))
+            return JobOut.of(services.retry_job(session, principal, job_id), runtime.jobs)
 
     @post(
-        "/{job_id:str}/cancel",
+        "/{job_id:int}/cancel",
         guards=[requires(Permission.jobs_write)],
         status_code=200,
         sync_to_thread=True,
     )
     def cancel(
         self,
-        job_id: FromPath[str],
+        job_id: JobId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
     ) -> JobOut:
         """Cancel a queued job, or close a failed/uncertain one as handled."""
         with runtime.db.transaction() as session:
-            return JobOut.of(services.cancel_job(session, principal, job_id))
+            return JobOut.of(services.cancel_job(session, principal, job_id), runtime.jobs)

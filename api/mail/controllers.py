@@ -42,7 +42,7 @@ class MailController(Controller):
         """Queue a test mail; follow it with GET /api/jobs/{id}."""
         with runtime.db.transaction() as session:
             job = services.queue_test_mail(session, principal, data.to)
-            return JobEnvelope(job=JobOut.of(job))
+            return JobEnvelope(job=JobOut.of(job, runtime.jobs))
 
 
 class OutboxController(Controller):

@@ -1,31 +1,26 @@
 """Mail use cases that are not campaigns: the staff test mail (checks the whole chain:
-job table → worker → transport → SMTP or the dev outbox)."""
+job table → worker → transport → SMTP or the dev outbox) and prepared messages (notifications,
+auto-replies) queued for delivery. What the workers do is in :mod:`api.mail.tasks`."""
 
 from __future__ import annotations
 
-from html import escape
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from api import normalize
 from api.audit import services as audit
-from api.db import utcnow
 from api.errors import ValidationFailed
 from api.jobs import services as jobs
+from api.jobs.kinds import UnitSpec
 from api.jobs.models import Job
 from api.livesettings import services as live
-from api.mail import outbox
+from api.mail import outbox, tasks
 from api.mail.messages import build_message, sender_address
-from api.mail.transport import MailTransport
 from api.principal import Principal
-
-TEST_MAIL = "mail.test"
-JST = ZoneInfo("Asia/Tokyo")
-
-jobs.register_summary(TEST_MAIL, lambda payload: f"→ {payload['to']}")
 
 
 def queue_test_mail(session: Session, actor: Principal, to: str) -> Job:
@@ -34,12 +29,9 @@ def queue_test_mail(session: Session, actor: Principal, to: str) -> Job:
     if problem:
         raise ValidationFailed(detail=f"to: {problem.message}", errors=[problem])
     job = jobs.create_job(
-        session,
-        TEST_MAIL,
-        {"to": address, "requested_by": actor.label},
+        session, tasks.TEST_MAIL, {"to": address, "requested_by": actor.label},
         created_by=actor.label,
-        side_effects=True,
-    )
+    )  # fmt: skip
     audit.record(
         session, actor, "mail.test", target_type="job", target_id=job.id, after={"to": address}
     )
@@ -55,39 +47,47 @@ def clear_outbox(session: Session, principal: Principal, directory: Path) -> int
     return removed
 
 
-def send_test_mail(
-    session: Session, transport: MailTransport, payload: dict[str, Any]
-) -> dict[str, Any]:
-    values = live.get_many(session)
-    site = str(values["site.name"])
-    footer = str(values["mail.footer"])
-    sent_at = utcnow().astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
-    requested_by = str(payload.get("requested_by", ""))
-    subject = f"[{site}] テストメール / Test message"
-    text = (
-        f"{site} からのテストメールです。\n"
-        f"このメールが届いていれば、メール送信の設定は正しく動作しています。\n\n"
-        f"This is a test message from {site}. If you can read it, sending mail works.\n\n"
-        f"送信者 / Requested by: {requested_by}\n送信日時 / Sent at: {sent_at}\n\n"
-        f"-- \n{footer}\n"
-    )
-    html = (
-        f'<!doctype html><html lang="ja"><body style="font-family:sans-serif;line-height:1.7">'
-        f'<h1 style="font-size:20px">{escape(site)} テストメール</h1>'
-        f"<p>このメールが届いていれば、メール送信の設定は正しく動作しています。</p>"
-        f'<p lang="en">This is a test message from {escape(site)}. If you can read it, '
-        f"sending mail works.</p>"
-        f'<p style="color:#555">送信者 / Requested by: {escape(requested_by)}<br>'
-        f"送信日時 / Sent at: {escape(sent_at)}</p>"
-        f'<hr><p style="color:#777;font-size:12px;white-space:pre-line">{escape(footer)}</p>'
-        f"</body></html>"
-    )
-    message = build_message(
-        sender=sender_address(str(values["mail.sender_name"]), str(values["mail.sender_address"])),
-        to=str(payload["to"]),
-        subject=subject,
-        text=text,
-        html=html,
-    )
-    result = transport.send(message)
-    return {"message_id": result.message_id, "to": payload["to"]}
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A message to deliver later, as plain values (it is stored with its unit)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    reply_to: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def queue_mail(
+    session: Session,
+    actor: Principal,
+    messages: Sequence[OutgoingMail],
+    *,
+    about: str = "",
+    sender: str | None = None,
+) -> Job:
+    """Queue prepared messages for delivery, one unit each, in the caller's transaction.
+
+    Each message is checked now (addresses, header injection), so a bad one is refused
+    before anything is queued; the worker then only hands them over.
+    """
+    if not messages:
+        raise ValidationFailed(detail="messages: nothing to send", code="nothing_to_send")
+    if sender is None:
+        values = live.get_many(session, "mail.")
+        sender = sender_address(str(values["mail.sender_name"]), str(values["mail.sender_address"]))
+    units: list[UnitSpec] = []
+    for message in messages:
+        fields: dict[str, Any] = {
+            "to": message.to,
+            "subject": message.subject,
+            "text": message.text,
+            "html": message.html,
+            "reply_to": message.reply_to,
+            "headers": dict(message.headers),
+        }
+        build_message(sender=sender, **fields)  # refuses a bad address or header now
+        units.append(UnitSpec(message.to, {"sender": sender, **fields}))
+    payload = {"about": about, "count": len(units), "first": units[0].key}
+    return jobs.create_job(session, tasks.SEND_MAIL, payload, created_by=actor.label, units=units)

@@ -43,3 +43,5 @@ def provide_pagination(
 
 # A database row id in a path: bounded so an absurd value is a 422, not a database overflow.
 RowId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="row id")]
+# A 64-bit row id (jobs, record history, events).
+JobId = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="job id")]

@@ -1,22 +1,19 @@
-"""Which dramatiq broker this process uses.
+"""The dramatiq broker of this process: in-process (``StubBroker``) or Redis.
 
-dramatiq binds actors to the global broker when they are declared, so a stand-in
-``StubBroker`` is set the moment this module is imported (before any actor), and
-:func:`install` later moves every declared actor onto the real one: the in-process
-``StubBroker`` of the embedded default, or a ``RedisBroker`` when ``REDIS_URL`` is set.
+Nothing here runs at import: brokers are made explicitly by whoever runs a queue (the web app's
+lifespan, ``kizuna worker``), and actors are bound to them explicitly (:mod:`api.workers.queue`).
+dramatiq's global broker is set only by ``kizuna worker``, whose command line needs it.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import dramatiq
-import dramatiq.broker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from api.errors import ServiceUnavailable
-
-if dramatiq.broker.global_broker is None:
-    dramatiq.set_broker(StubBroker())
 
 
 def check_redis(url: str, timeout: float = 3.0) -> None:
@@ -37,8 +34,6 @@ def check_redis(url: str, timeout: float = 3.0) -> None:
 
 
 def _safe(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
@@ -50,14 +45,3 @@ def make_broker(redis_url: str | None, *, namespace: str = "kizuna") -> dramatiq
     if redis_url:
         return RedisBroker(url=redis_url, namespace=namespace)
     return StubBroker()
-
-
-def install(broker: dramatiq.Broker) -> dramatiq.Broker:
-    """Make ``broker`` the global one and move every declared actor onto it."""
-    from api.jobs.runner import REGISTRY
-
-    dramatiq.set_broker(broker)
-    for actor in REGISTRY.values():
-        actor.broker = broker
-        broker.declare_actor(actor)
-    return broker

@@ -7,28 +7,33 @@ table holds the truth and the janitor re-enqueues unfinished work at the next st
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from dramatiq import Worker
 
+from api.domain import Housekeeping
+from api.jobs.kinds import JobRegistry
 from api.runtime import Runtime
-from api.workers import broker as brokers
+from api.workers.broker import make_broker
 from api.workers.janitor import Janitor
+from api.workers.queue import JobQueue
 
 log = logging.getLogger(__name__)
 
 
 class EmbeddedWorkers:
-    def __init__(self, runtime: Runtime) -> None:
-        import api.tasks  # noqa: F401  (declare every actor)
-
-        self.broker = brokers.install(brokers.make_broker(None))
+    def __init__(
+        self, runtime: Runtime, registry: JobRegistry, housekeeping: Sequence[Housekeeping] = ()
+    ) -> None:
+        self.queue = JobQueue(make_broker(None), runtime, registry)
         self.worker = Worker(
-            self.broker, worker_threads=runtime.settings.worker_threads, worker_timeout=100
+            self.queue.broker, worker_threads=runtime.settings.worker_threads, worker_timeout=100
         )
         # The in-process queue is empty at start: every due job must be enqueued again now.
-        self.janitor = Janitor(runtime, queue_starts_empty=True)
+        self.janitor = Janitor(runtime, housekeeping, queue_starts_empty=True)
 
     def start(self) -> None:
+        self.queue.attach()
         self.worker.start()
         self.janitor.start()
         log.info("in-process workers started (%d threads)", self.worker.worker_threads)
@@ -36,3 +41,4 @@ class EmbeddedWorkers:
     def stop(self) -> None:
         self.janitor.stop()
         self.worker.stop(timeout=10_000)
+        self.queue.detach()

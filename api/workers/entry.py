@@ -1,7 +1,8 @@
-"""The module ``kizuna worker`` hands to dramatiq's CLI: each worker process imports it.
+"""What ``kizuna worker`` hands to dramatiq's command line (``api.workers.entry:setup``).
 
-It builds the runtime from the environment, installs the Redis broker, declares every actor
-and starts a janitor thread once the worker has booted.
+dramatiq calls :func:`setup` in each worker process: it builds the runtime from the
+environment, collects the installed domains' job kinds, binds one actor per kind to the Redis
+broker, and starts a janitor thread once the worker has booted.
 """
 
 from __future__ import annotations
@@ -12,20 +13,21 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from api.runtime import build_runtime, set_runtime
+from api.domain import Housekeeping, housekeeping, job_registry
+from api.runtime import Runtime, build_runtime
 from api.settings import load_settings
-from api.workers import broker as brokers
+from api.workers.broker import check_redis, make_broker
 from api.workers.janitor import Janitor
+from api.workers.queue import JobQueue
 
 
 class JanitorMiddleware(Middleware):
-    def __init__(self) -> None:
+    def __init__(self, runtime: Runtime, tasks: list[Housekeeping]) -> None:
+        self.runtime, self.tasks = runtime, tasks
         self.janitor: Janitor | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        from api.runtime import current
-
-        self.janitor = Janitor(current())
+        self.janitor = Janitor(self.runtime, self.tasks)
         self.janitor.start()
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
@@ -34,20 +36,18 @@ class JanitorMiddleware(Middleware):
 
 
 def setup() -> dramatiq.Broker:
+    from api.domains import DOMAINS
+
     settings = load_settings()
     logging.basicConfig(level=settings.log_level)
     if not settings.redis_url:
         raise SystemExit(
             "kizuna worker needs REDIS_URL (without it, `kizuna run` runs workers in-process)"
         )
-    brokers.check_redis(settings.redis_url)
+    check_redis(settings.redis_url)
     runtime = build_runtime(settings)
-    set_runtime(runtime)
-    import api.tasks  # noqa: F401
-
-    broker = brokers.install(brokers.make_broker(settings.redis_url))
-    broker.add_middleware(JanitorMiddleware())
-    return broker
-
-
-broker = setup()
+    runtime.jobs = job_registry(DOMAINS)
+    queue = JobQueue(make_broker(settings.redis_url), runtime, runtime.jobs).attach()
+    queue.broker.add_middleware(JanitorMiddleware(runtime, housekeeping(DOMAINS)))
+    dramatiq.set_broker(queue.broker)  # dramatiq's command line reads the global broker
+    return queue.broker

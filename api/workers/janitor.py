@@ -1,19 +1,17 @@
 """The janitor: recovers jobs whose worker vanished or whose message was lost, and runs the
-periodic housekeeping (old login sessions…)."""
+periodic housekeeping the domains declare (old login sessions…)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlmodel import Session
-
+from api.domain import Housekeeping
 from api.jobs import services
 from api.runtime import Runtime
-from api.staff import services as staff_services
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +26,7 @@ def sweep(runtime: Runtime, *, redeliver_after: timedelta | None = None) -> serv
     with runtime.db.transaction() as session:
         recovery = services.recover(
             session,
+            runtime.jobs,
             lease=timedelta(seconds=settings.job_lease_seconds),
             redeliver_after=services.REDELIVER_AFTER
             if redeliver_after is None
@@ -35,46 +34,48 @@ def sweep(runtime: Runtime, *, redeliver_after: timedelta | None = None) -> serv
         )
     for job_id, kind in recovery.requeued:
         try:
-            services.dispatch(job_id, kind)
+            runtime.db.dispatch(job_id, kind)
         except Exception:
             log.exception("could not enqueue job %s (%s)", job_id, kind)
     if recovery.requeued:
         log.info("janitor: re-enqueued %d job(s)", len(recovery.requeued))
-    if recovery.uncertain:
+    if recovery.uncertain_units:
         log.warning(
-            "janitor: %d job(s) marked uncertain: %s", len(recovery.uncertain), recovery.uncertain
+            "janitor: a worker vanished mid-way; units now uncertain, by job: %s",
+            recovery.uncertain_units,
         )
+    if recovery.failed:
+        log.warning("janitor: jobs of an unknown kind failed: %s", recovery.failed)
     return recovery
 
 
-# Periodic clean-ups, each taking a session and returning how many rows it removed. Domains
-# add theirs here (old sessions now; expired tokens, event partitions later).
-HOUSEKEEPING: list[tuple[str, Callable[[Session], int]]] = [
-    ("expired staff sessions", lambda session: staff_services.purge_sessions(session)),
-]
-HOUSEKEEPING_INTERVAL = timedelta(hours=1)
-
-
-def housekeeping(runtime: Runtime) -> dict[str, int]:
+def housekeeping(runtime: Runtime, tasks: Sequence[Housekeeping]) -> dict[str, int]:
     removed: dict[str, int] = {}
-    for name, task in HOUSEKEEPING:
+    for task in tasks:
         try:
             with runtime.db.transaction() as session:
-                removed[name] = task(session)
+                removed[task.name] = task.run(session)
         except Exception:
-            log.exception("housekeeping %r failed; will try again", name)
+            log.exception("housekeeping %r failed; will try again", task.name)
     if any(removed.values()):
-        log.info("housekeeping removed %s", removed)
+        log.info("housekeeping: %s", removed)
     return removed
 
 
 class Janitor:
     def __init__(
-        self, runtime: Runtime, interval: float | None = None, *, queue_starts_empty: bool = False
+        self,
+        runtime: Runtime,
+        tasks: Sequence[Housekeeping] = (),
+        interval: float | None = None,
+        *,
+        queue_starts_empty: bool = False,
     ) -> None:
         self.runtime = runtime
+        self.tasks = list(tasks)
         self.queue_starts_empty = queue_starts_empty
         self.interval = interval or runtime.settings.janitor_interval_seconds
+        self._last_run: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kizuna-janitor", daemon=True)
 
@@ -86,13 +87,24 @@ class Janitor:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
+    def due_tasks(self) -> list[Housekeeping]:
+        now = time.monotonic()
+        due = [
+            task
+            for task in self.tasks
+            if task.name not in self._last_run
+            or now - self._last_run[task.name] >= task.every.total_seconds()
+        ]
+        for task in due:
+            self._last_run[task.name] = now
+        return due
+
     def _loop(self) -> None:
         first = self.queue_starts_empty
-        last_housekeeping = 0.0
         while not self._stop.is_set():
-            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_INTERVAL.total_seconds():
-                housekeeping(self.runtime)
-                last_housekeeping = time.monotonic()
+            due = self.due_tasks()
+            if due:
+                housekeeping(self.runtime, due)
             try:
                 sweep(self.runtime, redeliver_after=timedelta(0) if first else None)
                 first = False

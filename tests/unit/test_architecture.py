@@ -85,3 +85,114 @@ def test_migrations_do_not_import_app_models() -> None:
     for path in (ROOT / "api" / "migrations" / "versions").glob("*.py"):
         modules = imported_modules(path)
         assert not any(m.startswith("api") for m in modules), f"{path.name} imports app code"
+
+
+# ------------------------------------------------------------------ how domains plug in
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """Modules imported when ``path`` is imported (not those imported inside functions)."""
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_import_cycles_in_api() -> None:
+    modules = {
+        module_name(p): p for p in (ROOT / "api").rglob("*.py") if "migrations" not in p.parts
+    }
+    graph = {
+        name: {m for m in top_level_imports(path) if m in modules and m != name}
+        for name, path in modules.items()
+    }
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert len(graph) > 30
+    assert not cycles, "import cycles:\n" + "\n".join(" → ".join(c) for c in cycles)
+
+
+def test_importing_kizuna_has_no_side_effects() -> None:
+    """Importing every module declares no dramatiq actor and sets no broker: the app and the
+    worker entry point wire everything explicitly from api/domains.py."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pathlib, dramatiq.broker\n"
+        "root = pathlib.Path('api')\n"
+        "for p in sorted(root.rglob('*.py')):\n"
+        "    if 'migrations' in p.parts: continue\n"
+        "    parts = list(p.with_suffix('').parts)\n"
+        "    if parts[-1] == '__init__': parts = parts[:-1]\n"
+        "    importlib.import_module('.'.join(parts))\n"
+        "assert dramatiq.broker.global_broker is None, dramatiq.broker.global_broker\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_every_controller_comes_from_a_listed_domain() -> None:
+    from api.domains import DOMAINS
+
+    declared = {id(c) for d in DOMAINS for c in d.controllers}
+    names = [d.name for d in DOMAINS]
+    assert len(names) == len(set(names))
+    for path in (ROOT / "api").rglob("controllers.py"):
+        folder = path.parent.name
+        assert (path.parent / "domain.py").exists(), (
+            f"api/{folder}/ has controllers but no domain.py"
+        )
+        assert folder in names, f"api/{folder}/domain.py is not listed in api/domains.py"
+        tree = ast.parse(path.read_text("utf-8"))
+        module = __import__(module_name(path), fromlist=["*"])
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name.endswith("Controller"):
+                assert id(getattr(module, node.name)) in declared, (
+                    f"{node.name} in api/{folder}/controllers.py is not in its domain's controllers"
+                )
+
+
+def test_job_kinds_are_declared_by_domains_only() -> None:
+    """The job runner and the workers know no domain: kinds and housekeeping reach them from
+    the declarations, which only the entry points collect (api/domains.py)."""
+    domains = ("api.mail", "api.staff.services", "api.staff.models", "api.livesettings")
+    offenders = []
+    for folder in ("jobs", "workers"):
+        for path in (ROOT / "api" / folder).rglob("*.py"):
+            if path.name == "domain.py":
+                continue
+            for module in imported_modules(path):
+                if module.startswith(domains) or (
+                    module == "api.domains" and path.name != "entry.py"
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert not offenders, "\n".join(offenders)

@@ -247,7 +247,10 @@ def test_housekeeping_purges_long_ended_sessions(db: Database, runtime: object) 
         assert row is not None
         row.expires_at = utcnow() - timedelta(days=31)
         s.add(row)
-    assert housekeeping(runtime)["expired staff sessions"] == 1  # type: ignore[arg-type]
+    from api.staff.domain import DOMAIN
+
+    removed = housekeeping(runtime, DOMAIN.housekeeping)  # type: ignore[arg-type]
+    assert removed["expired staff sessions"] == 1
     with db.transaction() as s:
         assert s.get(StaffSession, old.session.id) is None
         assert s.get(StaffSession, live_one.session.id) is not None

@@ -13,7 +13,9 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.db import utcnow
 from api.jobs import services as jobs
+from api.jobs.kinds import UnitSpec
 from api.mail.outbox import list_messages, read_message
+from api.mail.tasks import TEST_MAIL
 from api.runtime import Runtime
 from api.settings import Settings
 from tests.fixtures.app import StaffClient
@@ -93,11 +95,11 @@ class TestOverSmtp:
 
 
 @pytest.fixture
-def recovered_app(settings: Settings, runtime: Runtime) -> Iterator[tuple[TestClient[Any], str]]:
+def recovered_app(settings: Settings, runtime: Runtime) -> Iterator[tuple[TestClient[Any], int]]:
     """A job left queued with no message (the in-process queue died with the last process)."""
     with runtime.db.transaction() as s:
         # Due in the future, so nothing is enqueued now; then made due, as after a restart.
-        job = jobs.create_job(s, "mail.test", {"to": "taro@example.jp"}, side_effects=True,
+        job = jobs.create_job(s, TEST_MAIL, {"to": "taro@example.jp"},
                               run_after=utcnow() + timedelta(hours=1))  # fmt: skip
         job.run_after = utcnow()
         s.add(job)
@@ -107,7 +109,7 @@ def recovered_app(settings: Settings, runtime: Runtime) -> Iterator[tuple[TestCl
 
 
 def test_janitor_runs_work_lost_by_a_restart(
-    recovered_app: tuple[TestClient[Any], str], runtime: Runtime
+    recovered_app: tuple[TestClient[Any], int], runtime: Runtime
 ) -> None:
     import time
 
@@ -127,17 +129,25 @@ def test_janitor_runs_work_lost_by_a_restart(
 def test_failed_job_is_listed_and_retried_by_an_admin(
     admin: StaffClient, runtime: Runtime, login_as: Any
 ) -> None:
-    with runtime.db.transaction() as s:  # a mail job whose worker died mid-way
-        job = jobs.create_job(s, "mail.test", {"to": "retry@example.jp"}, side_effects=True,
+    with runtime.db.transaction() as s:  # a mail job whose worker died while sending
+        job = jobs.create_job(s, TEST_MAIL, {"to": "retry@example.jp"},
+                              units=[UnitSpec("retry@example.jp", {"to": "retry@example.jp"})],
                               run_after=utcnow() + timedelta(hours=1))  # fmt: skip
         job_id = job.id
+        assert job_id is not None
     with runtime.db.transaction() as s:
         s.get(jobs.Job, job_id).run_after = utcnow()  # type: ignore[union-attr]
     with runtime.db.transaction() as s:
         jobs.claim(s, job_id, "dead-worker")
+        jobs.claim_unit(s, jobs.next_units(s, job_id)[0].id, "dead-worker")
     with runtime.db.transaction() as s:
-        recovery = jobs.recover(s, lease=timedelta(seconds=0), now=utcnow() + timedelta(seconds=1))
-    assert recovery.uncertain == [job_id]
+        recovery = jobs.recover(s, runtime.jobs, lease=timedelta(seconds=0))
+    assert recovery.uncertain_units == {job_id: 1}
+    assert recovery.requeued == [(job_id, "mail.test")]
+    runtime.db.dispatch(job_id, "mail.test")  # as the janitor's sweep does after recovering
+    # A live worker takes the job back, finds nothing left to send, and reports the unit.
+    assert wait_for_job(admin.get, job_id)["state"] == "uncertain"
+    assert list_messages(runtime.settings.outbox_dir)[1] == 0  # nothing was sent twice
 
     listed = admin.get("/api/jobs", params={"state": "uncertain"}).json()
     assert [j["id"] for j in listed["items"]] == [job_id]
@@ -153,7 +163,8 @@ def test_failed_job_is_listed_and_retried_by_an_admin(
     assert retried.status_code == 200, retried.text
     assert retried.json()["state"] == "queued"
     done = wait_for_job(again.get, job_id)
-    assert done["state"] == "done" and done["attempts"] == 2
+    assert done["state"] == "done" and done["attempts"] == 3
+    assert done["result"]["units"] == {"total": 1, "done": 1, "failed": 0, "uncertain": 0}
     assert list_messages(runtime.settings.outbox_dir)[0][0].to == ["retry@example.jp"]
     conflict = again.post(f"/api/jobs/{job_id}/cancel")
     assert conflict.status_code == 409 and conflict.json()["code"] == "job_state_conflict"
@@ -165,8 +176,9 @@ def test_failed_job_is_listed_and_retried_by_an_admin(
 
 def test_queued_job_can_be_cancelled(admin: StaffClient, runtime: Runtime) -> None:
     with runtime.db.transaction() as s:
-        job_id = jobs.create_job(s, "mail.test", {"to": "later@example.jp"}, side_effects=True,
+        job_id = jobs.create_job(s, TEST_MAIL, {"to": "later@example.jp"},
                                  run_after=utcnow() + timedelta(days=1)).id  # fmt: skip
+        assert job_id is not None
     cancelled = admin.post(f"/api/jobs/{job_id}/cancel")
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     with runtime.db.transaction() as s:

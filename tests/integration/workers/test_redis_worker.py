@@ -13,6 +13,7 @@ import pytest
 
 from api.db import utcnow
 from api.jobs import services as jobs
+from api.mail.tasks import TEST_MAIL
 from api.runtime import Runtime
 from tests.fixtures.app import StaffClient
 from tests.fixtures.live import KIZUNA, ROOT, kizuna_env
@@ -75,7 +76,7 @@ def test_worker_janitor_recovers_a_job_whose_message_was_lost(
     from datetime import timedelta
 
     with runtime.db.transaction() as s:
-        job = jobs.create_job(s, "mail.test", {"to": "lost@example.jp"}, side_effects=True,
+        job = jobs.create_job(s, TEST_MAIL, {"to": "lost@example.jp"},
                               run_after=utcnow() + timedelta(hours=1))  # fmt: skip
         job.run_after = utcnow()  # due now, but no message was ever sent (a Redis restart)
         s.add(job)
@@ -109,10 +110,10 @@ def test_redis_down_after_start_does_not_fail_the_request(
     admin: StaffClient, runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The job row is committed; the janitor wakes a worker later. The user gets a 202."""
-    from api.workers import broker as brokers
+    from api.workers.broker import make_broker
+    from api.workers.queue import JobQueue
 
-    dead = brokers.make_broker("redis://127.0.0.1:1/0")
-    brokers.install(dead)
+    JobQueue(make_broker("redis://127.0.0.1:1/0"), runtime, runtime.jobs).attach()
     response = admin.post("/api/mail/test", json={"to": "later@example.jp"})
     assert response.status_code == 202, response.text
     with runtime.db.transaction() as s:

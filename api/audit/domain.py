@@ -1,0 +1,6 @@
+"""The audit log: who changed what, when, with the values before and after."""
+
+from api.audit.controllers import AuditController
+from api.domain import Domain
+
+DOMAIN = Domain(name="audit", controllers=(AuditController,))

@@ -1,0 +1,50 @@
+"""What a domain adds to Kizuna, declared in one place: ``api/<domain>/domain.py``.
+
+Each domain folder has a ``domain.py`` with one ``DOMAIN = Domain(...)``; ``api/domains.py``
+lists them. ``create_app`` collects the controllers, the worker entry point and the app collect
+the job kinds and the periodic housekeeping. Nothing is wired by importing a module: a domain
+that is not listed adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from api.jobs.kinds import JobKind, JobRegistry
+
+
+@dataclass(frozen=True, kw_only=True)
+class Housekeeping:
+    """A periodic clean-up: takes a session, returns how many rows it removed or changed."""
+
+    name: str
+    run: Callable[[Session], int]
+    every: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Domain:
+    name: str
+    controllers: Sequence[Any] = ()  # Litestar controllers and route handlers
+    job_kinds: Sequence[JobKind] = ()
+    housekeeping: Sequence[Housekeeping] = ()
+    # Display names the admin panel shows for this domain's codes (audit actions…), by
+    # language: {"ja": {"audit.action.mail.test": "…"}, "en": {…}}.
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def job_registry(domains: Iterable[Domain]) -> JobRegistry:
+    return JobRegistry(kind for domain in domains for kind in domain.job_kinds)
+
+
+def housekeeping(domains: Iterable[Domain]) -> list[Housekeeping]:
+    return [task for domain in domains for task in domain.housekeeping]
+
+
+def controllers(domains: Iterable[Domain]) -> list[Any]:
+    return [handler for domain in domains for handler in domain.controllers]

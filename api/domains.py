@@ -1,0 +1,11 @@
+"""The installed domains, in one list: ``create_app`` and ``kizuna worker`` collect what each
+declares (``api/<domain>/domain.py``). Adding a domain is its folder and one line here."""
+
+from api.audit.domain import DOMAIN as audit
+from api.domain import Domain
+from api.jobs.domain import DOMAIN as jobs
+from api.livesettings.domain import DOMAIN as livesettings
+from api.mail.domain import DOMAIN as mail
+from api.staff.domain import DOMAIN as staff
+
+DOMAINS: tuple[Domain, ...] = (staff, audit, livesettings, jobs, mail)

@@ -1,0 +1,15 @@
+"""The staff domain: accounts, roles, login sessions and API tokens."""
+
+from api.domain import Domain, Housekeeping
+from api.staff import services
+from api.staff.controllers import StaffAuthController, StaffController, TokenController
+
+DOMAIN = Domain(
+    name="staff",
+    controllers=(StaffAuthController, StaffController, TokenController),
+    housekeeping=(
+        Housekeeping(
+            name="expired staff sessions", run=lambda session: services.purge_sessions(session)
+        ),
+    ),
+)
