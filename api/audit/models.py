@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
 import sqlalchemy as sa
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from api.db import BigIntKey, JSONType, UTCDateTime, server_now, utcnow
