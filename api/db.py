@@ -358,7 +358,7 @@ def estimate_total(session: Session, query: SelectOfScalar[Any], *, cap: int = C
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         compiled = query.compile(dialect=bind.dialect)
-        plan = (
+        plan: Any = (
             session.connection()
             .exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
             .scalar()

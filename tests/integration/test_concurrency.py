@@ -75,12 +75,9 @@ def test_concurrent_demotions_never_leave_no_active_admin(db: Database, rounds: 
     for _ in range(rounds):
         start = threading.Barrier(2)
         with ThreadPoolExecutor(2) as pool:
-            outcomes = sorted(
-                pool.map(
-                    lambda job: _demote(db, job[0], job[1], start),
-                    [(a, {"role": "viewer"}), (b, {"is_active": False})],
-                )
-            )
+            first = pool.submit(_demote, db, a, {"role": "viewer"}, start)
+            second = pool.submit(_demote, db, b, {"is_active": False}, start)
+            outcomes = sorted([first.result(), second.result()])
         assert outcomes == ["last_admin", "ok"], outcomes
         with db.transaction() as session:
             admins = session.exec(

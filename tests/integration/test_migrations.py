@@ -131,14 +131,12 @@ def test_conventions_migration_upgrades_a_database_made_before_it(engine: Engine
             conn, opts={"compare_type": True, "compare_server_default": True}
         )
         assert compare_metadata(context, api.models.metadata) == []
-    with engine.begin() as conn:  # foreign keys are enforced again after the migration
-        with pytest.raises(sa.exc.IntegrityError):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO staff_session (id, staff_id, expires_at) VALUES ('s2', 999, :t)"
-                ),
-                {"t": now},
-            )
+    # Foreign keys are enforced again after the migration.
+    with engine.begin() as conn, pytest.raises(sa.exc.IntegrityError):
+        conn.execute(
+            sa.text("INSERT INTO staff_session (id, staff_id, expires_at) VALUES ('s2', 999, :t)"),
+            {"t": now},
+        )
 
 
 def test_migration_file_names_are_dated() -> None:
