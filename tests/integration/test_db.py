@@ -57,6 +57,7 @@ def test_a_unique_violation_leaves_the_transaction_as_a_conflict_naming_the_fiel
         session.add(_staff("dup@example.jp"))  # no check first: the constraint catches it
     assert caught.value.code == "email_taken"
     assert [(e.field, e.code) for e in caught.value.errors] == [("email", "taken")]
+
     def twice() -> None:
         with db.transaction() as session:
             session.add(Setting(key="k", value=1))
@@ -101,6 +102,7 @@ def test_read_is_read_only_and_rolled_back(db: Database) -> None:
         session.add(_staff("r@example.jp"))
     with db.read() as session:
         assert session.exec(select(Staff.email)).all() == ["r@example.jp"]
+
     def write_in_read() -> None:
         with db.read() as session:
             session.add(_staff("w@example.jp"))
