@@ -1,5 +1,5 @@
-"""GET /api/audit: filters that behave the same on both databases, page numbers as before,
-cursors for any depth, and a total that says whether it is exact."""
+"""Lists: the audit log (filters that behave the same on both databases, page numbers as
+before, cursors for any depth, a total that says whether it is exact) and staff search."""
 
 from __future__ import annotations
 
@@ -99,3 +99,14 @@ def test_a_forged_cursor_is_a_422_naming_it(admin: StaffClient) -> None:
     response = admin.get("/api/audit", params={"cursor": "not-a-cursor"})
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_staff_search_ignores_case_on_both_databases(
+    admin: StaffClient, make_staff: Callable[..., Staff]
+) -> None:
+    make_staff("viewer", email="elise@example.jp", name="Élise Ōtani")
+    make_staff("viewer", email="bob@example.jp", name="Bob")
+    for q in ("ÉLISE", "élise", "ōTANI", "ELISE@EXAMPLE", "Élise Ō"):
+        response = admin.get("/api/staff/users", params={"q": q})
+        assert response.status_code == 200, response.text
+        assert [u["email"] for u in response.json()["items"]] == ["elise@example.jp"], q
