@@ -241,6 +241,7 @@ def _constraint_columns(name: str) -> tuple[str, list[str]] | None:
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
+_PG_KEY = re.compile(r"^Key \(([\w, ]+)\)=")
 
 
 def _unique_violation(exc: IntegrityError) -> tuple[str, list[str]] | None:
@@ -250,9 +251,14 @@ def _unique_violation(exc: IntegrityError) -> tuple[str, list[str]] | None:
     if sqlstate is not None:  # psycopg
         if sqlstate != "23505":
             return None
-        name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+        diag = getattr(orig, "diag", None)
+        name = getattr(diag, "constraint_name", None)
         found = _constraint_columns(name) if name else None
-        return found or ("", [])
+        if found is None:  # a table the models do not describe: "Key (a, b)=(…) already exists."
+            key = _PG_KEY.match(getattr(diag, "message_detail", None) or "")
+            columns = [c.strip() for c in key.group(1).split(",")] if key else []
+            found = (getattr(diag, "table_name", None) or "", columns)
+        return found
     match = _SQLITE_UNIQUE.search(str(orig).strip())
     if match is None:
         return None
@@ -269,12 +275,14 @@ def conflict_from_integrity_error(exc: IntegrityError) -> Conflict:
     unique = _unique_violation(exc)
     if unique is not None:
         table, columns = unique
-        field_name = ".".join(columns) if columns else "body"
         what = ", ".join(columns) or "value"
         return Conflict(
             detail=f"Another {table or 'record'} already has this {what}",
             code=f"{columns[0]}_taken" if len(columns) == 1 else "duplicate",
-            errors=[FieldError(field_name, "is already used by another record", "taken")],
+            errors=[
+                FieldError(c, "is already used by another record", "taken")
+                for c in columns or ["body"]
+            ],
         )
     return Conflict(
         detail="The change conflicts with other data (it may have changed meanwhile); "
@@ -426,8 +434,9 @@ def keyset_page(
 ) -> KeysetPage[T]:
     """A page of ``query`` ordered by ``keys`` and continued from ``cursor``.
 
-    ``keys`` are ``(column, descending)`` pairs ending with a unique column (the id), so equal
-    sort values never make a row repeat or vanish between pages; ``key_of`` reads those values
+    ``keys`` are ``(column, descending)`` pairs of NOT NULL columns ending with a unique one
+    (the id), so equal sort values never make a row repeat or vanish between pages (index them
+    in that order); ``key_of`` reads those values
     from a row. The cost of a page does not grow with its depth (no OFFSET), and rows inserted
     meanwhile do not shift the pages. ``cursor=None`` is the first page.
     """

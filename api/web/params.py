@@ -78,3 +78,5 @@ Cursor = Annotated[
 
 # A database row id in a path: bounded so an absurd value is a 422, not a database overflow.
 RowId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="row id")]
+# The same for a table keyed by api.db.BigIntKey (64-bit).
+BigRowId = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="row id")]

@@ -91,6 +91,22 @@ def test_an_integrity_error_outside_transaction_is_a_409_problem_not_a_500(db: D
     assert response.json()["errors"][0]["field"] == "email"
 
 
+def test_a_unique_violation_on_a_table_the_models_do_not_know_names_its_columns(
+    db: Database,
+) -> None:
+    """Staff-designed tables are made at run time, outside SQLModel's metadata."""
+    with db.transaction() as session:
+        session.execute(sa.text("CREATE TABLE custom_t (a INTEGER, b INTEGER, UNIQUE (a, b))"))
+        session.execute(sa.text("INSERT INTO custom_t VALUES (1, 2)"))
+    with pytest.raises(Conflict) as caught, db.transaction() as session:
+        session.execute(sa.text("INSERT INTO custom_t VALUES (1, 2)"))
+    assert caught.value.code == "duplicate"
+    assert [e.field for e in caught.value.errors] == ["a", "b"]
+    assert "custom_t" in caught.value.detail
+    with db.transaction() as session:
+        session.execute(sa.text("DROP TABLE custom_t"))
+
+
 def test_a_foreign_key_violation_is_a_conflict_too(db: Database) -> None:
     with pytest.raises(Conflict) as caught, db.transaction() as session:
         session.add(StaffSession(id="s", staff_id=999, expires_at=datetime.now(UTC)))
@@ -115,6 +131,9 @@ def test_read_is_read_only_and_rolled_back(db: Database) -> None:
         write_in_read()  # SQLite allows it, but the block is always rolled back
     with db.read() as session:
         assert session.exec(select(Staff.email)).all() == ["r@example.jp"]
+    for n in range(12):  # pooled connections are writable again after a read()
+        with db.transaction() as session:
+            session.add(_staff(f"after{n}@example.jp"))
 
 
 def test_sqlite_transactions_take_the_write_lock_before_their_first_read(
