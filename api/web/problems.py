@@ -138,7 +138,8 @@ def handle_integrity_error(
     ``transaction()`` already turns these into ``Conflict``; this is the net under code that
     commits some other way.
     """
-    log.info("constraint violation on %s %s: %s", request.method, request.url.path, exc.orig)
+    # Not the database's message: it would put the duplicate value (an e-mail…) in the log.
+    log.info("constraint violation on %s %s", request.method, request.url.path)
     return handle_domain_error(request, conflict_from_integrity_error(exc))
 
 
