@@ -13,7 +13,7 @@ from api.audit.schemas import AuditOut
 from api.runtime import Runtime
 from api.staff.permissions import Permission
 from api.web.auth import requires
-from api.web.params import Page, Pagination, provide_pagination
+from api.web.params import Cursor, Page, Pagination, provide_pagination
 
 Filter = Annotated[str | None, QueryParameter(max_length=200)]
 
@@ -32,15 +32,25 @@ class AuditController(Controller):
         actor: Filter = None,
         target_type: Filter = None,
         target_id: Filter = None,
+        cursor: Cursor = None,
     ) -> Page[AuditOut]:
-        with runtime.db.transaction() as session:
-            rows, total = services.list_entries(
+        """Newest first. ``total`` is exact up to 10,000 entries and estimated beyond
+        (``total_exact``); ``cursor`` pages at the same cost at any depth."""
+        with runtime.db.read() as session:
+            found = services.page_entries(
                 session,
                 action=action,
                 actor=actor,
                 target_type=target_type,
                 target_id=target_id,
+                cursor=cursor,
                 offset=pagination.offset,
                 limit=pagination.per_page,
             )
-            return pagination.of([AuditOut(**r.model_dump()) for r in rows], total)
+            return pagination.of(
+                [AuditOut(**r.model_dump()) for r in found.items],
+                found.total.value,
+                total_exact=found.total.exact,
+                next_cursor=found.next_cursor,
+                prev_cursor=found.prev_cursor,
+            )

@@ -4,13 +4,16 @@ so a change and its audit entry are committed together or not at all."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from api.audit.models import AuditEntry
-from api.db import paged
+from api.db import COUNT_CAP, Total, encode_cursor, estimate_total, keyset_page
 from api.principal import Principal
 
 # Values never written to the audit log, whatever the caller passes.
@@ -64,6 +67,79 @@ def record(
     return entry
 
 
+# The list's order, newest first; the id breaks ties between entries of the same instant.
+ORDER = ((col(AuditEntry.at), True), (col(AuditEntry.id), True))
+
+
+def _key(entry: AuditEntry) -> tuple[datetime, int | None]:
+    return entry.at, entry.id
+
+
+def _filtered(
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+) -> SelectOfScalar[AuditEntry]:
+    """Entries matching the filters. Codes (action, target type) are lower-case, so the input
+    is lower-cased; the actor is searched case-insensitively in its label on every database."""
+    query = select(AuditEntry)
+    if action:
+        query = query.where(col(AuditEntry.action).startswith(action.lower(), autoescape=True))
+    if actor:
+        query = query.where(
+            func.lower(AuditEntry.actor_label).contains(actor.lower(), autoescape=True)
+        )
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type.lower())
+    if target_id:
+        query = query.where(AuditEntry.target_id == target_id)
+    return query
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditEntry]
+    total: Total  # exact up to COUNT_CAP, estimated beyond (the log grows without bound)
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def page_entries(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    cursor: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    count_cap: int = COUNT_CAP,
+) -> AuditPage:
+    """One page of the log, newest first.
+
+    With a ``cursor`` (from a previous page's ``next_cursor``/``prev_cursor``) the page is
+    found by keyset, at the same cost however deep it is; without one, ``offset`` works as it
+    always did (for page numbers), and the page still carries the cursors to continue from.
+    """
+    query = _filtered(action=action, actor=actor, target_type=target_type, target_id=target_id)
+    total = estimate_total(session, query, cap=count_cap)
+    if cursor is not None or offset == 0:
+        found = keyset_page(session, query, ORDER, _key, cursor=cursor, limit=limit)
+        return AuditPage(found.items, total, found.next_cursor, found.prev_cursor)
+    order = [c.desc() for c, _ in ORDER]
+    rows = list(session.exec(query.order_by(*order).offset(offset).limit(limit + 1)).all())
+    more, rows = len(rows) > limit, rows[:limit]
+    return AuditPage(
+        rows,
+        total,
+        encode_cursor("after", _key(rows[-1])) if rows and more else None,
+        encode_cursor("before", _key(rows[0])) if rows else None,
+    )
+
+
 def list_entries(
     session: Session,
     *,
@@ -74,14 +150,14 @@ def list_entries(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[AuditEntry], int]:
-    query = select(AuditEntry)
-    if action:
-        query = query.where(col(AuditEntry.action).startswith(action, autoescape=True))
-    if actor:
-        query = query.where(col(AuditEntry.actor_label).contains(actor, autoescape=True))
-    if target_type:
-        query = query.where(AuditEntry.target_type == target_type)
-    if target_id:
-        query = query.where(AuditEntry.target_id == target_id)
-    order = (col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
-    return paged(session, query, *order, offset=offset, limit=limit)
+    """One page by offset and the total (exact up to COUNT_CAP): for scripts and tests."""
+    page = page_entries(
+        session,
+        action=action,
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        offset=offset,
+        limit=limit,
+    )
+    return page.items, page.total.value

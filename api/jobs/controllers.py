@@ -16,7 +16,7 @@ from api.principal import Principal
 from api.runtime import Runtime
 from api.staff.permissions import Permission
 from api.web.auth import requires
-from api.web.params import JobId, Page, Pagination, provide_pagination
+from api.web.params import BigRowId, Page, Pagination, provide_pagination
 
 
 class JobController(Controller):
@@ -46,14 +46,14 @@ class JobController(Controller):
         return [JobKindOut.of(kind) for kind in runtime.jobs]
 
     @get("/{job_id:int}", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
-    def get_job(self, job_id: JobId, runtime: NamedDependency[Runtime]) -> JobOut:
+    def get_job(self, job_id: BigRowId, runtime: NamedDependency[Runtime]) -> JobOut:
         with runtime.db.transaction() as session:
             return JobOut.of(services.get_job(session, job_id), runtime.jobs)
 
     @get("/{job_id:int}/units", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
     def list_units(
         self,
-        job_id: JobId,
+        job_id: BigRowId,
         runtime: NamedDependency[Runtime],
         pagination: NamedDependency[Pagination],
         unit_state: Annotated[UnitState | None, QueryParameter(name="state")] = None,
@@ -75,7 +75,7 @@ class JobController(Controller):
     )
     def retry(
         self,
-        job_id: JobId,
+        job_id: BigRowId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
     ) -> JobOut:
@@ -92,7 +92,7 @@ class JobController(Controller):
     )
     def cancel(
         self,
-        job_id: JobId,
+        job_id: BigRowId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
     ) -> JobOut:

@@ -13,10 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Identity, Index, func, text
+from sqlalchemy import Column, ForeignKey, Index, text
 from sqlmodel import Field, SQLModel
 
-from api.db import BigIntKey, JSONType, UTCDateTime, utcnow
+from api.db import BigIntKey, JSONType, UTCDateTime, server_now, utcnow
 
 
 class JobState(StrEnum):
@@ -49,12 +49,14 @@ class Job(SQLModel, table=True):
     __tablename__ = "job"
     __table_args__ = (Index("ix_job_state_run_after", "state", "run_after"),)
 
-    id: int | None = Field(default=None, sa_column=Column(BigIntKey, Identity(), primary_key=True))
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntKey)
     kind: str = Field(max_length=100)
     state: str = Field(
         default=JobState.queued, max_length=20, sa_column_kwargs={"server_default": "queued"}
     )
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs={"server_default": text("'{}'")}
+    )
     result: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     error: str | None = Field(default=None)
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -63,24 +65,26 @@ class Job(SQLModel, table=True):
     units_total: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     units_finished: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     planned: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
-    created_by: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    created_by: str = Field(
+        default="", max_length=300, sa_column_kwargs={"server_default": text("''")}
+    )
     created_at: datetime = Field(
         default_factory=utcnow,
         sa_type=UTCDateTime,
         nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
+        sa_column_kwargs={"server_default": server_now()},
     )
     updated_at: datetime = Field(
         default_factory=utcnow,
         sa_type=UTCDateTime,
         nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
+        sa_column_kwargs={"server_default": server_now()},
     )
     run_after: datetime = Field(
         default_factory=utcnow,
         sa_type=UTCDateTime,
         nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
+        sa_column_kwargs={"server_default": server_now()},
     )
     enqueued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -93,13 +97,15 @@ class JobUnit(SQLModel, table=True):
     __tablename__ = "job_unit"
     __table_args__ = (Index("ix_job_unit_job_id_state_seq", "job_id", "state", "seq"),)
 
-    id: int | None = Field(default=None, sa_column=Column(BigIntKey, Identity(), primary_key=True))
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntKey)
     job_id: int = Field(
         sa_column=Column(BigIntKey, ForeignKey("job.id", ondelete="CASCADE"), nullable=False)
     )
     seq: int  # order within the job
     key: str = Field(max_length=300)  # what a person recognises: the recipient, "rows 1–1000"
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs={"server_default": text("'{}'")}
+    )
     state: str = Field(
         default=UnitState.pending, max_length=20, sa_column_kwargs={"server_default": "pending"}
     )

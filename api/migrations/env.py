@@ -1,4 +1,9 @@
-"""Alembic environment: runs migrations on the engine Kizuna passes in (or DATABASE_URL)."""
+"""Alembic environment: runs migrations on the engine Kizuna passes in (or DATABASE_URL).
+
+The target metadata carries Kizuna's constraint naming convention (``api.db``), so generated
+operations name every constraint; on SQLite operations are rendered in batch mode (a table
+rebuild), and a batch of an older table needs ``naming_convention=`` to name what it reflects.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        compare_server_default=True,
     )
     with context.begin_transaction():
         context.run_migrations()

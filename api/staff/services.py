@@ -147,17 +147,26 @@ def create_staff(
     return staff
 
 
-def _active_admins(session: Session) -> int:
+def _lock_active_admins(session: Session) -> list[int]:
+    """Lock the active admins' rows until the transaction ends, and return their ids.
+
+    A demotion checks "is another admin left?" and then writes: two demotions at once must not
+    both see the other admin. PostgreSQL: ``SELECT … FOR UPDATE`` makes the second wait, then
+    re-read the rows the first changed; the rows are locked in id order, so two callers never
+    deadlock. SQLite: the transaction holds the write lock already (``BEGIN IMMEDIATE``).
+    """
     query = (
-        select(func.count())
-        .select_from(Staff)
+        select(Staff.id)
         .where(Staff.role == Role.admin, col(Staff.is_active))
+        .order_by(col(Staff.id))
+        .with_for_update()
     )
-    return int(session.exec(query).one())
+    return [int(i) for i in session.exec(query).all() if i is not None]
 
 
-def get_staff(session: Session, staff_id: int) -> Staff:
-    staff = session.get(Staff, staff_id)
+def get_staff(session: Session, staff_id: int, *, lock: bool = False) -> Staff:
+    """The account; ``lock`` re-reads it ``FOR UPDATE`` (on PostgreSQL) to change it safely."""
+    staff = session.get(Staff, staff_id, with_for_update=lock or None, populate_existing=lock)
     if staff is None:
         raise NotFound(detail=f"No staff account with id {staff_id}", code="staff_not_found")
     return staff
@@ -196,7 +205,10 @@ def list_staff(
 def update_staff(
     session: Session, actor: Principal, staff_id: int, changes: dict[str, Any]
 ) -> Staff:
-    staff = get_staff(session, staff_id)
+    # A change of role or activity may remove an admin: lock the admins first (see
+    # _lock_active_admins), then read the account itself as it is now.
+    admins = _lock_active_admins(session) if {"role", "is_active"} & changes.keys() else []
+    staff = get_staff(session, staff_id, lock=True)
     before = snapshot(staff)
     errors: list[FieldError] = []
     if "name" in changes:
@@ -223,7 +235,7 @@ def update_staff(
         and staff.is_active
         and (changes.get("role", staff.role) != Role.admin or not changes.get("is_active", True))
     )
-    if loses_admin and _active_admins(session) <= 1:
+    if loses_admin and len(admins) <= 1:
         raise Conflict(
             detail="This is the last active admin; make someone else an admin first",
             code="last_admin",

@@ -15,7 +15,9 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import IntegrityError
 
+from api.db import conflict_from_integrity_error
 from api.errors import FieldError, KizunaError, ValidationFailed
 
 log = logging.getLogger("kizuna.errors")
@@ -128,6 +130,19 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem(request, status, code, title, str(detail), headers=exc.headers)
 
 
+def handle_integrity_error(
+    request: Request[Any, Any, Any], exc: IntegrityError
+) -> Response[dict[str, Any]]:
+    """A constraint the database refused outside ``Database.transaction()``: a 409, never a 500.
+
+    ``transaction()`` already turns these into ``Conflict``; this is the net under code that
+    commits some other way.
+    """
+    # Not the database's message: it would put the duplicate value (an e-mail…) in the log.
+    log.info("constraint violation on %s %s", request.method, request.url.path)
+    return handle_domain_error(request, conflict_from_integrity_error(exc))
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     reference = secrets.token_hex(6)
     log.error(
@@ -166,6 +181,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     KizunaError: handle_domain_error,
+    IntegrityError: handle_integrity_error,
     ValidationException: handle_validation,
     HTTPException: handle_http,
     HTTP_500_INTERNAL_SERVER_ERROR: handle_unexpected,

@@ -8,7 +8,7 @@ rows are copied over in order; old ids are not kept. Unfinished jobs of the unit
 their units at their next run.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-29 09:00:00
 
 Immutable once on main: change the schema in a new migration.
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -41,12 +41,14 @@ def upgrade() -> None:
     # Schema: the new tables beside the old one.
     op.drop_index("ix_job_state_run_after", table_name="job")
     op.rename_table("job", "job_before_0003")
+    if op.get_bind().dialect.name == "postgresql":  # its key's name is taken by the new table
+        op.execute("ALTER TABLE job_before_0003 RENAME CONSTRAINT pk_job TO pk_job_before_0003")
     op.create_table(
         "job",
-        sa.Column("id", BIGINT, sa.Identity(), nullable=False),
+        sa.Column("id", BIGINT, nullable=False),
         sa.Column("kind", sa.String(100), nullable=False),
         sa.Column("state", sa.String(20), server_default="queued", nullable=False),
-        sa.Column("payload", json_type(), nullable=False),
+        sa.Column("payload", json_type(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("result", json_type(), nullable=True),
         sa.Column("error", sa.String(), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
@@ -54,10 +56,10 @@ def upgrade() -> None:
         sa.Column("units_total", sa.Integer(), server_default="0", nullable=False),
         sa.Column("units_finished", sa.Integer(), server_default="0", nullable=False),
         sa.Column("planned", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("created_by", sa.String(300), server_default="", nullable=False),
-        sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
-        sa.Column("updated_at", TS, server_default=sa.func.now(), nullable=False),
-        sa.Column("run_after", TS, server_default=sa.func.now(), nullable=False),
+        sa.Column("created_by", sa.String(300), server_default=sa.text("''"), nullable=False),
+        sa.Column("created_at", TS, server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False),
+        sa.Column("updated_at", TS, server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False),
+        sa.Column("run_after", TS, server_default=sa.text("CURRENT_TIMESTAMP"), nullable=False),
         sa.Column("enqueued_at", TS, nullable=True),
         sa.Column("claimed_at", TS, nullable=True),
         sa.Column("claimed_by", sa.String(100), nullable=True),
@@ -68,11 +70,11 @@ def upgrade() -> None:
     op.create_index("ix_job_state_run_after", "job", ["state", "run_after"])
     op.create_table(
         "job_unit",
-        sa.Column("id", BIGINT, sa.Identity(), nullable=False),
+        sa.Column("id", BIGINT, nullable=False),
         sa.Column("job_id", BIGINT, nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(300), nullable=False),
-        sa.Column("payload", json_type(), nullable=False),
+        sa.Column("payload", json_type(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("state", sa.String(20), server_default="pending", nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("claimed_by", sa.String(100), nullable=True),
@@ -96,9 +98,11 @@ def downgrade() -> None:
     op.drop_table("job_unit")
     op.drop_index("ix_job_state_run_after", table_name="job")
     op.rename_table("job", "job_after_0003")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE job_after_0003 RENAME CONSTRAINT pk_job TO pk_job_after_0003")
     op.create_table(
         "job",
-        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("id", sa.String(32), nullable=False),
         sa.Column("kind", sa.String(100), nullable=False),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("payload", json_type(), nullable=False),
@@ -116,6 +120,7 @@ def downgrade() -> None:
         sa.Column("claimed_by", sa.String(100), nullable=True),
         sa.Column("heartbeat_at", TS, nullable=True),
         sa.Column("finished_at", TS, nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_job"),
     )
     op.create_index("ix_job_state_run_after", "job", ["state", "run_after"])
     copy_back = (

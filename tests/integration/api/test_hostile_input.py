@@ -1,17 +1,11 @@
-"""Hostile and malformed input against the API, on PostgreSQL (the stricter database)."""
+"""Hostile and malformed input against the API, on both databases (PostgreSQL is the stricter:
+it refuses NUL in text, which SQLite would store)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.fixtures.app import PASSWORD, StaffClient
-
-
-@pytest.fixture
-def database_url(postgres_url: str) -> str:
-    return postgres_url
 
 
 def problem_of(response: Any, status: int) -> dict[str, Any]:
