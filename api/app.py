@@ -67,7 +67,7 @@ def create_app(
     (default: when ``REDIS_URL`` is unset and ``KIZUNA_EMBEDDED_WORKER`` is true)."""
     settings = settings or get_settings()
     runtime = runtime or build_runtime(settings)
-    runtime.jobs = job_registry(domains)
+    jobs = job_registry(domains)
     run_workers = (
         (not settings.redis_url and settings.embedded_worker) if workers is None else workers
     )
@@ -79,10 +79,10 @@ def create_app(
         if run_workers:
             from api.workers.embedded import EmbeddedWorkers
 
-            embedded = EmbeddedWorkers(runtime, runtime.jobs, housekeeping(domains))
+            embedded = EmbeddedWorkers(runtime, jobs, housekeeping(domains))
             embedded.start()
         elif settings.redis_url:  # enqueue only: `kizuna worker` processes do the work
-            queue = JobQueue(brokers.make_broker(settings.redis_url), runtime, runtime.jobs)
+            queue = JobQueue(brokers.make_broker(settings.redis_url), runtime, jobs)
             queue.attach()
         try:
             yield
@@ -102,6 +102,7 @@ def create_app(
         ],
         dependencies={
             "runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
+            "jobs": Provide(lambda: jobs, sync_to_thread=False, use_cache=True),
             "principal": Provide(current_principal, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
@@ -140,5 +141,6 @@ def create_app(
         debug=False,
     )
     app.state.runtime = runtime
+    app.state.jobs = jobs
     app.state.settings = settings
     return app

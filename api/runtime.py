@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 
 from api.db import Database
-from api.jobs.kinds import JobRegistry
 from api.mail.transport import MailTransport, transport_from_settings
 from api.security.keys import Keyring, dev_secret
 from api.security.throttle import CounterStore, MemoryCounterStore, RedisCounterStore
@@ -25,8 +24,6 @@ class Runtime:
         self.db = db
         self.keyring = keyring
         self.counters = counters
-        # The job kinds of the installed domains (set by create_app / the worker entry point).
-        self.jobs = JobRegistry()
         self._transport: MailTransport | None = None
         self._lock = threading.Lock()
 

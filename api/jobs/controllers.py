@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from api.jobs import services
+from api.jobs.kinds import JobRegistry
 from api.jobs.models import JobState, UnitState
 from api.jobs.schemas import JobKindOut, JobOut, JobUnitOut
 from api.principal import Principal
@@ -28,6 +29,7 @@ class JobController(Controller):
     def list_jobs(
         self,
         runtime: NamedDependency[Runtime],
+        jobs: NamedDependency[JobRegistry],
         pagination: NamedDependency[Pagination],
         job_state: Annotated[JobState | None, QueryParameter(name="state")] = None,
         kind: Annotated[str | None, QueryParameter(max_length=100)] = None,
@@ -38,17 +40,22 @@ class JobController(Controller):
                 session, state=job_state, kind=kind,
                 offset=pagination.offset, limit=pagination.per_page,
             )  # fmt: skip
-            return pagination.of([JobOut.of(j, runtime.jobs) for j in rows], total)
+            return pagination.of([JobOut.of(j, jobs) for j in rows], total)
 
     @get("/kinds", guards=[requires(Permission.jobs_read)], sync_to_thread=False)
-    def list_kinds(self, runtime: NamedDependency[Runtime]) -> list[JobKindOut]:
+    def list_kinds(self, jobs: NamedDependency[JobRegistry]) -> list[JobKindOut]:
         """The kinds of jobs the installed domains declare, with their display names."""
-        return [JobKindOut.of(kind) for kind in runtime.jobs]
+        return [JobKindOut.of(kind) for kind in jobs]
 
     @get("/{job_id:int}", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
-    def get_job(self, job_id: BigRowId, runtime: NamedDependency[Runtime]) -> JobOut:
+    def get_job(
+        self,
+        job_id: BigRowId,
+        runtime: NamedDependency[Runtime],
+        jobs: NamedDependency[JobRegistry],
+    ) -> JobOut:
         with runtime.db.transaction() as session:
-            return JobOut.of(services.get_job(session, job_id), runtime.jobs)
+            return JobOut.of(services.get_job(session, job_id), jobs)
 
     @get("/{job_id:int}/units", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
     def list_units(
@@ -78,11 +85,12 @@ class JobController(Controller):
         job_id: BigRowId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
+        jobs: NamedDependency[JobRegistry],
     ) -> JobOut:
         """Queue a failed or uncertain job again; its failed and uncertain units are tried
         again, units already done are not."""
         with runtime.db.transaction() as session:
-            return JobOut.of(services.retry_job(session, principal, job_id), runtime.jobs)
+            return JobOut.of(services.retry_job(session, principal, job_id), jobs)
 
     @post(
         "/{job_id:int}/cancel",
@@ -95,7 +103,8 @@ class JobController(Controller):
         job_id: BigRowId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
+        jobs: NamedDependency[JobRegistry],
     ) -> JobOut:
         """Cancel a queued job, or close a failed/uncertain one as handled."""
         with runtime.db.transaction() as session:
-            return JobOut.of(services.cancel_job(session, principal, job_id), runtime.jobs)
+            return JobOut.of(services.cancel_job(session, principal, job_id), jobs)

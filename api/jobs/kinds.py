@@ -24,11 +24,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from api.jobs.models import Job
-    from api.jobs.runner import JobContext, UnitContext
+from api.jobs.context import JobContext, UnitContext
+from api.jobs.models import Job
 
 KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 

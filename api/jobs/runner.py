@@ -19,7 +19,6 @@ import logging
 import os
 import socket
 import threading
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +26,7 @@ from dramatiq.middleware import Interrupt, TimeLimitExceeded
 from sqlmodel import Session
 
 from api.jobs import services
+from api.jobs.context import JobContext, UnitContext
 from api.jobs.kinds import JobKind
 from api.jobs.models import Job, JobState, UnitState
 from api.runtime import Runtime
@@ -45,50 +45,6 @@ def worker_name() -> str:
 
 class LostJob(Exception):
     """The job is no longer ours (the janitor gave it to another worker): stop quietly."""
-
-
-@dataclass
-class JobContext:
-    """What a job's code gets: its row (a snapshot), the runtime, and for ``run=`` kinds the
-    transaction in which it runs together with the job's completion."""
-
-    job: Job
-    kind: JobKind
-    runtime: Runtime
-    worker: str
-    _session: Session | None = None
-    cache: dict[str, Any] = field(default_factory=dict)  # shared by the units of one run
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return self.job.payload
-
-    @property
-    def session(self) -> Session:
-        if self._session is None:
-            raise RuntimeError(
-                f"job kind {self.kind.name} works in units: use the session of the unit context"
-            )
-        return self._session
-
-
-@dataclass
-class UnitContext:
-    """What ``per_unit`` gets: the unit, its job, and for kinds without side effects the
-    transaction in which the unit runs together with its outcome (None with side effects:
-    the external call must happen outside any transaction)."""
-
-    job: JobContext
-    id: int
-    seq: int
-    key: str
-    payload: dict[str, Any]
-    attempts: int  # this attempt's number, from 1
-    session: Session | None = None
-
-    @property
-    def runtime(self) -> Runtime:
-        return self.job.runtime
 
 
 def classify(kind: JobKind, exc: BaseException) -> UnitState:
@@ -123,7 +79,7 @@ def run_job(runtime: Runtime, kind: JobKind, job_id: int) -> str | None:
         with runtime.db.transaction() as session:
             job = session.get(Job, job_id)
             assert job is not None
-            result = kind.run(JobContext(job, kind, runtime, worker, session))  # type: ignore[misc]
+            result = kind.run(JobContext(job, runtime, worker, session))  # type: ignore[misc]
             if not services.complete(session, job_id, worker, result):
                 log.error("job %s finished but was no longer ours (lease lost)", job_id)
         return JobState.done.value
@@ -176,7 +132,7 @@ def _run_units(runtime: Runtime, kind: JobKind, claimed: services.Claim, worker:
         assert job is not None
         if kind.plan is not None and not claimed.planned:
             services.plan_units(session, job_id, kind.plan(job.payload))
-    ctx = JobContext(job, kind, runtime, worker)
+    ctx = JobContext(job, runtime, worker)
     retries_in_a_row = 0
     paused = False
     while not paused:
@@ -186,7 +142,11 @@ def _run_units(runtime: Runtime, kind: JobKind, claimed: services.Claim, worker:
             break
         for row in batch:
             unit = UnitContext(ctx, row.id, row.seq, row.key, row.payload, row.attempts + 1)
-            state = _side_effect_unit(unit) if kind.side_effects else _transactional_unit(unit)
+            state = (
+                _side_effect_unit(kind, unit)
+                if kind.side_effects
+                else _transactional_unit(kind, unit)
+            )
             retries_in_a_row = retries_in_a_row + 1 if state is UnitState.retry else 0
             if retries_in_a_row >= PAUSE_AFTER_RETRIES:
                 paused = True
@@ -194,18 +154,18 @@ def _run_units(runtime: Runtime, kind: JobKind, claimed: services.Claim, worker:
     return _finish_units(runtime, kind, claimed, worker, paused=paused)
 
 
-def _side_effect_unit(unit: UnitContext) -> UnitState:
+def _side_effect_unit(kind: JobKind, unit: UnitContext) -> UnitState:
     ctx = unit.job
     db = ctx.runtime.db
     with db.transaction() as session:
         if not services.claim_unit(session, unit.id, ctx.worker):
             raise LostJob
     try:
-        result = ctx.kind.per_unit(unit)  # type: ignore[misc]
+        result = kind.per_unit(unit)  # type: ignore[misc]
     except Interrupt:
         raise  # run_job settles the unit (uncertain) and the job
     except Exception as exc:
-        state = classify(ctx.kind, exc)
+        state = classify(kind, exc)
         log.log(
             logging.WARNING if state is UnitState.uncertain else logging.INFO,
             "job %s unit %s (%s): %s -> %s", ctx.job.id, unit.seq, unit.key, exc, state.value,
@@ -218,7 +178,7 @@ def _side_effect_unit(unit: UnitContext) -> UnitState:
     return UnitState.done
 
 
-def _transactional_unit(unit: UnitContext) -> UnitState:
+def _transactional_unit(kind: JobKind, unit: UnitContext) -> UnitState:
     ctx = unit.job
     db = ctx.runtime.db
     try:
@@ -226,13 +186,13 @@ def _transactional_unit(unit: UnitContext) -> UnitState:
             if not services.claim_unit(session, unit.id, ctx.worker):
                 raise LostJob
             unit.session = session
-            result = ctx.kind.per_unit(unit)  # type: ignore[misc]
+            result = kind.per_unit(unit)  # type: ignore[misc]
             services.record_unit(session, unit.id, ctx.worker, UnitState.done, result=result)
         return UnitState.done
     except (Interrupt, LostJob):
         raise  # rolled back: the unit is still pending for the next worker
     except Exception as exc:  # rolled back: nothing of it happened; say why it failed
-        state = classify(ctx.kind, exc)
+        state = classify(kind, exc)
         with db.transaction() as session:
             if services.claim_unit(session, unit.id, ctx.worker):
                 services.record_unit(session, unit.id, ctx.worker, state, error=_describe(exc))

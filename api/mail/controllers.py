@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Response
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from api.jobs.kinds import JobRegistry
 from api.jobs.schemas import JobEnvelope, JobOut
 from api.mail import outbox, services
 from api.mail.schemas import OutboxItem, OutboxMessageOut, OutboxPage, TestMailRequest
@@ -38,11 +39,12 @@ class MailController(Controller):
         data: JSONBody[TestMailRequest],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
+        jobs: NamedDependency[JobRegistry],
     ) -> JobEnvelope:
         """Queue a test mail; follow it with GET /api/jobs/{id}."""
         with runtime.db.transaction() as session:
             job = services.queue_test_mail(session, principal, data.to)
-            return JobEnvelope(job=JobOut.of(job, runtime.jobs))
+            return JobEnvelope(job=JobOut.of(job, jobs))
 
 
 class OutboxController(Controller):

@@ -30,7 +30,7 @@ class EmbeddedWorkers:
             self.queue.broker, worker_threads=runtime.settings.worker_threads, worker_timeout=100
         )
         # The in-process queue is empty at start: every due job must be enqueued again now.
-        self.janitor = Janitor(runtime, housekeeping, queue_starts_empty=True)
+        self.janitor = Janitor(runtime, registry, housekeeping, queue_starts_empty=True)
 
     def start(self) -> None:
         self.queue.attach()

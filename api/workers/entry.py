@@ -14,6 +14,7 @@ import dramatiq
 from dramatiq.middleware import Middleware
 
 from api.domain import Housekeeping, housekeeping, job_registry
+from api.jobs.kinds import JobRegistry
 from api.runtime import Runtime, build_runtime
 from api.settings import load_settings
 from api.workers.broker import check_redis, make_broker
@@ -22,12 +23,12 @@ from api.workers.queue import JobQueue
 
 
 class JanitorMiddleware(Middleware):
-    def __init__(self, runtime: Runtime, tasks: list[Housekeeping]) -> None:
-        self.runtime, self.tasks = runtime, tasks
+    def __init__(self, runtime: Runtime, registry: JobRegistry, tasks: list[Housekeeping]) -> None:
+        self.runtime, self.registry, self.tasks = runtime, registry, tasks
         self.janitor: Janitor | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        self.janitor = Janitor(self.runtime, self.tasks)
+        self.janitor = Janitor(self.runtime, self.registry, self.tasks)
         self.janitor.start()
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
@@ -46,8 +47,8 @@ def setup() -> dramatiq.Broker:
         )
     check_redis(settings.redis_url)
     runtime = build_runtime(settings)
-    runtime.jobs = job_registry(DOMAINS)
-    queue = JobQueue(make_broker(settings.redis_url), runtime, runtime.jobs).attach()
-    queue.broker.add_middleware(JanitorMiddleware(runtime, housekeeping(DOMAINS)))
+    registry = job_registry(DOMAINS)
+    queue = JobQueue(make_broker(settings.redis_url), runtime, registry).attach()
+    queue.broker.add_middleware(JanitorMiddleware(runtime, registry, housekeeping(DOMAINS)))
     dramatiq.set_broker(queue.broker)  # dramatiq's command line reads the global broker
     return queue.broker

@@ -11,12 +11,15 @@ from datetime import timedelta
 
 from api.domain import Housekeeping
 from api.jobs import services
+from api.jobs.kinds import JobRegistry
 from api.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-def sweep(runtime: Runtime, *, redeliver_after: timedelta | None = None) -> services.Recovery:
+def sweep(
+    runtime: Runtime, registry: JobRegistry, *, redeliver_after: timedelta | None = None
+) -> services.Recovery:
     """One pass; enqueues after the state changes are committed.
 
     ``redeliver_after=timedelta(0)`` re-enqueues every due job at once: right for an
@@ -26,7 +29,7 @@ def sweep(runtime: Runtime, *, redeliver_after: timedelta | None = None) -> serv
     with runtime.db.transaction() as session:
         recovery = services.recover(
             session,
-            runtime.jobs,
+            registry,
             lease=timedelta(seconds=settings.job_lease_seconds),
             redeliver_after=services.REDELIVER_AFTER
             if redeliver_after is None
@@ -66,12 +69,14 @@ class Janitor:
     def __init__(
         self,
         runtime: Runtime,
+        registry: JobRegistry,
         tasks: Sequence[Housekeeping] = (),
         interval: float | None = None,
         *,
         queue_starts_empty: bool = False,
     ) -> None:
         self.runtime = runtime
+        self.registry = registry
         self.tasks = list(tasks)
         self.queue_starts_empty = queue_starts_empty
         self.interval = interval or runtime.settings.janitor_interval_seconds
@@ -106,7 +111,7 @@ class Janitor:
             if due:
                 housekeeping(self.runtime, due)
             try:
-                sweep(self.runtime, redeliver_after=timedelta(0) if first else None)
+                sweep(self.runtime, self.registry, redeliver_after=timedelta(0) if first else None)
                 first = False
             except Exception:
                 log.exception("janitor sweep failed; will try again")

@@ -97,8 +97,8 @@ def test_sigkill_mid_batch_sends_each_mail_once_or_reports_it_uncertain(
     tmp_path: Path,
 ) -> None:
     smtp_sink.data_delay = 0.02  # each mail is in the sink a moment before the worker hears so
-    runtime.jobs = job_registry(DOMAINS)
-    queue = JobQueue(make_broker(runtime.settings.redis_url), runtime, runtime.jobs).attach()
+    queue = JobQueue(make_broker(runtime.settings.redis_url), runtime, job_registry(DOMAINS))
+    queue.attach()
     recipients = [f"member{n:03d}@example.jp" for n in range(BATCH)]
     with runtime.db.transaction() as session:
         job = queue_mail(

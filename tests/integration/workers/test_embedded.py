@@ -12,6 +12,8 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.db import utcnow
+from api.domain import job_registry
+from api.domains import DOMAINS
 from api.jobs import services as jobs
 from api.jobs.kinds import UnitSpec
 from api.mail.outbox import list_messages, read_message
@@ -141,7 +143,7 @@ def test_failed_job_is_listed_and_retried_by_an_admin(
         jobs.claim(s, job_id, "dead-worker")
         jobs.claim_unit(s, jobs.next_units(s, job_id)[0].id, "dead-worker")
     with runtime.db.transaction() as s:
-        recovery = jobs.recover(s, runtime.jobs, lease=timedelta(seconds=0))
+        recovery = jobs.recover(s, job_registry(DOMAINS), lease=timedelta(seconds=0))
     assert recovery.uncertain_units == {job_id: 1}
     assert recovery.requeued == [(job_id, "mail.test")]
     runtime.db.dispatch(job_id, "mail.test")  # as the janitor's sweep does after recovering

@@ -110,10 +110,12 @@ def test_redis_down_after_start_does_not_fail_the_request(
     admin: StaffClient, runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The job row is committed; the janitor wakes a worker later. The user gets a 202."""
+    from api.domain import job_registry
+    from api.domains import DOMAINS
     from api.workers.broker import make_broker
     from api.workers.queue import JobQueue
 
-    JobQueue(make_broker("redis://127.0.0.1:1/0"), runtime, runtime.jobs).attach()
+    JobQueue(make_broker("redis://127.0.0.1:1/0"), runtime, job_registry(DOMAINS)).attach()
     response = admin.post("/api/mail/test", json={"to": "later@example.jp"})
     assert response.status_code == 202, response.text
     with runtime.db.transaction() as s:
