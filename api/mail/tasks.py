@@ -33,7 +33,7 @@ MAIL_RETRY = RetryPolicy(
 
 def _message_id(unit: UnitContext, sender: str) -> str:
     """One Message-ID per unit: should a mail ever be delivered twice, it is recognisable."""
-    domain = parse_address(sender, "sender").domain
+    domain = parse_address(sender, "sender").domain.encode("idna").decode("ascii")
     return f"<kizuna.{unit.job.job.id}.{unit.id}@{domain}>"
 
 

@@ -95,6 +95,20 @@ class TestOverSmtp:
         assert job["state"] == "failed"
         assert "550" in job["error"]
 
+    def test_a_connection_lost_after_the_data_makes_the_mail_uncertain_not_resent(
+        self, admin: StaffClient, smtp_sink: SmtpSink
+    ) -> None:
+        """The server kept the message but hung up before saying so: the transport cannot know,
+        the job says so by recipient, and nothing is sent again."""
+        smtp_sink.hang_up_after_data = True
+        job = send_test_mail(admin)
+        assert job["state"] == "uncertain", job
+        assert job["result"]["uncertain"][0]["key"] == "taro@example.jp"
+        assert "taro@example.jp" in job["error"]
+        units = admin.get(f"/api/jobs/{job['id']}/units", params={"state": "uncertain"}).json()
+        assert units["total"] == 1 and units["items"][0]["attempts"] == 1
+        assert len(smtp_sink.messages) == 1
+
 
 @pytest.fixture
 def recovered_app(settings: Settings, runtime: Runtime) -> Iterator[tuple[TestClient[Any], int]]:
