@@ -125,7 +125,9 @@ def load(lang: str) -> dict[str, str]:
 
 
 def source_files() -> list[Path]:
-    return sorted([*STATIC.rglob("*.js"), *STATIC.rglob("*.html")])
+    """The admin's own code (not the vendored libraries)."""
+    files = [*STATIC.rglob("*.js"), *STATIC.rglob("*.html")]
+    return sorted(p for p in files if "vendor" not in p.relative_to(STATIC).parts)
 
 
 def strip_comments(path: Path) -> str:
