@@ -89,7 +89,8 @@ export function Shell({ sections, active, onLogout, onAccount, onLanguage, child
                 const ref = first ? firstLink : undefined;
                 first = false;
                 return html`<li>
-                  <a class="nav-link" href=${`#${item.path}`} data-path=${item.path} ref=${ref} aria-current=${item.path === current ? 'page' : undefined}>
+                  <a class="nav-link" href=${`#${item.path}`} data-path=${item.path} ref=${ref}
+                    onClick=${() => (menuOpen.value = false)} aria-current=${item.path === current ? 'page' : undefined}>
                     <${Icon} name=${item.icon || 'list'} /><span>${item.label}</span>
                   </a>
                 </li>`;
