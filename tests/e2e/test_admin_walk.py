@@ -218,9 +218,7 @@ def test_every_screen_and_dialog_without_a_console_error(
     page = make_page(viewport=viewport, locale="ja-JP")
     console = ConsoleWatch(page)
     # Not logged in yet: "who am I" answers 401, which Chromium logs as a failed resource.
-    console.expect(
-        lambda message, url: url.endswith("/api/staff/auth/me") and "401" in message
-    )
+    console.expect(lambda message, url: url.endswith("/api/staff/auth/me") and "401" in message)
     walk = Walk(page, lang, viewport, lambda pg, step: screenshot(pg, f"walk-{step}"))
     walk_everything(walk, live_server)
     assert console.problems == []
