@@ -161,9 +161,20 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     expect(dialog).to_be_hidden()
     w.snap("tokens")
 
-    # Audit log: the creation of that token, with its before/after table.
+    # Audit log: the column chooser, then the creation of that token with its before/after table.
     w.open_screen("nav.audit")
     w.snap("audit")
+    ip_header = page.get_by_role("columnheader", name=t("audit.col.ip"))
+    expect(ip_header).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("checkbox", name=t("audit.col.ip"))).to_be_hidden()
+    page.get_by_role("checkbox", name=t("audit.col.ip")).uncheck()
+    expect(ip_header).to_have_count(0)
+    w.snap("audit-columns")
+    page.get_by_role("checkbox", name=t("audit.col.ip")).check()
+    expect(ip_header).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("checkbox", name=t("audit.col.ip"))).to_be_hidden()
     page.get_by_role("row").filter(has_text=t("audit.action.token.create")).first.click()
     dialog = w.dialog("audit-detail")
     expect(dialog.locator(".diff")).to_contain_text(name)

@@ -16,9 +16,10 @@
 // Columns: { key, label, render(row), align: 'end', nowrap, width, className, hideLabel }. A
 // column without render() shows row[key] as text; an empty value shows an em dash.
 //
-// Column chooser: useColumnChooser(columns, { storageKey, hidden: ['ip'] }) → { visible (computed
-// list of columns to pass to DataTable), isShown(key), toggle(key), reset() }, remembered in this
-// browser; <ColumnChooser chooser=${c} columns=${columns} /> is the menu for the toolbar. Columns
+// Column chooser: const columns = useColumnChooser({ storageKey: 'kizuna.admin.x.columns',
+// hidden: ['ip'] }) → { visible(columns) (the columns to show: pass them to DataTable),
+// isShown(key), toggle(key), reset(), hidden (a signal of keys) }, remembered in this browser;
+// <ColumnChooser chooser=${chooser} columns=${allColumns} /> is the menu for the toolbar. Columns
 // with `always: true` cannot be hidden.
 
 import { html, cx, signal, computed, useEffect, useRef, useConst } from '../lib.js';
@@ -221,7 +222,7 @@ function storedKeys(storageKey) {
   }
 }
 
-export function useColumnChooser(columns, { storageKey, hidden: hiddenByDefault = [] } = {}) {
+export function useColumnChooser({ storageKey, hidden: hiddenByDefault = [] } = {}) {
   return useConst(() => {
     const hidden = signal(new Set(storedKeys(storageKey) ?? hiddenByDefault));
     const save = () => {
@@ -233,7 +234,8 @@ export function useColumnChooser(columns, { storageKey, hidden: hiddenByDefault 
     };
     return {
       hidden,
-      visible: computed(() => columns.filter((c) => c.always || !hidden.value.has(c.key))),
+      /** The columns to show (reading this subscribes the component to the choice). */
+      visible: (columns) => columns.filter((c) => c.always || !hidden.value.has(c.key)),
       isShown: (key) => !hidden.value.has(key),
       toggle(key) {
         const next = new Set(hidden.value);
@@ -251,7 +253,25 @@ export function useColumnChooser(columns, { storageKey, hidden: hiddenByDefault 
 }
 
 export function ColumnChooser({ chooser, columns, label }) {
-  return html`<details class="column-chooser">
+  const ref = useRef(null);
+  // A click elsewhere or Esc closes the menu.
+  useEffect(() => {
+    const close = (e) => {
+      const el = ref.current;
+      if (!el?.open) return;
+      if (e.type === 'keydown' ? e.key === 'Escape' : !el.contains(e.target)) {
+        el.open = false;
+        if (e.type === 'keydown') el.querySelector('summary')?.focus();
+      }
+    };
+    document.addEventListener('click', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('click', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, []);
+  return html`<details class="column-chooser" ref=${ref}>
     <summary class="btn btn--ghost btn--sm"><${Icon} name="sliders" size=${16} /><span class="btn__label">${label || t('table.columns')}</span></summary>
     <div class="column-chooser__menu" role="group" aria-label=${label || t('table.columns')}>
       ${columns

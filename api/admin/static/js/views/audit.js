@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { actorTypeLabel, auditActionLabel } from '../labels.js';
 import { Page } from '../ui/page.js';
-import { createTable, DataTable } from '../ui/table.js';
+import { ColumnChooser, createTable, DataTable, useColumnChooser } from '../ui/table.js';
 import { FilterText, Toolbar } from '../ui/toolbar.js';
 import { badge, detailList, mono, time, twoLines } from '../ui/cells.js';
 import { openDialog } from '../ui/dialog.js';
@@ -79,10 +79,11 @@ export default function AuditView({ ctx }) {
     table.reload({ page: 1 });
   }
 
+  const chooser = useColumnChooser({ storageKey: 'kizuna.admin.audit.columns' });
   const columns = [
-    { key: 'at', label: t('audit.col.at'), nowrap: true, render: (e) => time(e.at) },
+    { key: 'at', label: t('audit.col.at'), nowrap: true, always: true, render: (e) => time(e.at) },
     { key: 'actor', label: t('audit.col.actor'), render: actorCell },
-    { key: 'action', label: t('audit.col.action'), render: actionCell },
+    { key: 'action', label: t('audit.col.action'), always: true, render: actionCell },
     { key: 'target', label: t('audit.col.target'), render: (e) => targetText(e) },
     { key: 'ip', label: t('audit.col.ip'), nowrap: true, render: (e) => e.ip && mono(e.ip) },
   ];
@@ -95,13 +96,14 @@ export default function AuditView({ ctx }) {
       <${FilterText} label=${t('audit.filter.action')} value=${filters.action} placeholder="staff.create" list="audit-actions" onChange=${(action) => applyFilters({ action })} />
       <${FilterText} label=${t('audit.filter.actor')} value=${filters.actor} placeholder=${t('audit.filter.actor_placeholder')} onChange=${(actor) => applyFilters({ actor })} />
       <${FilterText} label=${t('audit.filter.target_type')} value=${filters.target_type} placeholder="staff" onChange=${(target_type) => applyFilters({ target_type })} />
+      <${ColumnChooser} chooser=${chooser} columns=${columns} />
       <datalist id="audit-actions">${KNOWN_ACTIONS.map((a) => html`<option value=${a}>${auditActionLabel(a)}</option>`)}</datalist>
     <//>`}
   >
     <${DataTable}
       table=${table}
       label=${t('nav.audit')}
-      columns=${columns}
+      columns=${chooser.visible(columns)}
       onRowClick=${openEntry}
       empty=${() => (filters.action || filters.actor || filters.target_type ? t('audit.empty_filtered') : t('audit.empty'))}
     />
