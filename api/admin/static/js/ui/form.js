@@ -258,6 +258,11 @@ export function createForm({
 
   function initialRaw(field) {
     const v = field.value !== undefined ? field.value : initial[field.name];
+    if ((v === undefined || v === null) && field.type === 'select') {
+      // Like the browser: a select without a value shows (and so has) its first option.
+      const options = field.options || [];
+      return options.length && !options.some((o) => o.value == null) ? options[0].value : null;
+    }
     return v === undefined || v === null ? (typeOf(field).empty ?? null) : v;
   }
 
