@@ -236,3 +236,29 @@ def test_every_screen_and_dialog_without_a_console_error(
         walk.snap("failed")  # where it stopped, for the person reading the failure
         raise
     assert console.problems == []
+
+
+def test_the_library_is_served_from_the_app_under_the_strict_csp(
+    live_server: LiveServer, make_page: Callable[..., Page]
+) -> None:
+    page = make_page()
+    loaded: list[str] = []
+    page.on("request", lambda r: loaded.append(r.url))
+    response = page.goto(live_server.url + "/admin/")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe" not in csp
+    expect(page.get_by_role("button", name=text("ja", "auth.login"))).to_be_visible()
+    vendored = sorted({u.split("/admin/vendor/")[1] for u in loaded if "/admin/vendor/" in u})
+    assert vendored == [
+        "htm/htm.js",
+        "preact/hooks.js",
+        "preact/preact.js",
+        "signals-core/signals-core.js",
+        "signals/signals.js",
+    ]
+    assert all(u.startswith(live_server.url) for u in loaded), "nothing from another origin"
+    for path in vendored:
+        served = page.request.get(f"{live_server.url}/admin/vendor/{path}")
+        assert served.ok and served.headers["content-type"].startswith("text/javascript")
+        assert served.text() == (STATIC / "vendor" / path).read_text(encoding="utf-8")
