@@ -220,3 +220,92 @@ def test_server_errors_are_shown_at_their_fields_with_params(
     errors, summary = out["other"]
     assert errors == {}
     assert summary["message"] == msg(lang, "error.internal_error", reference="ab12")
+
+
+TABLE = """
+const { initI18n } = await import(`${base}/js/i18n.js`);
+const { createTable } = await import(`${base}/js/ui/table.js`);
+await initI18n('ja');
+const settle = () => new Promise((r) => setTimeout(r, 10));
+const rows = Array.from({ length: 120 }, (_, i) => ({ id: i + 1 }));
+const snap = (tb) => ({ page: tb.page.value, ids: tb.items.value.map((r) => r.id).slice(0, 3), count: tb.items.value.length,
+  total: tb.total.value, exact: tb.totalExact.value, prev: tb.hasPrev.value, next: tb.hasNext.value, status: tb.status.value });
+
+// Pages with an exact total; ?page=5 is past the end (rows were deleted): the last page.
+const changes = [];
+const paged = createTable({
+  load: async ({ page, perPage }) => ({ items: rows.slice((page - 1) * perPage, page * perPage), total: rows.length, page, per_page: perPage }),
+  page: 5, perPage: 50, onPageChange: (p) => changes.push(p),
+});
+await settle();
+out.past_the_end = snap(paged);
+paged.step(-1); await settle();
+out.back_one = snap(paged);
+out.changes = changes;
+
+// An estimated total (a list of millions): "next" while pages come back full, no clamping.
+const estimated = createTable({
+  load: async ({ page, perPage }) => ({ items: rows.slice(0, perPage), total: 1000000, total_exact: false, page, per_page: perPage }),
+  perPage: 25,
+});
+await settle();
+estimated.go(30000); await settle();
+out.estimated = snap(estimated);
+
+// Keyset pages: the cursors of the answer drive the pager.
+const seen = [];
+const keyset = createTable({
+  paging: 'cursor',
+  perPage: 50,
+  load: async ({ cursor, perPage }) => {
+    seen.push(cursor);
+    const start = cursor ? Number(cursor.split(':')[1]) : 0;
+    const items = rows.slice(start, start + perPage);
+    return { items, total: rows.length, page: 1, per_page: perPage,
+      next_cursor: start + perPage < rows.length ? `after:${start + perPage}` : null,
+      prev_cursor: start > 0 ? `after:${Math.max(0, start - perPage)}` : null };
+  },
+});
+await settle();
+out.keyset_first = snap(keyset);
+keyset.step(1); await settle();
+keyset.step(1); await settle();
+out.keyset_last = snap(keyset);
+keyset.step(-1); await settle();
+out.keyset_back = snap(keyset);
+keyset.setPerPage(25); await settle();
+out.keyset_restart = snap(keyset);
+out.cursors = seen;
+
+// Leaving the screen aborts the request in flight; an error is kept for the view.
+const leave = new AbortController();
+let inflight = null;
+createTable({ load: ({ signal }) => { inflight = signal; return new Promise(() => {}); }, signal: leave.signal });
+leave.abort();
+out.aborted = inflight.aborted;
+const failing = createTable({ load: async () => { throw new Error('down'); } });
+await settle();
+out.failed = [failing.status.value, failing.error.value.message];
+console.log(JSON.stringify(out));
+"""
+
+
+def test_table_model_pages_by_number_by_estimate_and_by_cursor() -> None:
+    out = run(TABLE)
+    assert out["past_the_end"] == {
+        "page": 3, "ids": [101, 102, 103], "count": 20, "total": 120, "exact": True,
+        "prev": True, "next": False, "status": "ready",
+    }  # fmt: skip
+    assert out["back_one"]["page"] == 2 and out["back_one"]["ids"] == [51, 52, 53]
+    assert out["back_one"]["next"] is True
+    assert out["changes"] == [{"page": 3, "perPage": 50}, {"page": 2, "perPage": 50}]
+    assert out["estimated"]["page"] == 30000
+    assert out["estimated"]["exact"] is False and out["estimated"]["next"] is True
+    assert out["keyset_first"]["ids"] == [1, 2, 3] and out["keyset_first"]["prev"] is False
+    assert out["keyset_last"]["ids"] == [101, 102, 103]
+    assert out["keyset_last"]["next"] is False and out["keyset_last"]["prev"] is True
+    assert out["keyset_back"]["ids"] == [51, 52, 53]
+    assert out["keyset_restart"]["ids"] == [1, 2, 3] and out["keyset_restart"]["count"] == 25
+    assert out["cursors"] == [None, "after:50", "after:100", "after:50", None]
+    assert out["aborted"] is True
+    assert out["failed"] == ["error", "down"]

@@ -13,6 +13,12 @@
 //   table.reload()            fetch again (keeps the page); table.reload({ page: 1 }) after a filter changed
 //   table.items / table.total / table.page / table.perPage / table.status   signals
 //
+// Large lists: when the answer says `total_exact: false` the total is shown as an estimate ("about
+// 1,200,000") and "next" is offered while pages come back full. With paging: 'cursor' the table
+// pages by keyset: load() gets { cursor, perPage, signal } and the answer's next_cursor /
+// prev_cursor drive the pager (onPageChange gets { cursor, perPage }; pass `cursor` back in to
+// restore the page from the URL).
+//
 // Columns: { key, label, render(row), align: 'end', nowrap, width, className, hideLabel }. A
 // column without render() shows row[key] as text; an empty value shows an em dash.
 //
@@ -22,7 +28,7 @@
 // <ColumnChooser chooser=${chooser} columns=${allColumns} /> is the menu for the toolbar. Columns
 // with `always: true` cannot be hidden.
 
-import { html, cx, signal, computed, useEffect, useRef, useConst } from '../lib.js';
+import { html, cx, batch, signal, computed, useEffect, useRef, useConst } from '../lib.js';
 import { Icon } from './icons.js';
 import { Button } from './button.js';
 import { isAbort } from '../api.js';
@@ -32,12 +38,19 @@ import * as fmt from '../format.js';
 
 export const PER_PAGE_OPTIONS = [25, 50, 100];
 
-export function createTable({ load, page = 1, perPage = 50, onPageChange, signal: parentSignal }) {
+export function createTable({ load, page = 1, perPage = 50, cursor = null, paging = 'page', onPageChange, signal: parentSignal }) {
+  const byCursor = paging === 'cursor';
   const state = {
     items: signal([]),
     total: signal(0),
+    /** false when the server estimated the total (a list of millions) */
+    totalExact: signal(true),
     page: signal(Math.max(1, page)),
     perPage: signal(PER_PAGE_OPTIONS.includes(perPage) ? perPage : 50),
+    /** keyset paging: the cursor of this page (null: the first), and the neighbours' */
+    cursor: signal(byCursor ? cursor || null : null),
+    next: signal(null),
+    prev: signal(null),
     /** 'loading' (first load) | 'ready' | 'error' */
     status: signal('loading'),
     error: signal(null),
@@ -45,6 +58,12 @@ export function createTable({ load, page = 1, perPage = 50, onPageChange, signal
     busy: signal(false),
   };
   const pageCount = computed(() => Math.max(1, Math.ceil(state.total.value / state.perPage.value)));
+  const hasPrev = computed(() => (byCursor ? state.prev.value != null : state.page.value > 1));
+  const hasNext = computed(() => {
+    if (byCursor) return state.next.value != null;
+    if (state.totalExact.value) return state.page.value < pageCount.value;
+    return state.next.value != null || state.items.value.length >= state.perPage.value;
+  });
   let controller = null;
   parentSignal?.addEventListener('abort', () => controller?.abort(), { once: true });
 
@@ -55,15 +74,22 @@ export function createTable({ load, page = 1, perPage = 50, onPageChange, signal
     const mine = controller.signal;
     state.busy.value = true;
     try {
-      const data = await load({ page: state.page.value, perPage: state.perPage.value, signal: mine });
+      const query = { page: state.page.value, perPage: state.perPage.value, signal: mine };
+      if (byCursor) query.cursor = state.cursor.value;
+      const data = await load(query);
       if (mine.aborted) return;
       const items = data.items || [];
-      state.items.value = items;
-      state.total.value = Number(data.total ?? items.length);
-      state.page.value = Number(data.page || state.page.value);
-      state.perPage.value = Number(data.per_page || state.perPage.value);
+      batch(() => {
+        state.items.value = items;
+        state.total.value = Number(data.total ?? items.length);
+        state.totalExact.value = data.total_exact !== false;
+        state.next.value = data.next_cursor ?? null;
+        state.prev.value = data.prev_cursor ?? null;
+        if (!byCursor) state.page.value = Number(data.page || state.page.value);
+        state.perPage.value = Number(data.per_page || state.perPage.value);
+      });
       // A page past the end (rows were deleted): go to the last page.
-      if (items.length === 0 && state.total.value > 0 && state.page.value > pageCount.value) {
+      if (!byCursor && items.length === 0 && state.total.value > 0 && state.page.value > pageCount.value) {
         go(pageCount.value);
         return;
       }
@@ -78,9 +104,28 @@ export function createTable({ load, page = 1, perPage = 50, onPageChange, signal
     }
   }
 
+  function changed() {
+    if (byCursor) onPageChange?.({ cursor: state.cursor.value, perPage: state.perPage.value });
+    else onPageChange?.({ page: state.page.value, perPage: state.perPage.value });
+  }
+
+  /** Page mode: go to page p (kept within the pages when the total is exact). */
   function go(p) {
-    state.page.value = Math.min(Math.max(1, p), Math.max(pageCount.value, 1));
-    onPageChange?.({ page: state.page.value, perPage: state.perPage.value });
+    if (byCursor) {
+      state.cursor.value = null; // keyset lists can only restart from the first page
+    } else {
+      const last = state.totalExact.value ? Math.max(pageCount.value, 1) : Infinity;
+      state.page.value = Math.min(Math.max(1, p), last);
+    }
+    changed();
+    return fetchPage();
+  }
+
+  /** The next (+1) or previous (-1) page, in either mode. */
+  function step(direction) {
+    if (!byCursor) return go(state.page.value + direction);
+    state.cursor.value = direction > 0 ? state.next.value : state.prev.value;
+    changed();
     return fetchPage();
   }
 
@@ -88,13 +133,17 @@ export function createTable({ load, page = 1, perPage = 50, onPageChange, signal
 
   return {
     ...state,
+    paging,
     pageCount,
+    hasPrev,
+    hasNext,
     go,
+    step,
     setPerPage(n) {
       state.perPage.value = n;
       return go(1);
     },
-    /** Fetch again; pass { page } to jump (e.g. page 1 after a filter changed). */
+    /** Fetch again; pass { page: 1 } to start over (after a filter changed), or another page. */
     reload({ page: p } = {}) {
       if (p != null) return go(p);
       return fetchPage();
@@ -140,21 +189,35 @@ function MessageRow({ span, children }) {
 
 function Pager({ table }) {
   const total = table.total.value;
+  const exact = table.totalExact.value;
   const page = table.page.value;
   const perPage = table.perPage.value;
-  const pages = table.pageCount.value;
-  const from = total === 0 ? 0 : (page - 1) * perPage + 1;
-  const to = Math.min(total, page * perPage);
+  const count = table.items.value.length;
+  const from = count === 0 ? 0 : (page - 1) * perPage + 1;
+  const to = (page - 1) * perPage + count;
+  const numbers = { from: fmt.number(from), to: fmt.number(to), total: fmt.number(total) };
+  let range;
+  let where = null;
+  if (table.paging === 'cursor') {
+    // Keyset pages do not know their offset: the total only.
+    range = exact ? t('table.loaded', { total: numbers.total }) : t('table.loaded_estimated', { total: numbers.total });
+  } else if (exact) {
+    range = t('table.range', numbers);
+    where = t('table.page', { page, pages: table.pageCount.value });
+  } else {
+    range = t('table.range_estimated', numbers);
+    where = t('table.page_number', { page });
+  }
   return html`<div class="pager">
-    <span class="pager__range">${t('table.range', { from: fmt.number(from), to: fmt.number(to), total: fmt.number(total) })}</span>
+    <span class="pager__range">${range}</span>
     <span class="pager__spacer"></span>
     <select class="input input--sm" aria-label=${t('table.per_page')} value=${String(perPage)} onChange=${(e) => table.setPerPage(Number(e.currentTarget.value))}>
       ${PER_PAGE_OPTIONS.map((n) => html`<option value=${String(n)}>${t('table.per_page_option', { count: n })}</option>`)}
     </select>
     <span class="pager__pages">
-      <${Button} icon="left" size="sm" variant="ghost" disabled=${page <= 1} aria-label=${t('table.prev')} onClick=${() => table.go(page - 1)} />
-      <span class="pager__page">${t('table.page', { page, pages })}</span>
-      <${Button} icon="right" size="sm" variant="ghost" disabled=${page >= pages} aria-label=${t('table.next')} onClick=${() => table.go(page + 1)} />
+      <${Button} icon="left" size="sm" variant="ghost" disabled=${!table.hasPrev.value} aria-label=${t('table.prev')} onClick=${() => table.step(-1)} />
+      ${where && html`<span class="pager__page">${where}</span>`}
+      <${Button} icon="right" size="sm" variant="ghost" disabled=${!table.hasNext.value} aria-label=${t('table.next')} onClick=${() => table.step(1)} />
     </span>
   </div>`;
 }
@@ -204,7 +267,11 @@ export function DataTable({ table, columns, label, onRowClick, rowClass, empty, 
         <tbody>${body}</tbody>
       </table>
     </div>
-    <div class="table-status" role="status" aria-live="polite">${busy ? t('common.loading') : status === 'ready' ? t('table.loaded', { total: table.total.value }) : ''}</div>
+    <div class="table-status" role="status" aria-live="polite">
+      ${busy && t('common.loading')}
+      ${!busy && status === 'ready' && table.totalExact.value && t('table.loaded', { total: fmt.number(table.total.value) })}
+      ${!busy && status === 'ready' && !table.totalExact.value && t('table.loaded_estimated', { total: fmt.number(table.total.value) })}
+    </div>
     ${status === 'ready' && html`<${Pager} table=${table} />`}
   </div>`;
 }
