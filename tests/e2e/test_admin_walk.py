@@ -192,22 +192,44 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     w.loaded()
     expect(page).to_have_url(re.compile(r"state=failed"))
 
-    # Settings, and the test mail dialog from there.
+    # Settings: the test mail dialog from there; a stricter password rule, saved.
     w.open_screen("nav.settings")
     w.snap("settings")
     page.get_by_role("button", name=t("testmail.button")).click()
     w.escape(w.dialog("test-mail-dialog"))
+    min_length = page.locator("[data-field='password.min_length'] input")
+    before = min_length.input_value()
+    min_length.fill("14")
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/settings") and r.request.method == "PATCH"
+    ) as saved:
+        page.get_by_role("button", name=t("common.save")).click()
+    assert saved.value.ok
+    expect(page.locator(".toast").filter(has_text=t("common.saved"))).to_be_visible()
 
-    # My account (in the drawer on a phone).
+    # My account (in the drawer on a phone): the new password's help states the new rule at once.
     if w.viewport == "mobile":
         page.get_by_role("button", name=t("nav.menu")).click()
         page.locator("[data-testid=account-button-drawer]").click()
     else:
         page.locator("[data-testid=account-button]").click()
     dialog = w.dialog("account-dialog")
-    expect(dialog.locator("[data-field=new_password] .field__help")).not_to_be_empty()
+    rules = t("password_rules.min_length", min=14)
+    expect(dialog.locator("[data-field=new_password] .field__help")).to_contain_text(rules)
     w.snap("account")
     w.escape(dialog)
+    if w.viewport == "mobile":  # focus is back in the drawer: Esc closes it too
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("button", name=t("nav.menu"))).to_have_attribute(
+            "aria-expanded", "false"
+        )
+    min_length.fill(before)  # as it was, for the other tests
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/settings") and r.request.method == "PATCH"
+    ) as saved:
+        page.get_by_role("button", name=t("common.save")).click()
+    assert saved.value.ok
+    expect(min_length).to_have_value(before)
 
     # An unknown screen says so inside the shell.
     page.goto(server.url + "/admin/#/nowhere")
