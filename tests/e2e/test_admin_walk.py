@@ -187,7 +187,12 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     dialog = w.dialog("job-detail")
     expect(dialog).to_contain_text(to)
     w.snap("job-detail")
+    expect(page).to_have_url(re.compile(r"[?&]job="))
+    link = page.url
     w.escape(dialog)
+    expect(page).not_to_have_url(re.compile(r"[?&]job="))
+    page.goto(link)  # a link to one job opens its details
+    w.escape(w.dialog("job-detail"))
     page.locator("[data-state=failed]").click()
     w.loaded()
     expect(page).to_have_url(re.compile(r"state=failed"))
