@@ -1,24 +1,30 @@
 // Boot: load the language catalog, ask the API who is logged in, then route.
 //
-// For every route change: cancel the previous screen (its ctx.signal aborts), check login and
-// permission, lazy-load the view module and mount what its default export returns.
+// The whole panel is one Preact tree rendered into #app: <App> shows the current screen (a
+// signal set by handleRoute) inside the <Shell> (or alone for the login page). For every route
+// change: cancel the previous screen (its ctx.signal aborts and its dialogs close), check login
+// and permission, lazy-load the view module, await its optional `load(ctx)`, then mount its
+// default export as <View ctx data />. A view that throws (in load or while rendering) gets the
+// standard error page with a retry button.
 
+import { html, render, signal, Component, useLayoutEffect } from './lib.js';
 import { initI18n, onLanguageChange, preferredLanguage, savedLanguage, t } from './i18n.js';
 import { onUnauthorized, isAbort } from './api.js';
-import { session, can, clearSession, isLoggedIn, loadSession, logout, onSessionChange, saveLocale } from './session.js';
+import { session, can, clearSession, isLoggedIn, loadSession, logout, saveLocale } from './session.js';
 import { openAccountDialog } from './actions/account.js';
 import { routes, sections } from './routes.js';
 import { currentLocation, navigate, reload, safeNext, setQuery, startRouter } from './router.js';
-import { createShell } from './ui/shell.js';
-import { h, mount } from './ui/dom.js';
-import { button } from './ui/button.js';
-import { emptyState, page } from './ui/page.js';
+import { Shell } from './ui/shell.js';
+import { Button } from './ui/button.js';
+import { EmptyState, Page } from './ui/page.js';
 import { errorText } from './errors.js';
 
 const root = document.getElementById('app');
-let shell = null;
+/** What is on screen: { id, path, public, kind: 'loading'|'message'|'error'|'view', … }. */
+const screen = signal(null);
 let controller = null;
 let firstRender = true;
+let screenCount = 0;
 
 function navSections() {
   return sections
@@ -37,27 +43,12 @@ function homePath() {
   return null;
 }
 
-function ensureShell() {
-  if (!shell) {
-    shell = createShell({
-      sections: navSections(),
-      staff: session.staff,
-      onLogout: doLogout,
-      onAccount: openAccountDialog,
-      onLanguage: saveLocale, // the header switch also saves the choice to the account
-    });
-    mount(root, shell.el);
-  }
-  return shell.outlet;
-}
-
 async function doLogout() {
   try {
     await logout();
   } catch {
     /* the cookie may already be gone; the session is cleared anyway */
   }
-  shell = null;
   navigate('/login');
 }
 
@@ -73,8 +64,54 @@ function loginPath(extra = {}) {
   return `/login${qs ? `?${qs}` : ''}`;
 }
 
-function messagePage(title, message, iconName) {
-  return page({ title, body: emptyState({ icon: iconName, title: message }) });
+function ErrorPage({ title, message }) {
+  return html`<${Page} title=${title}>
+    <${EmptyState} icon="warning" title=${message} action=${html`<${Button} label=${t('common.retry')} onClick=${reload} />`} />
+  <//>`;
+}
+
+/** Turns an error thrown while a view renders into the error page. */
+class Boundary extends Component {
+  componentDidCatch(err) {
+    console.error(err);
+    this.setState({ err });
+  }
+
+  render() {
+    return this.state.err ? html`<${ErrorPage} title=${this.props.title} message=${errorText(this.state.err)} />` : this.props.children;
+  }
+}
+
+function Screen({ s }) {
+  useLayoutEffect(() => {
+    if (s.kind === 'loading') return;
+    // Move focus into the new screen: its autofocus field, else its title (not on first load).
+    const outlet = document.getElementById('content') || root;
+    const target = outlet.querySelector('[autofocus]') || (firstRender ? null : outlet.querySelector('#page-title'));
+    target?.focus({ preventScroll: true });
+    outlet.scrollTop = 0;
+    firstRender = false;
+  }, []);
+  switch (s.kind) {
+    case 'loading':
+      return html`<div class="page-loading" role="status"><span class="spinner"></span>${t('common.loading')}</div>`;
+    case 'message':
+      return html`<${Page} title=${s.title}><${EmptyState} icon=${s.icon} title=${s.message} /><//>`;
+    case 'error':
+      return html`<${ErrorPage} title=${s.title} message=${s.message} />`;
+    default:
+      return html`<${Boundary} title=${s.title}><${s.View} ctx=${s.ctx} data=${s.data} /><//>`;
+  }
+}
+
+function App() {
+  const s = screen.value;
+  if (!s) return null;
+  const content = html`<${Screen} key=${s.id} s=${s} />`;
+  if (s.public) return content;
+  return html`<${Shell} sections=${navSections()} active=${s.path} onLogout=${doLogout} onAccount=${openAccountDialog} onLanguage=${saveLocale}>
+    ${content}
+  <//>`;
 }
 
 async function handleRoute({ path, query, route, params }) {
@@ -100,42 +137,44 @@ async function handleRoute({ path, query, route, params }) {
   }
 
   document.title = route ? `${route.title()} · Kizuna` : 'Kizuna';
-  const outlet = route && route.public ? root : ensureShell();
-  if (shell && !(route && route.public)) shell.setActive(path);
-  if (route && route.public) shell = null;
+  const show = (fields) => {
+    screenCount += 1;
+    screen.value = { id: screenCount, path, public: !!(route && route.public), title: route ? route.title() : '', ...fields };
+  };
 
   if (!route) {
-    mount(outlet, path === '/' ? messagePage(t('home.title'), t('home.no_screens'), 'info') : messagePage(t('error.not_found_title'), t('error.not_found_page'), 'warning'));
+    show(path === '/' ? { kind: 'message', title: t('home.title'), message: t('home.no_screens'), icon: 'info' } : { kind: 'message', title: t('error.not_found_title'), message: t('error.not_found_page'), icon: 'warning' });
     return;
   }
   if (!can(route.permission)) {
-    mount(outlet, messagePage(route.title(), t('error.permission_denied'), 'warning'));
+    show({ kind: 'message', message: t('error.permission_denied'), icon: 'warning' });
     return;
   }
 
-  const loading = setTimeout(() => mount(outlet, h('div', { class: 'page-loading', role: 'status' }, h('span', { class: 'spinner' }), t('common.loading'))), 150);
+  const loading = setTimeout(() => show({ kind: 'loading' }), 150);
   try {
     const mod = await route.view();
     const ctx = { path, params, query, signal, setQuery, navigate, reload };
-    const node = await mod.default(ctx);
+    const data = mod.load ? await mod.load(ctx) : undefined;
     clearTimeout(loading);
     if (signal.aborted) return;
-    mount(outlet, node);
-    // Move focus into the new screen: its autofocus field, else its title (not on first load).
-    const target = outlet.querySelector('[autofocus]') || (firstRender ? null : outlet.querySelector('#page-title'));
-    if (target) target.focus({ preventScroll: true });
-    outlet.scrollTop = 0;
-    firstRender = false;
+    show({ kind: 'view', View: mod.default, ctx, data });
   } catch (err) {
     clearTimeout(loading);
     if (isAbort(err) || signal.aborted) return;
     console.error(err);
-    mount(outlet, page({ title: route.title(), body: emptyState({ icon: 'warning', title: errorText(err), action: button({ label: t('common.retry'), onClick: reload }) }) }));
+    show({ kind: 'error', message: errorText(err) });
   }
 }
 
 function fatal(message, retry) {
-  mount(root, h('div', { class: 'boot boot--error', role: 'alert' }, h('p', message), retry && button({ label: 'Retry / 再試行', onClick: retry })));
+  render(
+    html`<div class="boot boot--error" role="alert">
+      <p>${message}</p>
+      ${retry && html`<${Button} label="Retry / 再試行" onClick=${retry} />`}
+    </div>`,
+    root,
+  );
 }
 
 async function boot() {
@@ -154,26 +193,24 @@ async function boot() {
     await initI18n(preferredLanguage(accountLocale));
   } catch (err) {
     console.error(err);
+    root.replaceChildren();
     fatal('Kizuna admin could not start. / 管理画面を開始できませんでした。', () => location.reload());
     return;
   }
   const sessionError = await who;
+  root.replaceChildren(); // the boot spinner of index.html: Preact owns #app from here
   if (sessionError) {
     fatal(errorText(sessionError), () => location.reload());
     return;
   }
-  onSessionChange((staff) => shell?.setStaff(staff));
   onUnauthorized(() => {
     // The session ended (expired, logged out elsewhere, or revoked).
     if (!isLoggedIn()) return;
     clearSession();
-    shell = null;
     navigate(loginPath({ reason: 'expired' }), { replace: true });
   });
-  onLanguageChange(() => {
-    shell = null;
-    reload();
-  });
+  onLanguageChange(() => reload());
+  render(html`<${App} />`, root);
   startRouter(routes, handleRoute);
 }
 

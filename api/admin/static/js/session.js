@@ -3,8 +3,13 @@
 //   import { session, can } from './session.js';
 //   if (can('staff:write')) …                 session.staff.name
 //   session.passwordPolicy                    the live password rules (see password-rules.js)
+//   currentStaff.value                        session.staff as a signal (re-renders what reads it)
 
 import { api, setCsrfToken } from './api.js';
+import { signal } from './lib.js';
+
+/** The logged-in staff member as a signal (components showing the name follow it). */
+export const currentStaff = signal(null);
 
 export const session = {
   /** {id, email, name, role, locale} or null */
@@ -27,6 +32,7 @@ export function onSessionChange(fn) {
 }
 
 function changed() {
+  currentStaff.value = session.staff;
   for (const fn of listeners) fn(session.staff);
 }
 

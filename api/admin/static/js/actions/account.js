@@ -11,7 +11,7 @@ import { LANGUAGES, getLanguage, setLanguage, t } from '../i18n.js';
 import { session, updateMe } from '../session.js';
 import { roleLabel } from '../labels.js';
 import { passwordRulesText, sentences } from '../password-rules.js';
-import { h } from '../ui/dom.js';
+import { html } from '../lib.js';
 import { badge } from '../ui/cells.js';
 import { formDialog } from '../ui/dialog.js';
 import { toast } from '../ui/toast.js';
@@ -31,17 +31,13 @@ function checkPasswords(v) {
 /** Who this is (not editable here): e-mail address and role. */
 function summary(me) {
   const initial = Array.from(String(me.name || me.email || '?').trim())[0]?.toUpperCase() || '?';
-  return h(
-    'div',
-    { class: 'account-summary' },
-    h('span', { class: 'account-summary__avatar', 'aria-hidden': 'true' }, initial),
-    h(
-      'div',
-      { class: 'account-summary__body' },
-      h('p', { class: 'account-summary__line' }, h('span', { class: 'account-summary__email' }, me.email), badge(roleLabel(me.role), me.role === 'admin' ? 'accent' : 'neutral')),
-      h('p', { class: 'account-summary__help' }, t('account.role_help')),
-    ),
-  );
+  return html`<div class="account-summary">
+    <span class="account-summary__avatar" aria-hidden="true">${initial}</span>
+    <div class="account-summary__body">
+      <p class="account-summary__line"><span class="account-summary__email">${me.email}</span>${badge(roleLabel(me.role), me.role === 'admin' ? 'accent' : 'neutral')}</p>
+      <p class="account-summary__help">${t('account.role_help')}</p>
+    </div>
+  </div>`;
 }
 
 /** Opens the dialog; resolves with the /me answer after a save, or null. */

@@ -1,14 +1,15 @@
 // "Send test mail": asks for a recipient (default: the staff member's own address), queues the
 // mail (POST /api/mail/test) and follows the job. Used on the outbox and settings screens.
 //
-//   button({ label: t('testmail.button'), icon: 'send', onClick: () => sendTestMail({ onFinished }) })
+//   html`<${TestMailButton} onFinished=${(job) => table.reload()} />`   (nothing without mail:test)
 
+import { html } from '../lib.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { can, session } from '../session.js';
 import { formDialog } from '../ui/dialog.js';
 import { jobDialog } from '../ui/job-dialog.js';
-import { button } from '../ui/button.js';
+import { Button } from '../ui/button.js';
 
 export async function sendTestMail({ onFinished } = {}) {
   let to = '';
@@ -16,6 +17,7 @@ export async function sendTestMail({ onFinished } = {}) {
     title: t('testmail.title'),
     intro: t('testmail.intro'),
     size: 'sm',
+    testId: 'test-mail-dialog',
     fields: [{ name: 'to', type: 'email', label: t('testmail.to'), required: true, value: session.staff?.email || '', autocomplete: 'email' }],
     submitLabel: t('testmail.send'),
     onSubmit: (values) => {
@@ -36,8 +38,8 @@ export async function sendTestMail({ onFinished } = {}) {
   return job;
 }
 
-/** The button, or null when the staff member may not send test mail. */
-export function testMailButton(options = {}) {
+/** The button, or nothing when the staff member may not send test mail. */
+export function TestMailButton({ onFinished }) {
   if (!can('mail:test')) return null;
-  return button({ label: t('testmail.button'), icon: 'send', onClick: () => sendTestMail(options) });
+  return html`<${Button} label=${t('testmail.button')} icon="send" onClick=${() => sendTestMail({ onFinished })} />`;
 }

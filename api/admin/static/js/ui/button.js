@@ -1,61 +1,42 @@
 // Buttons.
 //
-//   button({ label: t('staff.add'), icon: 'plus', variant: 'primary', onClick: openCreate })
-//   iconButton({ label: t('common.close'), icon: 'close', onClick: close })   // label → aria-label
+//   html`<${Button} label=${t('staff.add')} icon="plus" variant="primary" onClick=${openCreate} />`
+//   html`<${IconButton} label=${t('common.close')} icon="close" onClick=${close} />`   (label → aria-label)
+//   html`<${LinkButton} href=${url} label=${t('outbox.download')} icon="download" download="x.eml" />`
 //
-// variant: 'primary' | 'secondary' (default) | 'danger' | 'ghost'; size: 'sm' | undefined.
+// variant: 'primary' | 'secondary' (default) | 'danger' | 'ghost' | 'danger-ghost'; size: 'sm'.
+// busy: true shows a spinner and disables the button (pass a signal's value). Other props
+// (data-testid, aria-*, class …) go to the <button>; `testId` sets data-testid.
 
-import { h } from './dom.js';
-import { icon as drawIcon } from './icons.js';
+import { html, cx } from '../lib.js';
+import { Icon } from './icons.js';
 
-export function button({ label, icon, variant = 'secondary', size, onClick, type = 'button', disabled, title, attrs = {} }) {
-  return h(
-    'button',
-    {
-      type,
-      class: ['btn', `btn--${variant}`, size && `btn--${size}`],
-      onclick: onClick,
-      disabled: !!disabled,
-      title,
-      ...attrs,
-    },
-    icon && drawIcon(icon, { size: size === 'sm' ? 16 : 18 }),
-    label && h('span', { class: 'btn__label' }, label),
-  );
+export function Button({ label, icon, variant = 'secondary', size, onClick, type = 'button', disabled, busy, title, testId, class: extraClass, ...rest }) {
+  return html`<button
+    type=${type}
+    class=${cx('btn', `btn--${variant}`, size && `btn--${size}`, busy && 'is-busy', extraClass)}
+    onClick=${onClick}
+    disabled=${!!disabled || !!busy}
+    aria-busy=${busy ? 'true' : undefined}
+    title=${title}
+    data-testid=${testId}
+    ...${rest}
+  >${icon && html`<${Icon} name=${icon} size=${size === 'sm' ? 16 : 18} />`}${label && html`<span class="btn__label">${label}</span>`}</button>`;
 }
 
-export function iconButton({ label, icon, onClick, variant = 'ghost', attrs = {} }) {
-  return h(
-    'button',
-    { type: 'button', class: ['btn', `btn--${variant}`, 'btn--icon'], 'aria-label': label, title: label, onclick: onClick, ...attrs },
-    drawIcon(icon),
-  );
-}
-
-/** Marks a button busy (disabled, spinner) while `promise` runs; returns its result. */
-export async function busy(btn, promise) {
-  btn.disabled = true;
-  btn.setAttribute('aria-busy', 'true');
-  try {
-    return await promise;
-  } finally {
-    btn.disabled = false;
-    btn.removeAttribute('aria-busy');
-  }
+export function IconButton({ label, icon, onClick, variant = 'ghost', class: extraClass, ...rest }) {
+  return html`<button type="button" class=${cx('btn', `btn--${variant}`, 'btn--icon', extraClass)} aria-label=${label} title=${label} onClick=${onClick} ...${rest}>
+    <${Icon} name=${icon} />
+  </button>`;
 }
 
 /** A link that looks like a button (downloads, "open in new tab"). */
-export function linkButton({ href, label, icon, variant = 'secondary', size, download, newTab = false }) {
-  return h(
-    'a',
-    {
-      href,
-      class: ['btn', `btn--${variant}`, size && `btn--${size}`],
-      download: download === true ? '' : download,
-      target: newTab ? '_blank' : null,
-      rel: newTab ? 'noopener noreferrer' : null,
-    },
-    icon && drawIcon(icon, { size: size === 'sm' ? 16 : 18 }),
-    h('span', { class: 'btn__label' }, label),
-  );
+export function LinkButton({ href, label, icon, variant = 'secondary', size, download, newTab = false }) {
+  return html`<a
+    href=${href}
+    class=${cx('btn', `btn--${variant}`, size && `btn--${size}`)}
+    download=${download === true ? '' : download}
+    target=${newTab ? '_blank' : undefined}
+    rel=${newTab ? 'noopener noreferrer' : undefined}
+  >${icon && html`<${Icon} name=${icon} size=${size === 'sm' ? 16 : 18} />`}<span class="btn__label">${label}</span></a>`;
 }

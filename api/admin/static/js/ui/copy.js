@@ -1,9 +1,9 @@
 // A read-only value with a copy button (secrets shown once, URLs, ids).
 //
-//   copyField({ label: t('tokens.secret_label'), value: secret, mono: true })
+//   html`<${CopyField} label=${t('tokens.secret_label', { name })} value=${secret} mono />`
 
-import { h, uid } from './dom.js';
-import { button } from './button.js';
+import { html, cx, uid, useConst, useRef, useSignal } from '../lib.js';
+import { Button } from './button.js';
 import { toast } from './toast.js';
 import { t } from '../i18n.js';
 
@@ -24,26 +24,21 @@ export async function copyText(text, input) {
   }
 }
 
-export function copyField({ label, value, mono = false }) {
-  const id = uid('copy');
-  const input = h('input', {
-    id,
-    class: ['input', mono && 'input--mono'],
-    type: 'text',
-    readonly: true,
-    value,
-    spellcheck: 'false',
-    autocomplete: 'off',
-    onfocus: (e) => e.target.select(),
-  });
-  const copy = button({
-    label: t('common.copy'),
-    icon: 'copy',
-    onClick: async () => {
-      const ok = await copyText(value, input);
-      toast(ok ? t('common.copied') : t('common.copy_failed'), { type: ok ? 'success' : 'error' });
-      if (ok) copy.querySelector('.btn__label').textContent = t('common.copied');
-    },
-  });
-  return h('div', { class: 'field' }, h('label', { class: 'field__label', for: id }, label), h('div', { class: 'copy-field' }, input, copy));
+export function CopyField({ label, value, mono = false }) {
+  const id = useConst(() => uid('copy'));
+  const input = useRef(null);
+  const copied = useSignal(false);
+  async function copy() {
+    const ok = await copyText(value, input.current);
+    toast(ok ? t('common.copied') : t('common.copy_failed'), { type: ok ? 'success' : 'error' });
+    if (ok) copied.value = true;
+  }
+  return html`<div class="field">
+    <label class="field__label" for=${id}>${label}</label>
+    <div class="copy-field">
+      <input id=${id} ref=${input} class=${cx('input', mono && 'input--mono')} type="text" readonly value=${value}
+        spellcheck="false" autocomplete="off" onFocus=${(e) => e.currentTarget.select()} />
+      <${Button} label=${copied.value ? t('common.copied') : t('common.copy')} icon="copy" onClick=${copy} />
+    </div>
+  </div>`;
 }

@@ -1,11 +1,11 @@
 // Before/after comparison of two flat objects (audit entries, record change history).
 //
-//   diffTable(entry.before, entry.after)         → table of changed keys, with "show all" toggle
+//   html`<${DiffTable} before=${entry.before} after=${entry.after} />`   changed keys, "show all" toggle
 //   diffEntries(before, after)                   → [{ key, before, after, kind }]
 //
 // kind: 'added' | 'removed' | 'changed' | 'same'. Values are shown as text (objects as JSON).
 
-import { h, mount } from './dom.js';
+import { html, useSignal } from '../lib.js';
 import { t } from '../i18n.js';
 
 const has = (o, k) => o != null && Object.prototype.hasOwnProperty.call(o, k);
@@ -27,57 +27,39 @@ export function diffEntries(before, after) {
   });
 }
 
-function valueNode(present, value) {
-  if (!present) return h('span', { class: 'muted' }, t('diff.absent'));
-  if (value === null) return h('span', { class: 'muted' }, 'null');
-  if (typeof value === 'object') return h('pre', { class: 'diff__json' }, JSON.stringify(value, null, 2));
-  return h('span', { class: 'diff__value' }, String(value));
+function Value({ present, value }) {
+  if (!present) return html`<span class="muted">${t('diff.absent')}</span>`;
+  if (value === null) return html`<span class="muted">null</span>`;
+  if (typeof value === 'object') return html`<pre class="diff__json">${JSON.stringify(value, null, 2)}</pre>`;
+  return html`<span class="diff__value">${String(value)}</span>`;
 }
 
-export function diffTable(before, after, { keyLabel = (k) => k } = {}) {
+export function DiffTable({ before, after, keyLabel = (k) => k }) {
   const entries = diffEntries(before, after);
   const changed = entries.filter((e) => e.kind !== 'same');
-  let showAll = changed.length === 0;
-  const tbody = h('tbody');
-  const wrap = h('div', { class: 'diff' });
-
-  if (entries.length === 0) return h('p', { class: 'muted' }, t('diff.nothing'));
-
-  function render() {
-    const rows = showAll ? entries : changed;
-    mount(
-      tbody,
-      rows.map((e) =>
-        h(
-          'tr',
-          { class: `diff__row diff__row--${e.kind}` },
-          h('th', { scope: 'row' }, keyLabel(e.key)),
-          h('td', { class: 'diff__before' }, valueNode(e.hasBefore, e.before)),
-          h('td', { class: 'diff__after' }, valueNode(e.hasAfter, e.after)),
-        ),
-      ),
-    );
-  }
-
-  const toggle =
-    changed.length > 0 &&
+  const showAll = useSignal(changed.length === 0);
+  if (entries.length === 0) return html`<p class="muted">${t('diff.nothing')}</p>`;
+  const rows = showAll.value ? entries : changed;
+  return html`<div class="diff">
+    ${changed.length > 0 &&
     changed.length < entries.length &&
-    h('label', { class: 'diff__toggle' }, h('input', { type: 'checkbox', class: 'checkbox', onchange: (e) => { showAll = e.target.checked; render(); } }), h('span', t('diff.show_all', { count: entries.length })));
-
-  render();
-  mount(
-    wrap,
-    toggle,
-    h(
-      'div',
-      { class: 'table-scroll table-scroll--plain' },
-      h(
-        'table',
-        { class: 'table table--compact' },
-        h('thead', h('tr', h('th', { scope: 'col' }, t('diff.key')), h('th', { scope: 'col' }, t('diff.before')), h('th', { scope: 'col' }, t('diff.after')))),
-        tbody,
-      ),
-    ),
-  );
-  return wrap;
+    html`<label class="diff__toggle">
+      <input type="checkbox" class="checkbox" checked=${showAll.value} onChange=${(e) => (showAll.value = e.currentTarget.checked)} />
+      <span>${t('diff.show_all', { count: entries.length })}</span>
+    </label>`}
+    <div class="table-scroll table-scroll--plain">
+      <table class="table table--compact">
+        <thead><tr><th scope="col">${t('diff.key')}</th><th scope="col">${t('diff.before')}</th><th scope="col">${t('diff.after')}</th></tr></thead>
+        <tbody>
+          ${rows.map(
+            (e) => html`<tr class=${`diff__row diff__row--${e.kind}`} key=${e.key}>
+              <th scope="row">${keyLabel(e.key)}</th>
+              <td class="diff__before"><${Value} present=${e.hasBefore} value=${e.before} /></td>
+              <td class="diff__after"><${Value} present=${e.hasAfter} value=${e.after} /></td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+  </div>`;
 }

@@ -1,7 +1,10 @@
-// Small stroke icons (20×20, drawn for Kizuna). icon('users') → <svg>. Decorative: aria-hidden.
-// To add one, add its path data (one string per <path>) or shapes below.
+// Small stroke icons (20×20, drawn for Kizuna). Decorative: aria-hidden.
+//
+//   html`<${Icon} name="users" size=${16} />`      or, in a cell or a list: icon('users')
+//
+// To add one, add its path data (one string per <path>) or circles below.
 
-import { svg } from './dom.js';
+import { html, cx } from '../lib.js';
 
 const PATHS = {
   users: ['M3 17c0-3.3 2.7-5 6-5s6 1.7 6 5', 'M13.5 3.6a3 3 0 0 1 0 5.8', 'M16.5 12.4c1.6.7 2.5 2.3 2.5 4.6'],
@@ -40,25 +43,16 @@ const CIRCLES = {
   globe: [[10, 10, 7]],
 };
 
-export function icon(name, { size = 18, className = '' } = {}) {
-  const el = svg('svg', {
-    class: ['icon', className],
-    viewBox: '0 0 20 20',
-    width: size,
-    height: size,
-    fill: 'none',
-    stroke: 'currentColor',
-    'stroke-width': 1.6,
-    'stroke-linecap': 'round',
-    'stroke-linejoin': 'round',
-    'aria-hidden': 'true',
-    focusable: 'false',
-  });
-  for (const [cx, cy, r] of CIRCLES[name] || []) {
-    el.appendChild(svg('circle', { cx, cy, r, class: name === 'sliders' ? 'icon-knob' : null }));
-  }
-  for (const d of PATHS[name] || []) el.appendChild(svg('path', { d }));
-  // Knobs drawn after the rails look better on top:
-  if (name === 'sliders') for (const c of el.querySelectorAll('circle')) el.appendChild(c);
-  return el;
+export function Icon({ name, size = 18, className }) {
+  const circles = (CIRCLES[name] || []).map(([cx_, cy, r]) => html`<circle cx=${cx_} cy=${cy} r=${r} class=${name === 'sliders' ? 'icon-knob' : undefined} />`);
+  const paths = (PATHS[name] || []).map((d) => html`<path d=${d} />`);
+  // Knobs drawn after the rails look better on top.
+  const shapes = name === 'sliders' ? [...paths, ...circles] : [...circles, ...paths];
+  return html`<svg class=${cx('icon', className)} viewBox="0 0 20 20" width=${size} height=${size} fill="none" stroke="currentColor"
+    stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${shapes}</svg>`;
+}
+
+/** icon('users', { size, className }) → the same element as <Icon>. */
+export function icon(name, { size = 18, className } = {}) {
+  return html`<${Icon} name=${name} size=${size} className=${className} />`;
 }

@@ -1,57 +1,52 @@
-// The frame of a screen: title, actions, toolbar and body.
+// The frame of a screen: title, actions, toolbar, banner and body.
 //
-//   return page({
-//     title: t('nav.staff'),
-//     actions: [button({ label: t('staff.add'), variant: 'primary', icon: 'plus', onClick })],
-//     toolbar: toolbar(searchBox({...}), filterSelect({...})),
-//     body: table.el,
-//     fill: true,   // list screens: the table fills the height and scrolls with a sticky header
-//   });
+//   return html`<${Page} title=${t('nav.staff')} subtitle=${t('staff.subtitle')} fill
+//       actions=${[canWrite && html`<${Button} … />`]} toolbar=${html`<${Toolbar}>…<//>`}>
+//     <${DataTable} … />
+//   <//>`;
 //
-// emptyState() and notice() are the standard "nothing here" block and callout.
+// fill: list screens; the table fills the height and scrolls under a sticky header.
+// back: { href, label } shows a link above the title. EmptyState and Notice are the standard
+// "nothing here" block and callout.
 
-import { h } from './dom.js';
-import { icon as drawIcon } from './icons.js';
+import { html, cx } from '../lib.js';
+import { Icon } from './icons.js';
 
-export function page({ title, subtitle, back, actions = [], toolbar, body, fill = false }) {
-  return h(
-    'section',
-    { class: ['page', fill && 'page--fill'], 'aria-labelledby': 'page-title' },
-    h(
-      'header',
-      { class: 'page__header' },
-      h(
-        'div',
-        { class: 'page__heading' },
-        back && h('a', { class: 'page__back', href: back.href }, drawIcon('back', { size: 16 }), h('span', back.label)),
-        h('h1', { class: 'page__title', id: 'page-title', tabindex: '-1' }, title),
-        subtitle && h('p', { class: 'page__subtitle' }, subtitle),
-      ),
-      actions.length > 0 && h('div', { class: 'page__actions' }, actions),
-    ),
-    toolbar,
-    h('div', { class: 'page__body' }, body),
-  );
+export function Page({ title, subtitle, back, actions = [], toolbar, fill = false, children }) {
+  const shown = (Array.isArray(actions) ? actions : [actions]).filter(Boolean);
+  return html`<section class=${cx('page', fill && 'page--fill')} aria-labelledby="page-title">
+    <header class="page__header">
+      <div class="page__heading">
+        ${back && html`<a class="page__back" href=${back.href}><${Icon} name="back" size=${16} /><span>${back.label}</span></a>`}
+        <h1 class="page__title" id="page-title" tabindex="-1">${title}</h1>
+        ${subtitle && html`<p class="page__subtitle">${subtitle}</p>`}
+      </div>
+      ${shown.length > 0 && html`<div class="page__actions">${shown}</div>`}
+    </header>
+    ${toolbar}
+    <div class="page__body">${children}</div>
+  </section>`;
 }
 
-export function emptyState({ icon, title, message, action }) {
-  return h(
-    'div',
-    { class: 'empty' },
-    icon && h('div', { class: 'empty__icon' }, drawIcon(icon, { size: 28 })),
-    title && h('p', { class: 'empty__title' }, title),
-    message && h('p', { class: 'empty__message' }, message),
-    action,
-  );
+export function EmptyState({ icon, title, message, action }) {
+  return html`<div class="empty">
+    ${icon && html`<div class="empty__icon"><${Icon} name=${icon} size=${28} /></div>`}
+    ${title && html`<p class="empty__title">${title}</p>`}
+    ${message && html`<p class="empty__message">${message}</p>`}
+    ${action}
+  </div>`;
 }
 
-/** A callout. tone: 'info' | 'warning' | 'danger' | 'success'. */
-export function notice({ tone = 'info', title, message, children }) {
-  const iconName = { info: 'info', warning: 'warning', danger: 'warning', success: 'check' }[tone];
-  return h(
-    'div',
-    { class: ['notice', `notice--${tone}`], role: tone === 'danger' ? 'alert' : null },
-    drawIcon(iconName, { className: 'notice__icon' }),
-    h('div', { class: 'notice__body' }, title && h('p', { class: 'notice__title' }, title), message && h('p', message), children),
-  );
+const NOTICE_ICONS = { info: 'info', warning: 'warning', danger: 'warning', success: 'check' };
+
+/** A callout. tone: 'info' | 'warning' | 'danger' | 'success'; children go under the message. */
+export function Notice({ tone = 'info', title, message, testId, children }) {
+  return html`<div class=${cx('notice', `notice--${tone}`)} role=${tone === 'danger' ? 'alert' : undefined} data-testid=${testId}>
+    <${Icon} name=${NOTICE_ICONS[tone]} className="notice__icon" />
+    <div class="notice__body">
+      ${title && html`<p class="notice__title">${title}</p>`}
+      ${message && html`<p>${message}</p>`}
+      ${children}
+    </div>
+  </div>`;
 }

@@ -1,72 +1,66 @@
-// Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs). Panels render on first show.
+// Tabs (WAI-ARIA tabs pattern: arrow keys, Home and End move between tabs). A panel renders on
+// its first showing and then stays mounted (hidden), so an iframe is not loaded twice.
 //
-//   tabs([
-//     { id: 'html', label: 'HTML', render: () => iframe, disabled: !mail.has_html },
-//     { id: 'text', label: t('outbox.tab.text'), render: () => h('pre', mail.text) },
-//   ], { selected: 'html', label: t('outbox.tabs') }).el
+//   html`<${Tabs} label=${t('outbox.tabs')} selected="html" items=${[
+//     { id: 'html', label: 'HTML', render: () => html`<iframe …>`, disabled: !mail.has_html },
+//     { id: 'text', label: t('outbox.tab.text'), render: () => html`<pre>${mail.text}</pre>` },
+//   ]} />`
 
-import { h, mount, uid } from './dom.js';
+import { html, cx, uid, useConst, useRef, useState } from '../lib.js';
 
-export function tabs(items, { selected, label, onChange } = {}) {
-  const base = uid('tab');
-  const rendered = new Map();
-  const list = h('div', { class: 'tabs__list', role: 'tablist', 'aria-label': label });
-  const panel = h('div', { class: 'tabs__panel', role: 'tabpanel', tabindex: '0' });
-  const buttons = items.map((item) =>
-    h(
-      'button',
-      {
-        type: 'button',
-        role: 'tab',
-        id: `${base}-${item.id}`,
-        class: 'tabs__tab',
-        disabled: !!item.disabled,
-        'aria-selected': 'false',
-        tabindex: '-1',
-        onclick: () => select(item.id, true),
-        onkeydown: onKey,
-      },
-      item.label,
-    ),
-  );
-  list.append(...buttons);
-
-  function enabled() {
-    return items.map((it, i) => [it, buttons[i]]).filter(([it]) => !it.disabled);
-  }
+export function Tabs({ items, selected, label, onChange }) {
+  const base = useConst(() => uid('tab'));
+  const first = items.find((it) => it.id === selected && !it.disabled) || items.find((it) => !it.disabled);
+  const [current, setCurrent] = useState(first?.id);
+  const seen = useRef(new Set());
+  if (current) seen.current.add(current);
+  const buttons = useRef({});
 
   function select(id, focus = false) {
-    const index = items.findIndex((it) => it.id === id);
-    if (index < 0) return;
-    buttons.forEach((b, i) => {
-      const on = i === index;
-      b.setAttribute('aria-selected', String(on));
-      b.tabIndex = on ? 0 : -1;
-      b.classList.toggle('is-selected', on);
-    });
-    if (!rendered.has(id)) rendered.set(id, items[index].render());
-    panel.setAttribute('aria-labelledby', buttons[index].id);
-    mount(panel, rendered.get(id));
-    if (focus) buttons[index].focus();
+    setCurrent(id);
+    if (focus) buttons.current[id]?.focus();
     onChange?.(id);
   }
 
-  function onKey(e) {
-    const list2 = enabled();
-    const i = list2.findIndex(([, b]) => b === e.currentTarget);
+  function onKey(e, id) {
+    const enabled = items.filter((it) => !it.disabled);
+    const i = enabled.findIndex((it) => it.id === id);
     let next = null;
-    if (e.key === 'ArrowRight') next = list2[(i + 1) % list2.length];
-    else if (e.key === 'ArrowLeft') next = list2[(i - 1 + list2.length) % list2.length];
-    else if (e.key === 'Home') next = list2[0];
-    else if (e.key === 'End') next = list2[list2.length - 1];
+    if (e.key === 'ArrowRight') next = enabled[(i + 1) % enabled.length];
+    else if (e.key === 'ArrowLeft') next = enabled[(i - 1 + enabled.length) % enabled.length];
+    else if (e.key === 'Home') next = enabled[0];
+    else if (e.key === 'End') next = enabled[enabled.length - 1];
     if (next) {
       e.preventDefault();
-      select(next[0].id, true);
+      select(next.id, true);
     }
   }
 
-  const first = items.find((it) => it.id === selected && !it.disabled) || items.find((it) => !it.disabled);
-  if (first) select(first.id);
-
-  return { el: h('div', { class: 'tabs' }, list, panel), select };
+  return html`<div class="tabs">
+    <div class="tabs__list" role="tablist" aria-label=${label}>
+      ${items.map(
+        (item) => html`<button
+          type="button"
+          role="tab"
+          id=${`${base}-${item.id}`}
+          class=${cx('tabs__tab', item.id === current && 'is-selected')}
+          disabled=${!!item.disabled}
+          aria-selected=${String(item.id === current)}
+          aria-controls=${`${base}-${item.id}-panel`}
+          tabindex=${item.id === current ? '0' : '-1'}
+          ref=${(el) => {
+            buttons.current[item.id] = el;
+          }}
+          onClick=${() => select(item.id, true)}
+          onKeyDown=${(e) => onKey(e, item.id)}
+        >${item.label}</button>`,
+      )}
+    </div>
+    ${items
+      .filter((item) => seen.current.has(item.id))
+      .map(
+        (item) => html`<div class="tabs__panel" role="tabpanel" id=${`${base}-${item.id}-panel`} aria-labelledby=${`${base}-${item.id}`}
+          tabindex="0" hidden=${item.id !== current} key=${item.id}>${item.render()}</div>`,
+      )}
+  </div>`;
 }

@@ -3,42 +3,59 @@
 //   toast(t('common.saved'), { type: 'success' })      type: 'info' (default) | 'success' | 'error'
 //
 // Errors stay 8 s (others 4 s) and can be closed; screen readers hear them through a live region.
+// The list is a signal rendered in its own root at the end of <body>, so a toast outlives the
+// screen or dialog that showed it. toast() returns a function that removes it.
 
-import { h } from './dom.js';
-import { icon } from './icons.js';
+import { html, signal, mountRoot, cx, useEffect, useRef } from '../lib.js';
+import { Icon } from './icons.js';
 import { t } from '../i18n.js';
 
-let region = null;
+const toasts = signal([]);
+let root = null;
+let counter = 0;
 
-function ensureRegion() {
-  if (!region || !document.body.contains(region)) {
-    region = h('div', { class: 'toasts', 'aria-live': 'polite', 'aria-atomic': 'false' });
-    document.body.appendChild(region);
-  }
-  return region;
+const ICONS = { success: 'check', error: 'warning', info: 'info' };
+
+function remove(id) {
+  toasts.value = toasts.value.map((x) => (x.id === id ? { ...x, leaving: true } : x));
+  setTimeout(() => {
+    toasts.value = toasts.value.filter((x) => x.id !== id);
+  }, 200);
+}
+
+function Toast({ item }) {
+  const timer = useRef(null);
+  const start = (ms) => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => remove(item.id), ms);
+  };
+  useEffect(() => {
+    start(item.timeout);
+    return () => clearTimeout(timer.current);
+  }, []);
+  return html`<div
+    class=${cx('toast', `toast--${item.type}`, item.leaving && 'is-leaving')}
+    role=${item.type === 'error' ? 'alert' : undefined}
+    onMouseEnter=${() => clearTimeout(timer.current)}
+    onMouseLeave=${() => start(2000)}
+  >
+    <${Icon} name=${ICONS[item.type] || 'info'} className="toast__icon" />
+    <span class="toast__message">${item.message}</span>
+    <button type="button" class="toast__close" aria-label=${t('common.close')} onClick=${() => remove(item.id)}><${Icon} name="close" size=${14} /></button>
+  </div>`;
+}
+
+function Toasts() {
+  // The region is polite; errors interrupt (role=alert).
+  return html`<div class="toasts" aria-live="polite" aria-atomic="false">
+    ${toasts.value.map((item) => html`<${Toast} key=${item.id} item=${item} />`)}
+  </div>`;
 }
 
 export function toast(message, { type = 'info', timeout } = {}) {
-  const ms = timeout ?? (type === 'error' ? 8000 : 4000);
-  const iconName = { success: 'check', error: 'warning', info: 'info' }[type] || 'info';
-  const el = h(
-    'div',
-    // The region is polite; errors interrupt (role=alert).
-    { class: ['toast', `toast--${type}`], role: type === 'error' ? 'alert' : null },
-    icon(iconName, { className: 'toast__icon' }),
-    h('span', { class: 'toast__message' }, message),
-    h('button', { type: 'button', class: 'toast__close', 'aria-label': t('common.close'), onclick: () => remove() }, icon('close', { size: 14 })),
-  );
-  let timer = setTimeout(remove, ms);
-  el.addEventListener('mouseenter', () => clearTimeout(timer));
-  el.addEventListener('mouseleave', () => {
-    timer = setTimeout(remove, 2000);
-  });
-  function remove() {
-    clearTimeout(timer);
-    el.classList.add('is-leaving');
-    setTimeout(() => el.remove(), 200);
-  }
-  ensureRegion().appendChild(el);
-  return remove;
+  if (!root || !document.body.contains(root.el)) root = mountRoot(html`<${Toasts} />`);
+  counter += 1;
+  const id = counter;
+  toasts.value = [...toasts.value, { id, message, type, timeout: timeout ?? (type === 'error' ? 8000 : 4000) }];
+  return () => remove(id);
 }

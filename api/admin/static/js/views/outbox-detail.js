@@ -1,70 +1,60 @@
 // One captured mail (#/outbox/<id>): HTML (sandboxed iframe), text and headers; .eml download.
+// load() fetches the mail before the screen shows (an unknown id shows the error page).
 
+import { html } from '../lib.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import * as fmt from '../format.js';
-import { h } from '../ui/dom.js';
-import { page } from '../ui/page.js';
-import { linkButton } from '../ui/button.js';
+import { Page } from '../ui/page.js';
+import { LinkButton } from '../ui/button.js';
 import { detailList, time } from '../ui/cells.js';
-import { tabs } from '../ui/tabs.js';
+import { Tabs } from '../ui/tabs.js';
 
-export default async function outboxDetailView(ctx) {
+export function load(ctx) {
+  return api.get(`/api/outbox/${encodeURIComponent(ctx.params.id)}`, null, { signal: ctx.signal });
+}
+
+export default function OutboxDetailView({ ctx, data: mail }) {
   const id = encodeURIComponent(ctx.params.id);
-  const mail = await api.get(`/api/outbox/${id}`, null, { signal: ctx.signal });
 
-  const htmlPanel = () =>
-    h('iframe', {
-      // Empty sandbox: no scripts, no same-origin, no forms, no top navigation.
-      sandbox: '',
-      src: `/api/outbox/${id}/html`,
-      title: t('outbox.html_frame', { subject: mail.subject || '' }),
-      class: 'mail-frame',
-      referrerpolicy: 'no-referrer',
-      loading: 'lazy',
-    });
-  const textPanel = () => (mail.text ? h('pre', { class: 'mail-text' }, mail.text) : h('p', { class: 'muted panel-pad' }, t('outbox.no_text')));
-  const headersPanel = () =>
-    h(
-      'div',
-      { class: 'table-scroll table-scroll--plain' },
-      h(
-        'table',
-        { class: 'table table--compact table--headers' },
-        h('thead', h('tr', h('th', { scope: 'col' }, t('outbox.header_name')), h('th', { scope: 'col' }, t('outbox.header_value')))),
-        h('tbody', (mail.headers || []).map(([name, value]) => h('tr', h('th', { scope: 'row' }, h('code', { class: 'mono' }, name)), h('td', h('code', { class: 'mono mono--wrap' }, value))))),
-      ),
-    );
+  // Empty sandbox: no scripts, no same-origin, no forms, no top navigation.
+  const htmlPanel = () => html`<iframe sandbox="" src=${`/api/outbox/${id}/html`} title=${t('outbox.html_frame', { subject: mail.subject || '' })}
+    class="mail-frame" referrerpolicy="no-referrer" loading="lazy"></iframe>`;
+  const textPanel = () => (mail.text ? html`<pre class="mail-text">${mail.text}</pre>` : html`<p class="muted panel-pad">${t('outbox.no_text')}</p>`);
+  const headersPanel = () => html`<div class="table-scroll table-scroll--plain">
+    <table class="table table--compact table--headers">
+      <thead><tr><th scope="col">${t('outbox.header_name')}</th><th scope="col">${t('outbox.header_value')}</th></tr></thead>
+      <tbody>
+        ${(mail.headers || []).map(([name, value]) => html`<tr><th scope="row"><code class="mono">${name}</code></th><td><code class="mono mono--wrap">${value}</code></td></tr>`)}
+      </tbody>
+    </table>
+  </div>`;
 
-  return page({
-    title: mail.subject || t('outbox.no_subject'),
-    back: { href: '#/outbox', label: t('nav.outbox') },
-    actions: [linkButton({ href: `/api/outbox/${id}/raw`, label: t('outbox.download'), icon: 'download', download: `${ctx.params.id}.eml` })],
-    body: h(
-      'div',
-      { class: 'stack' },
-      h(
-        'div',
-        { class: 'card' },
-        detailList([
+  return html`<${Page}
+    title=${mail.subject || t('outbox.no_subject')}
+    back=${{ href: '#/outbox', label: t('nav.outbox') }}
+    actions=${[html`<${LinkButton} href=${`/api/outbox/${id}/raw`} label=${t('outbox.download')} icon="download" download=${`${ctx.params.id}.eml`} />`]}
+  >
+    <div class="stack">
+      <div class="card">
+        ${detailList([
           [t('outbox.col.from'), fmt.addressList(mail.from)],
           [t('outbox.col.to'), fmt.addressList(mail.to)],
           fmt.addressList(mail.cc) !== fmt.EMPTY ? [t('outbox.col.cc'), fmt.addressList(mail.cc)] : null,
           [t('outbox.col.at'), time(mail.at)],
-        ]),
-      ),
-      h(
-        'div',
-        { class: 'card card--flush' },
-        tabs(
-          [
+        ])}
+      </div>
+      <div class="card card--flush">
+        <${Tabs}
+          label=${t('outbox.tabs')}
+          selected=${mail.has_html ? 'html' : 'text'}
+          items=${[
             { id: 'html', label: t('outbox.tab.html'), render: htmlPanel, disabled: !mail.has_html },
             { id: 'text', label: t('outbox.tab.text'), render: textPanel },
             { id: 'headers', label: t('outbox.tab.headers'), render: headersPanel },
-          ],
-          { selected: mail.has_html ? 'html' : 'text', label: t('outbox.tabs') },
-        ).el,
-      ),
-    ),
-  });
+          ]}
+        />
+      </div>
+    </div>
+  <//>`;
 }

@@ -1,17 +1,18 @@
 // Live settings (#/settings): values staff may change while Kizuna runs.
-// The form is built from GET /api/settings, one field per item by its type, grouped by the key's
-// first part ("mail.sender_name" → group "mail"). Only changed values are sent.
+// The form is built from GET /api/settings (load()), one field per item by its type, grouped by
+// the key's first part ("mail.sender_name" → group "mail"). Only changed values are sent; after
+// a save the form is rebuilt from the answer (new defaults, "changed by").
 
+import { html, useSignal } from '../lib.js';
 import { api } from '../api.js';
 import { t, tOr } from '../i18n.js';
 import { can, updatePasswordPolicy } from '../session.js';
 import { settingLabel } from '../labels.js';
 import * as fmt from '../format.js';
-import { h, mount } from '../ui/dom.js';
-import { notice, page } from '../ui/page.js';
-import { createForm } from '../ui/form.js';
+import { Notice, Page } from '../ui/page.js';
+import { createForm, Form } from '../ui/form.js';
 import { toast } from '../ui/toast.js';
-import { testMailButton } from '../actions/test-mail.js';
+import { TestMailButton } from '../actions/test-mail.js';
 
 const INPUT_TYPES = { string: 'text', text: 'textarea', int: 'number', bool: 'checkbox', email: 'email', choice: 'select' };
 
@@ -37,7 +38,8 @@ function choiceOptions(item) {
   });
 }
 
-function fieldsFor(items) {
+/** The field list of the settings form (exported for screens that show settings of their own). */
+export function fieldsFor(items) {
   const fields = [];
   let group = null;
   for (const item of items) {
@@ -61,13 +63,19 @@ function fieldsFor(items) {
   return fields;
 }
 
-export default async function settingsView(ctx) {
-  const canWrite = can('settings:write');
-  const data = await api.get('/api/settings', null, { signal: ctx.signal });
-  const slot = h('div', { class: 'card card--form' });
+export function load(ctx) {
+  return api.get('/api/settings', null, { signal: ctx.signal });
+}
 
-  function render(items) {
-    const form = createForm({
+let built = 0;
+
+export default function SettingsView({ data }) {
+  const canWrite = can('settings:write');
+  const form = useSignal(null); // { model, id }: a new form after each save
+
+  function build(items) {
+    built += 1;
+    const model = createForm({
       fields: fieldsFor(items),
       readOnly: !canWrite,
       submitLabel: t('common.save'),
@@ -82,17 +90,17 @@ export default async function settingsView(ctx) {
         }
         toast(t('common.saved'), { type: 'success' });
         updatePasswordPolicy(result.items); // the password fields' help text follows the new rules
-        render(result.items || []);
+        form.value = build(result.items || []);
       },
     });
-    mount(slot, form.el);
+    return { model, id: built };
   }
-  render(data.items || []);
+  if (form.peek() === null) form.value = build(data.items || []);
 
-  return page({
-    title: t('nav.settings'),
-    subtitle: t('settings.subtitle'),
-    actions: [testMailButton()].filter(Boolean),
-    body: h('div', { class: 'stack' }, !canWrite && notice({ tone: 'info', message: t('settings.read_only') }), slot),
-  });
+  return html`<${Page} title=${t('nav.settings')} subtitle=${t('settings.subtitle')} actions=${[html`<${TestMailButton} />`]}>
+    <div class="stack">
+      ${!canWrite && html`<${Notice} tone="info" message=${t('settings.read_only')} />`}
+      <div class="card card--form"><${Form} key=${form.value.id} form=${form.value.model} /></div>
+    </div>
+  <//>`;
 }

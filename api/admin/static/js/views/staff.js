@@ -1,51 +1,49 @@
 // Staff users (#/staff?q=&role=&page=): list, add, edit (no delete: deactivate instead).
 
+import { html, useConst } from '../lib.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { can, patchStaff, session } from '../session.js';
 import { localeLabel, localeOptions, roleLabel, roleOptions, ROLE_NAMES } from '../labels.js';
 import { passwordRulesText, sentences } from '../password-rules.js';
-import { h } from '../ui/dom.js';
-import { page } from '../ui/page.js';
-import { button } from '../ui/button.js';
-import { dataTable } from '../ui/table.js';
-import { filterSelect, searchBox, toolbar } from '../ui/toolbar.js';
+import { Page } from '../ui/page.js';
+import { Button } from '../ui/button.js';
+import { createTable, DataTable } from '../ui/table.js';
+import { FilterSelect, SearchBox, Toolbar } from '../ui/toolbar.js';
 import { badge, time, twoLines } from '../ui/cells.js';
 import { formDialog } from '../ui/dialog.js';
 import { toast } from '../ui/toast.js';
 
-export default function staffView(ctx) {
-  const filters = { q: ctx.query.q || '', role: ctx.query.role || '' };
+export default function StaffView({ ctx }) {
   const canWrite = can('staff:write');
+  const filters = useConst(() => ({ q: ctx.query.q || '', role: ctx.query.role || '' }));
+  const table = useConst(() =>
+    createTable({
+      load: ({ page, perPage, signal }) => api.get('/api/staff/users', { ...filters, page, per_page: perPage }, { signal }),
+      page: Number(ctx.query.page) || 1,
+      perPage: Number(ctx.query.per_page) || 50,
+      onPageChange: ({ page, perPage }) => ctx.setQuery({ page, per_page: perPage }),
+      signal: ctx.signal,
+    }),
+  );
 
-  const table = dataTable({
-    label: t('nav.staff'),
-    columns: [
-      {
-        key: 'name',
-        label: t('staff.col.name'),
-        render: (u) => h('div', { class: 'cell-with-badge' }, twoLines(u.name, u.email), u.id === session.staff.id && badge(t('staff.you'), 'info')),
-      },
-      { key: 'role', label: t('staff.col.role'), nowrap: true, render: (u) => badge(roleLabel(u.role), u.role === 'admin' ? 'accent' : 'neutral') },
-      { key: 'locale', label: t('staff.col.locale'), nowrap: true, render: (u) => localeLabel(u.locale) },
-      {
-        key: 'is_active',
-        label: t('staff.col.status'),
-        nowrap: true,
-        render: (u) => (u.is_active ? badge(t('staff.status.active'), 'success') : badge(t('staff.status.inactive'), 'neutral')),
-      },
-      { key: 'last_login_at', label: t('staff.col.last_login'), nowrap: true, render: (u) => time(u.last_login_at) },
-      { key: 'created_at', label: t('common.created_at'), nowrap: true, render: (u) => time(u.created_at) },
-    ],
-    load: ({ page: p, perPage, signal }) => api.get('/api/staff/users', { ...filters, page: p, per_page: perPage }, { signal }),
-    page: Number(ctx.query.page) || 1,
-    perPage: Number(ctx.query.per_page) || 50,
-    onPageChange: ({ page: p, perPage }) => ctx.setQuery({ page: p, per_page: perPage }),
-    onRowClick: canWrite ? openEdit : null,
-    rowClass: (u) => (u.is_active ? null : 'row--inactive'),
-    empty: () => (filters.q || filters.role ? t('staff.empty_filtered') : t('staff.empty')),
-    signal: ctx.signal,
-  });
+  const columns = [
+    {
+      key: 'name',
+      label: t('staff.col.name'),
+      render: (u) => html`<div class="cell-with-badge">${twoLines(u.name, u.email)}${u.id === session.staff.id && badge(t('staff.you'), 'info')}</div>`,
+    },
+    { key: 'role', label: t('staff.col.role'), nowrap: true, render: (u) => badge(roleLabel(u.role), u.role === 'admin' ? 'accent' : 'neutral') },
+    { key: 'locale', label: t('staff.col.locale'), nowrap: true, render: (u) => localeLabel(u.locale) },
+    {
+      key: 'is_active',
+      label: t('staff.col.status'),
+      nowrap: true,
+      render: (u) => (u.is_active ? badge(t('staff.status.active'), 'success') : badge(t('staff.status.inactive'), 'neutral')),
+    },
+    { key: 'last_login_at', label: t('staff.col.last_login'), nowrap: true, render: (u) => time(u.last_login_at) },
+    { key: 'created_at', label: t('common.created_at'), nowrap: true, render: (u) => time(u.created_at) },
+  ];
 
   function applyFilters(patch) {
     Object.assign(filters, patch);
@@ -106,21 +104,24 @@ export default function staffView(ctx) {
     }
   }
 
-  return page({
-    title: t('nav.staff'),
-    subtitle: t('staff.subtitle'),
-    actions: [canWrite && button({ label: t('staff.add'), icon: 'plus', variant: 'primary', onClick: openCreate })].filter(Boolean),
-    toolbar: toolbar(
-      searchBox({ value: filters.q, placeholder: t('staff.search'), onSearch: (q) => applyFilters({ q }) }),
-      filterSelect({
-        label: t('staff.col.role'),
-        value: filters.role,
-        allLabel: t('common.all'),
-        options: ROLE_NAMES.map((r) => ({ value: r, label: roleLabel(r) })),
-        onChange: (role) => applyFilters({ role }),
-      }),
-    ),
-    body: table.el,
-    fill: true,
-  });
+  return html`<${Page}
+    title=${t('nav.staff')}
+    subtitle=${t('staff.subtitle')}
+    fill
+    actions=${[canWrite && html`<${Button} label=${t('staff.add')} icon="plus" variant="primary" onClick=${openCreate} />`]}
+    toolbar=${html`<${Toolbar}>
+      <${SearchBox} value=${filters.q} placeholder=${t('staff.search')} onSearch=${(q) => applyFilters({ q })} />
+      <${FilterSelect} label=${t('staff.col.role')} value=${filters.role} allLabel=${t('common.all')}
+        options=${ROLE_NAMES.map((r) => ({ value: r, label: roleLabel(r) }))} onChange=${(role) => applyFilters({ role })} />
+    <//>`}
+  >
+    <${DataTable}
+      table=${table}
+      label=${t('nav.staff')}
+      columns=${columns}
+      onRowClick=${canWrite ? openEdit : null}
+      rowClass=${(u) => (u.is_active ? null : 'row--inactive')}
+      empty=${() => (filters.q || filters.role ? t('staff.empty_filtered') : t('staff.empty'))}
+    />
+  <//>`;
 }

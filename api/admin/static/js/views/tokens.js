@@ -1,17 +1,17 @@
 // API tokens for integrations (#/tokens): list, create (the secret is shown once), revoke.
 
+import { html, useConst } from '../lib.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../session.js';
 import { roleLabel, roleOptions } from '../labels.js';
 import { isPast } from '../format.js';
-import { h } from '../ui/dom.js';
-import { notice, page } from '../ui/page.js';
-import { button } from '../ui/button.js';
-import { dataTable } from '../ui/table.js';
+import { Notice, Page } from '../ui/page.js';
+import { Button } from '../ui/button.js';
+import { createTable, DataTable } from '../ui/table.js';
 import { badge, mono, muted, time, twoLines } from '../ui/cells.js';
 import { confirm, formDialog, openDialog } from '../ui/dialog.js';
-import { copyField } from '../ui/copy.js';
+import { CopyField } from '../ui/copy.js';
 import { toast } from '../ui/toast.js';
 import { errorText } from '../errors.js';
 
@@ -25,39 +25,32 @@ function isActive(tok) {
   return !tok.revoked_at && !(tok.expires_at && isPast(tok.expires_at));
 }
 
-export default function tokensView(ctx) {
-  const canWrite = can('tokens:write');
-
-  const columns = [
-    { key: 'name', label: t('tokens.col.name'), render: (tok) => twoLines(tok.name, tok.created_by ? t('tokens.created_by', { name: tok.created_by.name }) : null) },
-    { key: 'prefix', label: t('tokens.col.prefix'), nowrap: true, render: (tok) => mono(`${tok.prefix}…`) },
-    { key: 'role', label: t('tokens.col.role'), nowrap: true, render: (tok) => badge(roleLabel(tok.role)) },
-    { key: 'status', label: t('tokens.col.status'), nowrap: true, render: tokenStatus },
-    { key: 'last_used_at', label: t('tokens.col.last_used'), nowrap: true, render: (tok) => time(tok.last_used_at) },
-    { key: 'expires_at', label: t('tokens.col.expires'), nowrap: true, render: (tok) => (tok.expires_at ? time(tok.expires_at) : muted(t('tokens.never'))) },
-    { key: 'created_at', label: t('common.created_at'), nowrap: true, render: (tok) => time(tok.created_at) },
-  ];
-  if (canWrite) {
-    columns.push({
-      key: 'actions',
-      label: t('common.actions'),
-      hideLabel: true,
-      align: 'end',
-      render: (tok) => isActive(tok) && button({ label: t('tokens.revoke'), size: 'sm', variant: 'danger-ghost', onClick: () => revoke(tok) }),
-    });
-  }
-
-  const table = dataTable({
-    label: t('nav.tokens'),
-    columns,
-    load: ({ page: p, perPage, signal }) => api.get('/api/staff/tokens', { page: p, per_page: perPage }, { signal }),
-    page: Number(ctx.query.page) || 1,
-    perPage: Number(ctx.query.per_page) || 50,
-    onPageChange: ({ page: p, perPage }) => ctx.setQuery({ page: p, per_page: perPage }),
-    rowClass: (tok) => (isActive(tok) ? null : 'row--inactive'),
-    empty: t('tokens.empty'),
-    signal: ctx.signal,
+function showSecret(result) {
+  openDialog({
+    title: t('tokens.secret_title'),
+    testId: 'token-secret',
+    body: html`<div class="stack">
+      <${Notice} tone="warning" title=${t('tokens.secret_warning_title')} message=${t('tokens.secret_warning')} />
+      <${CopyField} label=${t('tokens.secret_label', { name: result.token.name })} value=${result.secret} mono />
+      <p class="muted">${t('tokens.secret_usage')}</p>
+      <pre class="code-block">${`Authorization: Bearer ${result.secret.slice(0, 6)}…`}</pre>
+    </div>`,
+    dismissible: false, // the secret cannot be shown again: close only on purpose
+    actions: [{ label: t('tokens.secret_done'), variant: 'primary', onClick: (close) => close() }],
   });
+}
+
+export default function TokensView({ ctx }) {
+  const canWrite = can('tokens:write');
+  const table = useConst(() =>
+    createTable({
+      load: ({ page, perPage, signal }) => api.get('/api/staff/tokens', { page, per_page: perPage }, { signal }),
+      page: Number(ctx.query.page) || 1,
+      perPage: Number(ctx.query.per_page) || 50,
+      onPageChange: ({ page, perPage }) => ctx.setQuery({ page, per_page: perPage }),
+      signal: ctx.signal,
+    }),
+  );
 
   async function revoke(tok) {
     const ok = await confirm({
@@ -76,26 +69,11 @@ export default function tokensView(ctx) {
     }
   }
 
-  function showSecret(result) {
-    openDialog({
-      title: t('tokens.secret_title'),
-      body: h(
-        'div',
-        { class: 'stack' },
-        notice({ tone: 'warning', title: t('tokens.secret_warning_title'), message: t('tokens.secret_warning') }),
-        copyField({ label: t('tokens.secret_label', { name: result.token.name }), value: result.secret, mono: true }),
-        h('p', { class: 'muted' }, t('tokens.secret_usage')),
-        h('pre', { class: 'code-block' }, `Authorization: Bearer ${result.secret.slice(0, 6)}…`),
-      ),
-      dismissible: false, // the secret cannot be shown again: close only on purpose
-      actions: [{ label: t('tokens.secret_done'), variant: 'primary', onClick: (close) => close() }],
-    });
-  }
-
   async function openCreate() {
     const result = await formDialog({
       title: t('tokens.add_title'),
       intro: t('tokens.add_intro'),
+      testId: 'token-create',
       fields: [
         { name: 'name', type: 'text', label: t('tokens.field.name'), required: true, maxlength: 100, placeholder: t('tokens.field.name_placeholder') },
         { name: 'role', type: 'select', label: t('tokens.field.role'), options: await roleOptions(), value: 'viewer', help: t('tokens.field.role_help') },
@@ -122,11 +100,31 @@ export default function tokensView(ctx) {
     }
   }
 
-  return page({
-    title: t('nav.tokens'),
-    subtitle: t('tokens.subtitle'),
-    actions: [canWrite && button({ label: t('tokens.add'), icon: 'plus', variant: 'primary', onClick: openCreate })].filter(Boolean),
-    body: table.el,
-    fill: true,
-  });
+  const columns = [
+    { key: 'name', label: t('tokens.col.name'), render: (tok) => twoLines(tok.name, tok.created_by ? t('tokens.created_by', { name: tok.created_by.name }) : null) },
+    { key: 'prefix', label: t('tokens.col.prefix'), nowrap: true, render: (tok) => mono(`${tok.prefix}…`) },
+    { key: 'role', label: t('tokens.col.role'), nowrap: true, render: (tok) => badge(roleLabel(tok.role)) },
+    { key: 'status', label: t('tokens.col.status'), nowrap: true, render: tokenStatus },
+    { key: 'last_used_at', label: t('tokens.col.last_used'), nowrap: true, render: (tok) => time(tok.last_used_at) },
+    { key: 'expires_at', label: t('tokens.col.expires'), nowrap: true, render: (tok) => (tok.expires_at ? time(tok.expires_at) : muted(t('tokens.never'))) },
+    { key: 'created_at', label: t('common.created_at'), nowrap: true, render: (tok) => time(tok.created_at) },
+  ];
+  if (canWrite) {
+    columns.push({
+      key: 'actions',
+      label: t('common.actions'),
+      hideLabel: true,
+      align: 'end',
+      render: (tok) => isActive(tok) && html`<${Button} label=${t('tokens.revoke')} size="sm" variant="danger-ghost" onClick=${() => revoke(tok)} />`,
+    });
+  }
+
+  return html`<${Page}
+    title=${t('nav.tokens')}
+    subtitle=${t('tokens.subtitle')}
+    fill
+    actions=${[canWrite && html`<${Button} label=${t('tokens.add')} icon="plus" variant="primary" onClick=${openCreate} />`]}
+  >
+    <${DataTable} table=${table} label=${t('nav.tokens')} columns=${columns} rowClass=${(tok) => (isActive(tok) ? null : 'row--inactive')} empty=${t('tokens.empty')} />
+  <//>`;
 }
