@@ -101,6 +101,10 @@ def test_admin_retries_an_uncertain_mail_job(
     expect(detail).to_contain_text(str(job_id))
     expect(detail).to_contain_text("完了したかどうか分かりません")
     expect(detail.get_by_text("→ e2e-jobs@example.jp")).to_be_visible()
+    # The recipient the worker was sending to when it vanished, listed to be checked.
+    units = detail.locator("[data-testid=job-units]")
+    expect(units).to_contain_text("確認が必要な宛先")
+    expect(units.get_by_role("row").filter(has_text="e2e-jobs@example.jp")).to_contain_text("結果不明")
     screenshot(page, "detail")
     page.keyboard.press("Escape")
     expect(detail).to_be_hidden()
@@ -109,6 +113,7 @@ def test_admin_retries_an_uncertain_mail_job(
     row.get_by_role("button", name="再実行").click()
     confirm = page.get_by_role("dialog")
     expect(confirm).to_contain_text("二重に送信")
+    expect(confirm).to_contain_text("送信済みの宛先には送りません")
     screenshot(page, "confirm")
     confirm.get_by_role("button", name="再実行する").click()
     expect(state).to_have_text("完了", timeout=20_000)

@@ -3,7 +3,7 @@
 // contract defines; unknown codes fall back to the code itself.
 
 import { api } from './api.js';
-import { t, tOr } from './i18n.js';
+import { getLanguage, t, tOr } from './i18n.js';
 
 export const ROLE_NAMES = ['admin', 'marketer', 'sales', 'viewer'];
 
@@ -19,11 +19,34 @@ const JOB_STATE_TONES = { queued: 'neutral', running: 'info', done: 'success', f
 /** Badge tone of a job state: uncertain = warning, failed = danger, done = success. */
 export const jobStateTone = (state) => JOB_STATE_TONES[state] || 'neutral';
 
-// Job kinds the panel knows by name (the jobs screen's filter lists them); others show the code.
-export const JOB_KINDS = {
-  'mail.test': () => t('jobs.kind.mail_test'),
-};
-export const jobKindLabel = (kind) => (Object.hasOwn(JOB_KINDS, kind) ? JOB_KINDS[kind]() : kind);
+// Job kinds come from the API (GET /api/jobs/kinds): each domain declares its kinds with their
+// display names, so a new domain needs no change here. Unknown kinds show their code.
+let jobKinds = {};
+let jobKindsLoading = null;
+
+/** Load the declared job kinds once (later calls reuse them); resolves with their names. */
+export function loadJobKinds({ signal } = {}) {
+  if (!jobKindsLoading) {
+    jobKindsLoading = api
+      .get('/api/jobs/kinds', null, { signal })
+      .then((kinds) => {
+        jobKinds = Object.fromEntries((kinds || []).map((k) => [k.name, k]));
+        return Object.keys(jobKinds);
+      })
+      .catch((err) => {
+        jobKindsLoading = null; // try again next time; until then codes are shown
+        throw err;
+      });
+  }
+  return jobKindsLoading;
+}
+
+export const jobKindNames = () => Object.keys(jobKinds);
+
+export function jobKindLabel(kind) {
+  const label = jobKinds[kind]?.label || {};
+  return label[getLanguage()] || label.en || kind;
+}
 
 export const LOCALES = ['ja', 'en'];
 export const localeOptions = () => LOCALES.map((c) => ({ value: c, label: localeLabel(c) }));

@@ -2,11 +2,11 @@
 // worker stopped mid-way ("uncertain"), which a person checks and then retries or closes.
 // ?job=<id> opens that job's details (the job dialog of a test mail links here).
 
-import { html, signal, useConst, useEffect } from '../lib.js';
+import { html, signal, useConst, useEffect, useSignal } from '../lib.js';
 import { api, ApiError, isAbort } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../session.js';
-import { JOB_KINDS, JOB_STATES, jobKindLabel, jobStateLabel, jobStateTone } from '../labels.js';
+import { JOB_STATES, jobKindLabel, jobKindNames, jobStateLabel, jobStateTone, loadJobKinds } from '../labels.js';
 import { pollJob } from '../jobs.js';
 import { errorText } from '../errors.js';
 import * as fmt from '../format.js';
@@ -66,6 +66,53 @@ function kindAndErrorCell(job) {
       ? html`<span class=${`job-error job-error--${job.state}`} title=${job.error || error}>${error}</span>`
       : label !== job.kind && html`<span class="two-lines__second">${job.kind}</span>`}
   </div>`;
+}
+
+/** Units finished of all (recipients, chunks), for jobs split into units. */
+function progressCell(job) {
+  const p = job.progress || {};
+  if (!p.total) return null;
+  return html`<span class="job-progress" title=${t('jobs.col.progress')}>
+    <progress max=${p.total} value=${p.finished}></progress>
+    <span>${t('jobs.progress_value', { finished: fmt.number(p.finished), total: fmt.number(p.total) })}</span>
+  </span>`;
+}
+
+/**
+ * The units a person must look at (uncertain: may or may not have happened; failed: did not),
+ * each with its key (the recipient) and reason. Loaded when the details open.
+ */
+function UnitsToCheck({ job, signal: abort }) {
+  const units = useSignal(null);
+  const error = useSignal(null);
+  useEffect(() => {
+    const states = ['uncertain', 'failed'];
+    Promise.all(states.map((state) => api.get(`/api/jobs/${encodeURIComponent(job.id)}/units`, { state, per_page: 100 }, { signal: abort })))
+      .then((pages) => {
+        units.value = pages.flatMap((page) => page.items);
+        const more = pages.reduce((n, page) => n + Math.max(0, page.total - page.items.length), 0);
+        error.value = more > 0 ? t('jobs.units_more', { count: fmt.number(more) }) : null;
+      })
+      .catch((err) => {
+        if (!isAbort(err)) error.value = errorText(err);
+      });
+  }, [job.id]);
+  if (units.value === null) return error.value ? html`<p class="muted">${error.value}</p>` : null;
+  if (units.value.length === 0) return null;
+  return html`<section class="stack" data-testid="job-units">
+    <h3 class="subheading">${t('jobs.units_title')}</h3>
+    <table class="table table--compact">
+      <thead><tr><th scope="col">${t('jobs.units_key')}</th><th scope="col">${t('jobs.col.state')}</th><th scope="col">${t('jobs.col.error')}</th></tr></thead>
+      <tbody>
+        ${units.value.map((u) => html`<tr key=${u.seq}>
+          <td>${u.key}</td>
+          <td>${badge(jobStateLabel(u.state), jobStateTone(u.state))}</td>
+          <td class="job-text">${u.error || ''}</td>
+        </tr>`)}
+      </tbody>
+    </table>
+    ${error.value && html`<p class="muted">${error.value}</p>`}
+  </section>`;
 }
 
 function stateBadge(job) {
@@ -139,7 +186,10 @@ function createJobs(ctx) {
     const kind = jobKindLabel(job.kind);
     if (action === 'retry') {
       const uncertain = job.state === 'uncertain';
-      const warning = job.kind.startsWith('mail.') ? t('jobs.retry_uncertain_mail') : t('jobs.retry_uncertain');
+      const split = (job.progress || {}).total > 0; // only units not done are tried again
+      const warning = split
+        ? t('jobs.retry_uncertain_units')
+        : job.kind.startsWith('mail.') ? t('jobs.retry_uncertain_mail') : t('jobs.retry_uncertain');
       return {
         title: uncertain ? t('jobs.retry_uncertain_title') : t('jobs.retry_title'),
         message: uncertain ? `${t('jobs.retry_message', { kind })}\n\n${warning}` : t('jobs.retry_message', { kind }),
@@ -231,7 +281,10 @@ function createJobs(ctx) {
           [t('jobs.col.updated_at'), time(job.updated_at)],
           [t('jobs.col.finished_at'), time(job.finished_at)],
           [t('jobs.col.attempts'), fmt.number(job.attempts)],
+          job.progress?.total > 0 && [t('jobs.col.progress'), progressCell(job)],
         ])}
+        ${job.progress?.total > 0 && (job.state === 'uncertain' || job.state === 'failed' || job.state === 'done') &&
+        html`<${UnitsToCheck} job=${job} signal=${ctx.signal} />`}
         ${job.error && [html`<h3 class="subheading">${t('jobs.col.error')}</h3>`, html`<pre class="code-block job-text">${job.error}</pre>`]}
         ${job.result && [html`<h3 class="subheading">${t('jobs.result')}</h3>`, html`<pre class="code-block job-text">${JSON.stringify(job.result, null, 2)}</pre>`]}
       </div>`,
@@ -258,6 +311,17 @@ function createJobs(ctx) {
   return { canWrite, filters, state, counts, table, selectState, selectKind, rowActions, openDetail, openLinked };
 }
 
+/** The declared job kinds (their names in both languages) before the screen is drawn; without
+ * them the screen still works and shows the kinds' codes. */
+export async function load(ctx) {
+  try {
+    await loadJobKinds({ signal: ctx.signal });
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    console.warn('job kinds', err);
+  }
+}
+
 export default function JobsView({ ctx }) {
   const jobs = useConst(() => createJobs(ctx));
   useEffect(jobs.openLinked, []);
@@ -268,12 +332,14 @@ export default function JobsView({ ctx }) {
     { key: 'kind', label: t('jobs.col.kind_error'), className: 'cell--job-kind', render: kindAndErrorCell },
     { key: 'created', label: t('jobs.col.created'), nowrap: true, render: createdCell },
     { key: 'finished_at', label: t('jobs.col.finished_at'), nowrap: true, render: (j) => time(j.finished_at) },
+    // A bar says something only for jobs of many units (a mailing), not for one test mail.
+    { key: 'progress', label: t('jobs.col.progress'), nowrap: true, render: (j) => (j.progress?.total > 1 ? progressCell(j) : null) },
     { key: 'attempts', label: t('jobs.col.attempts'), align: 'end', nowrap: true, render: (j) => fmt.number(j.attempts) },
   ];
   if (canWrite) columns.push({ key: 'actions', label: t('common.actions'), hideLabel: true, align: 'end', nowrap: true, render: jobs.rowActions });
 
-  const kindOptions = Object.keys(JOB_KINDS).map((k) => ({ value: k, label: jobKindLabel(k) }));
-  if (filters.kind && !Object.hasOwn(JOB_KINDS, filters.kind)) kindOptions.push({ value: filters.kind, label: filters.kind });
+  const kindOptions = jobKindNames().map((k) => ({ value: k, label: jobKindLabel(k) }));
+  if (filters.kind && !jobKindNames().includes(filters.kind)) kindOptions.push({ value: filters.kind, label: filters.kind });
 
   return html`<${Page}
     title=${t('nav.jobs')}
