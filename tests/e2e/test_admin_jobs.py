@@ -104,7 +104,9 @@ def test_admin_retries_an_uncertain_mail_job(
     # The recipient the worker was sending to when it vanished, listed to be checked.
     units = detail.locator("[data-testid=job-units]")
     expect(units).to_contain_text("確認が必要な宛先")
-    expect(units.get_by_role("row").filter(has_text="e2e-jobs@example.jp")).to_contain_text("結果不明")
+    expect(units.get_by_role("row").filter(has_text="e2e-jobs@example.jp")).to_contain_text(
+        "結果不明"
+    )
     screenshot(page, "detail")
     page.keyboard.press("Escape")
     expect(detail).to_be_hidden()
