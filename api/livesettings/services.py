@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from api import normalize
+from api import fields
 from api.audit import services as audit
 from api.db import utcnow
-from api.errors import FieldError, ValidationFailed
+from api.errors import FieldError
 from api.livesettings.models import Setting
 from api.livesettings.registry import BY_KEY, SETTINGS, SettingDef
 from api.principal import Principal
@@ -67,46 +67,8 @@ def password_policy(session: Session) -> PasswordPolicy:
 
 
 def _coerce(definition: SettingDef, raw: Any) -> tuple[Any, FieldError | None]:
-    key = definition.key
-
-    def err(message: str, code: str = "invalid", **params: Any) -> tuple[Any, FieldError]:
-        return None, FieldError(key, message, code, params=params or None)
-
-    if definition.type == "bool":
-        if not isinstance(raw, bool):
-            return err("must be true or false", "not_boolean")
-        return raw, None
-    if definition.type == "int":
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            return err("must be a whole number", "not_integer")
-        if definition.min is not None and raw < definition.min:
-            return err(f"must be at least {definition.min}", "too_small", min=definition.min)
-        if definition.max is not None and raw > definition.max:
-            return err(f"must be at most {definition.max}", "too_large", max=definition.max)
-        return raw, None
-    if not isinstance(raw, str):
-        return err("must be text", "not_text")
-    value = normalize.text(raw) if definition.type != "text" else raw.strip()
-    if definition.type in {"string", "email", "choice"} and ("\n" in value or "\r" in value):
-        return err("must be a single line", "single_line")
-    if normalize.has_control_chars(value):
-        return err("must not contain control characters", "control_chars")
-    if definition.max_length is not None and len(value) > definition.max_length:
-        return err(
-            f"must be at most {definition.max_length} characters",
-            "too_long",
-            max=definition.max_length,
-        )
-    if definition.type == "email":
-        value = value.lower()
-        problem = normalize.check_email(value, key)
-        if problem:
-            return None, problem
-    if definition.type == "choice" and value not in (definition.choices or ()):
-        return err("must be one of: " + ", ".join(definition.choices or ()), "invalid_choice")
-    if definition.type == "string" and not value:
-        return err("must not be empty", "required")
-    return value, None
+    result = definition.field.clean(raw, name=definition.key)
+    return (result.value, None) if result.ok else (None, result.errors[0])
 
 
 def update(session: Session, actor: Principal, values: Mapping[str, Any]) -> list[SettingValue]:
@@ -123,8 +85,7 @@ def update(session: Session, actor: Principal, values: Mapping[str, Any]) -> lis
             errors.append(problem)
         else:
             cleaned[key] = value
-    if errors:
-        raise ValidationFailed(detail="Some settings are not valid", errors=errors)
+    fields.raise_for(errors, "Some settings are not valid")
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     now = utcnow()
