@@ -4,6 +4,7 @@ Plain Python (no Litestar): services, the CSV importer and the form handler all 
 rule lives in one place. See README.md.
 """
 
+from api.errors import FieldError
 from api.fields.chars import match_key, nfkc, search_key, trim
 from api.fields.messages import MESSAGES, localize, message, report_line
 from api.fields.types import (
@@ -22,6 +23,7 @@ __all__ = [
     "TYPES",
     "Cleaned",
     "Field",
+    "FieldError",
     "FieldSet",
     "FieldType",
     "Invalid",

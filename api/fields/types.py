@@ -649,7 +649,10 @@ class Field:
         for name in ("min", "max"):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, kind.bound(value, self))
+                try:
+                    object.__setattr__(self, name, kind.bound(value, self))
+                except (Invalid, ArithmeticError) as exc:
+                    raise ValueError(f"{name} {value!r} is not a valid {self.type}") from exc
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is greater than max")
         if self.pattern is not None:
