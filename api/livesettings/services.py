@@ -3,6 +3,7 @@ change goes to the audit log."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from api.livesettings.registry import BY_KEY, SETTINGS, SettingDef
 from api.principal import Principal
 from api.security.passwords import PasswordPolicy
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class SettingValue:
@@ -28,15 +31,33 @@ class SettingValue:
     updated_by: str | None
 
 
+def _effective(definition: SettingDef, stored: Any) -> Any:
+    """The value in force. One stored before its rule existed (a sender name with U+2028 would
+    stop every mail) and now refused by the field gives way to the default."""
+    result = definition.field.clean(stored, name=definition.key)
+    if result.ok:
+        return result.value
+    log.warning(
+        "setting %s: the stored value is not valid (%s); the default is used until it is changed",
+        definition.key,
+        result.errors[0].code,
+    )
+    return definition.default
+
+
 def get(session: Session, key: str) -> Any:
     definition = BY_KEY[key]
     row = session.get(Setting, key)
-    return definition.default if row is None else row.value
+    return definition.default if row is None else _effective(definition, row.value)
 
 
 def get_many(session: Session, prefix: str = "") -> dict[str, Any]:
     rows = {r.key: r.value for r in session.exec(select(Setting)).all()}
-    return {s.key: rows.get(s.key, s.default) for s in SETTINGS if s.key.startswith(prefix)}
+    return {
+        s.key: _effective(s, rows[s.key]) if s.key in rows else s.default
+        for s in SETTINGS
+        if s.key.startswith(prefix)
+    }
 
 
 def list_all(session: Session) -> list[SettingValue]:
@@ -47,7 +68,7 @@ def list_all(session: Session) -> list[SettingValue]:
         out.append(
             SettingValue(
                 definition,
-                definition.default if row is None else row.value,
+                definition.default if row is None else _effective(definition, row.value),
                 row.updated_at if row else None,
                 row.updated_by if row else None,
             )

@@ -193,11 +193,13 @@ def list_staff(
 ) -> tuple[list[Staff], int]:
     query = select(Staff)
     if q:
-        needle = fields.nfkc(q).lower()
+        # Names are stored as typed (㈱, ＡＢＣ), e-mails NFKC'd: look for both spellings.
+        typed, needle = fields.trim(q).lower(), fields.nfkc(q).lower()
         query = query.where(
             or_(
                 col(Staff.email).contains(needle, autoescape=True),
                 func.lower(Staff.name).contains(needle, autoescape=True),
+                func.lower(Staff.name).contains(typed, autoescape=True),
             )
         )
     if role:

@@ -10,6 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from api.runtime import Runtime
 from tests.fixtures.app import PASSWORD, StaffClient, login
 
 HOSTILE = {
@@ -93,6 +94,9 @@ def test_free_text_is_kept_and_typed_values_are_normalised(admin: StaffClient) -
     assert staff["email"] == "hanako.sato@example.jp"
     assert staff["name"] == "㈱絆①　髙橋 ｶﾀｶﾅ 😀"
     assert staff["role"] == "marketer"
+    for q in ("㈱絆", "髙橋", "ｶﾀｶﾅ", "ＨＡＮＡＫＯ", "hanako.sato@"):
+        found = admin.get("/api/staff/users", params={"q": q}).json()
+        assert [s["id"] for s in found["items"]] == [staff["id"]], q
 
 
 def test_login_with_hostile_emails_is_the_ordinary_401(
@@ -140,3 +144,23 @@ def test_test_mail_recipient_refuses_hostile_characters(admin: StaffClient) -> N
     for char, code in HOSTILE.items():
         response = admin.post("/api/mail/test", json={"to": f"a{char}@example.jp"})
         assert field_error(response, "to")["code"] == code, repr(char)
+
+
+def test_a_stored_value_that_breaks_the_rules_gives_way_to_the_default(
+    runtime: Runtime, admin: StaffClient
+) -> None:
+    """A sender name with U+2028 stored before the rule existed no longer stops every mail."""
+    from api.livesettings import services as live
+    from api.livesettings.models import Setting
+    from api.mail.messages import sender_address
+
+    with runtime.db.transaction() as session:
+        session.add(Setting(key="mail.sender_name", value="絆\u2028Bcc: x@example.com"))
+    with runtime.db.transaction() as session:
+        values = live.get_many(session, "mail.")
+        assert values["mail.sender_name"] == "Kizuna"
+        assert live.get(session, "mail.sender_name") == "Kizuna"
+        sender = sender_address(values["mail.sender_name"], values["mail.sender_address"])
+    assert sender == "Kizuna <no-reply@example.jp>"
+    response = admin.post("/api/mail/test", json={"to": "taro@example.jp"})
+    assert response.status_code in (200, 201, 202), response.text
