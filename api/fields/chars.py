@@ -31,9 +31,12 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udff
 _TAB = "\t"
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
-# Trimmed from both ends: spaces of every width (U+3000 included), TAB, CR, LF, and the
-# invisible zero-width space / BOM that copy-paste and Excel leave behind.
-_EDGES = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")
+# Trimmed from both ends: spaces of every width (category Zs, U+3000 included), TAB, CR, LF,
+# and the invisible zero-width space / BOM that copy-paste and Excel leave behind. Not the
+# other characters Python counts as whitespace (VT, FF, FS…RS, NEL, U+2028, U+2029): those
+# are refused wherever they are, not quietly dropped at the ends.
+_TRIMMED = "\t\n\r \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u200b\ufeff"
+_EDGES = re.compile(f"^[{_TRIMMED}]+|[{_TRIMMED}]+$")
 _SPACES = re.compile(r"[\s\u200b\ufeff]+")
 
 # Hiragana ぁ..ゖ and ゝゞ ↔ katakana ァ..ヶ and ヽヾ differ by 0x60.

@@ -61,9 +61,7 @@ def _text(raw: Any, *, multiline: bool = False) -> str:
     """A string with the never-accepted characters refused; trimmed (U+3000 included)."""
     if not isinstance(raw, str):
         raise Invalid("not_text")
-    value = chars.trim(raw)
-    if multiline:
-        value = chars.unify_line_breaks(value)
+    value = chars.trim(chars.unify_line_breaks(raw) if multiline else raw)
     if chars.has_control(value, allow_tab=multiline):
         raise Invalid("control_chars")
     if not multiline and chars.has_line_break(value):

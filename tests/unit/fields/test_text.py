@@ -56,6 +56,11 @@ def test_trimming_includes_the_ideographic_space_zero_width_space_and_bom() -> N
         ("a\rb", "single_line"),
         ("a\x85b", "single_line"),  # NEL
         ("a\u2028b", "single_line"),
+        ("Kizuna\u2028", "single_line"),  # refused at the ends too, not quietly trimmed
+        ("\x85Kizuna", "single_line"),
+        ("Kizuna\x0b", "control_chars"),
+        ("Kizuna\x1f", "control_chars"),
+        ("Kizuna\x00", "control_chars"),
         ("a\u2029b", "single_line"),
         ("a\u202eb", "bidi_control"),  # RIGHT-TO-LEFT OVERRIDE
         ("a\u202ab", "bidi_control"),
@@ -103,6 +108,7 @@ def test_long_text_keeps_newlines_and_tabs_and_unifies_line_breaks() -> None:
         "一行目\n二行目\n三行目\n四\n五\n六\tタブ"
     )
     assert value(LONG, "  ㈱絆\n①\n") == "㈱絆\n①"
+    assert value(LONG, "\u2029本文\u2028") == "本文"
 
 
 @pytest.mark.parametrize(
