@@ -660,6 +660,7 @@ class Field:
             result = self.clean(self.default)
             if not result.ok:
                 raise ValueError(f"default {self.default!r}: {result.errors[0].message}")
+            object.__setattr__(self, "default", result.value)  # "1.5" → Decimal("1.5")
 
     @property
     def kind(self) -> FieldType:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,10 @@ def test_a_definition_round_trips_through_plain_values() -> None:
     }  # fmt: skip
     assert json.loads(json.dumps(data)) == data
     assert Field.from_dict(data) == original
+    assert original.default == Decimal("1.5")  # the default is kept clean
+    assert FieldSet({"n": Field("date", default="令和8年4月1日")}).clean({})[0] == {
+        "n": date(2026, 4, 1)
+    }
     select = Field("select", choices=("a", "b"))
     assert Field.from_dict(json.loads(json.dumps(select.as_dict()))) == select
 
