@@ -99,10 +99,14 @@ def _validate_fields(
 
 
 def _login_address(email: str) -> str:
-    """The address a log-in looks up: normalised, or "" (no account has it) when it is not an
-    e-mail address at all, so NUL or a bidi override gets the ordinary "not correct" answer."""
+    """The address a log-in looks up: normalised; or, when it is not an e-mail address at all
+    (NUL, a bidi override…), a stand-in no account can have (no "@"; plain ASCII, so safe to
+    send to any database) and distinct per input, so such a log-in is throttled like any
+    unknown address and answered with the ordinary "not correct"."""
     result = EMAIL.clean(email, name="email")
-    return str(result.value) if result.ok else ""
+    if result.ok:
+        return str(result.value)
+    return "invalid:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _raise(errors: list[FieldError]) -> None:
@@ -179,7 +183,7 @@ def find_staff(session: Session, email: str) -> Staff:
     address = _login_address(email)
     staff = session.exec(select(Staff).where(Staff.email == address)).first()
     if staff is None:
-        raise NotFound(detail=f"No staff account with {address or email!r}", code="staff_not_found")
+        raise NotFound(detail=f"No staff account with {email!r}", code="staff_not_found")
     return staff
 
 
