@@ -6,7 +6,7 @@ rule lives in one place. See README.md.
 
 from api.errors import FieldError
 from api.fields.chars import match_key, nfkc, search_key, trim
-from api.fields.messages import MESSAGES, localize, message, report_line
+from api.fields.messages import MESSAGES, catalog, localize, message, report_line
 from api.fields.types import (
     TYPES,
     Cleaned,
@@ -27,6 +27,7 @@ __all__ = [
     "FieldSet",
     "FieldType",
     "Invalid",
+    "catalog",
     "error",
     "localize",
     "match_key",

@@ -136,6 +136,12 @@ def message(code: str, params: Mapping[str, Any] | None = None, locale: str = "e
         return plain or (_FALLBACK.ja if ja else _FALLBACK.en)
 
 
+def catalog(locale: str = "en") -> dict[str, str]:
+    """Every code's message in ``locale``, placeholders unfilled (for a site form's script)."""
+    ja = locale == "ja"
+    return {code: entry.ja if ja else entry.en for code, entry in MESSAGES.items()}
+
+
 def localize(error: FieldError, locale: str = "en") -> str:
     """One error's message in ``locale`` (its code decides; the English ``message`` is not
     parsed). Codes not from this catalog (password rules…) keep the error's own message."""

@@ -16,6 +16,7 @@ from api.fields import (
     TYPES,
     Field,
     FieldSet,
+    catalog,
     localize,
     match_key,
     message,
@@ -141,6 +142,8 @@ def test_messages_in_both_languages_with_params_and_rows() -> None:
     assert report_line(problem, "ja", label="氏名") == "4行目 氏名: 5文字以内で入力してください"
     assert message("too_long", {}, "ja") == "長すぎます"  # the plain wording without params
     assert message("no_such_code", None, "en") == "is not valid"
+    assert catalog("ja")["too_long"] == "{max}文字以内で入力してください"
+    assert catalog("en").keys() == catalog("ja").keys() == MESSAGES.keys()
     other = FieldError("password", "is too common", "password_too_common")
     assert localize(other, "ja") == "is too common"  # not ours: the error's own message
 
