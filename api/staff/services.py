@@ -22,6 +22,7 @@ from api.errors import (
     PermissionDenied,
     RateLimited,
     Unauthenticated,
+    ValidationFailed,
 )
 from api.livesettings import services as live
 from api.principal import Principal
@@ -110,7 +111,10 @@ def _login_address(email: str) -> str:
 
 
 def _raise(errors: list[FieldError]) -> None:
-    fields.raise_for(errors)
+    if errors:
+        raise ValidationFailed(
+            detail="; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
+        )
 
 
 # ------------------------------------------------------------------------- accounts
