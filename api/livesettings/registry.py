@@ -1,4 +1,5 @@
-"""The settings staff may change live: key, type, default and bounds. Domains add theirs here.
+"""The settings staff may change live: each key is a typed field (``api.fields``). Domains add
+theirs here.
 
 Only keys listed here can be stored; the admin screen is generated from this list.
 """
@@ -8,34 +9,74 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from api.fields import Field
+
+# The API's ``type`` of a setting (what the admin screen builds its input from) for each field
+# type; a field type not listed here is sent under its own name.
+API_TYPES = {
+    "text": "string",
+    "long_text": "text",
+    "integer": "int",
+    "boolean": "bool",
+    "email": "email",
+    "select": "choice",
+}
+
 
 @dataclass(frozen=True)
 class SettingDef:
     key: str
-    type: str  # string | text | int | bool | email | choice
-    default: Any
-    min: int | None = None
-    max: int | None = None
-    max_length: int | None = None
-    choices: tuple[str, ...] | None = None
+    field: Field  # type, bounds and default: the one definition of what the value may be
     public: bool = False  # readable without staff login (e.g. by the site's scripts)
+
+    @property
+    def type(self) -> str:
+        return API_TYPES.get(self.field.type, self.field.type)
+
+    @property
+    def default(self) -> Any:
+        return self.field.default
+
+    @property
+    def min(self) -> int | None:
+        return self.field.min if isinstance(self.field.min, int) else None
+
+    @property
+    def max(self) -> int | None:
+        return self.field.max if isinstance(self.field.max, int) else None
+
+    @property
+    def max_length(self) -> int | None:
+        return self.field.max_length
+
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        return self.field.choices
+
+
+def _flag(key: str) -> SettingDef:
+    return SettingDef(key, Field("boolean", required=True, default=False))
 
 
 SETTINGS: tuple[SettingDef, ...] = (
-    SettingDef("site.name", "string", "Kizuna", max_length=200, public=True),
-    SettingDef("mail.sender_name", "string", "Kizuna", max_length=200),
-    SettingDef("mail.sender_address", "email", "no-reply@example.jp"),
+    SettingDef(
+        "site.name", Field("text", required=True, max_length=200, default="Kizuna"), public=True
+    ),
+    SettingDef("mail.sender_name", Field("text", required=True, max_length=200, default="Kizuna")),
+    SettingDef("mail.sender_address", Field("email", required=True, default="no-reply@example.jp")),
     SettingDef(
         "mail.footer",
-        "text",
-        "このメールは Kizuna から送信されています。\nThis message was sent by Kizuna.",
-        max_length=4000,
+        Field(
+            "long_text",
+            max_length=4000,
+            default="このメールは Kizuna から送信されています。\nThis message was sent by Kizuna.",
+        ),
     ),
-    SettingDef("password.min_length", "int", 12, min=8, max=128),
-    SettingDef("password.require_lowercase", "bool", False),
-    SettingDef("password.require_uppercase", "bool", False),
-    SettingDef("password.require_digit", "bool", False),
-    SettingDef("password.require_symbol", "bool", False),
+    SettingDef("password.min_length", Field("integer", required=True, min=8, max=128, default=12)),
+    _flag("password.require_lowercase"),
+    _flag("password.require_uppercase"),
+    _flag("password.require_digit"),
+    _flag("password.require_symbol"),
 )
 
 BY_KEY: dict[str, SettingDef] = {s.key: s for s in SETTINGS}

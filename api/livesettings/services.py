@@ -3,6 +3,7 @@ change goes to the audit log."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,14 +11,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from api import normalize
+from api import fields
 from api.audit import services as audit
 from api.db import utcnow
-from api.errors import FieldError, ValidationFailed
+from api.errors import FieldError
 from api.livesettings.models import Setting
 from api.livesettings.registry import BY_KEY, SETTINGS, SettingDef
 from api.principal import Principal
 from api.security.passwords import PasswordPolicy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,15 +31,33 @@ class SettingValue:
     updated_by: str | None
 
 
+def _effective(definition: SettingDef, stored: Any) -> Any:
+    """The value in force. One stored before its rule existed (a sender name with U+2028 would
+    stop every mail) and now refused by the field gives way to the default."""
+    result = definition.field.clean(stored, name=definition.key)
+    if result.ok:
+        return result.value
+    log.warning(
+        "setting %s: the stored value is not valid (%s); the default is used until it is changed",
+        definition.key,
+        result.errors[0].code,
+    )
+    return definition.default
+
+
 def get(session: Session, key: str) -> Any:
     definition = BY_KEY[key]
     row = session.get(Setting, key)
-    return definition.default if row is None else row.value
+    return definition.default if row is None else _effective(definition, row.value)
 
 
 def get_many(session: Session, prefix: str = "") -> dict[str, Any]:
     rows = {r.key: r.value for r in session.exec(select(Setting)).all()}
-    return {s.key: rows.get(s.key, s.default) for s in SETTINGS if s.key.startswith(prefix)}
+    return {
+        s.key: _effective(s, rows[s.key]) if s.key in rows else s.default
+        for s in SETTINGS
+        if s.key.startswith(prefix)
+    }
 
 
 def list_all(session: Session) -> list[SettingValue]:
@@ -47,7 +68,7 @@ def list_all(session: Session) -> list[SettingValue]:
         out.append(
             SettingValue(
                 definition,
-                definition.default if row is None else row.value,
+                definition.default if row is None else _effective(definition, row.value),
                 row.updated_at if row else None,
                 row.updated_by if row else None,
             )
@@ -67,46 +88,8 @@ def password_policy(session: Session) -> PasswordPolicy:
 
 
 def _coerce(definition: SettingDef, raw: Any) -> tuple[Any, FieldError | None]:
-    key = definition.key
-
-    def err(message: str, code: str = "invalid", **params: Any) -> tuple[Any, FieldError]:
-        return None, FieldError(key, message, code, params=params or None)
-
-    if definition.type == "bool":
-        if not isinstance(raw, bool):
-            return err("must be true or false", "not_boolean")
-        return raw, None
-    if definition.type == "int":
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            return err("must be a whole number", "not_integer")
-        if definition.min is not None and raw < definition.min:
-            return err(f"must be at least {definition.min}", "too_small", min=definition.min)
-        if definition.max is not None and raw > definition.max:
-            return err(f"must be at most {definition.max}", "too_large", max=definition.max)
-        return raw, None
-    if not isinstance(raw, str):
-        return err("must be text", "not_text")
-    value = normalize.text(raw) if definition.type != "text" else raw.strip()
-    if definition.type in {"string", "email", "choice"} and ("\n" in value or "\r" in value):
-        return err("must be a single line", "single_line")
-    if normalize.has_control_chars(value):
-        return err("must not contain control characters", "control_chars")
-    if definition.max_length is not None and len(value) > definition.max_length:
-        return err(
-            f"must be at most {definition.max_length} characters",
-            "too_long",
-            max=definition.max_length,
-        )
-    if definition.type == "email":
-        value = value.lower()
-        problem = normalize.check_email(value, key)
-        if problem:
-            return None, problem
-    if definition.type == "choice" and value not in (definition.choices or ()):
-        return err("must be one of: " + ", ".join(definition.choices or ()), "invalid_choice")
-    if definition.type == "string" and not value:
-        return err("must not be empty", "required")
-    return value, None
+    result = definition.field.clean(raw, name=definition.key)
+    return (result.value, None) if result.ok else (None, result.errors[0])
 
 
 def update(session: Session, actor: Principal, values: Mapping[str, Any]) -> list[SettingValue]:
@@ -123,8 +106,7 @@ def update(session: Session, actor: Principal, values: Mapping[str, Any]) -> lis
             errors.append(problem)
         else:
             cleaned[key] = value
-    if errors:
-        raise ValidationFailed(detail="Some settings are not valid", errors=errors)
+    fields.raise_for(errors, "Some settings are not valid")
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     now = utcnow()

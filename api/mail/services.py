@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from api import normalize
 from api.audit import services as audit
 from api.errors import ValidationFailed
+from api.fields import Field, raise_for
 from api.jobs import services as jobs
 from api.jobs.kinds import UnitSpec
 from api.jobs.models import Job
@@ -22,12 +22,13 @@ from api.mail import outbox, tasks
 from api.mail.messages import build_message, sender_address
 from api.principal import Principal
 
+RECIPIENT = Field("email", required=True)
+
 
 def queue_test_mail(session: Session, actor: Principal, to: str) -> Job:
-    address = normalize.email(to)
-    problem = normalize.check_email(address, "to")
-    if problem:
-        raise ValidationFailed(detail=f"to: {problem.message}", errors=[problem])
+    result = RECIPIENT.clean(to, name="to")
+    raise_for(result.errors)
+    address = str(result.value)
     job = jobs.create_job(
         session, tasks.TEST_MAIL, {"to": address, "requested_by": actor.label},
         created_by=actor.label,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from api import normalize
+from api import fields
 from api.audit import services as audit
 from api.db import paged, utcnow
 from api.errors import (
@@ -29,7 +29,7 @@ from api.principal import Principal
 from api.security.passwords import check_password, hash_password, verify_password
 from api.security.throttle import CounterStore
 from api.staff.models import ApiToken, Staff, StaffSession
-from api.staff.permissions import Role, is_role, permissions_for
+from api.staff.permissions import Role, permissions_for
 
 log = logging.getLogger(__name__)
 
@@ -70,34 +70,44 @@ def snapshot(staff: Staff) -> dict[str, Any]:
 # ------------------------------------------------------------------------- validation
 
 
+EMAIL = fields.Field("email", required=True)
+ROLE = fields.Field("select", required=True, choices=tuple(r.value for r in Role))
+STAFF_FIELDS = fields.FieldSet(
+    {
+        "email": EMAIL,
+        "name": fields.Field("text", required=True, max_length=200),
+        "role": ROLE,
+        "locale": fields.Field("select", required=True, choices=LOCALES),
+    }
+)
+TOKEN_FIELDS = fields.FieldSet(
+    {
+        "name": fields.Field("text", required=True, max_length=100),
+        "role": ROLE,
+        "expires_in_days": fields.Field("integer", min=1, max=3650),
+    }
+)
+
+
 def _validate_fields(
-    errors: list[FieldError],
-    *,
-    email: str | None = None,
-    name: str | None = None,
-    role: str | None = None,
-    locale: str | None = None,
-) -> None:
-    if email is not None:
-        problem = normalize.check_email(email)
-        if problem:
-            errors.append(problem)
-    if name is not None and not name:
-        errors.append(FieldError("name", "must not be empty", "required"))
-    if name is not None and normalize.has_control_chars(name):
-        errors.append(FieldError("name", "must not contain control characters", "control_chars"))
-    if name is not None and len(name) > 200:
-        errors.append(
-            FieldError("name", "must be at most 200 characters", "too_long", params={"max": 200})
-        )
-    if role is not None and not is_role(role):
-        errors.append(
-            FieldError(
-                "role", "must be one of: " + ", ".join(r.value for r in Role), "invalid_choice"
-            )
-        )
-    if locale is not None and locale not in LOCALES:
-        errors.append(FieldError("locale", "must be one of: ja, en", "invalid_choice"))
+    errors: list[FieldError], field_set: fields.FieldSet = STAFF_FIELDS, **values: Any
+) -> dict[str, Any]:
+    """Clean the values given (``None`` = not given); add their errors to ``errors``."""
+    given = {k: v for k, v in values.items() if v is not None}
+    cleaned, problems = field_set.clean(given, partial=True)
+    errors.extend(problems)
+    return cleaned
+
+
+def _login_address(email: str) -> str:
+    """The address a log-in looks up: normalised; or, when it is not an e-mail address at all
+    (NUL, a bidi override…), a stand-in no account can have (no "@"; plain ASCII, so safe to
+    send to any database) and distinct per input, so such a log-in is throttled like any
+    unknown address and answered with the ordinary "not correct"."""
+    result = EMAIL.clean(email, name="email")
+    if result.ok:
+        return str(result.value)
+    return "invalid:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _raise(errors: list[FieldError]) -> None:
@@ -120,9 +130,10 @@ def create_staff(
     password: str,
     locale: str = "ja",
 ) -> Staff:
-    email, name = normalize.email(email), normalize.single_line(name)
     errors: list[FieldError] = []
-    _validate_fields(errors, email=email, name=name, role=role, locale=locale)
+    clean = _validate_fields(errors, email=email, name=name, role=role, locale=locale)
+    email, name = clean.get("email", email), clean.get("name", name)
+    role, locale = clean.get("role", role), clean.get("locale", locale)
     errors += check_password(password, live.password_policy(session), personal=(email, name))
     _raise(errors)
     if session.exec(select(Staff.id).where(Staff.email == email)).first() is not None:
@@ -173,10 +184,10 @@ def get_staff(session: Session, staff_id: int, *, lock: bool = False) -> Staff:
 
 
 def find_staff(session: Session, email: str) -> Staff:
-    address = normalize.email(email)
+    address = _login_address(email)
     staff = session.exec(select(Staff).where(Staff.email == address)).first()
     if staff is None:
-        raise NotFound(detail=f"No staff account with {address}", code="staff_not_found")
+        raise NotFound(detail=f"No staff account with {email!r}", code="staff_not_found")
     return staff
 
 
@@ -190,11 +201,13 @@ def list_staff(
 ) -> tuple[list[Staff], int]:
     query = select(Staff)
     if q:
-        needle = normalize.text(q).lower()
+        # Names are stored as typed (㈱, ＡＢＣ), e-mails NFKC'd: look for both spellings.
+        typed, needle = fields.trim(q).lower(), fields.nfkc(q).lower()
         query = query.where(
             or_(
                 col(Staff.email).contains(needle, autoescape=True),
                 func.lower(Staff.name).contains(needle, autoescape=True),
+                func.lower(Staff.name).contains(typed, autoescape=True),
             )
         )
     if role:
@@ -211,10 +224,10 @@ def update_staff(
     staff = get_staff(session, staff_id, lock=True)
     before = snapshot(staff)
     errors: list[FieldError] = []
-    if "name" in changes:
-        changes["name"] = normalize.single_line(changes["name"])
-    _validate_fields(
-        errors, name=changes.get("name"), role=changes.get("role"), locale=changes.get("locale")
+    changes.update(
+        _validate_fields(
+            errors, name=changes.get("name"), role=changes.get("role"), locale=changes.get("locale")
+        )
     )
     if "password" in changes:
         errors += check_password(
@@ -291,9 +304,8 @@ def update_own_account(
     staff = get_staff(session, principal.staff_id)
     before = snapshot(staff)
     errors: list[FieldError] = []
-    if name is not None:
-        name = normalize.single_line(name)
-    _validate_fields(errors, name=name, locale=locale)
+    clean = _validate_fields(errors, name=name, locale=locale)
+    name, locale = clean.get("name", name), clean.get("locale", locale)
     if new_password is not None:
         if not current_password:
             errors.append(
@@ -351,7 +363,7 @@ def authenticate(
     ip_limit: int = 10,
 ) -> Login:
     """Check credentials and open a session. The same error for every failure."""
-    email = normalize.email(email)
+    email = _login_address(email)
     account_key = f"staff-login:account:{hashlib.sha256(email.encode()).hexdigest()}"
     if counters.hit(f"staff-login:ip:{ip}", LOGIN_WINDOW_SECONDS) > ip_limit or (
         counters.peek(account_key) >= ACCOUNT_FAILURE_LIMIT
@@ -471,20 +483,12 @@ def create_token(
     session: Session, actor: Principal, *, name: str, role: str, expires_in_days: int | None
 ) -> tuple[ApiToken, str]:
     """Create a token; the secret is returned once and only its hash is kept."""
-    name = normalize.single_line(name)
     errors: list[FieldError] = []
-    if not name:
-        errors.append(FieldError("name", "must not be empty", "required"))
-    elif normalize.has_control_chars(name):
-        errors.append(FieldError("name", "must not contain control characters", "control_chars"))
-    elif len(name) > 100:
-        errors.append(
-            FieldError("name", "must be at most 100 characters", "too_long", params={"max": 100})
-        )
-    _validate_fields(errors, role=role)
-    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-        errors.append(FieldError("expires_in_days", "must be between 1 and 3650", "out_of_range"))
+    clean = _validate_fields(
+        errors, TOKEN_FIELDS, name=name, role=role, expires_in_days=expires_in_days
+    )
     _raise(errors)
+    name, role = clean["name"], clean["role"]
     if not permissions_for(role) <= actor.permissions:
         raise PermissionDenied(
             detail="A token cannot have more permissions than the staff member creating it",

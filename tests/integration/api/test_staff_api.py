@@ -304,7 +304,7 @@ def test_own_account_name_language_and_password(
     response = admin.patch("/api/staff/auth/me", json={"name": "管理　太郎 ", "locale": "en"})
     assert response.status_code == 200, response.text
     assert (
-        response.json()["staff"]["name"] == "管理 太郎"
+        response.json()["staff"]["name"] == "管理\u3000太郎"  # as typed, trimmed
         and response.json()["staff"]["locale"] == "en"
     )
     problem = assert_problem(

@@ -34,7 +34,7 @@ def create(db: Database, email: str = "Hanako.Sato@Example.JP", role: str = "mar
 def test_create_normalises_and_audits(db: Database) -> None:
     staff = create(db)
     assert staff.email == "hanako.sato@example.jp"
-    assert staff.name == "佐藤 花子"  # NFKC turns the ideographic space into a plain one
+    assert staff.name == "佐藤\u3000花子"  # free text as typed: only the ends are trimmed
     with db.transaction() as s:
         entries, total = audit.list_entries(s, action="staff.create")
     assert total == 1 and entries[0].after and entries[0].after["email"] == staff.email
@@ -197,7 +197,7 @@ def test_live_settings_validate_all_or_nothing(db: Database) -> None:
             s, ADMIN, {"mail.sender_name": "ｷｽﾞﾅ 営業部", "mail.sender_address": "Sales@Example.JP"}
         )
     with db.transaction() as s:
-        assert live.get(s, "mail.sender_name") == "キズナ 営業部"
+        assert live.get(s, "mail.sender_name") == "ｷｽﾞﾅ 営業部"  # free text: stored as typed
         assert live.get(s, "mail.sender_address") == "sales@example.jp"
         entries, _ = audit.list_entries(s, action="settings.update")
     assert entries[0].before == {
