@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from api.errors import Unauthenticated
 from api.runtime import Runtime
 from api.settings import Settings
 from api.staff import services
@@ -150,7 +151,7 @@ def test_the_account_slow_down_grows_and_is_capped(runtime: Runtime) -> None:
     # And the service does wait that long before checking (the sleep is recorded, not timed).
     waited: list[float] = []
     for n in range(services.ACCOUNT_SLOWDOWN_AFTER + 2):
-        with runtime.db.transaction() as session, pytest.raises(Exception):
+        with runtime.db.transaction() as session, pytest.raises(Unauthenticated):
             services.authenticate(
                 session, runtime.counters, email="nobody@example.jp", password="x",
                 ip=f"192.0.2.{n}", user_agent=None, lifetime=services.timedelta(hours=1),
