@@ -17,7 +17,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from api.errors import FieldError, KizunaError, ValidationFailed
+from api.errors import FieldError, KizunaError, NotFound, ValidationFailed
 
 log = logging.getLogger("kizuna.errors")
 
@@ -87,6 +87,9 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
             key = match.group(1)
         message = _KEY_PATH.sub("", message).strip(" -")
         code = "unknown_field" if "unknown field" in message.lower() else "invalid"
+        if message == "'data'":  # Litestar's KeyError when a body is required and none came
+            out.append(FieldError("body", "a JSON body is required", "required"))
+            continue
         if "Object missing required field" in message:
             code = "required"
             missing = re.search(r"`([^`]+)`", message)
@@ -149,11 +152,14 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 def refuse_control_characters(request: Request[Any, Any, Any]) -> None:
-    """before_request hook: no query parameter may carry NUL or other control characters.
+    """before_request hook: no path or query parameter may carry NUL or control characters.
 
     PostgreSQL cannot store NUL in text and no legitimate filter needs one, so such input
     is a 422 naming the parameter instead of a database error deep inside a service.
     """
+    path = request.scope.get("path", "")
+    if path.startswith("/api/") and _CONTROL.search(path):  # %00 in an id: names nothing
+        raise NotFound(detail="No such resource (the path has a control character)")
     for name, value in request.query_params.multi_items():
         if _CONTROL.search(value):
             raise ValidationFailed(

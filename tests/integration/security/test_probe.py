@@ -204,6 +204,22 @@ def test_hostile_unauthenticated_requests_get_4xx_and_log_no_traceback(
     assert not tracebacks, [r.getMessage() for r in tracebacks]
 
 
+def test_nul_in_an_id_is_a_404_and_a_missing_body_a_422(
+    admin: StaffClient, errors_logged: list[logging.LogRecord]
+) -> None:
+    for path in ("/api/jobs/%00", "/api/outbox/a%00b", "/api/outbox/a%00/raw"):
+        problem(admin.get(path), 404, "not_found")
+    problem(admin.post("/api/jobs/a%00b/cancel"), 404, "not_found")
+    body = problem(
+        admin.post("/api/staff/users", headers={"content-type": "application/json"}), 422
+    )
+    assert body["errors"] == [
+        {"field": "body", "message": "a JSON body is required", "code": "required"}
+    ]
+    tracebacks = [r for r in errors_logged if r.exc_info or r.levelno >= logging.ERROR]
+    assert not tracebacks, [r.getMessage() for r in tracebacks]
+
+
 # --------------------------------------------------------------------------- login CSRF
 
 
