@@ -12,6 +12,7 @@ import { confirm } from '../ui/dialog.js';
 import { toast } from '../ui/toast.js';
 import { errorText } from '../errors.js';
 import { testMailButton } from '../actions/test-mail.js';
+import { can } from '../session.js';
 
 export default function outboxView(ctx) {
   const banner = h('div', { class: 'page__banner' });
@@ -41,7 +42,7 @@ export default function outboxView(ctx) {
   function showEnabled(enabled, total) {
     mount(banner, !enabled && notice({ tone: 'info', title: t('outbox.disabled_title'), message: t('outbox.disabled') }));
     table.el.hidden = !enabled;
-    clearButton.hidden = !enabled || !total;
+    clearButton.hidden = !enabled || !total || !can('outbox:write'); // emptying it is for admins
   }
 
   async function clearAll() {
