@@ -141,9 +141,13 @@ def _guard(permission: Permission | None, name: str) -> Guard:
             )
         _check_csrf(connection, principal)
         if permission is not None and not principal.can(permission):
+            who = (
+                f"This API token (role {principal.role}, within its creator's current role)"
+                if principal.kind == "token"
+                else f"Your role ({principal.role})"
+            )
             raise PermissionDenied(
-                detail=f"Your role ({principal.role}) does not allow this "
-                f"(needs {permission.value})",
+                detail=f"{who} does not allow this (needs {permission.value})",
                 code="permission_denied",
             )
 

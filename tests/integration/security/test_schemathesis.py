@@ -8,6 +8,7 @@ fast on two shared cores; destructive operations are fine on a test database.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from api.settings import load_settings
 from api.staff import services as staff_services
 from tests.fixtures.app import PASSWORD, TEST_SECRET
 
-EXAMPLES_PER_OPERATION = 10
+# Few in CI; KIZUNA_FUZZ_EXAMPLES=200 for a deeper run by hand.
+EXAMPLES_PER_OPERATION = int(os.environ.get("KIZUNA_FUZZ_EXAMPLES", "10"))
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
