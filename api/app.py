@@ -6,36 +6,27 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 
 from api import __version__
 from api.domain import Domain, controllers, housekeeping, job_registry
 from api.domains import DOMAINS
 from api.runtime import Runtime, build_runtime
 from api.settings import Settings, get_settings
-from api.web.auth import current_principal
+from api.web.auth import current_principal, staff_cookie_name
 from api.web.headers import make_security_headers
 from api.web.health import health
-from api.web.problems import EXCEPTION_HANDLERS, refuse_control_characters
+from api.web.openapi import ApiDocs, openapi_config
+from api.web.problems import EXCEPTION_HANDLERS, screen_request
 from api.web.site import admin_router, site_router
 from api.workers import broker as brokers
 from api.workers.queue import JobQueue
 
 log = logging.getLogger("kizuna")
-
-
-def operation_id(handler: Any, _method: Any, _path: Any) -> str:
-    """Stable, readable operation ids for generated clients: ``<tag>_<handler name>``."""
-    tags = list(handler.resolve_tags() or ["api"])
-    return f"{tags[0]}_{handler.handler_name}"
 
 
 def preflight(runtime: Runtime) -> None:
@@ -106,29 +97,11 @@ def create_app(
             "principal": Provide(current_principal, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=refuse_control_characters,
+        before_request=screen_request,
         before_send=[make_security_headers(hsts=settings.secure_cookies)],  # type: ignore[list-item]
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(
-            title="Kizuna API",
-            version=__version__,
-            description="The JSON API behind Kizuna's admin panel, for integrations too. "
-            "Authenticate with 'Authorization: Bearer kz_…' (API tokens are created in the admin). "
-            "Errors are RFC 9457 problem details.",
-            path="/api/schema",
-            render_plugins=[
-                JsonRenderPlugin(path=["/", "/openapi.json"]),
-                YamlRenderPlugin(path="/openapi.yaml"),
-            ],
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(type="http", scheme="bearer", description="API token"),
-                }
-            ),
-            security=[{"bearer": []}],
-            use_handler_docstrings=True,
-            operation_id_creator=operation_id,
-        ),
+        openapi_config=openapi_config(__version__, staff_cookie_name(settings)),
+        plugins=[ApiDocs()],  # documented responses and security, derived from each route
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         # Our problem handler logs unexpected errors once, with a reference the client sees.
         logging_config=LoggingConfig(

@@ -192,7 +192,9 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             from pathlib import Path
 
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            from api.security.files import protect_sqlite
+
+            protect_sqlite(Path(parsed.database))  # 0600, and so its WAL/SHM files too
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
     else:
         kwargs["connect_args"] = {"connect_timeout": 5}

@@ -10,6 +10,7 @@ import threading
 
 from api.db import Database
 from api.mail.transport import MailTransport, transport_from_settings
+from api.security.files import private_dir
 from api.security.keys import Keyring, dev_secret
 from api.security.throttle import CounterStore, MemoryCounterStore, RedisCounterStore
 from api.settings import Settings
@@ -42,6 +43,9 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    private_dir(settings.var_dir)  # db, secrets and outbox: nobody else's business
+    if settings.uses_outbox:
+        private_dir(settings.outbox_dir)
     secret = settings.secret_key or dev_secret(settings.var_dir)
     keyring = Keyring(secret, tuple(settings.previous_secret_keys))
     counters: CounterStore = (

@@ -125,7 +125,7 @@ class OutboxController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{message_id}.eml"'},
         )
 
-    @delete("/", sync_to_thread=True)
+    @delete("/", guards=[requires(Permission.outbox_write)], sync_to_thread=True)
     def clear(
         self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
     ) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import jwt
 
 from api.db import utcnow
+from api.security.files import private_dir, private_file
 
 ALGORITHM = "HS256"
 ISSUER = "kizuna"
@@ -31,8 +32,9 @@ def dev_secret(var_dir: Path) -> str:
     """The development secret, created on first use with owner-only permissions."""
     path = var_dir / "secrets.json"
     if path.exists():
+        private_file(path)  # tighten a file left readable by an older version
         return str(json.loads(path.read_text("utf-8"))["secret_key"])
-    var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(var_dir)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

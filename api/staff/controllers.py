@@ -36,12 +36,13 @@ from api.staff.schemas import (
     TokenOut,
 )
 from api.web.auth import (
-    check_same_origin,
     clear_login_cookie,
     client_ip,
     csrf_token,
     login_cookie,
     requires,
+    same_origin_json,
+    self_service,
     session_lifetime,
 )
 from api.web.params import Page, Pagination, RowId, provide_pagination
@@ -94,7 +95,13 @@ class StaffAuthController(Controller):
     path = "/api/staff/auth"
     tags = ["staff"]
 
-    @post("/login", status_code=200, sync_to_thread=True, security=[])
+    @post(
+        "/login",
+        status_code=200,
+        guards=[same_origin_json],
+        opt={"problems": (401, 429)},
+        sync_to_thread=True,
+    )
     def login(
         self,
         request: Request[Any, Any, Any],
@@ -102,7 +109,6 @@ class StaffAuthController(Controller):
         runtime: NamedDependency[Runtime],
     ) -> Response[SessionOut]:
         """Log a staff member in; sets the HttpOnly session cookie."""
-        check_same_origin(request)
         with runtime.db.transaction() as session:
             result = services.authenticate(
                 session,
@@ -118,7 +124,7 @@ class StaffAuthController(Controller):
             body = session_out(runtime, session, principal, result.staff)
         return Response(body, cookies=[login_cookie(runtime, result.staff, result.session)])
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[requires(None)], sync_to_thread=True)
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[self_service()], sync_to_thread=True)
     def logout(
         self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
     ) -> Response[None]:
@@ -128,7 +134,7 @@ class StaffAuthController(Controller):
         clear_login_cookie(response, runtime.settings)
         return response
 
-    @get("/me", guards=[requires(None)], sync_to_thread=True)
+    @get("/me", guards=[self_service()], sync_to_thread=True)
     def me(
         self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
     ) -> SessionOut:
@@ -139,7 +145,7 @@ class StaffAuthController(Controller):
                 staff = services.get_staff(session, principal.staff_id)
             return session_out(runtime, session, principal, staff)
 
-    @patch("/me", guards=[requires(None)], sync_to_thread=True)
+    @patch("/me", guards=[self_service()], sync_to_thread=True)
     def update_me(
         self,
         data: JSONBody[OwnAccountUpdate],

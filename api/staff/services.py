@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,8 +38,13 @@ log = logging.getLogger(__name__)
 LOCALES = ("ja", "en")
 TOKEN_PREFIX = "kz_"  # noqa: S105 (a prefix, not a secret)
 LOGIN_WINDOW_SECONDS = 60
-ACCOUNT_FAILURE_LIMIT = 10
+# Wrong passwords for one account from one address: that pair is refused for the window.
+PAIR_FAILURE_LIMIT = 5
 ACCOUNT_WINDOW_SECONDS = 15 * 60
+# Wrong passwords for one account from anywhere: past this, every attempt on the account
+# (the right password too) is slowed down, never refused, so nobody can lock an account.
+ACCOUNT_SLOWDOWN_AFTER = 10
+MAX_LOGIN_DELAY_SECONDS = 3.0
 # last_seen_at is written at most this often (a write per request would be wasteful).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -222,6 +229,15 @@ def update_staff(
     # _lock_active_admins), then read the account itself as it is now.
     admins = _lock_active_admins(session) if {"role", "is_active"} & changes.keys() else []
     staff = get_staff(session, staff_id, lock=True)
+    if "password" in changes and actor.staff_id == staff.id:
+        # Without the current password, a stolen session (or a token acting for this account)
+        # could lock the real owner out: one's own password changes only through /me.
+        raise ValidationFailed(
+            detail="password: to change your own password, use PATCH /api/staff/auth/me "
+            "with current_password and new_password",
+            errors=[FieldError("password", "use PATCH /api/staff/auth/me with current_password "
+                               "to change your own password", "own_password")],
+        )  # fmt: skip
     before = snapshot(staff)
     errors: list[FieldError] = []
     changes.update(
@@ -351,6 +367,15 @@ class Login:
     session: StaffSession
 
 
+def login_delay(account_failures: int) -> float:
+    """Seconds to wait before checking a password, given the account's recent failures:
+    nothing up to ``ACCOUNT_SLOWDOWN_AFTER``, then doubling from 0.25 s up to a few seconds."""
+    over = account_failures - ACCOUNT_SLOWDOWN_AFTER
+    if over < 0:
+        return 0.0
+    return float(min(MAX_LOGIN_DELAY_SECONDS, 0.25 * 2 ** min(over, 8)))
+
+
 def authenticate(
     session: Session,
     counters: CounterStore,
@@ -361,26 +386,44 @@ def authenticate(
     user_agent: str | None,
     lifetime: timedelta,
     ip_limit: int = 10,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Login:
-    """Check credentials and open a session. The same error for every failure."""
+    """Check credentials and open a session. The same error for every failure, whether the
+    account exists or not (no enumeration).
+
+    Throttling: attempts per address (``ip_limit`` a minute), failures per account *and*
+    address (``PAIR_FAILURE_LIMIT`` per 15 minutes: that address is refused for that account),
+    and failures per account from anywhere, which only slow every attempt down
+    (``login_delay``): a flood of wrong passwords never locks the owner out.
+    """
     email = _login_address(email)
-    account_key = f"staff-login:account:{hashlib.sha256(email.encode()).hexdigest()}"
-    if counters.hit(f"staff-login:ip:{ip}", LOGIN_WINDOW_SECONDS) > ip_limit or (
-        counters.peek(account_key) >= ACCOUNT_FAILURE_LIMIT
-    ):
+    account = hashlib.sha256(email.encode()).hexdigest()
+    account_key = f"staff-login:account:{account}"
+    pair_key = f"staff-login:pair:{account}:{ip}"
+    if counters.hit(f"staff-login:ip:{ip}", LOGIN_WINDOW_SECONDS) > ip_limit:
         raise RateLimited(
             detail="Too many login attempts. Wait a minute and try again.",
             extra={"retry_after": LOGIN_WINDOW_SECONDS},
         )
+    if counters.peek(pair_key) >= PAIR_FAILURE_LIMIT:
+        raise RateLimited(
+            detail="Too many failed logins for this account from your address. "
+            "Wait 15 minutes, or reset the password.",
+            extra={"retry_after": ACCOUNT_WINDOW_SECONDS},
+        )
+    delay = login_delay(counters.peek(account_key))
+    if delay:
+        sleep(delay)
     staff = session.exec(select(Staff).where(Staff.email == email)).first()
     ok, needs_rehash = verify_password(staff.password_hash if staff else None, password)
     if not ok or staff is None or not staff.is_active:
         counters.hit(account_key, ACCOUNT_WINDOW_SECONDS)
-        log.warning("staff login failed (account %s…, ip %s)", account_key[-64:][:12], ip)
+        counters.hit(pair_key, ACCOUNT_WINDOW_SECONDS)
+        log.warning("staff login failed (account %s…, ip %s)", account[:12], ip)
         raise Unauthenticated(
             detail="The e-mail address or password is not correct", code="invalid_credentials"
         )
-    counters.reset(account_key)
+    counters.reset(pair_key)
     now = utcnow()
     if needs_rehash:
         staff.password_hash = hash_password(password)
@@ -550,16 +593,28 @@ def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
 
 
 def resolve_token(session: Session, secret: str, *, ip: str | None = None) -> Principal | None:
+    """The principal of a live API token, or None.
+
+    A token acts for the staff member who created it: its rights are its own role's
+    intersected with the creator's *current* role, and it stops working once the creator is
+    deactivated or deleted (``created_by_id`` then becomes NULL).
+    """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = session.exec(
-        select(ApiToken).where(ApiToken.token_hash == _hash_secret(secret))
+    row = session.exec(
+        select(ApiToken, Staff)
+        .join(Staff, col(Staff.id) == col(ApiToken.created_by_id), isouter=True)
+        .where(ApiToken.token_hash == _hash_secret(secret))
     ).first()
+    if row is None:
+        return None
+    token, creator = row
     now = utcnow()
     if (
-        token is None
-        or token.revoked_at is not None
+        token.revoked_at is not None
         or (token.expires_at and token.expires_at <= now)
+        or creator is None
+        or not creator.is_active
     ):
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
@@ -570,7 +625,7 @@ def resolve_token(session: Session, secret: str, *, ip: str | None = None) -> Pr
         id=str(token.id),
         label=f"API token {token.name} ({token.prefix}…)",
         role=token.role,
-        permissions=permissions_for(token.role),
+        permissions=permissions_for(token.role) & permissions_for(creator.role),
         ip=ip,
         staff_id=token.created_by_id,
     )

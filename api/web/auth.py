@@ -18,6 +18,7 @@ import anyio.to_thread
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
@@ -131,12 +132,7 @@ def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any], principal: Princ
         )
 
 
-def requires(permission: Permission | None) -> Guard:
-    """Guard: an authenticated staff member (or API token) holding ``permission``.
-
-    ``None`` means any authenticated staff member (used by /me and logout).
-    """
-
+def _guard(permission: Permission | None, name: str) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = await authenticate(connection)
         if principal is None:
@@ -145,15 +141,53 @@ def requires(permission: Permission | None) -> Guard:
             )
         _check_csrf(connection, principal)
         if permission is not None and not principal.can(permission):
+            who = (
+                f"This API token (role {principal.role}, within its creator's current role)"
+                if principal.kind == "token"
+                else f"Your role ({principal.role})"
+            )
             raise PermissionDenied(
-                detail=f"Your role ({principal.role}) does not allow this "
-                f"(needs {permission.value})",
+                detail=f"{who} does not allow this (needs {permission.value})",
                 code="permission_denied",
             )
 
     guard.permission = permission  # type: ignore[attr-defined]
-    guard.__name__ = f"requires_{permission.value if permission else 'login'}"
+    guard.self_service = permission is None  # type: ignore[attr-defined]
+    guard.problems = (401, 403)  # type: ignore[attr-defined]
+    guard.__name__ = name
     return guard
+
+
+def requires(permission: Permission) -> Guard:
+    """Guard: an authenticated staff member (or API token) holding ``permission``.
+
+    A route that changes something names a write permission (``permissions.is_write``).
+    """
+    return _guard(permission, f"requires_{permission.value}")
+
+
+def self_service() -> Guard:
+    """Guard for what any authenticated caller may do to their own session or account
+    (log-out, /me): authentication and CSRF, no permission. Marked ``self_service`` so the
+    route-table checks tell it from a forgotten permission."""
+    return _guard(None, "self_service")
+
+
+def route_guards(handler: BaseRouteHandler) -> list[Guard]:
+    """Every guard that applies to a handler, from the app down to the handler itself."""
+    return [g for layer in handler.ownership_layers for g in (layer.guards or [])]
+
+
+def route_permissions(handler: BaseRouteHandler) -> frozenset[Permission]:
+    """The permissions a caller needs for a route (all its ``requires`` guards together)."""
+    return frozenset(
+        p for g in route_guards(handler) if (p := getattr(g, "permission", None)) is not None
+    )
+
+
+def is_public(handler: BaseRouteHandler) -> bool:
+    """True when no guard of ours authenticates the route (login, health, public settings)."""
+    return not any(hasattr(g, "permission") for g in route_guards(handler))
 
 
 def current_principal(request: Request[Any, Any, Any]) -> Principal:
@@ -164,20 +198,37 @@ def current_principal(request: Request[Any, Any, Any]) -> Principal:
     return cast(Principal, principal)
 
 
-def check_same_origin(request: Request[Any, Any, Any]) -> None:
-    """Refuse cross-site form posts to endpoints used before a session exists (login CSRF)."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
+async def same_origin_json(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard for public writes used before a session exists (log-in): refuse login CSRF.
+
+    A cross-site page can post a form (``text/plain``, ``application/x-www-form-urlencoded``)
+    without a CORS preflight, and sandboxed frames send ``Origin: null``: only a JSON body
+    from our own origin (or a client that sends no Origin, i.e. not a browser) gets in.
+    Runs as a guard, so before the body is read.
+    """
+    headers = connection.headers
+    if headers.get("sec-fetch-site") == "cross-site":
         raise PermissionDenied(
             detail="Cross-site requests are not accepted here", code="cross_site"
         )
-    origin = request.headers.get("origin")
-    if origin and origin != "null":
-        own = f"{request.url.scheme}://{request.url.netloc}"
-        base = runtime_of(request).settings.effective_base_url
-        if origin not in (own, base):
+    origin = headers.get("origin")
+    if origin is not None:
+        own = f"{connection.url.scheme}://{connection.url.netloc}"
+        base = runtime_of(connection).settings.effective_base_url
+        if origin not in (own, base):  # "null" (sandboxed frame, file:) included
             raise PermissionDenied(
                 detail="Cross-site requests are not accepted here", code="cross_site"
             )
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPException(
+            status_code=415, detail="Send the body as JSON (Content-Type: application/json)"
+        )
+
+
+same_origin_json.problems = (403, 415)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- cookies
@@ -205,7 +256,20 @@ def login_cookie(runtime: Runtime, staff: Staff, login: StaffSession) -> Cookie:
 
 
 def clear_login_cookie(response: Response[Any], settings: Settings) -> None:
-    response.delete_cookie(staff_cookie_name(settings), path="/")
+    """Expire the session cookie. A ``__Host-`` cookie is only replaced by one that is also
+    ``Secure`` with ``Path=/``: a plain deletion would be ignored and the cookie kept."""
+    response.set_cookie(
+        Cookie(
+            key=staff_cookie_name(settings),
+            value="",
+            path="/",
+            httponly=True,
+            secure=settings.secure_cookies,
+            samesite="strict",
+            max_age=0,
+            expires=0,
+        )
+    )
 
 
 def session_lifetime(settings: Settings) -> timedelta:

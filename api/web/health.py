@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 
 from api.runtime import Runtime
@@ -17,8 +16,13 @@ class Health(msgspec.Struct):
     database: str
 
 
-@get("/api/health", sync_to_thread=True, tags=["health"])
-def health(runtime: NamedDependency[Runtime]) -> Response[Any]:
+@get(
+    "/api/health",
+    sync_to_thread=True,
+    tags=["health"],
+    responses={503: ResponseSpec(data_container=Health, description="Database down")},
+)
+def health(runtime: NamedDependency[Runtime]) -> Response[Health]:
     """200 when the database answers, 503 otherwise."""
     try:
         with runtime.db.engine.connect() as conn:

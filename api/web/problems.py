@@ -12,13 +12,14 @@ import re
 import secrets
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
 
 from api.db import conflict_from_integrity_error
-from api.errors import FieldError, KizunaError, ValidationFailed
+from api.errors import FieldError, KizunaError, NotFound, ValidationFailed
 
 log = logging.getLogger("kizuna.errors")
 
@@ -88,6 +89,9 @@ def _field_errors(exc: ValidationException) -> list[FieldError]:
             key = match.group(1)
         message = _KEY_PATH.sub("", message).strip(" -")
         code = "unknown_field" if "unknown field" in message.lower() else "invalid"
+        if message == "'data'":  # Litestar's KeyError when a body is required and none came
+            out.append(FieldError("body", "a JSON body is required", "required"))
+            continue
         if "Object missing required field" in message:
             code = "required"
             missing = re.search(r"`([^`]+)`", message)
@@ -163,11 +167,14 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 def refuse_control_characters(request: Request[Any, Any, Any]) -> None:
-    """before_request hook: no query parameter may carry NUL or other control characters.
+    """before_request hook: no path or query parameter may carry NUL or control characters.
 
     PostgreSQL cannot store NUL in text and no legitimate filter needs one, so such input
     is a 422 naming the parameter instead of a database error deep inside a service.
     """
+    path = request.scope.get("path", "")
+    if path.startswith("/api/") and _CONTROL.search(path):  # %00 in an id: names nothing
+        raise NotFound(detail="No such resource (the path has a control character)")
     for name, value in request.query_params.multi_items():
         if _CONTROL.search(value):
             raise ValidationFailed(
@@ -177,6 +184,47 @@ def refuse_control_characters(request: Request[Any, Any, Any]) -> None:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+_JSON_TYPES = ("application/json", "application/problem+json")
+_MALFORMED = (
+    SerializationException,
+    msgspec.DecodeError,
+    UnicodeDecodeError,
+    RecursionError,
+    ValueError,
+)
+
+
+async def refuse_malformed_json(request: Request[Any, Any, Any]) -> None:
+    """before_request hook: decode a JSON body once, before any handler asks for it.
+
+    msgspec raises ``UnicodeDecodeError`` for invalid UTF-8 inside a string and
+    ``RecursionError`` for very deep nesting, which Litestar lets through as 500s; here they
+    are a 400 like any other malformed JSON. The decoded body is cached on the request.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in _JSON_TYPES:
+        return
+    try:
+        await request.json()
+    except HTTPException:
+        raise
+    except _MALFORMED as exc:
+        reason = (
+            "invalid UTF-8" if isinstance(exc, UnicodeDecodeError)
+            else "nested too deeply" if isinstance(exc, RecursionError)
+            else "syntax error"
+        )  # fmt: skip
+        raise HTTPException(status_code=400, detail=reason) from None
+
+
+async def screen_request(request: Request[Any, Any, Any]) -> None:
+    """The app's before_request hook: every check that must refuse input before a handler."""
+    refuse_control_characters(request)
+    await refuse_malformed_json(request)
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

@@ -25,6 +25,11 @@ NOT_BUILT = """<!doctype html><html lang="ja"><meta charset="utf-8"><title>Kizun
 <p><a href="/admin/">管理画面 / Admin</a></p></body></html>"""
 
 
+def _bad_admin_path(request: Request[Any, Any, Any], exc: ValueError) -> Response[Any]:
+    # A NUL byte (``%00``) in the path makes the file lookup raise ValueError: no such file.
+    return problem(request, 404, "not_found", "Not found", "No such file")
+
+
 def admin_router() -> Router:
     return create_static_files_router(
         path="/admin",
@@ -32,6 +37,7 @@ def admin_router() -> Router:
         html_mode=True,
         name="admin",
         include_in_schema=False,
+        exception_handlers={ValueError: _bad_admin_path},
     )
 
 
@@ -39,7 +45,7 @@ def site_router(public_dir: Path) -> Router:
     """The built site; a friendly page instead of a bare 404 while nothing is built yet."""
     public_dir.mkdir(parents=True, exist_ok=True)
 
-    def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    def not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if request.url.path.startswith("/api/"):  # API clients get problem details, not HTML
             return problem(request, 404, "not_found", "Not found", "No such API endpoint")
         if not (public_dir / "index.html").exists():
@@ -55,5 +61,6 @@ def site_router(public_dir: Path) -> Router:
         html_mode=True,
         name="site",
         include_in_schema=False,
-        exception_handlers={NotFoundException: not_found},
+        # ValueError: a NUL byte (``%00``) in the path, which no file name can hold.
+        exception_handlers={NotFoundException: not_found, ValueError: not_found},
     )

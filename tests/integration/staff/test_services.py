@@ -106,10 +106,10 @@ def test_wrong_password_unknown_email_and_inactive_look_the_same(db: Database) -
     assert len(codes) == 1
 
 
-def test_login_is_rate_limited_per_account(db: Database) -> None:
+def test_login_is_rate_limited_per_account_and_address(db: Database) -> None:
     create(db)
     counters = MemoryCounterStore()
-    for _ in range(services.ACCOUNT_FAILURE_LIMIT):
+    for _ in range(services.PAIR_FAILURE_LIMIT):
         with pytest.raises(Unauthenticated):
             login(db, "hanako.sato@example.jp", "nope nope nope", counters=counters)
     with pytest.raises(RateLimited):

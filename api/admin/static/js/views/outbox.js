@@ -12,6 +12,7 @@ import { confirm } from '../ui/dialog.js';
 import { toast } from '../ui/toast.js';
 import { errorText } from '../errors.js';
 import { TestMailButton } from '../actions/test-mail.js';
+import { can } from '../session.js';
 
 function createOutbox(ctx) {
   const enabled = signal(true);
@@ -43,7 +44,8 @@ function createOutbox(ctx) {
 }
 
 function ClearButton({ outbox }) {
-  if (!outbox.enabled.value || !outbox.table.total.value) return null;
+  // Emptying the outbox (outbox:write) is for admins.
+  if (!outbox.enabled.value || !outbox.table.total.value || !can('outbox:write')) return null;
   return html`<${Button} label=${t('outbox.clear')} icon="trash" variant="danger-ghost" onClick=${outbox.clearAll} />`;
 }
 
