@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from api.jobs.kinds import JobKind, JobRegistry
+from api.permissions import Permission, PermissionRegistry
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +32,7 @@ class Housekeeping:
 class Domain:
     name: str
     controllers: Sequence[Any] = ()  # Litestar controllers and route handlers
+    permissions: Sequence[Permission] = ()  # what its routes need, and which roles hold each
     job_kinds: Sequence[JobKind] = ()
     housekeeping: Sequence[Housekeeping] = ()
     # Display names the admin panel shows for this domain's codes (audit actions…), by
@@ -40,6 +42,10 @@ class Domain:
 
 def job_registry(domains: Iterable[Domain]) -> JobRegistry:
     return JobRegistry(kind for domain in domains for kind in domain.job_kinds)
+
+
+def permission_registry(domains: Iterable[Domain]) -> PermissionRegistry:
+    return PermissionRegistry(p for domain in domains for p in domain.permissions)
 
 
 def housekeeping(domains: Iterable[Domain]) -> list[Housekeeping]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from api.staff.permissions import Permission
+from api.permissions import Permission, Role
 
 
 @dataclass(frozen=True)
@@ -13,19 +14,23 @@ class Principal:
     id: str | None
     label: str
     role: str = ""
-    permissions: frozenset[Permission] = field(default_factory=frozenset)
+    # Every role that must hold a permission for this principal to have it: a staff member's
+    # role; for an API token its own role and its creator's current one (never more than either).
+    roles: tuple[str, ...] = ()
     ip: str | None = None
     staff_id: int | None = None  # the staff account (for tokens: the one who created it)
     session_id: str | None = None
 
     def can(self, permission: Permission) -> bool:
-        return permission in self.permissions
+        return bool(self.roles) and all(permission.held_by(role) for role in self.roles)
+
+    def allowed(self, permissions: Iterable[Permission]) -> frozenset[Permission]:
+        """Which of ``permissions`` this principal holds."""
+        return frozenset(p for p in permissions if self.can(p))
 
 
 SYSTEM = Principal(kind="system", id=None, label="system")
 
 
 def cli_principal(label: str = "kizuna CLI") -> Principal:
-    from api.staff.permissions import ALL_PERMISSIONS
-
-    return Principal(kind="system", id=None, label=label, role="admin", permissions=ALL_PERMISSIONS)
+    return Principal(kind="system", id=None, label=label, role=Role.admin, roles=(Role.admin,))

@@ -8,10 +8,10 @@ from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
+from api.audit import permissions as perms
 from api.audit import services
 from api.audit.schemas import AuditOut
 from api.runtime import Runtime
-from api.staff.permissions import Permission
 from api.web.auth import requires
 from api.web.params import Cursor, Page, Pagination, provide_pagination
 
@@ -23,7 +23,7 @@ class AuditController(Controller):
     tags = ["audit"]
     dependencies = {"pagination": Provide(provide_pagination, sync_to_thread=False)}
 
-    @get("/", guards=[requires(Permission.audit_read)], sync_to_thread=True)
+    @get("/", guards=[requires(perms.AUDIT_READ)], sync_to_thread=True)
     def list_entries(
         self,
         runtime: NamedDependency[Runtime],

@@ -9,13 +9,13 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
+from api.jobs import permissions as perms
 from api.jobs import services
 from api.jobs.kinds import JobRegistry
 from api.jobs.models import JobState, UnitState
 from api.jobs.schemas import JobKindOut, JobOut, JobUnitOut
 from api.principal import Principal
 from api.runtime import Runtime
-from api.staff.permissions import Permission
 from api.web.auth import requires
 from api.web.params import BigRowId, Page, Pagination, provide_pagination
 
@@ -25,7 +25,7 @@ class JobController(Controller):
     tags = ["jobs"]
     dependencies = {"pagination": Provide(provide_pagination, sync_to_thread=False)}
 
-    @get("/", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
+    @get("/", guards=[requires(perms.JOBS_READ)], sync_to_thread=True)
     def list_jobs(
         self,
         runtime: NamedDependency[Runtime],
@@ -42,12 +42,12 @@ class JobController(Controller):
             )  # fmt: skip
             return pagination.of([JobOut.of(j, jobs) for j in rows], total)
 
-    @get("/kinds", guards=[requires(Permission.jobs_read)], sync_to_thread=False)
+    @get("/kinds", guards=[requires(perms.JOBS_READ)], sync_to_thread=False)
     def list_kinds(self, jobs: NamedDependency[JobRegistry]) -> list[JobKindOut]:
         """The kinds of jobs the installed domains declare, with their display names."""
         return [JobKindOut.of(kind) for kind in jobs]
 
-    @get("/{job_id:int}", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
+    @get("/{job_id:int}", guards=[requires(perms.JOBS_READ)], sync_to_thread=True)
     def get_job(
         self,
         job_id: BigRowId,
@@ -57,7 +57,7 @@ class JobController(Controller):
         with runtime.db.transaction() as session:
             return JobOut.of(services.get_job(session, job_id), jobs)
 
-    @get("/{job_id:int}/units", guards=[requires(Permission.jobs_read)], sync_to_thread=True)
+    @get("/{job_id:int}/units", guards=[requires(perms.JOBS_READ)], sync_to_thread=True)
     def list_units(
         self,
         job_id: BigRowId,
@@ -76,7 +76,7 @@ class JobController(Controller):
 
     @post(
         "/{job_id:int}/retry",
-        guards=[requires(Permission.jobs_write)],
+        guards=[requires(perms.JOBS_WRITE)],
         status_code=200,
         sync_to_thread=True,
     )
@@ -94,7 +94,7 @@ class JobController(Controller):
 
     @post(
         "/{job_id:int}/cancel",
-        guards=[requires(Permission.jobs_write)],
+        guards=[requires(perms.JOBS_WRITE)],
         status_code=200,
         sync_to_thread=True,
     )

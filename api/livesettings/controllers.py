@@ -6,11 +6,11 @@ from litestar import Controller, get, patch
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from api.livesettings import permissions as perms
 from api.livesettings import services
 from api.livesettings.schemas import SettingOut, SettingsOut, SettingsUpdate
 from api.principal import Principal
 from api.runtime import Runtime
-from api.staff.permissions import Permission
 from api.web.auth import requires
 
 
@@ -37,12 +37,12 @@ class LiveSettingsController(Controller):
     path = "/api/settings"
     tags = ["settings"]
 
-    @get("/", guards=[requires(Permission.settings_read)], sync_to_thread=True)
+    @get("/", guards=[requires(perms.SETTINGS_READ)], sync_to_thread=True)
     def list_settings(self, runtime: NamedDependency[Runtime]) -> SettingsOut:
         with runtime.db.transaction() as session:
             return settings_out(services.list_all(session))
 
-    @patch("/", guards=[requires(Permission.settings_write)], sync_to_thread=True)
+    @patch("/", guards=[requires(perms.SETTINGS_WRITE)], sync_to_thread=True)
     def update_settings(
         self,
         data: JSONBody[SettingsUpdate],

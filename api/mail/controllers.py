@@ -11,10 +11,10 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from api.jobs.kinds import JobRegistry
 from api.jobs.schemas import JobEnvelope, JobOut
 from api.mail import outbox, services
+from api.mail import permissions as perms
 from api.mail.schemas import OutboxItem, OutboxMessageOut, OutboxPage, TestMailRequest
 from api.principal import Principal
 from api.runtime import Runtime
-from api.staff.permissions import Permission
 from api.web.auth import requires
 from api.web.params import Pagination, provide_pagination
 
@@ -30,7 +30,7 @@ class MailController(Controller):
 
     @post(
         "/test",
-        guards=[requires(Permission.mail_test)],
+        guards=[requires(perms.MAIL_TEST)],
         status_code=HTTP_202_ACCEPTED,
         sync_to_thread=True,
     )
@@ -52,7 +52,7 @@ class OutboxController(Controller):
 
     path = "/api/outbox"
     tags = ["mail"]
-    guards = [requires(Permission.outbox_read)]
+    guards = [requires(perms.OUTBOX_READ)]
     dependencies = {"pagination": Provide(provide_pagination, sync_to_thread=False)}
 
     @get("/", sync_to_thread=True)
@@ -125,7 +125,7 @@ class OutboxController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{message_id}.eml"'},
         )
 
-    @delete("/", guards=[requires(Permission.outbox_write)], sync_to_thread=True)
+    @delete("/", guards=[requires(perms.OUTBOX_WRITE)], sync_to_thread=True)
     def clear(
         self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
     ) -> None:

@@ -14,11 +14,12 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlmodel import Session
 
 from api.livesettings import services as live
+from api.permissions import PermissionRegistry
 from api.principal import Principal
 from api.runtime import Runtime
+from api.staff import permissions as perms
 from api.staff import services
 from api.staff.models import ApiToken, Staff
-from api.staff.permissions import ROLE_PERMISSIONS, Permission
 from api.staff.schemas import (
     LoginRequest,
     OwnAccountUpdate,
@@ -76,7 +77,11 @@ def token_out(token: ApiToken, creator: Staff | None) -> TokenOut:
 
 
 def session_out(
-    runtime: Runtime, session: Session, principal: Principal, staff: Staff | None
+    runtime: Runtime,
+    session: Session,
+    principal: Principal,
+    staff: Staff | None,
+    permissions: PermissionRegistry,
 ) -> SessionOut:
     """Who is logged in, what they may do, and the CSRF token their writes must carry."""
     policy = live.password_policy(session)
@@ -86,7 +91,7 @@ def session_out(
         principal=PrincipalOut(
             kind=principal.kind, label=staff.name if staff else principal.label, role=principal.role
         ),
-        permissions=sorted(principal.permissions),
+        permissions=sorted(p.value for p in principal.allowed(permissions)),
         csrf_token=csrf_token(runtime, principal.session_id) if principal.session_id else None,
     )
 
@@ -107,6 +112,7 @@ class StaffAuthController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[LoginRequest],
         runtime: NamedDependency[Runtime],
+        permissions: NamedDependency[PermissionRegistry],
     ) -> Response[SessionOut]:
         """Log a staff member in; sets the HttpOnly session cookie."""
         with runtime.db.transaction() as session:
@@ -121,7 +127,7 @@ class StaffAuthController(Controller):
                 ip_limit=runtime.settings.login_rate_limit,
             )
             principal = services.principal_for_staff(result.staff, session_id=result.session.id)
-            body = session_out(runtime, session, principal, result.staff)
+            body = session_out(runtime, session, principal, result.staff, permissions)
         return Response(body, cookies=[login_cookie(runtime, result.staff, result.session)])
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[self_service()], sync_to_thread=True)
@@ -136,14 +142,17 @@ class StaffAuthController(Controller):
 
     @get("/me", guards=[self_service()], sync_to_thread=True)
     def me(
-        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+        self,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        permissions: NamedDependency[PermissionRegistry],
     ) -> SessionOut:
         """Who is calling: the staff member (cookie) or the API token (bearer)."""
         with runtime.db.transaction() as session:
             staff = None
             if principal.kind == "staff" and principal.staff_id is not None:
                 staff = services.get_staff(session, principal.staff_id)
-            return session_out(runtime, session, principal, staff)
+            return session_out(runtime, session, principal, staff, permissions)
 
     @patch("/me", guards=[self_service()], sync_to_thread=True)
     def update_me(
@@ -151,12 +160,13 @@ class StaffAuthController(Controller):
         data: JSONBody[OwnAccountUpdate],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
+        permissions: NamedDependency[PermissionRegistry],
     ) -> SessionOut:
         """Change your own name, language or password (the current password is required)."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         with runtime.db.transaction() as session:
             staff = services.update_own_account(session, principal, **changes)
-            return session_out(runtime, session, principal, staff)
+            return session_out(runtime, session, principal, staff, permissions)
 
 
 class StaffController(Controller):
@@ -164,15 +174,17 @@ class StaffController(Controller):
     tags = ["staff"]
     dependencies = {"pagination": Provide(provide_pagination, sync_to_thread=False)}
 
-    @get("/roles", guards=[requires(Permission.staff_read)], sync_to_thread=False)
-    def roles(self) -> RolesOut:
+    @get("/roles", guards=[requires(perms.STAFF_READ)], sync_to_thread=False)
+    def roles(self, permissions: NamedDependency[PermissionRegistry]) -> RolesOut:
+        """Each role and the permissions it holds in the installed domains."""
         return RolesOut(
             roles=[
-                RoleOut(name=r.value, permissions=sorted(p)) for r, p in ROLE_PERMISSIONS.items()
+                RoleOut(name=role.value, permissions=sorted(p.value for p in held))
+                for role, held in permissions.roles().items()
             ]
         )
 
-    @get("/users", guards=[requires(Permission.staff_read)], sync_to_thread=True)
+    @get("/users", guards=[requires(perms.STAFF_READ)], sync_to_thread=True)
     def list_users(
         self,
         runtime: NamedDependency[Runtime],
@@ -190,7 +202,7 @@ class StaffController(Controller):
 
     @post(
         "/users",
-        guards=[requires(Permission.staff_write)],
+        guards=[requires(perms.STAFF_WRITE)],
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
     )
@@ -204,12 +216,12 @@ class StaffController(Controller):
             staff = services.create_staff(session, principal, **msgspec.structs.asdict(data))
             return staff_out(staff)
 
-    @get("/users/{staff_id:int}", guards=[requires(Permission.staff_read)], sync_to_thread=True)
+    @get("/users/{staff_id:int}", guards=[requires(perms.STAFF_READ)], sync_to_thread=True)
     def get_user(self, staff_id: RowId, runtime: NamedDependency[Runtime]) -> StaffOut:
         with runtime.db.transaction() as session:
             return staff_out(services.get_staff(session, staff_id))
 
-    @patch("/users/{staff_id:int}", guards=[requires(Permission.staff_write)], sync_to_thread=True)
+    @patch("/users/{staff_id:int}", guards=[requires(perms.STAFF_WRITE)], sync_to_thread=True)
     def update_user(
         self,
         staff_id: RowId,
@@ -227,7 +239,7 @@ class TokenController(Controller):
     tags = ["staff"]
     dependencies = {"pagination": Provide(provide_pagination, sync_to_thread=False)}
 
-    @get("/", guards=[requires(Permission.tokens_read)], sync_to_thread=True)
+    @get("/", guards=[requires(perms.TOKENS_READ)], sync_to_thread=True)
     def list_tokens(
         self, runtime: NamedDependency[Runtime], pagination: NamedDependency[Pagination]
     ) -> Page[TokenOut]:
@@ -239,7 +251,7 @@ class TokenController(Controller):
 
     @post(
         "/",
-        guards=[requires(Permission.tokens_write)],
+        guards=[requires(perms.TOKENS_WRITE)],
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
     )
@@ -248,6 +260,7 @@ class TokenController(Controller):
         data: JSONBody[TokenCreate],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
+        permissions: NamedDependency[PermissionRegistry],
     ) -> TokenCreated:
         """Create an API token. The secret is in this response only; it cannot be shown again."""
         with runtime.db.transaction() as session:
@@ -257,11 +270,12 @@ class TokenController(Controller):
                 name=data.name,
                 role=data.role,
                 expires_in_days=data.expires_in_days,
+                permissions=permissions,
             )
             creator = session.get(Staff, token.created_by_id) if token.created_by_id else None
             return TokenCreated(token=token_out(token, creator), secret=secret)
 
-    @delete("/{token_id:int}", guards=[requires(Permission.tokens_write)], sync_to_thread=True)
+    @delete("/{token_id:int}", guards=[requires(perms.TOKENS_WRITE)], sync_to_thread=True)
     def revoke_token(
         self,
         token_id: RowId,

@@ -1,11 +1,12 @@
 """The staff domain: accounts, roles, login sessions and API tokens."""
 
 from api.domain import Domain, Housekeeping
-from api.staff import services
+from api.staff import permissions, services
 from api.staff.controllers import StaffAuthController, StaffController, TokenController
 
 DOMAIN = Domain(
     name="staff",
+    permissions=permissions.PERMISSIONS,
     controllers=(StaffAuthController, StaffController, TokenController),
     housekeeping=(
         Housekeeping(

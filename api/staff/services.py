@@ -6,7 +6,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,11 +27,11 @@ from api.errors import (
     ValidationFailed,
 )
 from api.livesettings import services as live
+from api.permissions import Permission, Role
 from api.principal import Principal
 from api.security.passwords import check_password, hash_password, verify_password
 from api.security.throttle import CounterStore
 from api.staff.models import ApiToken, Staff, StaffSession
-from api.staff.permissions import Role, permissions_for
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def principal_for_staff(
         id=str(staff.id),
         label=f"{staff.name} <{staff.email}>",
         role=staff.role,
-        permissions=permissions_for(staff.role),
+        roles=(staff.role,),
         ip=ip,
         staff_id=staff.id,
         session_id=session_id,
@@ -523,16 +523,24 @@ def token_snapshot(token: ApiToken) -> dict[str, Any]:
 
 
 def create_token(
-    session: Session, actor: Principal, *, name: str, role: str, expires_in_days: int | None
+    session: Session,
+    actor: Principal,
+    *,
+    name: str,
+    role: str,
+    expires_in_days: int | None,
+    permissions: Iterable[Permission],
 ) -> tuple[ApiToken, str]:
-    """Create a token; the secret is returned once and only its hash is kept."""
+    """Create a token; the secret is returned once and only its hash is kept.
+
+    ``permissions``: the installed ones; the token's role may hold none the actor lacks."""
     errors: list[FieldError] = []
     clean = _validate_fields(
         errors, TOKEN_FIELDS, name=name, role=role, expires_in_days=expires_in_days
     )
     _raise(errors)
     name, role = clean["name"], clean["role"]
-    if not permissions_for(role) <= actor.permissions:
+    if not all(actor.can(p) for p in permissions if p.held_by(role)):
         raise PermissionDenied(
             detail="A token cannot have more permissions than the staff member creating it",
             code="role_too_high",
@@ -625,7 +633,7 @@ def resolve_token(session: Session, secret: str, *, ip: str | None = None) -> Pr
         id=str(token.id),
         label=f"API token {token.name} ({token.prefix}…)",
         role=token.role,
-        permissions=permissions_for(token.role) & permissions_for(creator.role),
+        roles=(token.role, creator.role),
         ip=ip,
         staff_id=token.created_by_id,
     )

@@ -1,10 +1,10 @@
 """Staff authentication for the JSON API: the session cookie (admin panel) or a bearer API
 token (integrations), permission guards, and CSRF defence for cookie-authenticated writes.
 
-Every staff endpoint declares ``guards=[requires(Permission.x)]``; the guard authenticates
-lazily (public routes pay nothing), checks the permission and, for writes made with the
-cookie, the ``X-CSRF-Token`` header. Revocation is immediate: the cookie's token names a
-session row, which logout, password change or deactivation revokes.
+Every staff endpoint declares ``guards=[requires(perms.X)]`` (a permission its domain
+declares); the guard authenticates lazily (public routes pay nothing), checks the permission
+and, for writes made with the cookie, the ``X-CSRF-Token`` header. Revocation is immediate:
+the cookie's token names a session row, which logout, password change or deactivation revokes.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from api.errors import PermissionDenied, Unauthenticated
+from api.permissions import Permission
 from api.principal import Principal
 from api.runtime import Runtime
 from api.settings import Settings
 from api.staff import services as staff_services
 from api.staff.models import Staff, StaffSession
-from api.staff.permissions import Permission
 
 STAFF_AUDIENCE = "kizuna:staff"
 CSRF_HEADER = "x-csrf-token"
@@ -161,7 +161,7 @@ def _guard(permission: Permission | None, name: str) -> Guard:
 def requires(permission: Permission) -> Guard:
     """Guard: an authenticated staff member (or API token) holding ``permission``.
 
-    A route that changes something names a write permission (``permissions.is_write``).
+    A route that changes something names a permission that ``writes``.
     """
     return _guard(permission, f"requires_{permission.value}")
 

@@ -97,7 +97,6 @@ def test_every_staff_endpoint_checks_a_permission(tmp_path: Path) -> None:
 
 
 def test_every_write_route_names_a_write_permission(tmp_path: Path) -> None:
-    from api.staff.permissions import is_write
     from api.web.auth import route_guards, route_permissions
 
     offenders, checked = [], 0
@@ -107,7 +106,7 @@ def test_every_write_route_names_a_write_permission(tmp_path: Path) -> None:
         checked += 1
         if any(getattr(g, "self_service", False) for g in route_guards(handler)):
             continue
-        if not any(is_write(p) for p in route_permissions(handler)):
+        if not any(p.writes for p in route_permissions(handler)):
             needs = sorted(route_permissions(handler))
             offenders.append(f"{sorted(handler.http_methods)} {path} needs only {needs}")
     assert checked > 5
@@ -115,11 +114,29 @@ def test_every_write_route_names_a_write_permission(tmp_path: Path) -> None:
 
 
 def test_write_permissions_are_declared_not_guessed() -> None:
-    from api.staff.permissions import WRITE_PERMISSIONS, Permission, Role, permissions_for
+    from api.domain import permission_registry
+    from api.domains import DOMAINS
+    from api.mail.permissions import OUTBOX_READ, OUTBOX_WRITE
+    from api.permissions import Role
 
-    assert Permission.outbox_write in WRITE_PERMISSIONS
-    assert Permission.outbox_read not in WRITE_PERMISSIONS
-    assert {r for r in Role if Permission.outbox_write in permissions_for(r)} == {Role.admin}
+    assert OUTBOX_WRITE.writes and not OUTBOX_READ.writes
+    registry = permission_registry(DOMAINS)
+    assert {r for r in Role if OUTBOX_WRITE in registry.for_role(r)} == {Role.admin}
+
+
+def test_permissions_are_declared_by_the_domains_that_use_them(tmp_path: Path) -> None:
+    """Every permission a route needs is declared by a listed domain (with both languages'
+    labels), and each domain's routes need only permissions that domains declare."""
+    from api.domain import permission_registry
+    from api.domains import DOMAINS
+    from api.web.auth import route_permissions
+
+    declared = set(permission_registry(DOMAINS))
+    for permission in declared:
+        assert set(permission.label) == {"ja", "en"}, permission
+    needed = {p for _, handler in api_handlers(tmp_path) for p in route_permissions(handler)}
+    assert needed, "no route needs a permission: the check would pass vacuously"
+    assert needed <= declared, f"needed but declared by no domain: {needed - declared}"
 
 
 def test_migrations_do_not_import_app_models() -> None:

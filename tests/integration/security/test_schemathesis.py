@@ -20,6 +20,8 @@ from litestar import Litestar
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from api.app import create_app
+from api.domain import permission_registry
+from api.domains import DOMAINS
 from api.principal import cli_principal
 from api.runtime import Runtime
 from api.settings import load_settings
@@ -52,7 +54,12 @@ def admin_bearer(runtime: Runtime) -> dict[str, str]:
         )  # fmt: skip
         principal = staff_services.principal_for_staff(staff)
         _, secret = staff_services.create_token(
-            session, principal, name="schemathesis", role="admin", expires_in_days=None
+            session,
+            principal,
+            name="schemathesis",
+            role="admin",
+            expires_in_days=None,
+            permissions=permission_registry(DOMAINS),
         )
     return {"Authorization": f"Bearer {secret}"}
 

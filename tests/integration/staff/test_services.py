@@ -8,6 +8,8 @@ import pytest
 
 from api.audit import services as audit
 from api.db import Database
+from api.domain import permission_registry
+from api.domains import DOMAINS
 from api.errors import Conflict, PermissionDenied, RateLimited, Unauthenticated, ValidationFailed
 from api.livesettings import services as live
 from api.principal import cli_principal
@@ -17,6 +19,8 @@ from api.staff.models import Staff
 
 ADMIN = cli_principal("tests")
 PW = "a long enough passphrase"
+
+INSTALLED = permission_registry(DOMAINS)  # the permissions of the installed domains
 
 
 @pytest.fixture
@@ -149,7 +153,7 @@ def test_tokens(db: Database) -> None:
     actor = services.principal_for_staff(creator)
     with db.transaction() as s:
         token, secret = services.create_token(
-            s, actor, name="BI export", role="viewer", expires_in_days=30
+            s, actor, name="BI export", role="viewer", expires_in_days=30, permissions=INSTALLED
         )
     assert secret.startswith("kz_") and token.prefix in secret and secret not in token.token_hash
     with db.transaction() as s:
@@ -167,7 +171,9 @@ def test_tokens(db: Database) -> None:
 def test_token_cannot_exceed_its_creator(db: Database) -> None:
     marketer = services.principal_for_staff(create(db, role="marketer"))
     with pytest.raises(PermissionDenied), db.transaction() as s:
-        services.create_token(s, marketer, name="x", role="admin", expires_in_days=None)
+        services.create_token(
+            s, marketer, name="x", role="admin", expires_in_days=None, permissions=INSTALLED
+        )
 
 
 def test_expired_token_is_refused(db: Database) -> None:
@@ -175,7 +181,9 @@ def test_expired_token_is_refused(db: Database) -> None:
 
     actor = services.principal_for_staff(create(db, role="admin"))
     with db.transaction() as s:
-        token, secret = services.create_token(s, actor, name="t", role="viewer", expires_in_days=1)
+        token, secret = services.create_token(
+            s, actor, name="t", role="viewer", expires_in_days=1, permissions=INSTALLED
+        )
         token.expires_at = utcnow() - timedelta(seconds=1)
         s.add(token)
     with db.transaction() as s:
