@@ -13,7 +13,14 @@ from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 
 from api import __version__
-from api.domain import Domain, controllers, housekeeping, job_registry, permission_registry
+from api.domain import (
+    Domain,
+    admin_labels,
+    controllers,
+    housekeeping,
+    job_registry,
+    permission_registry,
+)
 from api.domains import DOMAINS
 from api.runtime import Runtime, build_runtime
 from api.settings import Settings, get_settings
@@ -60,6 +67,7 @@ def create_app(
     runtime = runtime or build_runtime(settings)
     jobs = job_registry(domains)
     permissions = permission_registry(domains)
+    labels = admin_labels(domains)
     run_workers = (
         (not settings.redis_url and settings.embedded_worker) if workers is None else workers
     )
@@ -96,6 +104,7 @@ def create_app(
             "runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
             "jobs": Provide(lambda: jobs, sync_to_thread=False, use_cache=True),
             "permissions": Provide(lambda: permissions, sync_to_thread=False, use_cache=True),
+            "labels": Provide(lambda: labels, sync_to_thread=False, use_cache=True),
             "principal": Provide(current_principal, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,

@@ -8,7 +8,7 @@ that is not listed adds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -35,9 +35,9 @@ class Domain:
     permissions: Sequence[Permission] = ()  # what its routes need, and which roles hold each
     job_kinds: Sequence[JobKind] = ()
     housekeeping: Sequence[Housekeeping] = ()
-    # Display names the admin panel shows for this domain's codes (audit actions…), by
-    # language: {"ja": {"audit.action.mail.test": "…"}, "en": {…}}.
-    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Display names the admin panel shows for this domain's codes (audit actions, statuses…):
+    # {"audit.action.forms.publish": {"ja": "フォームを公開", "en": "Published a form"}}.
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def job_registry(domains: Iterable[Domain]) -> JobRegistry:
@@ -46,6 +46,24 @@ def job_registry(domains: Iterable[Domain]) -> JobRegistry:
 
 def permission_registry(domains: Iterable[Domain]) -> PermissionRegistry:
     return PermissionRegistry(p for domain in domains for p in domain.permissions)
+
+
+def admin_labels(domains: Sequence[Domain]) -> dict[str, dict[str, str]]:
+    """Every display name the domains declare, by key and language, for the admin panel: their
+    own labels, their permissions' (``permission.<value>``) and job kinds' (``jobs.kind.<name>``).
+    Each needs Japanese and English."""
+    labels: dict[str, dict[str, str]] = {}
+    for domain in domains:
+        entries = [
+            *domain.labels.items(),
+            *((f"permission.{p.value}", p.label) for p in domain.permissions),
+            *((f"jobs.kind.{k.name}", k.label) for k in domain.job_kinds),
+        ]
+        for key, by_language in entries:
+            if set(by_language) != {"ja", "en"}:
+                raise ValueError(f"label {key!r} of domain {domain.name!r} needs ja and en")
+            labels[key] = dict(by_language)
+    return labels
 
 
 def housekeeping(domains: Iterable[Domain]) -> list[Housekeeping]:

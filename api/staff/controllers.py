@@ -82,6 +82,7 @@ def session_out(
     principal: Principal,
     staff: Staff | None,
     permissions: PermissionRegistry,
+    labels: dict[str, dict[str, str]],
 ) -> SessionOut:
     """Who is logged in, what they may do, and the CSRF token their writes must carry."""
     policy = live.password_policy(session)
@@ -93,6 +94,7 @@ def session_out(
         ),
         permissions=sorted(p.value for p in principal.allowed(permissions)),
         csrf_token=csrf_token(runtime, principal.session_id) if principal.session_id else None,
+        labels=labels,
     )
 
 
@@ -113,6 +115,7 @@ class StaffAuthController(Controller):
         data: JSONBody[LoginRequest],
         runtime: NamedDependency[Runtime],
         permissions: NamedDependency[PermissionRegistry],
+        labels: NamedDependency[dict[str, dict[str, str]]],
     ) -> Response[SessionOut]:
         """Log a staff member in; sets the HttpOnly session cookie."""
         with runtime.db.transaction() as session:
@@ -127,7 +130,7 @@ class StaffAuthController(Controller):
                 ip_limit=runtime.settings.login_rate_limit,
             )
             principal = services.principal_for_staff(result.staff, session_id=result.session.id)
-            body = session_out(runtime, session, principal, result.staff, permissions)
+            body = session_out(runtime, session, principal, result.staff, permissions, labels)
         return Response(body, cookies=[login_cookie(runtime, result.staff, result.session)])
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, guards=[self_service()], sync_to_thread=True)
@@ -146,13 +149,14 @@ class StaffAuthController(Controller):
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
         permissions: NamedDependency[PermissionRegistry],
+        labels: NamedDependency[dict[str, dict[str, str]]],
     ) -> SessionOut:
         """Who is calling: the staff member (cookie) or the API token (bearer)."""
         with runtime.db.transaction() as session:
             staff = None
             if principal.kind == "staff" and principal.staff_id is not None:
                 staff = services.get_staff(session, principal.staff_id)
-            return session_out(runtime, session, principal, staff, permissions)
+            return session_out(runtime, session, principal, staff, permissions, labels)
 
     @patch("/me", guards=[self_service()], sync_to_thread=True)
     def update_me(
@@ -161,12 +165,13 @@ class StaffAuthController(Controller):
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
         permissions: NamedDependency[PermissionRegistry],
+        labels: NamedDependency[dict[str, dict[str, str]]],
     ) -> SessionOut:
         """Change your own name, language or password (the current password is required)."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         with runtime.db.transaction() as session:
             staff = services.update_own_account(session, principal, **changes)
-            return session_out(runtime, session, principal, staff, permissions)
+            return session_out(runtime, session, principal, staff, permissions, labels)
 
 
 class StaffController(Controller):

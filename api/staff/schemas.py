@@ -55,6 +55,9 @@ class SessionOut(msgspec.Struct, kw_only=True):
     permissions: list[str]
     csrf_token: str | None
     password_policy: PasswordPolicyOut  # so forms can say the rules before the server refuses
+    # Display names the installed domains declare for their codes (permissions, job kinds,
+    # audit actions…), by key and language: {"permission.outbox:write": {"ja": …, "en": …}}.
+    labels: dict[str, dict[str, str]]
 
 
 class StaffCreate(Strict):

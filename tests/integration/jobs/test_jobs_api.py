@@ -51,3 +51,12 @@ def test_units_are_listed_by_state_with_progress(admin: StaffClient, runtime: Ru
     assert admin.get(f"/api/jobs/{job_id}/units", params={"state": "nope"}).status_code == 422
     assert admin.get("/api/jobs/999999/units").status_code == 404
     assert admin.get("/api/jobs/0").status_code in (400, 404, 422)
+
+
+def test_the_admin_gets_the_domains_labels_with_the_session(admin: StaffClient) -> None:
+    """Display names are declared by each domain (its permissions, job kinds, codes) and reach
+    the admin panel with /me, in both languages: a new domain needs no catalog change."""
+    labels = admin.get("/api/staff/auth/me").json()["labels"]
+    assert labels["jobs.kind.mail.send"] == {"ja": "メール送信", "en": "Mail delivery"}
+    assert labels["permission.outbox:write"]["ja"] == "送信箱（開発用）を空にする"
+    assert all(set(v) == {"ja", "en"} for v in labels.values())

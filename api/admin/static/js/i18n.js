@@ -111,9 +111,24 @@ export function setTimeZone(tz) {
   store(TZ_KEY, tz);
 }
 
-/** True when the current catalog has `key`. */
+// Display names the installed domains declare for their codes (from /me: permissions, job
+// kinds, audit actions…), {key: {ja, en}}. The catalog wins where both have a key.
+let domainLabels = {};
+
+/** Adds the domains' labels (the `labels` of GET /api/staff/auth/me). */
+export function addLabels(labels) {
+  domainLabels = labels && typeof labels === 'object' ? labels : {};
+}
+
+function text(key) {
+  if (Object.prototype.hasOwnProperty.call(catalog, key)) return catalog[key];
+  const label = Object.prototype.hasOwnProperty.call(domainLabels, key) ? domainLabels[key] : null;
+  return label ? label[lang] || label.en || null : null;
+}
+
+/** True when the current catalog, or a domain's labels, has `key`. */
 export function has(key) {
-  return Object.prototype.hasOwnProperty.call(catalog, key);
+  return text(key) != null;
 }
 
 function interpolate(text, params) {
@@ -134,7 +149,7 @@ export function t(key, params) {
     }
     return key;
   }
-  return interpolate(catalog[key], params);
+  return interpolate(text(key), params);
 }
 
 /**
@@ -143,17 +158,17 @@ export function t(key, params) {
  */
 export function tComplete(key, params) {
   if (!has(key)) return null;
-  const text = catalog[key];
+  const message = text(key);
   const p = params || {};
-  for (const [, name] of text.matchAll(/\{(\w+)\}/g)) {
+  for (const [, name] of message.matchAll(/\{(\w+)\}/g)) {
     if (!Object.prototype.hasOwnProperty.call(p, name) || p[name] == null) return null;
   }
-  return interpolate(text, p);
+  return interpolate(message, p);
 }
 
 /** Like t() but returns `fallback` (default: the key) when the key is not in the catalog. */
 export function tOr(key, fallback = key, params) {
-  return has(key) ? interpolate(catalog[key], params) : fallback;
+  return has(key) ? interpolate(text(key), params) : fallback;
 }
 
 /** Fills elements marked data-i18n="key" (static HTML such as index.html). */

@@ -43,9 +43,10 @@ export function loadJobKinds({ signal } = {}) {
 
 export const jobKindNames = () => Object.keys(jobKinds);
 
+/** A job kind's name: from the domains' labels (in /me), else from the kinds' list. */
 export function jobKindLabel(kind) {
   const label = jobKinds[kind]?.label || {};
-  return label[getLanguage()] || label.en || kind;
+  return tOr(`jobs.kind.${kind}`, label[getLanguage()] || label.en || kind);
 }
 
 export const LOCALES = ['ja', 'en'];

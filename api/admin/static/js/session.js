@@ -6,6 +6,7 @@
 //   currentStaff.value                        session.staff as a signal (re-renders what reads it)
 
 import { api, setCsrfToken } from './api.js';
+import { addLabels } from './i18n.js';
 import { signal } from './lib.js';
 
 /** The logged-in staff member as a signal (components showing the name follow it). */
@@ -41,6 +42,7 @@ export function setSession(data) {
   session.staff = data.staff;
   session.permissions = new Set(data.permissions || []);
   if (data.password_policy) session.passwordPolicy = data.password_policy;
+  if (data.labels) addLabels(data.labels);
   setCsrfToken(data.csrf_token);
   changed();
 }
