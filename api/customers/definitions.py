@@ -292,8 +292,10 @@ def parse_field(data: dict[str, Any], prefix: str = "") -> FieldSpec:
     if not isinstance(shown, bool):
         errors.add("shown_in_list", "must be true or false")
         shown = True
-    if ftype in NOT_INDEXABLE and (flags["unique"] or flags["indexed"]):
-        errors.add("unique" if flags["unique"] else "indexed", f"a {ftype} field cannot be")
+    if ftype in NOT_INDEXABLE and flags["unique"]:
+        errors.add("unique", f"a {ftype} field cannot be unique")
+    if ftype == FieldType.long_text and flags["indexed"]:
+        errors.add("indexed", "a long_text field is found by full-text search, not an index")
     max_length = data.get("max_length")
     if max_length is not None:
         limit = MAX_LENGTHS.get(ftype)
