@@ -214,7 +214,7 @@ def retire_table(session: Session, actor: Principal, key: str, *, restore: bool 
     """Hide a table (its data and its data table stay), or bring it back."""
     design = load_design(session, key, lock=True, retired=True)
     table = design.table
-    if (table.retired_at is None) != restore:
+    if (table.retired_at is None) == restore:
         return
     if not restore:
         referring = [
@@ -607,7 +607,7 @@ def retire_field(
     them back)."""
     design = load_design(session, table_key, lock=True)
     row = design.field_row(field_key)
-    if (row.retired_at is None) != restore:
+    if (row.retired_at is None) == restore:
         return
     row.retired_at = None if restore else utcnow()
     row.updated_at = utcnow()

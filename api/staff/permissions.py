@@ -21,6 +21,9 @@ class Permission(StrEnum):
     settings_write = "settings:write"
     jobs_read = "jobs:read"
     jobs_write = "jobs:write"
+    customers_design = "customers:design"  # tables and fields
+    customers_read = "customers:read"
+    customers_write = "customers:write"  # records (sales: only the ones they own)
 
 
 class Role(StrEnum):
@@ -40,10 +43,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.mail_test,
             Permission.settings_read,
             Permission.jobs_read,
+            Permission.customers_read,
+            Permission.customers_write,
         }
     ),
-    Role.sales: frozenset({Permission.settings_read, Permission.jobs_read}),
-    Role.viewer: frozenset({Permission.settings_read, Permission.jobs_read}),
+    Role.sales: frozenset(
+        {
+            Permission.settings_read,
+            Permission.jobs_read,
+            Permission.customers_read,
+            Permission.customers_write,
+        }
+    ),
+    Role.viewer: frozenset(
+        {Permission.settings_read, Permission.jobs_read, Permission.customers_read}
+    ),
 }
 
 

@@ -1,0 +1,388 @@
+"""Customer database API: tables and fields (admin: ``customers:design``) and records
+(``customers:read`` / ``customers:write``). Handlers stay thin: a transaction, one service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from api.customers import records, services
+from api.customers.definitions import parse_field, parse_table
+from api.customers.schemas import (
+    FieldChangeOut,
+    FieldIn,
+    FieldUpdate,
+    HistoryOut,
+    RecordIn,
+    RecordOut,
+    RecordUpdate,
+    RowProblemOut,
+    TableIn,
+    TableUpdate,
+    plain,
+)
+from api.principal import Principal
+from api.runtime import Runtime
+from api.staff.permissions import Permission
+from api.web.auth import requires
+from api.web.params import Cursor, Page
+
+TableKey = Annotated[str, PathParameter(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")]
+FieldKey = Annotated[str, PathParameter(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")]
+RecordId = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="record id")]
+PerPage = Annotated[int, QueryParameter(ge=1, le=500, description="records per page")]
+
+Design = dict[str, Any]
+
+
+def _change_out(change: services.FieldChange) -> FieldChangeOut:
+    return FieldChangeOut(
+        field=change.field,
+        changed=change.changed,
+        applied=change.applied,
+        problem_count=change.problem_count,
+        problems=[RowProblemOut(**vars(p)) for p in change.problems],
+        converted=change.converted,
+        lost=change.lost,
+    )
+
+
+def _updated_field(current: dict[str, Any], data: FieldUpdate) -> dict[str, Any]:
+    body = plain(data)
+    body.pop("allow_loss", None)
+    body.pop("position", None)
+    merged = {**current, **body}
+    return {k: v for k, v in merged.items() if v is not None and k != "retired"}
+
+
+def _source(principal: Principal) -> str:
+    return "admin" if principal.kind == "staff" else "api"
+
+
+class CustomerTableController(Controller):
+    path = "/api/customers/tables"
+    tags = ["customers"]
+
+    @get("/", guards=[requires(Permission.customers_read)], sync_to_thread=True)
+    def list_tables(
+        self, runtime: NamedDependency[Runtime], retired: bool = False
+    ) -> list[Design]:
+        """Every table with its fields (retired ones with ``retired=true``)."""
+        with runtime.db.read() as session:
+            return [services.design_out(d) for d in services.list_designs(session, retired=retired)]
+
+    @post(
+        "/",
+        guards=[requires(Permission.customers_design)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_table(
+        self,
+        data: JSONBody[TableIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        """Create a table (``CREATE TABLE ct_<key>``) and its fields."""
+        body = plain(data)
+        fields = body.pop("fields", [])
+        spec = parse_table(body)
+        specs = [parse_field(f, prefix=f"fields[{i}].") for i, f in enumerate(fields)]
+        with runtime.db.transaction() as session:
+            return services.design_out(services.create_table(session, principal, spec, specs))
+
+    @get("/{table:str}", guards=[requires(Permission.customers_read)], sync_to_thread=True)
+    def get_table(self, table: TableKey, runtime: NamedDependency[Runtime]) -> Design:
+        with runtime.db.read() as session:
+            return services.design_out(services.load_design(session, table))
+
+    @patch("/{table:str}", guards=[requires(Permission.customers_design)], sync_to_thread=True)
+    def update_table(
+        self,
+        table: TableKey,
+        data: JSONBody[TableUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        with runtime.db.transaction() as session:
+            current = services.load_design(session, table).spec.as_dict()
+            spec = parse_table({**current, **plain(data)})
+            return services.design_out(services.update_table(session, principal, table, spec))
+
+    @delete(
+        "/{table:str}",
+        guards=[requires(Permission.customers_design)],
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def retire_table(
+        self, table: TableKey, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+    ) -> None:
+        """Retire the table: hidden, its records kept (``POST …/restore`` brings it back)."""
+        with runtime.db.transaction() as session:
+            services.retire_table(session, principal, table)
+
+    @post(
+        "/{table:str}/restore",
+        guards=[requires(Permission.customers_design)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def restore_table(
+        self, table: TableKey, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+    ) -> Design:
+        with runtime.db.transaction() as session:
+            services.retire_table(session, principal, table, restore=True)
+            return services.design_out(services.load_design(session, table))
+
+    @post(
+        "/{table:str}/fields",
+        guards=[requires(Permission.customers_design)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def add_field(
+        self,
+        table: TableKey,
+        data: JSONBody[FieldIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        """Add a field (``ALTER TABLE … ADD COLUMN``: instant, existing records stay as they
+        are)."""
+        spec = parse_field(plain(data))
+        with runtime.db.transaction() as session:
+            services.add_field(session, principal, table, spec)
+            return services.design_out(services.load_design(session, table))
+
+    @patch(
+        "/{table:str}/fields/{field:str}",
+        guards=[requires(Permission.customers_design)],
+        sync_to_thread=True,
+    )
+    def update_field(
+        self,
+        table: TableKey,
+        field: FieldKey,
+        data: JSONBody[FieldUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> FieldChangeOut:
+        """Change a field. A type change whose values do not all convert is refused (409,
+        each record's id, value and reason) unless ``allow_loss`` is true."""
+        with runtime.db.transaction() as session:
+            design = services.load_design(session, table)
+            design.field_row(field)
+            spec = parse_field(_updated_field(design.specs[field].as_dict(), data))
+            change = services.update_field(
+                session,
+                principal,
+                table,
+                field,
+                spec,
+                allow_loss=data.allow_loss,
+                position=data.position if isinstance(data.position, int) else None,
+            )
+            return _change_out(change)
+
+    @post(
+        "/{table:str}/fields/{field:str}/check",
+        guards=[requires(Permission.customers_design)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def check_field(
+        self,
+        table: TableKey,
+        field: FieldKey,
+        data: JSONBody[FieldUpdate],
+        runtime: NamedDependency[Runtime],
+    ) -> FieldChangeOut:
+        """What the change would do, changing nothing: the records whose value would not
+        convert (id, value, reason)."""
+        with runtime.db.read() as session:
+            design = services.load_design(session, table)
+            design.field_row(field)
+            spec = parse_field(_updated_field(design.specs[field].as_dict(), data))
+            return _change_out(services.check_field_change(session, table, field, spec))
+
+    @delete(
+        "/{table:str}/fields/{field:str}",
+        guards=[requires(Permission.customers_design)],
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def retire_field(
+        self,
+        table: TableKey,
+        field: FieldKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> None:
+        """Retire the field: hidden from records and lists, its values kept."""
+        with runtime.db.transaction() as session:
+            services.retire_field(session, principal, table, field)
+
+    @post(
+        "/{table:str}/fields/{field:str}/restore",
+        guards=[requires(Permission.customers_design)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def restore_field(
+        self,
+        table: TableKey,
+        field: FieldKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        with runtime.db.transaction() as session:
+            services.retire_field(session, principal, table, field, restore=True)
+            return services.design_out(services.load_design(session, table))
+
+
+def _record_out(data: dict[str, Any]) -> RecordOut:
+    return RecordOut(**data)
+
+
+class CustomerRecordController(Controller):
+    path = "/api/customers/tables/{table:str}/records"
+    tags = ["customers"]
+
+    @get("/", guards=[requires(Permission.customers_read)], sync_to_thread=True)
+    def list_records(
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        cursor: Cursor = None,
+        per_page: PerPage = 50,
+    ) -> Page[RecordOut]:
+        """Newest first, paged by ``cursor``; ``total`` is exact up to 10,000 records."""
+        with runtime.db.read() as session:
+            found = records.list_records(
+                session, principal, table, cursor=cursor, limit=per_page
+            )
+        return Page(
+            items=[_record_out(r) for r in found.items],
+            total=found.total.value,
+            page=1,
+            per_page=per_page,
+            total_exact=found.total.exact,
+            next_cursor=found.next_cursor,
+            prev_cursor=found.prev_cursor,
+        )
+
+    @post(
+        "/",
+        guards=[requires(Permission.customers_write)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_record(
+        self,
+        table: TableKey,
+        data: JSONBody[RecordIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> RecordOut:
+        body = plain(data)
+        extra: dict[str, Any] = {k: body[k] for k in ("owner_id", "status") if k in body}
+        with runtime.db.transaction() as session:
+            return _record_out(
+                records.create_record(
+                    session, principal, table, data.values, source=_source(principal), **extra
+                )
+            )
+
+    @get("/{record_id:int}", guards=[requires(Permission.customers_read)], sync_to_thread=True)
+    def get_record(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> RecordOut:
+        with runtime.db.read() as session:
+            return _record_out(records.get_record(session, principal, table, record_id))
+
+    @patch(
+        "/{record_id:int}", guards=[requires(Permission.customers_write)], sync_to_thread=True
+    )
+    def update_record(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        data: JSONBody[RecordUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> RecordOut:
+        """Change some values of the record opened at ``version``; 409 with what changed if
+        someone changed it since."""
+        body = plain(data)
+        extra: dict[str, Any] = {k: body[k] for k in ("owner_id", "status") if k in body}
+        with runtime.db.transaction() as session:
+            return _record_out(
+                records.update_record(
+                    session,
+                    principal,
+                    table,
+                    record_id,
+                    data.values,
+                    version=data.version,
+                    source=_source(principal),
+                    **extra,
+                )
+            )
+
+    @delete(
+        "/{record_id:int}",
+        guards=[requires(Permission.customers_write)],
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def delete_record(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> None:
+        with runtime.db.transaction() as session:
+            records.delete_record(
+                session, principal, table, record_id, version=version, source=_source(principal)
+            )
+
+    @get(
+        "/{record_id:int}/history",
+        guards=[requires(Permission.customers_read)],
+        sync_to_thread=True,
+    )
+    def history(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> list[HistoryOut]:
+        """Every change to the record, newest first: who, when, from where, before/after."""
+        with runtime.db.read() as session:
+            records.get_record(session, principal, table, record_id)  # 404 / owner-only
+            return [
+                HistoryOut(
+                    id=h.id,  # type: ignore[arg-type]
+                    at=h.at,
+                    version=h.version,
+                    action=h.action,
+                    source=h.source,
+                    actor_type=h.actor_type,
+                    actor_label=h.actor_label,
+                    changes=h.changes,
+                )
+                for h in records.list_history(session, table, record_id)
+            ]
