@@ -437,7 +437,7 @@ def check_field_change(
 ) -> FieldChange:
     """What changing the field to ``new`` would do, without doing it: the attributes that
     change, and the records whose value would not convert (id, value, reason)."""
-    design = load_design(session, table_key)
+    design = load_design(session, table_key, retired=True)
     old = design.specs.get(field_key)
     if old is None:
         design.field_row(field_key)  # 404
