@@ -69,7 +69,9 @@ class CustomerTableController(Controller):
 
     @get("/", guards=[requires(Permission.customers_read)], sync_to_thread=True)
     def list_tables(
-        self, runtime: NamedDependency[Runtime], retired: bool = False
+        self,
+        runtime: NamedDependency[Runtime],
+        retired: Annotated[bool, QueryParameter(description="include retired tables")] = False,
     ) -> list[Design]:
         """Every table with its fields (retired ones with ``retired=true``)."""
         with runtime.db.read() as session:
@@ -120,7 +122,10 @@ class CustomerTableController(Controller):
         sync_to_thread=True,
     )
     def retire_table(
-        self, table: TableKey, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
     ) -> None:
         """Retire the table: hidden, its records kept (``POST …/restore`` brings it back)."""
         with runtime.db.transaction() as session:
@@ -133,7 +138,10 @@ class CustomerTableController(Controller):
         sync_to_thread=True,
     )
     def restore_table(
-        self, table: TableKey, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
     ) -> Design:
         with runtime.db.transaction() as session:
             services.retire_table(session, principal, table, restore=True)
@@ -264,9 +272,7 @@ class CustomerRecordController(Controller):
     ) -> Page[RecordOut]:
         """Newest first, paged by ``cursor``; ``total`` is exact up to 10,000 records."""
         with runtime.db.read() as session:
-            found = records.list_records(
-                session, principal, table, cursor=cursor, limit=per_page
-            )
+            found = records.list_records(session, principal, table, cursor=cursor, limit=per_page)
         return Page(
             items=[_record_out(r) for r in found.items],
             total=found.total.value,
@@ -310,9 +316,7 @@ class CustomerRecordController(Controller):
         with runtime.db.read() as session:
             return _record_out(records.get_record(session, principal, table, record_id))
 
-    @patch(
-        "/{record_id:int}", guards=[requires(Permission.customers_write)], sync_to_thread=True
-    )
+    @patch("/{record_id:int}", guards=[requires(Permission.customers_write)], sync_to_thread=True)
     def update_record(
         self,
         table: TableKey,

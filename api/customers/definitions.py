@@ -184,7 +184,7 @@ def table_spec(row: CustomerTable) -> TableSpec:
 
 def _choice(data: Any) -> Choice:
     if isinstance(data, str):
-        return Choice(value=data, label={lang: data for lang in LANGUAGES})
+        return Choice(value=data, label=dict.fromkeys(LANGUAGES, data))
     return Choice(
         value=str(data["value"]),
         label=dict(data.get("label") or {}),
@@ -213,7 +213,7 @@ def parse_label(value: Any, errors: _Errors, name: str = "label") -> dict[str, s
     if value is None:
         return {}
     if isinstance(value, str):
-        value = {lang: value for lang in LANGUAGES}
+        value = dict.fromkeys(LANGUAGES, value)
     if not isinstance(value, dict):
         errors.add(name, "must be a text or {ja, en}")
         return {}
@@ -302,8 +302,10 @@ def parse_field(data: dict[str, Any], prefix: str = "") -> FieldSpec:
         if ftype not in TEXT_TYPES or limit is None:
             errors.add("max_length", f"does not apply to a {ftype} field")
             max_length = None
-        elif not isinstance(max_length, int) or isinstance(max_length, bool) or not (
-            1 <= max_length <= limit
+        elif (
+            not isinstance(max_length, int)
+            or isinstance(max_length, bool)
+            or not (1 <= max_length <= limit)
         ):
             errors.add("max_length", f"must be a whole number from 1 to {limit}")
             max_length = None

@@ -28,7 +28,9 @@ class CustomerTable(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=30, unique=True)  # ct_<key> is the data table
-    label: dict[str, str] = Field(default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT)
+    label: dict[str, str] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
     # Record statuses: [{"value": "lead", "label": {"ja": …, "en": …}}, …]; the first is a new
     # record's. Transitions: {"lead": ["customer", "lost"], …}; empty means any change.
     statuses: list[dict[str, Any]] = Field(
@@ -64,7 +66,9 @@ class CustomerField(SQLModel, table=True):
     )
     key: str = Field(max_length=30)
     type: str = Field(max_length=20)
-    label: dict[str, str] = Field(default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT)
+    label: dict[str, str] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
     required: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     unique: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     indexed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

@@ -74,9 +74,7 @@ def system_columns(key: str, dialect: str) -> list[sa.schema.SchemaItem]:
             sa.ForeignKey(staff_id, ondelete="SET NULL", name=object_name("fk", key, "owner_id")),
             nullable=True,
         ),
-        sa.Column(
-            "status", sa.String(STATUS_LENGTH), nullable=False, server_default=sa.text("''")
-        ),
+        sa.Column("status", sa.String(STATUS_LENGTH), nullable=False, server_default=sa.text("''")),
         sa.Column("created_at", UTCDateTime(), nullable=False, server_default=server_now()),
         sa.Column("updated_at", UTCDateTime(), nullable=False, server_default=server_now()),
         sa.Column("version", sa.Integer, nullable=False, server_default="1"),

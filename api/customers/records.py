@@ -76,9 +76,7 @@ def _fetch(
         query = query.with_for_update()
     row = session.connection().execute(query).first()
     if row is None:
-        raise NotFound(
-            detail=f"{design.key} has no record {record_id}", code="record_not_found"
-        )
+        raise NotFound(detail=f"{design.key} has no record {record_id}", code="record_not_found")
     return row
 
 
@@ -104,7 +102,9 @@ def list_records(
     direction, values = ("after", []) if cursor is None else decode_cursor(cursor, 1)
     query = base
     if values:
-        query = query.where(table.c.id < values[0] if direction == "after" else table.c.id > values[0])
+        query = query.where(
+            table.c.id < values[0] if direction == "after" else table.c.id > values[0]
+        )
     order = table.c.id.asc() if direction == "before" else table.c.id.desc()
     rows = list(session.connection().execute(query.order_by(order).limit(limit + 1)).all())
     more = len(rows) > limit
@@ -184,9 +184,9 @@ def _check_references(session: Session, design: Design, values: dict[str, Any]) 
         if spec.type != FieldType.reference or value is None or spec.references is None:
             continue
         target = sa.table(table_name(spec.references), sa.column("id"))
-        found = session.connection().execute(
-            sa.select(target.c.id).where(target.c.id == value)
-        ).first()
+        found = (
+            session.connection().execute(sa.select(target.c.id).where(target.c.id == value)).first()
+        )
         if found is None:
             errors.append(
                 FieldError(
@@ -275,7 +275,9 @@ def _violation(design: Design, exc: IntegrityError) -> Conflict:
         return Conflict(
             detail=f"Another record of {design.key} already has this {field_key}",
             code=f"{field_key}_taken",
-            errors=[FieldError(f"values.{field_key}", "is already used by another record", "taken")],
+            errors=[
+                FieldError(f"values.{field_key}", "is already used by another record", "taken")
+            ],
         )
     if not unique:
         return Conflict(
@@ -479,9 +481,7 @@ def update_record(
     result = _execute(
         session,
         design,
-        sa.update(table)
-        .where(table.c.id == record_id, table.c.version == version)
-        .values(updates),
+        sa.update(table).where(table.c.id == record_id, table.c.version == version).values(updates),
     )
     if result.rowcount != 1:  # the lock makes this unreachable; the guard stays cheap
         raise _stale(session, design, _fetch(session, design, actor, record_id), version)
@@ -512,9 +512,7 @@ def delete_record(
     changes = {
         k: {"before": v, "after": None} for k, v in before["values"].items() if not is_empty(v)
     }
-    _history(
-        session, design, actor, record_id, before["version"] + 1, "delete", changes, source
-    )
+    _history(session, design, actor, record_id, before["version"] + 1, "delete", changes, source)
 
 
 def _check_not_referenced(session: Session, design: Design, record_id: int) -> None:
@@ -529,9 +527,15 @@ def _check_not_referenced(session: Session, design: Design, record_id: int) -> N
             continue
         owner_table = design.tables_by_id[field_row.table_id]
         t = sa.table(table_name(owner_table.key), sa.column(column_name(field_row.key)))
-        count = session.connection().execute(
-            sa.select(sa.func.count()).select_from(t).where(t.c[column_name(field_row.key)] == record_id)
-        ).scalar_one()
+        count = (
+            session.connection()
+            .execute(
+                sa.select(sa.func.count())
+                .select_from(t)
+                .where(t.c[column_name(field_row.key)] == record_id)
+            )
+            .scalar_one()
+        )
         if count:
             users.append(f"{owner_table.key}.{field_row.key} ({count})")
     if users:

@@ -158,7 +158,9 @@ def plan(
         design = current.get(key)
         if design is None:
             tables.append(Step("create_table", key, table_spec=table.spec))
-            fields += [Step("add_field", key, f.key, str(f.type), field_spec=f) for f in table.fields]
+            fields += [
+                Step("add_field", key, f.key, str(f.type), field_spec=f) for f in table.fields
+            ]
             continue
         if design.table.retired_at is not None:
             tables.append(Step("restore_table", key))
@@ -203,9 +205,7 @@ def _field_steps(session: Session, design: services.Design, table: DesiredTable)
             detail = ", ".join(change.changed)
             if "type" in change.changed:
                 detail += f" ({design.specs[spec.key].type} → {spec.type})"
-            steps.append(
-                Step("update_field", key, spec.key, detail, loss=loss, field_spec=spec)
-            )
+            steps.append(Step("update_field", key, spec.key, detail, loss=loss, field_spec=spec))
     wanted = [f.key for f in table.fields]
     for row in design.fields:
         if row.retired_at is None and row.key not in wanted:
@@ -214,9 +214,7 @@ def _field_steps(session: Session, design: services.Design, table: DesiredTable)
                 Step("retire_field", key, row.key, f"hidden; its {count} value(s) are kept")
             )
     active_order = [f.key for f in design.fields if f.retired_at is None and f.key in wanted]
-    restored = [
-        f.key for f in design.fields if f.retired_at is not None and f.key in wanted
-    ]
+    restored = [f.key for f in design.fields if f.retired_at is not None and f.key in wanted]
     after = active_order + restored + [k for k in wanted if k not in rows]
     if after != wanted:
         steps.append(Step("reorder_fields", key, detail=", ".join(wanted), order=wanted))
@@ -271,7 +269,8 @@ def _run(session: Session, actor: Principal, step: Step) -> None:
             assert step.field is not None
             services.retire_field(session, actor, step.table, step.field, restore=True)
         case "update_field":
-            assert step.field is not None and step.field_spec is not None
+            assert step.field is not None
+            assert step.field_spec is not None
             services.update_field(
                 session, actor, step.table, step.field, step.field_spec, allow_loss=True
             )
@@ -320,7 +319,9 @@ def export(session: Session) -> str:
         lines.append(f"[tables.{design.key}]")
         for name in ("label", "statuses", "transitions", "is_member_table", "owner_only"):
             if name in spec and spec[name] not in ({}, [], False):
-                lines.append(f"{name} = {_toml_choices(spec[name]) if name == 'statuses' else _toml(spec[name])}")
+                value = spec[name]
+                text = _toml_choices(value) if name == "statuses" else _toml(value)
+                lines.append(f"{name} = {text}")
         rows = session.exec(
             select(CustomerField)
             .where(CustomerField.table_id == design.table.id)

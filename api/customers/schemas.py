@@ -62,14 +62,14 @@ class FieldUpdate(Strict):
     unique: bool | UnsetType = UNSET
     indexed: bool | UnsetType = UNSET
     shown_in_list: bool | UnsetType = UNSET
-    max_length: int | None | UnsetType = UNSET
-    min: int | float | None | UnsetType = UNSET
-    max: int | float | None | UnsetType = UNSET
-    pattern: Annotated[str, Meta(max_length=200)] | None | UnsetType = UNSET
-    scale: int | None | UnsetType = UNSET
+    max_length: int | UnsetType | None = UNSET
+    min: int | float | UnsetType | None = UNSET
+    max: int | float | UnsetType | None = UNSET
+    pattern: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
+    scale: int | UnsetType | None = UNSET
     choices: Annotated[list[Choice], Meta(max_length=1000)] | UnsetType = UNSET
     default: Any = UNSET
-    help: Label | None | UnsetType = UNSET
+    help: Label | UnsetType | None = UNSET
     position: Annotated[int, Meta(ge=0, le=10_000)] | UnsetType = UNSET
     allow_loss: bool = False
 
@@ -111,14 +111,14 @@ class FieldChangeOut(msgspec.Struct, kw_only=True):
 
 class RecordIn(Strict):
     values: dict[str, Any] = {}
-    owner_id: int | None | UnsetType = UNSET
+    owner_id: int | UnsetType | None = UNSET
     status: Annotated[str, Meta(max_length=50)] | UnsetType = UNSET
 
 
 class RecordUpdate(Strict):
     version: Annotated[int, Meta(ge=1)]  # the version the change is based on
     values: dict[str, Any] = {}
-    owner_id: int | None | UnsetType = UNSET
+    owner_id: int | UnsetType | None = UNSET
     status: Annotated[str, Meta(max_length=50)] | UnsetType = UNSET
 
 

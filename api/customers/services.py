@@ -75,9 +75,7 @@ def tables_by_id(session: Session) -> dict[int, CustomerTable]:
     return {t.id: t for t in session.exec(select(CustomerTable)).all() if t.id is not None}
 
 
-def load_design(
-    session: Session, key: str, *, lock: bool = False, retired: bool = False
-) -> Design:
+def load_design(session: Session, key: str, *, lock: bool = False, retired: bool = False) -> Design:
     """The table ``key`` and its fields; 404 if there is none (or it is retired, unless
     ``retired``). ``lock`` locks the table's row until the transaction ends (PostgreSQL; on
     SQLite the transaction holds the write lock already), so design changes of one table
@@ -161,9 +159,7 @@ def create_table(
 
 def _check_single_member_table(session: Session, key: str) -> None:
     other = session.exec(
-        select(CustomerTable).where(
-            col(CustomerTable.is_member_table), CustomerTable.key != key
-        )
+        select(CustomerTable).where(col(CustomerTable.is_member_table), CustomerTable.key != key)
     ).first()
     if other is not None:
         raise Conflict(

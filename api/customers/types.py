@@ -200,7 +200,5 @@ def check_type(value: object, field: str = "type") -> FieldType:
         allowed = ", ".join(t.value for t in FieldType)
         raise ValidationFailed(
             detail=f"{field}: is not a field type (one of {allowed})",
-            errors=[
-                FieldError(field, f"is not a field type (one of {allowed})", "unknown_type")
-            ],
+            errors=[FieldError(field, f"is not a field type (one of {allowed})", "unknown_type")],
         ) from None

@@ -142,21 +142,28 @@ def test_every_field_type_gets_a_real_typed_column(db: Database, actor: Principa
     assert stored[2] == 12
 
 
-def test_adding_a_field_alters_the_table_and_keeps_the_rows(
-    db: Database, actor: Principal
-) -> None:
+def test_adding_a_field_alters_the_table_and_keeps_the_rows(db: Database, actor: Principal) -> None:
     make_tables(db, actor)
     with db.transaction() as session:
         record = records.create_record(session, actor, "companies", {"name": "A"})
     with db.transaction() as session:
-        services.add_field(session, actor, "companies", parse_field({"key": "rank", "type": "integer", "indexed": True}))
+        services.add_field(
+            session,
+            actor,
+            "companies",
+            parse_field({"key": "rank", "type": "integer", "indexed": True}),
+        )
     assert "c_rank" in columns(db, "ct_companies")
-    assert "ix_ct_companies_rank" in {i["name"] for i in sa.inspect(db.engine).get_indexes("ct_companies")}
+    assert "ix_ct_companies_rank" in {
+        i["name"] for i in sa.inspect(db.engine).get_indexes("ct_companies")
+    }
     with db.transaction() as session:
         again = records.get_record(session, actor, "companies", record["id"])
         assert again["values"] == {"name": "A", "rank": None}
         with pytest.raises(Conflict) as taken:
-            services.add_field(session, actor, "companies", parse_field({"key": "rank", "type": "text"}))
+            services.add_field(
+                session, actor, "companies", parse_field({"key": "rank", "type": "text"})
+            )
     assert taken.value.errors[0].code == "taken"
     with db.read() as session:
         actions = list(session.exec(select(AuditEntry.action)).all())
@@ -166,19 +173,26 @@ def test_adding_a_field_alters_the_table_and_keeps_the_rows(
 def test_retiring_a_field_hides_it_and_keeps_its_data(db: Database, actor: Principal) -> None:
     make_tables(db, actor)
     with db.transaction() as session:
-        record = records.create_record(session, actor, "customers", {"name": "A", "phone": "0312345678"})
+        record = records.create_record(
+            session, actor, "customers", {"name": "A", "phone": "0312345678"}
+        )
     with db.transaction() as session:
         services.retire_field(session, actor, "customers", "phone")
     with db.transaction() as session:
         shown = records.get_record(session, actor, "customers", record["id"])
         assert "phone" not in shown["values"]
         with pytest.raises(ValidationFailed) as refused:
-            records.update_record(session, actor, "customers", record["id"], {"phone": "1"}, version=1)
+            records.update_record(
+                session, actor, "customers", record["id"], {"phone": "1"}, version=1
+            )
     assert refused.value.errors[0].code == "retired_field"
     assert raw(db, "SELECT c_phone FROM ct_customers") == [("0312345678",)]
     with db.transaction() as session:
         services.retire_field(session, actor, "customers", "phone", restore=True)
-        assert records.get_record(session, actor, "customers", record["id"])["values"]["phone"] == "0312345678"
+        assert (
+            records.get_record(session, actor, "customers", record["id"])["values"]["phone"]
+            == "0312345678"
+        )
 
 
 def test_a_type_change_reports_the_rows_that_would_not_convert_first(
@@ -205,18 +219,24 @@ def test_a_type_change_reports_the_rows_that_would_not_convert_first(
     assert (error.field, error.row, error.params) == ("age", bad["id"], {"value": "forty"})
     # Nothing changed: still a text column with both values.
     assert isinstance(columns(db, "ct_customers")["c_age"]["type"], sa.Text)
-    assert sorted(r[0] for r in raw(db, "SELECT c_age FROM ct_customers WHERE c_age IS NOT NULL")) == ["42", "forty"]
+    assert sorted(
+        r[0] for r in raw(db, "SELECT c_age FROM ct_customers WHERE c_age IS NOT NULL")
+    ) == ["42", "forty"]
 
     with db.transaction() as session:
         change = services.update_field(session, actor, "customers", "age", target, allow_loss=True)
     assert (change.applied, change.lost, change.converted) == (True, 1, 1)
     assert isinstance(columns(db, "ct_customers")["c_age"]["type"], sa.BigInteger)
-    assert "ix_ct_customers_age" in {i["name"] for i in sa.inspect(db.engine).get_indexes("ct_customers")}
+    assert "ix_ct_customers_age" in {
+        i["name"] for i in sa.inspect(db.engine).get_indexes("ct_customers")
+    }
     with db.transaction() as session:
         assert records.get_record(session, actor, "customers", ok["id"])["values"]["age"] == 42
         assert records.get_record(session, actor, "customers", bad["id"])["values"]["age"] is None
         # and back to text: every integer converts
-        back = services.update_field(session, actor, "customers", "age", parse_field({"key": "age", "type": "text"}))
+        back = services.update_field(
+            session, actor, "customers", "age", parse_field({"key": "age", "type": "text"})
+        )
         assert back.problem_count == 0
         assert records.get_record(session, actor, "customers", ok["id"])["values"]["age"] == "42"
 
@@ -226,16 +246,27 @@ def test_a_type_change_within_text_storage_checks_and_normalises(
 ) -> None:
     make_tables(db, actor)
     with db.transaction() as session:
-        services.add_field(session, actor, "customers", parse_field({"key": "contact", "type": "text"}))
-        good = records.create_record(session, actor, "customers", {"name": "A", "contact": "Ann@Example.jp"})
-        bad = records.create_record(session, actor, "customers", {"name": "B", "contact": "call me"})
+        services.add_field(
+            session, actor, "customers", parse_field({"key": "contact", "type": "text"})
+        )
+        good = records.create_record(
+            session, actor, "customers", {"name": "A", "contact": "Ann@Example.jp"}
+        )
+        bad = records.create_record(
+            session, actor, "customers", {"name": "B", "contact": "call me"}
+        )
     target = parse_field({"key": "contact", "type": "email"})
     with db.read() as session:
         check = services.check_field_change(session, "customers", "contact", target)
-    assert [(p.record_id, p.value, p.code) for p in check.problems] == [(bad["id"], "call me", "email")]
+    assert [(p.record_id, p.value, p.code) for p in check.problems] == [
+        (bad["id"], "call me", "email")
+    ]
     with db.transaction() as session:
         services.update_field(session, actor, "customers", "contact", target, allow_loss=True)
-        assert records.get_record(session, actor, "customers", good["id"])["values"]["contact"] == "ann@example.jp"
+        assert (
+            records.get_record(session, actor, "customers", good["id"])["values"]["contact"]
+            == "ann@example.jp"
+        )
 
 
 def test_unique_is_a_real_unique_index_and_409_names_the_field(
@@ -250,14 +281,22 @@ def test_unique_is_a_real_unique_index_and_409_names_the_field(
     assert [(e.field, e.code) for e in taken.value.errors] == [("values.email", "taken")]
     # The database itself refuses a duplicate written behind the app's back.
     with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO ct_customers (public_id, c_email) VALUES ('x', 'a@example.jp')"))
+        conn.execute(
+            sa.text("INSERT INTO ct_customers (public_id, c_email) VALUES ('x', 'a@example.jp')")
+        )
 
     # Making a field unique while records share a value is refused, naming them.
     with db.transaction() as session:
         first = records.create_record(session, actor, "customers", {"name": "Same"})
         second = records.create_record(session, actor, "customers", {"name": "Same"})
     with pytest.raises(Conflict) as dups, db.transaction() as session:
-        services.update_field(session, actor, "customers", "name", parse_field({"key": "name", "type": "text", "required": True, "unique": True}))
+        services.update_field(
+            session,
+            actor,
+            "customers",
+            "name",
+            parse_field({"key": "name", "type": "text", "required": True, "unique": True}),
+        )
     assert dups.value.code == "duplicate_values"
     assert sorted(e.row for e in dups.value.errors) == sorted([first["id"], second["id"]])
 
@@ -266,7 +305,9 @@ def test_references_are_foreign_keys_the_database_enforces(db: Database, actor: 
     make_tables(db, actor)
     with db.transaction() as session:
         company = records.create_record(session, actor, "companies", {"name": "A"})
-        customer = records.create_record(session, actor, "customers", {"name": "X", "company": company["id"]})
+        customer = records.create_record(
+            session, actor, "customers", {"name": "X", "company": company["id"]}
+        )
     with pytest.raises(ValidationFailed) as missing, db.transaction() as session:
         records.create_record(session, actor, "customers", {"name": "Y", "company": 999})
     assert missing.value.errors[0].field == "values.company"
@@ -281,16 +322,41 @@ def test_references_are_foreign_keys_the_database_enforces(db: Database, actor: 
         conn.execute(sa.text("DELETE FROM ct_companies"))
     # ON DELETE SET NULL, when the field says so.
     with db.transaction() as session:
-        services.add_field(session, actor, "companies", parse_field({"key": "parent", "type": "reference", "references": "companies", "on_delete": "set_null"}))
+        services.add_field(
+            session,
+            actor,
+            "companies",
+            parse_field(
+                {
+                    "key": "parent",
+                    "type": "reference",
+                    "references": "companies",
+                    "on_delete": "set_null",
+                }
+            ),
+        )
         child = records.create_record(session, actor, "companies", {"name": "child"})
         parent = records.create_record(session, actor, "companies", {"name": "parent"})
-        records.update_record(session, actor, "companies", child["id"], {"parent": parent["id"]}, version=1)
+        records.update_record(
+            session, actor, "companies", child["id"], {"parent": parent["id"]}, version=1
+        )
         records.delete_record(session, actor, "companies", parent["id"])
-        assert records.get_record(session, actor, "companies", child["id"])["values"]["parent"] is None
+        assert (
+            records.get_record(session, actor, "companies", child["id"])["values"]["parent"] is None
+        )
     with db.transaction() as session:
         with pytest.raises(ValidationFailed):  # a reference keeps its type and target
-            services.update_field(session, actor, "customers", "company", parse_field({"key": "company", "type": "integer"}))
-        assert records.get_record(session, actor, "customers", customer["id"])["values"]["company"] == company["id"]
+            services.update_field(
+                session,
+                actor,
+                "customers",
+                "company",
+                parse_field({"key": "company", "type": "integer"}),
+            )
+        assert (
+            records.get_record(session, actor, "customers", customer["id"])["values"]["company"]
+            == company["id"]
+        )
 
 
 HOSTILE_KEYS = [
@@ -331,10 +397,15 @@ def test_no_hostile_key_reaches_the_database(db: Database, actor: Principal) -> 
         with pytest.raises(NotFound):
             services.load_design(session, "customers; DROP TABLE staff")
         with pytest.raises(ValidationFailed) as unknown:
-            records.create_record(session, actor, "customers", {"name": "A", "x\"; DROP TABLE staff; --": 1})
+            records.create_record(
+                session, actor, "customers", {"name": "A", 'x"; DROP TABLE staff; --': 1}
+            )
         assert unknown.value.errors[0].code == "unknown_field"
         hostile = records.create_record(
-            session, actor, "customers", {"name": "<script>alert(1)</script>", "notes": "=HYPERLINK(\"x\")"}
+            session,
+            actor,
+            "customers",
+            {"name": "<script>alert(1)</script>", "notes": '=HYPERLINK("x")'},
         )
     assert hostile["values"]["name"] == "<script>alert(1)</script>"  # stored as text
     assert raw(db, "SELECT count(*) FROM staff") is not None
@@ -347,8 +418,18 @@ def test_long_keys_keep_names_within_the_identifier_limit(db: Database, actor: P
     table = "t" * 30
     field = "f" * 30
     with db.transaction() as session:
-        services.create_table(session, actor, parse_table({"key": table}), [parse_field({"key": field, "type": "text", "unique": True})])
-        services.add_field(session, actor, table, parse_field({"key": "g" * 30, "type": "reference", "references": table}))
+        services.create_table(
+            session,
+            actor,
+            parse_table({"key": table}),
+            [parse_field({"key": field, "type": "text", "unique": True})],
+        )
+        services.add_field(
+            session,
+            actor,
+            table,
+            parse_field({"key": "g" * 30, "type": "reference", "references": table}),
+        )
     names = {i["name"] for i in sa.inspect(db.engine).get_indexes(f"ct_{table}")}
     assert all(len(n) <= 63 for n in names) and len(names) >= 3
     with db.transaction() as session:

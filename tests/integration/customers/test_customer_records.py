@@ -34,7 +34,14 @@ def customers(db: Database, actor: Principal) -> str:
             [
                 parse_field({"key": "name", "type": "text", "required": True, "max_length": 20}),
                 parse_field({"key": "email", "type": "email", "unique": True}),
-                parse_field({"key": "plan", "type": "select", "choices": ["free", "gold"], "default": "free"}),
+                parse_field(
+                    {
+                        "key": "plan",
+                        "type": "select",
+                        "choices": ["free", "gold"],
+                        "default": "free",
+                    }
+                ),
                 parse_field({"key": "score", "type": "integer", "min": 0, "max": 100}),
             ],
         )
@@ -49,7 +56,13 @@ def test_values_are_validated_per_field_and_all_errors_are_listed(
             session,
             actor,
             customers,
-            {"name": "x" * 21, "email": "not-an-address", "plan": "platinum", "score": 101, "nope": 1},
+            {
+                "name": "x" * 21,
+                "email": "not-an-address",
+                "plan": "platinum",
+                "score": 101,
+                "nope": 1,
+            },
         )
     codes = {e.field: e.code for e in refused.value.errors}
     assert codes == {
@@ -76,7 +89,9 @@ def test_an_edit_of_an_old_version_is_a_409_saying_what_changed(
     with db.transaction() as session:
         record = records.create_record(session, actor, customers, {"name": "A", "score": 1})
     with db.transaction() as session:  # someone else saves first
-        records.update_record(session, marketer, customers, record["id"], {"score": 2, "name": "B"}, version=1)
+        records.update_record(
+            session, marketer, customers, record["id"], {"score": 2, "name": "B"}, version=1
+        )
     with pytest.raises(Conflict) as stale, db.transaction() as session:
         records.update_record(session, actor, customers, record["id"], {"score": 3}, version=1)
     error = stale.value
@@ -88,7 +103,9 @@ def test_an_edit_of_an_old_version_is_a_409_saying_what_changed(
     with db.read() as session:  # nothing was overwritten
         assert records.get_record(session, actor, customers, record["id"])["values"]["score"] == 2
     with db.transaction() as session:  # with the current version it goes through
-        done = records.update_record(session, actor, customers, record["id"], {"score": 3}, version=2)
+        done = records.update_record(
+            session, actor, customers, record["id"], {"score": 3}, version=2
+        )
     assert done["version"] == 3
     with pytest.raises(Conflict), db.transaction() as session:
         records.delete_record(session, actor, customers, record["id"], version=2)
@@ -99,10 +116,31 @@ def test_every_change_is_kept_in_the_record_history(
 ) -> None:
     staff = principal_for_staff(make_staff("marketer", name="Hanako"))
     with db.transaction() as session:
-        record = records.create_record(session, staff, customers, {"name": "A", "email": "a@example.jp"}, source="admin")
-        records.update_record(session, actor, customers, record["id"], {"name": "B", "email": "a@example.jp"}, version=1, source="import")
-        records.update_record(session, actor, customers, record["id"], {"name": "B"}, version=2)  # no change
-        records.update_record(session, staff, customers, record["id"], {}, version=2, status="customer", source="admin")
+        record = records.create_record(
+            session, staff, customers, {"name": "A", "email": "a@example.jp"}, source="admin"
+        )
+        records.update_record(
+            session,
+            actor,
+            customers,
+            record["id"],
+            {"name": "B", "email": "a@example.jp"},
+            version=1,
+            source="import",
+        )
+        records.update_record(
+            session, actor, customers, record["id"], {"name": "B"}, version=2
+        )  # no change
+        records.update_record(
+            session,
+            staff,
+            customers,
+            record["id"],
+            {},
+            version=2,
+            status="customer",
+            source="admin",
+        )
         records.delete_record(session, staff, customers, record["id"], source="admin")
     with db.read() as session:
         history = records.list_history(session, customers, record["id"])
@@ -125,7 +163,9 @@ def test_every_change_is_kept_in_the_record_history(
     # Its own 64-bit-keyed table, not the audit log.
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM customer_history")).scalar_one() == 4
-        logged = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE action LIKE 'customers.record%'"))
+        logged = conn.execute(
+            sa.text("SELECT count(*) FROM audit_log WHERE action LIKE 'customers.record%'")
+        )
         assert logged.scalar_one() == 0
 
 
@@ -133,7 +173,9 @@ def test_statuses_and_their_transitions(db: Database, actor: Principal, customer
     with db.transaction() as session:
         record = records.create_record(session, actor, customers, {"name": "A"}, status="customer")
         with pytest.raises(ValidationFailed) as back:
-            records.update_record(session, actor, customers, record["id"], {}, version=1, status="lead")
+            records.update_record(
+                session, actor, customers, record["id"], {}, version=1, status="lead"
+            )
         assert back.value.errors[0].code == "transition_not_allowed"
         with pytest.raises(ValidationFailed) as unknown:
             records.create_record(session, actor, customers, {"name": "B"}, status="vip")
@@ -148,7 +190,9 @@ def test_sales_edit_only_their_own_records_and_see_only_them_in_owner_only_table
     sales = principal_for_staff(rep)
     with db.transaction() as session:
         mine = records.create_record(session, sales, customers, {"name": "Mine"})
-        theirs = records.create_record(session, actor, customers, {"name": "Theirs"}, owner_id=other.id)
+        theirs = records.create_record(
+            session, actor, customers, {"name": "Theirs"}, owner_id=other.id
+        )
     assert mine["owner_id"] == rep.id  # a sales rep's new record is theirs
     with db.transaction() as session:
         listed = records.list_records(session, sales, customers)
@@ -163,15 +207,25 @@ def test_sales_edit_only_their_own_records_and_see_only_them_in_owner_only_table
     # Not owner-only: they see every record but still edit only their own.
     with db.transaction() as session:
         design = services.load_design(session, customers)
-        services.update_table(session, actor, customers, type(design.spec)(**{**design.spec.__dict__, "owner_only": False}))
+        services.update_table(
+            session,
+            actor,
+            customers,
+            type(design.spec)(**{**design.spec.__dict__, "owner_only": False}),
+        )
         assert len(records.list_records(session, sales, customers).items) == 2
     with pytest.raises(PermissionDenied), db.transaction() as session:
         records.update_record(session, sales, customers, theirs["id"], {"name": "Y"}, version=1)
 
 
-def test_keyset_pages_walk_every_record_once(db: Database, actor: Principal, customers: str) -> None:
+def test_keyset_pages_walk_every_record_once(
+    db: Database, actor: Principal, customers: str
+) -> None:
     with db.transaction() as session:
-        made = [records.create_record(session, actor, customers, {"name": f"n{i}"})["id"] for i in range(7)]
+        made = [
+            records.create_record(session, actor, customers, {"name": f"n{i}"})["id"]
+            for i in range(7)
+        ]
     seen: list[int] = []
     cursor = None
     with db.read() as session:

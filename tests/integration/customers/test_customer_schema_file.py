@@ -57,7 +57,11 @@ def test_the_issue_example_applies_and_applying_again_changes_nothing(
         design = services.load_design(session, "customers")
         email = design.specs["email"]
         assert (email.required, email.unique, email.label["ja"]) == (True, True, "メールアドレス")
-        assert [c.value for c in design.specs["prefecture"].choices] == ["北海道", "東京都", "大阪府"]
+        assert [c.value for c in design.specs["prefecture"].choices] == [
+            "北海道",
+            "東京都",
+            "大阪府",
+        ]
         exported = schema_file.export(session)
     assert planned(db, exported) == []  # export → apply reproduces the database exactly
 
@@ -65,7 +69,9 @@ def test_the_issue_example_applies_and_applying_again_changes_nothing(
 def test_the_demo_schema_round_trips(db: Database, actor: Principal) -> None:
     text = DEMO_SCHEMA.read_text("utf-8")
     steps = apply(db, actor, text)
-    assert "+ create table members" in steps and "+ add field purchases.customer: reference" in steps
+    assert (
+        "+ create table members" in steps and "+ add field purchases.customer: reference" in steps
+    )
     with db.read() as session:
         exported = schema_file.export(session)
         assert services.load_design(session, "members").table.is_member_table
@@ -79,7 +85,9 @@ def test_a_lossy_type_change_is_refused_naming_what_would_be_lost(
     apply(db, actor, v1)
     with db.transaction() as session:
         records.create_record(session, actor, "customers", {"email": "a@example.jp", "age": "42"})
-        bad = records.create_record(session, actor, "customers", {"email": "b@example.jp", "age": "forty"})
+        bad = records.create_record(
+            session, actor, "customers", {"email": "b@example.jp", "age": "forty"}
+        )
     v2 = v1.replace('key = "age"\ntype = "text"', 'key = "age"\ntype = "integer"')
     [step] = planned(db, v2)
     assert step.startswith("~ update field customers.age: type (text → integer)")
@@ -92,18 +100,25 @@ def test_a_lossy_type_change_is_refused_naming_what_would_be_lost(
     assert apply(db, actor, v2, allow_destructive=True) == [step]
     assert planned(db, v2) == []
     with db.read() as session:
-        values = [r["values"]["age"] for r in records.list_records(session, actor, "customers").items]
+        values = [
+            r["values"]["age"] for r in records.list_records(session, actor, "customers").items
+        ]
     assert sorted(values, key=str) == [42, None]
 
 
-def test_what_the_file_leaves_out_is_retired_and_comes_back(
-    db: Database, actor: Principal
-) -> None:
-    two = ISSUE_EXAMPLE + '[tables.companies]\n[[tables.companies.fields]]\nkey = "name"\ntype = "text"\n'
+def test_what_the_file_leaves_out_is_retired_and_comes_back(db: Database, actor: Principal) -> None:
+    two = (
+        ISSUE_EXAMPLE
+        + '[tables.companies]\n[[tables.companies.fields]]\nkey = "name"\ntype = "text"\n'
+    )
     apply(db, actor, two)
     with db.transaction() as session:
-        records.create_record(session, actor, "customers", {"email": "a@example.jp", "prefecture": "東京都"})
-    fewer = ISSUE_EXAMPLE.replace('choices = ["北海道", "東京都", "大阪府"]', 'choices = ["北海道"]')
+        records.create_record(
+            session, actor, "customers", {"email": "a@example.jp", "prefecture": "東京都"}
+        )
+    fewer = ISSUE_EXAMPLE.replace(
+        'choices = ["北海道", "東京都", "大阪府"]', 'choices = ["北海道"]'
+    )
     fewer = fewer.split('[[tables.customers.fields]]\nkey = "prefecture"')[0] + (
         '[[tables.customers.fields]]\nkey = "prefecture"\ntype = "select"\n'
         'label = { ja = "都道府県", en = "Prefecture" }\nchoices = ["北海道"]\n'
@@ -126,7 +141,10 @@ def test_what_the_file_leaves_out_is_retired_and_comes_back(
         "- retire field customers.prefecture: hidden; its 1 value(s) are kept"
     ]
     apply(db, actor, no_prefecture)
-    assert planned(db, two)[:2] == ["+ restore table companies", "+ restore field customers.prefecture"]
+    assert planned(db, two)[:2] == [
+        "+ restore table companies",
+        "+ restore field customers.prefecture",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -152,7 +170,9 @@ def test_a_bad_file_is_refused_pointing_at_the_place(text: str, where: str) -> N
 def test_kizuna_schema_commands(tmp_path: Path, database_url: str, actor: Principal) -> None:
     env = kizuna_env(tmp_path / "var", DATABASE_URL=database_url)
     path = tmp_path / "schema.toml"
-    path.write_text(ISSUE_EXAMPLE + '[[tables.customers.fields]]\nkey = "age"\ntype = "text"\n', "utf-8")
+    path.write_text(
+        ISSUE_EXAMPLE + '[[tables.customers.fields]]\nkey = "age"\ntype = "text"\n', "utf-8"
+    )
     dry = kizuna(env, "schema", "apply", str(path), "--dry-run").stdout
     assert "+ create table customers" in dry and "Dry run: 4 change(s) planned" in dry
     assert "Nothing to change" not in kizuna(env, "schema", "apply", str(path)).stdout
@@ -163,7 +183,9 @@ def test_kizuna_schema_commands(tmp_path: Path, database_url: str, actor: Princi
     db = Database(database_url)
     try:
         with db.transaction() as session:
-            records.create_record(session, actor, "customers", {"email": "a@example.jp", "age": "forty"})
+            records.create_record(
+                session, actor, "customers", {"email": "a@example.jp", "age": "forty"}
+            )
     finally:
         db.dispose()
     path.write_text(path.read_text("utf-8").replace('type = "text"', 'type = "integer"'), "utf-8")
