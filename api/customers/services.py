@@ -564,18 +564,31 @@ def _loss_refused(table_key: str, old: FieldSpec, new: FieldSpec, change: FieldC
 def _write_values(
     session: Session, design: Design, column: str, values: list[tuple[int, Any]]
 ) -> None:
+    """Write converted values: bulk-inserted into a temporary table, then one
+    ``UPDATE … FROM`` (both databases), rather than an UPDATE per record."""
+    if not values:
+        return
     table = design.sa_table()
-    if column not in table.c:  # the temporary column of a swap
+    if column not in table.c:
         raise AssertionError(column)
-    statement = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("_id"))
-        .values({column: sa.bindparam("_value")})
+    stage = sa.Table(
+        "kizuna_converted",
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("value", table.c[column].type),
+        prefixes=["TEMPORARY"],
     )
     conn = _conn(session)
-    for start in range(0, len(values), BATCH):
-        chunk = values[start : start + BATCH]
-        conn.execute(statement, [{"_id": i, "_value": v} for i, v in chunk])
+    stage.create(conn)
+    try:
+        for start in range(0, len(values), BATCH * 10):
+            chunk = values[start : start + BATCH * 10]
+            conn.execute(sa.insert(stage), [{"id": i, "value": v} for i, v in chunk])
+        conn.execute(
+            sa.update(table).values({column: stage.c.value}).where(table.c.id == stage.c.id)
+        )
+    finally:
+        stage.drop(conn)
 
 
 def _swap_column(
