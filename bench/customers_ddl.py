@@ -68,7 +68,10 @@ def run(url: str, rows: int) -> None:
             session,
             ACTOR,
             parse_table({"key": "customers"}),
-            [parse_field({"key": "name", "type": "text"}), parse_field({"key": "age", "type": "text"})],
+            [
+                parse_field({"key": "name", "type": "text"}),
+                parse_field({"key": "age", "type": "text"}),
+            ],
         )
     timed("fill by INSERT … SELECT (server defaults)", lambda: fill(db, rows))
 
@@ -80,7 +83,10 @@ def run(url: str, rows: int) -> None:
         return go
 
     timed("add a field (ALTER TABLE ADD COLUMN)", add({"key": "note", "type": "text"}))
-    timed("add an indexed field (ADD COLUMN + CREATE INDEX)", add({"key": "rank", "type": "integer", "indexed": True}))
+    timed(
+        "add an indexed field (ADD COLUMN + CREATE INDEX)",
+        add({"key": "rank", "type": "integer", "indexed": True}),
+    )
     with db.engine.begin() as conn:
         timed("  peer: hand-written ADD COLUMN", lambda: conn.exec_driver_sql(
             "ALTER TABLE ct_customers ADD COLUMN peer_note TEXT"))  # fmt: skip
@@ -103,10 +109,15 @@ def run(url: str, rows: int) -> None:
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE ct_customers ADD COLUMN peer_age TEXT")
             conn.exec_driver_sql("UPDATE ct_customers SET peer_age = CAST(c_age AS TEXT)")
+        alter = (
+            "ALTER TABLE ct_customers ALTER COLUMN peer_age TYPE bigint "
+            "USING CAST(peer_age AS bigint)"
+        )
         with db.engine.begin() as conn:
-            timed("  peer: ALTER COLUMN TYPE bigint USING (no per-row report)", lambda: conn.exec_driver_sql(
-                "ALTER TABLE ct_customers ALTER COLUMN peer_age TYPE bigint "
-                "USING CAST(peer_age AS bigint)"))  # fmt: skip
+            timed(
+                "  peer: ALTER COLUMN TYPE bigint USING (no per-row report)",
+                lambda: conn.exec_driver_sql(alter),
+            )
     db.dispose()
 
 
@@ -121,7 +132,9 @@ def main() -> None:
             run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.rows)
     if args.postgres:
         name = f"kizuna_bench_{secrets.token_hex(4)}"
-        admin = make_engine(args.postgres, pool=False).execution_options(isolation_level="AUTOCOMMIT")
+        admin = make_engine(args.postgres, pool=False).execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:

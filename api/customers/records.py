@@ -100,6 +100,10 @@ def list_records(
     table = design.sa_table()
     base = sa.select(table).where(_owner_filter(design, actor, table))
     direction, values = ("after", []) if cursor is None else decode_cursor(cursor, 1)
+    if values and (not isinstance(values[0], int) or isinstance(values[0], bool)):
+        raise ValidationFailed(
+            errors=[FieldError("cursor", "is not a cursor this list gave out", "invalid_cursor")]
+        )
     query = base
     if values:
         query = query.where(

@@ -12,6 +12,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 Key = Annotated[str, Meta(min_length=1, max_length=30)]
 Text200 = Annotated[str, Meta(min_length=1, max_length=200)]
+StaffId = Annotated[int, Meta(ge=1, le=2_147_483_647)]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
@@ -111,14 +112,14 @@ class FieldChangeOut(msgspec.Struct, kw_only=True):
 
 class RecordIn(Strict):
     values: dict[str, Any] = {}
-    owner_id: int | UnsetType | None = UNSET
+    owner_id: StaffId | UnsetType | None = UNSET
     status: Annotated[str, Meta(max_length=50)] | UnsetType = UNSET
 
 
 class RecordUpdate(Strict):
-    version: Annotated[int, Meta(ge=1)]  # the version the change is based on
+    version: Annotated[int, Meta(ge=1, le=2_147_483_647)]  # the version the change is based on
     values: dict[str, Any] = {}
-    owner_id: int | UnsetType | None = UNSET
+    owner_id: StaffId | UnsetType | None = UNSET
     status: Annotated[str, Meta(max_length=50)] | UnsetType = UNSET
 
 

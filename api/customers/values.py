@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,8 +29,8 @@ SITE_TZ = ZoneInfo("Asia/Tokyo")
 INT64 = 2**63 - 1
 # Control characters are refused in single-line values (NUL would be a 500 on PostgreSQL);
 # long text keeps tabs and line breaks.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9()\- ]{2,30}")
 _POSTAL = re.compile(r"[0-9A-Za-z\- ]{2,10}")
@@ -95,6 +95,8 @@ def _decimal(spec: FieldSpec, value: Any) -> Decimal:
     if not number.is_finite():
         raise fail(spec, "must be a number", "type")
     scale = spec.decimal_scale
+    if number.adjusted() >= DECIMAL_PRECISION - scale:
+        raise fail(spec, "is too large", "out_of_range")
     quantised = number.quantize(Decimal(1).scaleb(-scale))
     if quantised != number:
         raise fail(spec, f"has more than {scale} decimal places", "scale", scale=scale)
@@ -138,6 +140,12 @@ def _datetime(spec: FieldSpec, value: Any) -> datetime:
         raise fail(spec, "must be a date and time (ISO 8601)", "type")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SITE_TZ)
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise fail(spec, "is out of range", "out_of_range") from None
+    if not 1 <= parsed.year <= 9998:
+        raise fail(spec, "is out of range", "out_of_range")
     return parsed
 
 

@@ -3,6 +3,7 @@ statuses, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -239,3 +240,45 @@ def test_keyset_pages_walk_every_record_once(
         back = records.list_records(session, actor, customers, cursor=page.prev_cursor, limit=3)
     assert seen == sorted(made, reverse=True)
     assert [r["id"] for r in back.items] == seen[3:6]
+
+
+def _at_once(count: int, work: Callable[[int], str]) -> list[str]:
+    barrier = threading.Barrier(count)
+    results: list[str] = []
+
+    def run(n: int) -> None:
+        barrier.wait()
+        try:
+            results.append(work(n))
+        except Conflict as exc:
+            results.append(exc.code)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(results)
+
+
+def test_concurrent_writes_end_in_one_success_and_409s_never_a_500(
+    db: Database, actor: Principal, customers: str
+) -> None:
+    with db.transaction() as session:
+        record = records.create_record(session, actor, customers, {"name": "A"})
+
+    def edit(n: int) -> str:
+        with db.transaction() as session:
+            records.update_record(session, actor, customers, record["id"], {"score": n}, version=1)
+        return "ok"
+
+    assert _at_once(4, edit) == ["ok", "record_changed", "record_changed", "record_changed"]
+
+    def create(n: int) -> str:
+        with db.transaction() as session:
+            records.create_record(
+                session, actor, customers, {"name": f"n{n}", "email": "same@example.jp"}
+            )
+        return "ok"
+
+    assert _at_once(8, create) == ["email_taken"] * 7 + ["ok"]
