@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post
@@ -25,6 +26,7 @@ from api.customers.schemas import (
     TableUpdate,
     plain,
 )
+from api.errors import invalid
 from api.principal import Principal
 from api.runtime import Runtime
 from api.staff.permissions import Permission
@@ -253,6 +255,15 @@ class CustomerTableController(Controller):
             return services.design_out(services.load_design(session, table))
 
 
+def _parse_where(where: str | None) -> Any:
+    if where is None:
+        return None
+    try:
+        return json.loads(where)
+    except (ValueError, RecursionError):
+        raise invalid("where", "is not JSON", "invalid_json") from None
+
+
 def _record_out(data: dict[str, Any]) -> RecordOut:
     return RecordOut(**data)
 
@@ -269,14 +280,41 @@ class CustomerRecordController(Controller):
         runtime: NamedDependency[Runtime],
         cursor: Cursor = None,
         per_page: PerPage = 50,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000, description="1-based page")] = 1,
+        where: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=8000,
+                description='a condition tree as JSON: {"and": [{"field": "name", "op": '
+                '"contains", "value": "山田"}, …]} (and/or nest; "<reference>.<field>" tests '
+                "the referenced record)",
+            ),
+        ] = None,
+        sort: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=40, pattern=r"^-?[a-z][a-z0-9_]*$", description="field, -field"
+            ),
+        ] = None,
     ) -> Page[RecordOut]:
-        """Newest first, paged by ``cursor``; ``total`` is exact up to 10,000 records."""
+        """Newest first, paged by ``cursor`` (or sorted by a field, paged by ``page``);
+        ``total`` is exact up to 10,000 records."""
+        condition = _parse_where(where)
         with runtime.db.read() as session:
-            found = records.list_records(session, principal, table, cursor=cursor, limit=per_page)
+            found = records.list_records(
+                session,
+                principal,
+                table,
+                where=condition,
+                sort=sort,
+                cursor=cursor,
+                offset=(page - 1) * per_page,
+                limit=per_page,
+            )
         return Page(
             items=[_record_out(r) for r in found.items],
             total=found.total.value,
-            page=1,
+            page=page,
             per_page=per_page,
             total_exact=found.total.exact,
             next_cursor=found.next_cursor,

@@ -92,13 +92,37 @@ def list_records(
     actor: Principal,
     table_key: str,
     *,
+    where: Any = None,
+    sort: str | None = None,
     cursor: str | None = None,
+    offset: int = 0,
     limit: int = 50,
 ) -> RecordPage:
-    """Newest first, by keyset on the id (search, filters and views come next)."""
+    """Records matching ``where`` (a condition tree, ``api.customers.query``). Newest first by
+    keyset on the id (``cursor``); sorted by a field (``sort="name"`` / ``"-name"``, empty
+    values last), by offset."""
+    from api.customers.query import compile_where, sort_columns
+    from api.customers.services import list_designs
+
     design = load_design(session, table_key)
     table = design.sa_table()
-    base = sa.select(table).where(_owner_filter(design, actor, table))
+    conditions = [_owner_filter(design, actor, table)]
+    if where is not None:
+        designs = {d.key: d for d in list_designs(session)}
+        conditions.append(compile_where(design, designs, where))
+    base = sa.select(table).where(*conditions)
+    if sort:
+        order = [
+            c.desc().nulls_last() if d else c.asc().nulls_last()
+            for c, d in sort_columns(design, sort)
+        ]
+        rows = session.connection().execute(base.order_by(*order).offset(offset).limit(limit)).all()
+        return RecordPage(
+            items=[_out(design, r) for r in rows],
+            total=estimate_total(session, base),  # type: ignore[arg-type]
+            next_cursor=None,
+            prev_cursor=None,
+        )
     direction, values = ("after", []) if cursor is None else decode_cursor(cursor, 1)
     if values and (not isinstance(values[0], int) or isinstance(values[0], bool)):
         raise ValidationFailed(
@@ -109,15 +133,17 @@ def list_records(
         query = query.where(
             table.c.id < values[0] if direction == "after" else table.c.id > values[0]
         )
-    order = table.c.id.asc() if direction == "before" else table.c.id.desc()
-    rows = list(session.connection().execute(query.order_by(order).limit(limit + 1)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    if offset and not values:
+        query = query.offset(offset)
+    order_by = table.c.id.asc() if direction == "before" else table.c.id.desc()
+    found = list(session.connection().execute(query.order_by(order_by).limit(limit + 1)).all())
+    more = len(found) > limit
+    found = found[:limit]
     if direction == "before":
-        rows.reverse()
+        found.reverse()
     has_next = (more and direction == "after") or (direction == "before" and bool(values))
-    has_prev = (more and direction == "before") or (direction == "after" and bool(values))
-    items = [_out(design, r) for r in rows]
+    has_prev = (more and direction == "before") or (direction == "after" and bool(values or offset))
+    items = [_out(design, r) for r in found]
     return RecordPage(
         items=items,
         total=estimate_total(session, base),  # type: ignore[arg-type]

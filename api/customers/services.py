@@ -68,7 +68,12 @@ class Design:
         raise NotFound(detail=f"Table {self.key} has no field {key}", code="field_not_found")
 
     def sa_table(self) -> sa.Table:
-        return physical.data_table(self.key, self.specs.values(), self.dialect)
+        """The Core table, built once per design (one statement may name it twice)."""
+        table = self.__dict__.get("_sa_table")
+        if table is None:
+            table = physical.data_table(self.key, self.specs.values(), self.dialect)
+            self.__dict__["_sa_table"] = table
+        return table
 
 
 def tables_by_id(session: Session) -> dict[int, CustomerTable]:
