@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from api.audit.models import AuditEntry
-from api.customers.models import CustomerField, CustomerTable, RecordHistory
+from api.customers.models import CustomerField, CustomerTable, CustomerView, RecordHistory
 from api.jobs.models import Job, JobUnit
 from api.livesettings.models import Setting
 from api.staff.models import ApiToken, Staff, StaffSession
@@ -15,6 +15,7 @@ __all__ = [
     "AuditEntry",
     "CustomerField",
     "CustomerTable",
+    "CustomerView",
     "Job",
     "JobUnit",
     "RecordHistory",

@@ -11,8 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from api.customers import records, services
+from api.customers import records, services, views
 from api.customers.definitions import parse_field, parse_table
+from api.customers.models import CustomerView
 from api.customers.schemas import (
     FieldChangeOut,
     FieldIn,
@@ -21,9 +22,13 @@ from api.customers.schemas import (
     RecordIn,
     RecordOut,
     RecordUpdate,
+    RelatedTabOut,
     RowProblemOut,
     TableIn,
     TableUpdate,
+    ViewIn,
+    ViewOut,
+    ViewUpdate,
     plain,
 )
 from api.errors import invalid
@@ -296,11 +301,26 @@ class CustomerRecordController(Controller):
                 max_length=40, pattern=r"^-?[a-z][a-z0-9_]*$", description="field, -field"
             ),
         ] = None,
+        view: Annotated[
+            int | None,
+            QueryParameter(
+                ge=1, le=2_147_483_647, description="apply a saved view's filter and sort"
+            ),
+        ] = None,
     ) -> Page[RecordOut]:
         """Newest first, paged by ``cursor`` (or sorted by a field, paged by ``page``);
         ``total`` is exact up to 10,000 records."""
         condition = _parse_where(where)
         with runtime.db.read() as session:
+            if view is not None:
+                saved = views.get_view(session, principal, table, view)
+                if saved.conditions is not None:
+                    condition = (
+                        saved.conditions
+                        if condition is None
+                        else {"and": [saved.conditions, condition]}
+                    )
+                sort = sort or saved.sort or None
             found = records.list_records(
                 session,
                 principal,
@@ -428,3 +448,114 @@ class CustomerRecordController(Controller):
                 )
                 for h in records.list_history(session, table, record_id)
             ]
+
+    @get(
+        "/{record_id:int}/related",
+        guards=[requires(Permission.customers_read)],
+        sync_to_thread=True,
+    )
+    def related(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> list[RelatedTabOut]:
+        """One tab per table that refers to this record (purchases on a customer…)."""
+        with runtime.db.read() as session:
+            tabs = records.related(session, principal, table, record_id)
+        return [
+            RelatedTabOut(**{**tab, "items": [_record_out(r) for r in tab["items"]]})
+            for tab in tabs
+        ]
+
+
+ViewId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="view id")]
+
+
+def _view_out(view: CustomerView) -> ViewOut:
+    return ViewOut(
+        id=view.id,  # type: ignore[arg-type]
+        name=view.name,
+        owner_id=view.owner_id,
+        shared=view.shared,
+        is_default=view.is_default,
+        where=view.conditions,
+        columns=list(view.columns),
+        sort=view.sort,
+        updated_at=view.updated_at,
+    )
+
+
+class CustomerViewController(Controller):
+    path = "/api/customers/tables/{table:str}/views"
+    tags = ["customers"]
+
+    @get("/", guards=[requires(Permission.customers_read)], sync_to_thread=True)
+    def list_views(
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> list[ViewOut]:
+        """The table's shared views and the caller's own, the default first."""
+        with runtime.db.read() as session:
+            return [_view_out(v) for v in views.list_views(session, principal, table)]
+
+    @post(
+        "/",
+        guards=[requires(Permission.customers_write)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_view(
+        self,
+        table: TableKey,
+        data: JSONBody[ViewIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> ViewOut:
+        with runtime.db.transaction() as session:
+            view = views.create_view(
+                session,
+                principal,
+                table,
+                name=data.name,
+                conditions=data.where,
+                columns=data.columns if isinstance(data.columns, list) else None,
+                sort=data.sort,
+                shared=data.shared,
+                is_default=data.is_default,
+            )
+            return _view_out(view)
+
+    @patch("/{view_id:int}", guards=[requires(Permission.customers_write)], sync_to_thread=True)
+    def update_view(
+        self,
+        table: TableKey,
+        view_id: ViewId,
+        data: JSONBody[ViewUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> ViewOut:
+        changes = plain(data)
+        if "where" in changes:
+            changes["conditions"] = changes.pop("where")
+        with runtime.db.transaction() as session:
+            return _view_out(views.update_view(session, principal, table, view_id, changes))
+
+    @delete(
+        "/{view_id:int}",
+        guards=[requires(Permission.customers_write)],
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def delete_view(
+        self,
+        table: TableKey,
+        view_id: ViewId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> None:
+        with runtime.db.transaction() as session:
+            views.delete_view(session, principal, table, view_id)

@@ -1,11 +1,15 @@
 """The customer database: staff-designed tables as real SQL tables, their records and history."""
 
-from api.customers.controllers import CustomerRecordController, CustomerTableController
+from api.customers.controllers import (
+    CustomerRecordController,
+    CustomerTableController,
+    CustomerViewController,
+)
 from api.domain import Domain
 
 DOMAIN = Domain(
     name="customers",
-    controllers=(CustomerTableController, CustomerRecordController),
+    controllers=(CustomerTableController, CustomerRecordController, CustomerViewController),
     labels={
         "ja": {
             "audit.action.customers.table.create": "テーブル作成",

@@ -132,3 +132,34 @@ class RecordHistory(SQLModel, table=True):
     changes: dict[str, Any] = Field(
         default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
     )
+
+
+class CustomerView(SQLModel, table=True):
+    """A saved filter + columns + sort on one table's list screen, private to its owner or
+    shared. A table's default view (at most one) is what its list opens with."""
+
+    __tablename__ = "customer_view"
+
+    id: int | None = Field(default=None, primary_key=True)
+    table_id: int = Field(
+        sa_column=Column(
+            sa.Integer, ForeignKey("customer_table.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(max_length=200)
+    # The staff member who saved it; their private views go with their account.
+    owner_id: int | None = Field(
+        default=None,
+        sa_column=Column(sa.Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=True),
+    )
+    shared: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    is_default: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    conditions: dict[str, Any] | None = Field(default=None, sa_type=JSONType)  # api.customers.query
+    columns: list[str] = Field(default_factory=list, sa_type=JSONType, sa_column_kwargs=EMPTY_LIST)
+    sort: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": sa.text("''")})
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )

@@ -579,3 +579,38 @@ def _check_not_referenced(session: Session, design: Design, record_id: int) -> N
 
 def field_specs(design: Design) -> list[FieldSpec]:
     return [spec for _, spec in design.active()]
+
+
+def related(
+    session: Session, actor: Principal, table_key: str, record_id: int, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    """A tab for every reference field (of any table) that points at this table: the records
+    that refer to this one, the newest first, and how many there are. Generic: purchases and
+    seminar applications on a customer, customers on a company."""
+    from api.customers.services import list_designs
+
+    design = load_design(session, table_key)
+    _fetch(session, design, actor, record_id)  # 404, and owner-only tables stay private
+    tabs: list[dict[str, Any]] = []
+    for other in list_designs(session):
+        for _, spec in other.active():
+            if spec.type != FieldType.reference or spec.references != table_key:
+                continue
+            page = list_records(
+                session,
+                actor,
+                other.key,
+                where={"field": spec.key, "op": "eq", "value": record_id},
+                limit=limit,
+            )
+            tabs.append(
+                {
+                    "table": other.key,
+                    "label": dict(other.table.label or {}),
+                    "field": spec.key,
+                    "total": page.total.value,
+                    "total_exact": page.total.exact,
+                    "items": page.items,
+                }
+            )
+    return tabs

@@ -149,3 +149,45 @@ def plain(struct: msgspec.Struct) -> dict[str, Any]:
     """A struct as the plain dict the definition parsers read (unset attributes left out)."""
     data: dict[str, Any] = msgspec.to_builtins(struct)
     return data
+
+
+class RelatedTabOut(msgspec.Struct, kw_only=True):
+    table: str
+    label: dict[str, str]
+    field: str  # the reference field of ``table`` that points at the record
+    total: int
+    total_exact: bool
+    items: list[RecordOut]  # the newest 20
+
+
+SortKey = Annotated[str, Meta(max_length=40, pattern=r"^(-?[a-z][a-z0-9_]*)?$")]
+
+
+class ViewIn(Strict):
+    name: Text200
+    where: dict[str, Any] | None = None  # a condition tree (see the records list)
+    columns: Annotated[list[Key], Meta(max_length=300)] | UnsetType = UNSET  # default: the list's
+    sort: SortKey = ""
+    shared: bool = False
+    is_default: bool = False  # designers only; a default view is shared
+
+
+class ViewUpdate(Strict):
+    name: Text200 | UnsetType = UNSET
+    where: dict[str, Any] | UnsetType | None = UNSET
+    columns: Annotated[list[Key], Meta(max_length=300)] | UnsetType = UNSET
+    sort: SortKey | UnsetType = UNSET
+    shared: bool | UnsetType = UNSET
+    is_default: bool | UnsetType = UNSET
+
+
+class ViewOut(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    owner_id: int | None
+    shared: bool
+    is_default: bool
+    where: dict[str, Any] | None
+    columns: list[str]
+    sort: str
+    updated_at: datetime

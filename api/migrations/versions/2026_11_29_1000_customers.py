@@ -1,4 +1,4 @@
-"""customers: the metadata of staff-designed tables and fields, and record history
+"""customers: the metadata of staff-designed tables and fields, record history, saved views
 
 The data tables themselves (``ct_<key>``) are created and altered by the app from these rows
 (``api/customers/physical.py``); Alembic ignores them (``include_object`` in ``env.py``).
@@ -100,6 +100,30 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
     )
+    op.create_table(
+        "customer_view",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("table_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
+        sa.Column("shared", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("is_default", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("conditions", json_type(), nullable=True),
+        sa.Column("columns", json_type(), server_default=sa.text("'[]'"), nullable=False),
+        sa.Column("sort", sa.String(40), server_default=sa.text("''"), nullable=False),
+        sa.Column("created_at", TS, server_default=NOW, nullable=False),
+        sa.Column("updated_at", TS, server_default=NOW, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_customer_view"),
+        sa.ForeignKeyConstraint(
+            ["table_id"],
+            ["customer_table.id"],
+            name="fk_customer_view_table_id_customer_table",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["staff.id"], name="fk_customer_view_owner_id_staff", ondelete="CASCADE"
+        ),
+    )
     op.create_index(
         "ix_customer_history_table_id_record_id_id",
         "customer_history",
@@ -119,5 +143,6 @@ def downgrade() -> None:
             op.execute(f'DROP TABLE "{name}"')
     op.drop_index("ix_customer_history_table_id_record_id_id", table_name="customer_history")
     op.drop_table("customer_history")
+    op.drop_table("customer_view")
     op.drop_table("customer_field")
     op.drop_table("customer_table")

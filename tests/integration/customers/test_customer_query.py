@@ -168,3 +168,70 @@ def test_filters_through_the_api(
     assert admin.get(base, params={"where": "{not json"}).status_code == 422
     assert admin.get(base, params={"sort": "nope"}).status_code == 422
     assert admin.get(base, params={"sort": "x; drop"}).status_code in (400, 422)
+
+
+def test_related_tabs_list_the_records_that_refer_to_one(
+    db: Database, actor: Principal, people: dict[str, int], admin: StaffClient
+) -> None:
+    with db.read() as session:
+        company = records.list_records(
+            session, actor, "companies", where=c("name", "eq", "Acme Trading")
+        ).items[0]
+        tabs = records.related(session, actor, "companies", company["id"])
+    assert [(t["table"], t["field"], t["total"]) for t in tabs] == [("customers", "company", 2)]
+    assert {r["values"]["name"] for r in tabs[0]["items"]} == {"山田 花子", "Ｔａｒｏ Smith"}
+    url = f"/api/customers/tables/companies/records/{company['id']}/related"
+    body = admin.get(url).json()
+    assert body[0]["table"] == "customers" and body[0]["total"] == 2
+    assert admin.get("/api/customers/tables/companies/records/999999/related").status_code == 404
+
+
+def test_saved_views_private_shared_and_default(people: dict[str, int], login_as: Any) -> None:
+    base = "/api/customers/tables/customers"
+    marketer = login_as("marketer")
+    where = c("name", "contains", "山田")
+    mine = marketer.post(
+        f"{base}/views",
+        json={"name": "山田さん", "where": where, "columns": ["name", "score"], "sort": "-score"},
+    )
+    assert mine.status_code == 201, mine.text
+    view = mine.json()
+    assert view["shared"] is False and view["columns"] == ["name", "score"]
+    listed = marketer.get(f"{base}/records", params={"view": view["id"]}).json()
+    assert [r["values"]["name"] for r in listed["items"]] == ["山田 花子", "山田 太郎"]
+    narrowed = marketer.get(
+        f"{base}/records", params={"view": view["id"], "where": json.dumps(c("score", "lt", 20))}
+    ).json()
+    assert [r["values"]["name"] for r in narrowed["items"]] == ["山田 太郎"]
+    # Private: another staff member does not see it.
+    other = login_as("marketer")
+    assert other.get(f"{base}/views").json() == []
+    assert other.get(f"{base}/records", params={"view": view["id"]}).status_code == 404
+    shared = other.post(f"{base}/views", json={"name": "全員", "shared": True})
+    assert shared.status_code == 201
+    assert shared.json()["columns"] == [
+        "name",
+        "email",
+        "prefecture",
+        "interests",
+        "score",
+        "born",
+        "vip",
+        "company",
+    ]
+    assert other.post(f"{base}/views", json={"name": "x", "is_default": True}).status_code == 403
+    # A marketer cannot change someone else's shared view; a designer can make it the default.
+    assert other.patch(f"{base}/views/{view['id']}", json={"name": "x"}).status_code == 404
+    admin = login_as("admin")  # one test client: the last log-in is the one that acts
+    default = admin.patch(f"{base}/views/{shared.json()['id']}", json={"is_default": True})
+    assert default.status_code == 200 and default.json()["is_default"] is True
+    names_seen = [v["name"] for v in admin.get(f"{base}/views").json()]
+    assert names_seen[0] == "全員"
+    # Bad views are refused pointing at the place.
+    bad = admin.post(f"{base}/views", json={"name": "x", "columns": ["nope"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "columns[0]"
+    bad_where = admin.post(
+        f"{base}/views", json={"name": "x", "where": c("score", "contains", "1")}
+    )
+    assert bad_where.status_code == 422 and bad_where.json()["errors"][0]["field"] == "where.op"
+    assert admin.delete(f"{base}/views/{shared.json()['id']}").status_code == 204
