@@ -11,12 +11,13 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from api.customers import records, services, views
+from api.customers import records, schema_file, services, views
 from api.customers.definitions import parse_field, parse_table
 from api.customers.models import CustomerView
 from api.customers.schemas import (
     FieldChangeOut,
     FieldIn,
+    FieldOrder,
     FieldUpdate,
     HistoryOut,
     RecordIn,
@@ -172,6 +173,24 @@ class CustomerTableController(Controller):
         spec = parse_field(plain(data))
         with runtime.db.transaction() as session:
             services.add_field(session, principal, table, spec)
+            return services.design_out(services.load_design(session, table))
+
+    @post(
+        "/{table:str}/field-order",
+        guards=[requires(Permission.customers_design)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def reorder_fields(
+        self,
+        table: TableKey,
+        data: JSONBody[FieldOrder],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        """Set the display order: every active field, once."""
+        with runtime.db.transaction() as session:
+            schema_file.reorder_fields(session, principal, table, data.fields)
             return services.design_out(services.load_design(session, table))
 
     @patch(

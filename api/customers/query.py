@@ -22,7 +22,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.customers.definitions import FieldSpec
-from api.customers.physical import data_table
 from api.customers.services import Design
 from api.customers.types import TEXT_TYPES, FieldType, column_name
 from api.customers.values import normalise
@@ -211,4 +210,4 @@ def sort_columns(design: Design, sort: str | None) -> list[tuple[sa.ColumnElemen
     return [(column, descending), (table.c.id, descending)]
 
 
-__all__ = ["compile_where", "data_table", "sort_columns"]
+__all__ = ["OPERATORS", "SYSTEM_FIELDS", "compile_where", "sort_columns"]

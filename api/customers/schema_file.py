@@ -284,8 +284,15 @@ def _run(session: Session, actor: Principal, step: Step) -> None:
 
 
 def reorder_fields(session: Session, actor: Principal, table_key: str, order: list[str]) -> None:
-    """Fields in ``order`` first, the others (retired) after them, as they were."""
+    """Fields in ``order`` first, the others (retired) after them, as they were. Every active
+    field must be listed once, and nothing else."""
     design = services.load_design(session, table_key, lock=True)
+    active = [f.key for f in design.fields if f.retired_at is None]
+    if sorted(order) != sorted(active):
+        raise ValidationFailed(
+            detail=f"fields: list each active field of {table_key} once ({', '.join(active)})",
+            errors=[FieldError("fields", "must list each active field once", "invalid_order")],
+        )
     rank = {key: i for i, key in enumerate(order)}
     rows = sorted(design.fields, key=lambda f: (rank.get(f.key, len(order)), f.position, f.id))
     for position, row in enumerate(rows):

@@ -191,3 +191,7 @@ class ViewOut(msgspec.Struct, kw_only=True):
     columns: list[str]
     sort: str
     updated_at: datetime
+
+
+class FieldOrder(Strict):
+    fields: Annotated[list[Key], Meta(max_length=1500)]  # every active field, in display order

@@ -24,7 +24,7 @@ from api.customers.definitions import (
 )
 from api.customers.models import CustomerField, CustomerTable
 from api.customers.types import FieldType, column_name
-from api.customers.values import is_empty, normalise, to_json
+from api.customers.values import normalise, to_json
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from api.principal import Principal
@@ -666,7 +666,6 @@ __all__ = [
     "check_field_change",
     "create_table",
     "design_out",
-    "is_empty",
     "list_designs",
     "load_design",
     "merge_choices",

@@ -195,3 +195,13 @@ def test_hostile_input_is_a_4xx_never_a_500(admin: StaffClient) -> None:
     created = admin.post(base, json={"values": {"name": "<img src=x onerror=alert(1)>=1+1"}})
     assert created.status_code == 201
     assert created.json()["values"]["name"] == "<img src=x onerror=alert(1)>=1+1"
+
+
+def test_display_order_of_fields(admin: StaffClient) -> None:
+    make_table(admin)
+    url = "/api/customers/tables/customers/field-order"
+    moved = admin.post(url, json={"fields": ["age", "name", "email"]})
+    assert moved.status_code == 200, moved.text
+    assert [f["key"] for f in moved.json()["fields"]] == ["age", "name", "email"]
+    assert admin.post(url, json={"fields": ["age", "name"]}).status_code == 422
+    assert admin.post(url, json={"fields": ["age", "name", "email", "x"]}).status_code == 422
