@@ -195,3 +195,20 @@ def test_kizuna_schema_commands(tmp_path: Path, database_url: str, actor: Princi
     assert "--allow-destructive" in refused.stderr
     forced = kizuna(env, "schema", "apply", str(path), "--allow-destructive").stdout
     assert "Applied 1 change(s)." in forced
+
+
+def test_one_member_table_and_a_bad_file_from_the_command_line(
+    tmp_path: Path, database_url: str, db: Database, actor: Principal
+) -> None:
+    apply(db, actor, "[tables.members]\nis_member_table = true\n")
+    with pytest.raises(Conflict) as second:
+        apply(
+            db, actor, "[tables.members]\nis_member_table = true\n[tables.others]\nmember = true\n"
+        )
+    assert second.value.code == "member_table_taken"
+    env = kizuna_env(tmp_path / "var", DATABASE_URL=database_url)
+    path = tmp_path / "bad.toml"
+    path.write_text('[tables.x]\n[[tables.x.fields]]\nkey = "Bad Key"\ntype = "text"\n', "utf-8")
+    refused = kizuna(env, "schema", "apply", str(path), check=False)
+    assert refused.returncode == 1
+    assert "tables.x.fields[0].key" in refused.stderr and "lower-case letter" in refused.stderr
