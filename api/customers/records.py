@@ -319,7 +319,9 @@ def _violation(design: Design, exc: IntegrityError) -> Conflict:
 
 
 def _execute(session: Session, design: Design, statement: Any) -> Any:
-    # No savepoint: a violation ends the whole write (transaction() rolls it back).
+    # No savepoint: a violation ends the whole write (transaction() rolls it back). Pending ORM
+    # rows (an earlier history entry) are written first, so statements run in program order.
+    session.flush()
     try:
         return session.connection().execute(statement)
     except IntegrityError as exc:

@@ -80,39 +80,68 @@ def tables_by_id(session: Session) -> dict[int, CustomerTable]:
     return {t.id: t for t in session.exec(select(CustomerTable)).all() if t.id is not None}
 
 
+# Designs read in a session are kept in session.info until a design change begins (Kizuna's
+# sessions live for one transaction): a list page, a record and its related tabs read the
+# metadata once instead of per table.
+_CACHE = "customer_designs"
+
+
+def forget_designs(session: Session) -> None:
+    session.info.pop(_CACHE, None)
+
+
+def _all_designs(session: Session) -> dict[str, Design]:
+    cached: dict[str, Design] | None = session.info.get(_CACHE)
+    if cached is None:
+        tables = session.exec(
+            select(CustomerTable).order_by(col(CustomerTable.position), col(CustomerTable.id))
+        ).all()
+        rows = session.exec(
+            select(CustomerField).order_by(col(CustomerField.position), col(CustomerField.id))
+        ).all()
+        by_id = {t.id: t for t in tables if t.id is not None}
+        grouped: dict[int, list[CustomerField]] = {}
+        for row in rows:
+            grouped.setdefault(row.table_id, []).append(row)
+        dialect = session.get_bind().dialect.name
+        cached = {
+            t.key: Design(
+                table=t,
+                fields=grouped.get(t.id or 0, []),
+                specs={r.key: field_spec(r, by_id) for r in grouped.get(t.id or 0, [])},
+                dialect=dialect,
+                tables_by_id=by_id,
+            )
+            for t in tables
+        }
+        session.info[_CACHE] = cached
+    return cached
+
+
 def load_design(session: Session, key: str, *, lock: bool = False, retired: bool = False) -> Design:
     """The table ``key`` and its fields; 404 if there is none (or it is retired, unless
-    ``retired``). ``lock`` locks the table's row until the transaction ends (PostgreSQL; on
-    SQLite the transaction holds the write lock already), so design changes of one table
-    happen one after the other."""
-    query = select(CustomerTable).where(CustomerTable.key == key)
+    ``retired``). ``lock`` (every design change) locks the table's row until the transaction
+    ends (PostgreSQL; on SQLite the transaction holds the write lock already), so design
+    changes of one table happen one after the other, and reads the rows afresh."""
+    if not isinstance(key, str):
+        raise NotFound(detail="There is no such table", code="table_not_found")
     if lock:
-        query = query.with_for_update()
-    table = session.exec(query).first() if isinstance(key, str) else None
-    if table is None or (table.retired_at is not None and not retired):
-        raise NotFound(detail=f"There is no table {key!s:.40}", code="table_not_found")
-    rows = list(
-        session.exec(
-            select(CustomerField)
-            .where(CustomerField.table_id == table.id)
-            .order_by(col(CustomerField.position), col(CustomerField.id))
-        ).all()
-    )
-    by_id = tables_by_id(session)
-    return Design(
-        table=table,
-        fields=rows,
-        specs={r.key: field_spec(r, by_id) for r in rows},
-        dialect=session.get_bind().dialect.name,
-        tables_by_id=by_id,
-    )
+        forget_designs(session)
+        table = session.exec(
+            select(CustomerTable).where(CustomerTable.key == key).with_for_update()
+        ).first()
+        if table is None:
+            raise NotFound(detail=f"There is no table {key:.40}", code="table_not_found")
+    design = _all_designs(session).get(key)
+    if lock:  # the caller is about to change the design: what is cached now would be stale
+        forget_designs(session)
+    if design is None or (design.table.retired_at is not None and not retired):
+        raise NotFound(detail=f"There is no table {key:.40}", code="table_not_found")
+    return design
 
 
 def list_designs(session: Session, *, retired: bool = False) -> list[Design]:
-    query = select(CustomerTable).order_by(col(CustomerTable.position), col(CustomerTable.id))
-    if not retired:
-        query = query.where(col(CustomerTable.retired_at).is_(None))
-    return [load_design(session, t.key, retired=True) for t in session.exec(query).all()]
+    return [d for d in _all_designs(session).values() if retired or d.table.retired_at is None]
 
 
 def _conn(session: Session) -> sa.Connection:
@@ -148,6 +177,7 @@ def create_table(
     )
     session.add(row)
     session.flush()
+    forget_designs(session)
     physical.create_table(_conn(session), spec.key)
     audit.record(
         session,

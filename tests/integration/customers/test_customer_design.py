@@ -472,3 +472,19 @@ def test_tables_retire_and_restore_and_refuse_while_referred_to(
         assert records.list_records(session, actor, "customers").items == []
         with pytest.raises(Conflict):
             services.create_table(session, actor, parse_table({"key": "customers"}))
+
+
+def test_reads_after_a_design_change_in_one_transaction_see_the_change(
+    db: Database, actor: Principal
+) -> None:
+    with db.transaction() as session:
+        services.create_table(session, actor, parse_table({"key": "notes"}))
+        first = records.create_record(session, actor, "notes", {})
+        services.add_field(session, actor, "notes", parse_field({"key": "body", "type": "text"}))
+        second = records.create_record(session, actor, "notes", {"body": "x"})
+        assert records.get_record(session, actor, "notes", first["id"])["values"] == {"body": None}
+        services.retire_field(session, actor, "notes", "body")
+        assert records.get_record(session, actor, "notes", second["id"])["values"] == {}
+        services.retire_table(session, actor, "notes")
+        with pytest.raises(NotFound):
+            records.get_record(session, actor, "notes", second["id"])
