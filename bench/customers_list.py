@@ -84,7 +84,9 @@ def fill(db: Database, rows: int) -> None:
         with_clause = ""
         from_clause = f"FROM {source}"
     else:
-        with_clause = "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
+        with_clause = (
+            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
+        )
         seen = "datetime('now', '-' || (n % 1000) || ' hours')"
         born = "date('1950-01-01', '+' || (n % 20000) || ' days')"
         from_clause = "FROM s"
@@ -131,7 +133,8 @@ def run(url: str, rows: int, queries: int) -> None:
     design(db)
     start = time.perf_counter()
     fill(db, rows)
-    print(f"{db.dialect}: {rows:,} customers of 25 fields (filled in {time.perf_counter() - start:.1f} s)")
+    filled = time.perf_counter() - start
+    print(f"{db.dialect}: {rows:,} customers of 25 fields (filled in {filled:.1f} s)")
 
     def app_list(i: int) -> None:
         where = {"and": [
@@ -139,7 +142,9 @@ def run(url: str, rows: int, queries: int) -> None:
             {"field": "score", "op": "gte", "value": 50 + i % 40},
         ]}  # fmt: skip
         with db.read() as session:
-            page = records.list_records(session, ACTOR, "customers", where=where, sort="-score", limit=50)
+            page = records.list_records(
+                session, ACTOR, "customers", where=where, sort="-score", limit=50
+            )
             assert len(page.items) == 50
 
     hand = (
@@ -172,9 +177,13 @@ def run(url: str, rows: int, queries: int) -> None:
     def hand_record(i: int) -> None:
         record_id = 10 * (1 + (i * 7919) % (rows // 10))
         with db.engine.connect() as conn:
-            conn.execute(sa.text("SELECT * FROM ct_customers WHERE id = :id"), {"id": record_id}).one()
             conn.execute(
-                sa.text("SELECT * FROM ct_purchases WHERE c_customer = :id ORDER BY id DESC LIMIT 21"),
+                sa.text("SELECT * FROM ct_customers WHERE id = :id"), {"id": record_id}
+            ).one()
+            conn.execute(
+                sa.text(
+                    "SELECT * FROM ct_purchases WHERE c_customer = :id ORDER BY id DESC LIMIT 21"
+                ),
                 {"id": record_id},
             ).all()
 
@@ -196,11 +205,17 @@ def main() -> None:
             run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.sqlite_rows, args.queries)
     if args.postgres:
         name = f"kizuna_bench_{secrets.token_hex(4)}"
-        admin = make_engine(args.postgres, pool=False).execution_options(isolation_level="AUTOCOMMIT")
+        admin = make_engine(args.postgres, pool=False).execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
-            run(sa.make_url(args.postgres).set(database=name).render_as_string(False), args.rows, args.queries)
+            run(
+                sa.make_url(args.postgres).set(database=name).render_as_string(False),
+                args.rows,
+                args.queries,
+            )
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
