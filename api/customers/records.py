@@ -100,7 +100,7 @@ def list_records(
 ) -> RecordPage:
     """Records matching ``where`` (a condition tree, ``api.customers.query``). Newest first by
     keyset on the id (``cursor``); sorted by a field (``sort="name"`` / ``"-name"``, empty
-    values last), by offset."""
+    values as the largest), by offset."""
     from api.customers.query import compile_where, sort_columns
     from api.customers.services import list_designs
 
@@ -112,10 +112,13 @@ def list_records(
         conditions.append(compile_where(design, designs, where))
     base = sa.select(table).where(*conditions)
     if sort:
+        # Empty values sort as the largest (last ascending, first descending) on both
+        # databases: PostgreSQL's own order, so its B-tree index serves either direction.
         order = [
-            c.desc().nulls_last() if d else c.asc().nulls_last()
+            (c.desc().nulls_first() if d else c.asc().nulls_last()) if c.nullable else
+            (c.desc() if d else c.asc())
             for c, d in sort_columns(design, sort)
-        ]
+        ]  # fmt: skip
         rows = session.connection().execute(base.order_by(*order).offset(offset).limit(limit)).all()
         return RecordPage(
             items=[_out(design, r) for r in rows],
