@@ -1,4 +1,4 @@
-"""The ``kizuna`` command: run, build, worker, migrate, createstaff, demo-data, check."""
+"""The ``kizuna`` command: run, build, worker, migrate, createstaff, demo-data, schema, check."""
 
 from __future__ import annotations
 
@@ -277,6 +277,88 @@ def demo_data() -> None:
     try:
         for line in seed(runtime):
             click.echo(line)
+    finally:
+        runtime.close()
+
+
+@main.group()
+def schema() -> None:
+    """The customer database's tables and fields as a TOML file (schema as code)."""
+
+
+@schema.command("export")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+    help="write to this file instead of printing",
+)  # fmt: skip
+@friendly_errors
+def schema_export(output: str | None) -> None:
+    """Print every table and field as TOML (what `kizuna schema apply` reads)."""
+    from api.customers import schema_file
+    from api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        with runtime.db.read() as session:
+            text = schema_file.export(session)
+    finally:
+        runtime.close()
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        click.echo(f"Schema written to {output}.")
+    else:
+        click.echo(text, nl=False)
+
+
+@schema.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="print the plan and change nothing")
+@click.option(
+    "--allow-destructive", is_flag=True,
+    help="apply type changes that empty the values that do not convert",
+)  # fmt: skip
+@friendly_errors
+def schema_apply(file: str, dry_run: bool, allow_destructive: bool) -> None:
+    """Make the tables and fields match FILE: print the plan, then apply it (all or nothing).
+
+    Tables and fields the file leaves out are retired (hidden, data kept). A change that would
+    lose data is refused, naming what, unless --allow-destructive is given."""
+    from pathlib import Path
+
+    from api.customers import schema_file
+    from api.principal import cli_principal
+    from api.runtime import build_runtime
+
+    desired = schema_file.parse(Path(file).read_text("utf-8"))
+    runtime = build_runtime(_settings())
+    try:
+        with runtime.db.transaction() as session:
+            steps = schema_file.plan(session, desired)
+            for step in steps:
+                click.echo(step.describe())
+            if not steps:
+                click.echo("Nothing to change: the database matches the file.")
+                return
+            lost = [s for s in steps if s.destructive]
+            if dry_run:
+                note = f" ({len(lost)} destructive)" if lost else ""
+                click.echo(f"Dry run: {len(steps)} change(s) planned{note}, nothing applied.")
+                return
+            if lost and not allow_destructive:
+                click.secho(
+                    f"Refused: {len(lost)} change(s) would lose data (listed above as "
+                    "DESTRUCTIVE); nothing was changed. Run again with --allow-destructive "
+                    "to apply them.",
+                    fg="red",
+                    err=True,
+                )
+                sys.exit(1)
+            schema_file.apply(
+                session, cli_principal("kizuna schema apply"), desired,
+                allow_destructive=allow_destructive,
+            )  # fmt: skip
+        click.echo(f"Applied {len(steps)} change(s).")
     finally:
         runtime.close()
 

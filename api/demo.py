@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 from sqlmodel import select
 
+from api.customers import records, schema_file
 from api.jobs.runner import run_job
 from api.mail import tasks
 from api.mail.outbox import list_messages
@@ -52,6 +54,58 @@ def _demo_outbox(runtime: Runtime) -> Iterator[str]:
     yield f"Demo mail: a test message is in the dev outbox ({settings.outbox_dir})."
 
 
+DEMO_SCHEMA = Path(__file__).resolve().parent / "customers" / "demo_schema.toml"
+
+
+def _demo_customers(runtime: Runtime) -> Iterator[str]:
+    """The demo's tables from the schema file in the repo (beside any that staff made), and a
+    few records when the customers table is empty."""
+    actor = cli_principal("demo-data")
+    desired = schema_file.parse(DEMO_SCHEMA.read_text("utf-8"))
+    with runtime.db.transaction() as session:
+        steps = schema_file.apply(session, actor, desired, keep_other_tables=True)
+    tables = ", ".join(t.spec.key for t in desired)
+    yield f"Demo customer database ({tables}): {len(steps)} schema change(s) applied."
+    with runtime.db.transaction() as session:
+        if records.list_records(session, actor, "customers", limit=1).items:
+            return
+        sales = session.exec(select(Staff).where(Staff.email == DEMO_STAFF[2][0])).first()
+        owner = sales.id if sales else None
+        company = records.create_record(
+            session, actor, "companies",
+            {"name": "株式会社絆商事", "name_kana": "キズナショウジ",
+             "website": "https://example.jp", "employees": 120},
+            source="system",
+        )  # fmt: skip
+        people = (
+            ("山田 太郎", "ヤマダ タロウ", "yamada@example.jp", "東京都", ["製品A"]),
+            ("山田 花子", "ヤマダ ハナコ", "hanako.yamada@example.jp", "大阪府", ["製品B"]),
+            ("佐藤 健", "サトウ ケン", "ken.sato@example.com", "福岡県", ["製品A", "サポート"]),
+        )
+        first = None
+        for name, kana, email, prefecture, interests in people:
+            record = records.create_record(
+                session, actor, "customers",
+                {"name": name, "name_kana": kana, "email": email, "prefecture": prefecture,
+                 "interests": interests, "company": company["id"]},
+                owner_id=owner, source="system",
+            )  # fmt: skip
+            first = first or record
+        assert first is not None
+        records.create_record(
+            session, actor, "purchases",
+            {"customer": first["id"], "product": "製品A", "amount": "198000",
+             "purchased_at": "2026-10-01T10:30:00+09:00"},
+            source="system",
+        )  # fmt: skip
+        records.create_record(
+            session, actor, "seminar_applications",
+            {"customer": first["id"], "seminar": "顧客データベース入門", "held_on": "2026-12-10"},
+            source="system",
+        )  # fmt: skip
+    yield "Demo records: 1 company, 3 customers, 1 purchase, 1 seminar application."
+
+
 def seed(runtime: Runtime) -> Iterator[str]:
     password = _demo_password(runtime)
     actor = cli_principal("demo-data")
@@ -67,6 +121,7 @@ def seed(runtime: Runtime) -> Iterator[str]:
             created += 1
     yield f"Demo staff accounts: {created} created, {len(DEMO_STAFF) - created} already there."
     yield from _demo_outbox(runtime)
+    yield from _demo_customers(runtime)
     yield "Log in at /admin/ with any of these (password for all: " + password + "):"
     for email, name, role, _ in DEMO_STAFF:
         yield f"  {role:<8} {email:<22} {name}"

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from api.audit.models import AuditEntry
+from api.customers.models import CustomerField, CustomerTable, CustomerView, RecordHistory
 from api.jobs.models import Job, JobUnit
 from api.livesettings.models import Setting
 from api.staff.models import ApiToken, Staff, StaffSession
@@ -12,8 +13,12 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "CustomerField",
+    "CustomerTable",
+    "CustomerView",
     "Job",
     "JobUnit",
+    "RecordHistory",
     "Setting",
     "Staff",
     "StaffSession",

@@ -3,6 +3,8 @@
 The target metadata carries Kizuna's constraint naming convention (``api.db``), so generated
 operations name every constraint; on SQLite operations are rendered in batch mode (a table
 rebuild), and a batch of an older table needs ``naming_convention=`` to name what it reflects.
+The data tables the customer database creates at run time (``ct_*``) are left out
+(``include_object``): the app migrates them from its own metadata tables.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import api.models  # noqa: F401  (registers every table on the metadata)
+from api.customers.physical import alembic_include_object
 from api.db import make_engine
 from api.settings import get_settings
 
@@ -25,6 +28,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
+        include_object=alembic_include_object,  # the app's own data tables (ct_*)
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -49,6 +53,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        include_object=alembic_include_object,  # the app's own data tables (ct_*)
     )
     with context.begin_transaction():
         context.run_migrations()

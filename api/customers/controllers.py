@@ -1,0 +1,580 @@
+"""Customer database API: tables and fields (admin: ``customers:design``) and records
+(``customers:read`` / ``customers:write``). Handlers stay thin: a transaction, one service."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from api.customers import permissions as perms
+from api.customers import records, schema_file, services, views
+from api.customers.definitions import parse_field, parse_table
+from api.customers.models import CustomerView
+from api.customers.schemas import (
+    FieldChangeOut,
+    FieldIn,
+    FieldOrder,
+    FieldUpdate,
+    HistoryOut,
+    RecordIn,
+    RecordOut,
+    RecordUpdate,
+    RelatedTabOut,
+    RowProblemOut,
+    TableIn,
+    TableUpdate,
+    ViewIn,
+    ViewOut,
+    ViewUpdate,
+    plain,
+)
+from api.errors import invalid
+from api.principal import Principal
+from api.runtime import Runtime
+from api.web.auth import requires
+from api.web.params import Cursor, Page
+
+TableKey = Annotated[str, PathParameter(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")]
+FieldKey = Annotated[str, PathParameter(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")]
+RecordId = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="record id")]
+PerPage = Annotated[int, QueryParameter(ge=1, le=500, description="records per page")]
+
+Design = dict[str, Any]
+
+
+def _change_out(change: services.FieldChange) -> FieldChangeOut:
+    return FieldChangeOut(
+        field=change.field,
+        changed=change.changed,
+        applied=change.applied,
+        problem_count=change.problem_count,
+        problems=[RowProblemOut(**vars(p)) for p in change.problems],
+        converted=change.converted,
+        lost=change.lost,
+    )
+
+
+def _updated_field(current: dict[str, Any], data: FieldUpdate) -> dict[str, Any]:
+    body = plain(data)
+    body.pop("allow_loss", None)
+    body.pop("position", None)
+    merged = {**current, **body}
+    return {k: v for k, v in merged.items() if v is not None and k != "retired"}
+
+
+def _source(principal: Principal) -> str:
+    return "admin" if principal.kind == "staff" else "api"
+
+
+class CustomerTableController(Controller):
+    path = "/api/customers/tables"
+    tags = ["customers"]
+
+    @get("/", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def list_tables(
+        self,
+        runtime: NamedDependency[Runtime],
+        retired: Annotated[bool, QueryParameter(description="include retired tables")] = False,
+    ) -> list[Design]:
+        """Every table with its fields (retired ones with ``retired=true``)."""
+        with runtime.db.read() as session:
+            return [services.design_out(d) for d in services.list_designs(session, retired=retired)]
+
+    @post(
+        "/",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_table(
+        self,
+        data: JSONBody[TableIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        """Create a table (``CREATE TABLE ct_<key>``) and its fields."""
+        body = plain(data)
+        fields = body.pop("fields", [])
+        spec = parse_table(body)
+        specs = [parse_field(f, prefix=f"fields[{i}].") for i, f in enumerate(fields)]
+        with runtime.db.transaction() as session:
+            return services.design_out(services.create_table(session, principal, spec, specs))
+
+    @get("/{table:str}", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def get_table(self, table: TableKey, runtime: NamedDependency[Runtime]) -> Design:
+        with runtime.db.read() as session:
+            return services.design_out(services.load_design(session, table))
+
+    @patch("/{table:str}", guards=[requires(perms.CUSTOMERS_DESIGN)], sync_to_thread=True)
+    def update_table(
+        self,
+        table: TableKey,
+        data: JSONBody[TableUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        with runtime.db.transaction() as session:
+            current = services.load_design(session, table).spec.as_dict()
+            spec = parse_table({**current, **plain(data)})
+            return services.design_out(services.update_table(session, principal, table, spec))
+
+    @delete(
+        "/{table:str}",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def retire_table(
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> None:
+        """Retire the table: hidden, its records kept (``POST …/restore`` brings it back)."""
+        with runtime.db.transaction() as session:
+            services.retire_table(session, principal, table)
+
+    @post(
+        "/{table:str}/restore",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def restore_table(
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        with runtime.db.transaction() as session:
+            services.retire_table(session, principal, table, restore=True)
+            return services.design_out(services.load_design(session, table))
+
+    @post(
+        "/{table:str}/fields",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def add_field(
+        self,
+        table: TableKey,
+        data: JSONBody[FieldIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        """Add a field (``ALTER TABLE … ADD COLUMN``: instant, existing records stay as they
+        are)."""
+        spec = parse_field(plain(data))
+        with runtime.db.transaction() as session:
+            services.add_field(session, principal, table, spec)
+            return services.design_out(services.load_design(session, table))
+
+    @post(
+        "/{table:str}/field-order",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def reorder_fields(
+        self,
+        table: TableKey,
+        data: JSONBody[FieldOrder],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        """Set the display order: every active field, once."""
+        with runtime.db.transaction() as session:
+            schema_file.reorder_fields(session, principal, table, data.fields)
+            return services.design_out(services.load_design(session, table))
+
+    @patch(
+        "/{table:str}/fields/{field:str}",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        sync_to_thread=True,
+    )
+    def update_field(
+        self,
+        table: TableKey,
+        field: FieldKey,
+        data: JSONBody[FieldUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> FieldChangeOut:
+        """Change a field. A type change whose values do not all convert is refused (409,
+        each record's id, value and reason) unless ``allow_loss`` is true."""
+        with runtime.db.transaction() as session:
+            design = services.load_design(session, table)
+            design.field_row(field)
+            spec = parse_field(_updated_field(design.specs[field].as_dict(), data))
+            change = services.update_field(
+                session,
+                principal,
+                table,
+                field,
+                spec,
+                allow_loss=data.allow_loss,
+                position=data.position if isinstance(data.position, int) else None,
+            )
+            return _change_out(change)
+
+    @post(
+        "/{table:str}/fields/{field:str}/check",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def check_field(
+        self,
+        table: TableKey,
+        field: FieldKey,
+        data: JSONBody[FieldUpdate],
+        runtime: NamedDependency[Runtime],
+    ) -> FieldChangeOut:
+        """What the change would do, changing nothing: the records whose value would not
+        convert (id, value, reason)."""
+        with runtime.db.read() as session:
+            design = services.load_design(session, table)
+            design.field_row(field)
+            spec = parse_field(_updated_field(design.specs[field].as_dict(), data))
+            return _change_out(services.check_field_change(session, table, field, spec))
+
+    @delete(
+        "/{table:str}/fields/{field:str}",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def retire_field(
+        self,
+        table: TableKey,
+        field: FieldKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> None:
+        """Retire the field: hidden from records and lists, its values kept."""
+        with runtime.db.transaction() as session:
+            services.retire_field(session, principal, table, field)
+
+    @post(
+        "/{table:str}/fields/{field:str}/restore",
+        guards=[requires(perms.CUSTOMERS_DESIGN)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def restore_field(
+        self,
+        table: TableKey,
+        field: FieldKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Design:
+        with runtime.db.transaction() as session:
+            services.retire_field(session, principal, table, field, restore=True)
+            return services.design_out(services.load_design(session, table))
+
+
+def _parse_where(where: str | None) -> Any:
+    if where is None:
+        return None
+    try:
+        return json.loads(where)
+    except (ValueError, RecursionError):
+        raise invalid("where", "is not JSON", "invalid_json") from None
+
+
+def _record_out(data: dict[str, Any]) -> RecordOut:
+    return RecordOut(**data)
+
+
+class CustomerRecordController(Controller):
+    path = "/api/customers/tables/{table:str}/records"
+    tags = ["customers"]
+
+    @get("/", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def list_records(
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        cursor: Cursor = None,
+        per_page: PerPage = 50,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000, description="1-based page")] = 1,
+        where: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=8000,
+                description='a condition tree as JSON: {"and": [{"field": "name", "op": '
+                '"contains", "value": "山田"}, …]} (and/or nest; "<reference>.<field>" tests '
+                "the referenced record)",
+            ),
+        ] = None,
+        sort: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=40, pattern=r"^-?[a-z][a-z0-9_]*$", description="field, -field"
+            ),
+        ] = None,
+        view: Annotated[
+            int | None,
+            QueryParameter(
+                ge=1, le=2_147_483_647, description="apply a saved view's filter and sort"
+            ),
+        ] = None,
+    ) -> Page[RecordOut]:
+        """Newest first, paged by ``cursor`` (or sorted by a field, paged by ``page``);
+        ``total`` is exact up to 10,000 records."""
+        condition = _parse_where(where)
+        with runtime.db.read() as session:
+            if view is not None:
+                saved = views.get_view(session, principal, table, view)
+                if saved.conditions is not None:
+                    condition = (
+                        saved.conditions
+                        if condition is None
+                        else {"and": [saved.conditions, condition]}
+                    )
+                sort = sort or saved.sort or None
+            found = records.list_records(
+                session,
+                principal,
+                table,
+                where=condition,
+                sort=sort,
+                cursor=cursor,
+                offset=(page - 1) * per_page,
+                limit=per_page,
+            )
+        return Page(
+            items=[_record_out(r) for r in found.items],
+            total=found.total.value,
+            page=page,
+            per_page=per_page,
+            total_exact=found.total.exact,
+            next_cursor=found.next_cursor,
+            prev_cursor=found.prev_cursor,
+        )
+
+    @post(
+        "/",
+        guards=[requires(perms.CUSTOMERS_WRITE)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_record(
+        self,
+        table: TableKey,
+        data: JSONBody[RecordIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> RecordOut:
+        body = plain(data)
+        extra: dict[str, Any] = {k: body[k] for k in ("owner_id", "status") if k in body}
+        with runtime.db.transaction() as session:
+            return _record_out(
+                records.create_record(
+                    session, principal, table, data.values, source=_source(principal), **extra
+                )
+            )
+
+    @get("/{record_id:int}", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def get_record(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> RecordOut:
+        with runtime.db.read() as session:
+            return _record_out(records.get_record(session, principal, table, record_id))
+
+    @patch("/{record_id:int}", guards=[requires(perms.CUSTOMERS_WRITE)], sync_to_thread=True)
+    def update_record(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        data: JSONBody[RecordUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> RecordOut:
+        """Change some values of the record opened at ``version``; 409 with what changed if
+        someone changed it since."""
+        body = plain(data)
+        extra: dict[str, Any] = {k: body[k] for k in ("owner_id", "status") if k in body}
+        with runtime.db.transaction() as session:
+            return _record_out(
+                records.update_record(
+                    session,
+                    principal,
+                    table,
+                    record_id,
+                    data.values,
+                    version=data.version,
+                    source=_source(principal),
+                    **extra,
+                )
+            )
+
+    @delete(
+        "/{record_id:int}",
+        guards=[requires(perms.CUSTOMERS_WRITE)],
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def delete_record(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> None:
+        with runtime.db.transaction() as session:
+            records.delete_record(
+                session, principal, table, record_id, version=version, source=_source(principal)
+            )
+
+    @get(
+        "/{record_id:int}/history",
+        guards=[requires(perms.CUSTOMERS_READ)],
+        sync_to_thread=True,
+    )
+    def history(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> list[HistoryOut]:
+        """Every change to the record, newest first: who, when, from where, before/after."""
+        with runtime.db.read() as session:
+            records.get_record(session, principal, table, record_id)  # 404 / owner-only
+            return [
+                HistoryOut(
+                    id=h.id,  # type: ignore[arg-type]
+                    at=h.at,
+                    version=h.version,
+                    action=h.action,
+                    source=h.source,
+                    actor_type=h.actor_type,
+                    actor_label=h.actor_label,
+                    changes=h.changes,
+                )
+                for h in records.list_history(session, table, record_id)
+            ]
+
+    @get(
+        "/{record_id:int}/related",
+        guards=[requires(perms.CUSTOMERS_READ)],
+        sync_to_thread=True,
+    )
+    def related(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> list[RelatedTabOut]:
+        """One tab per table that refers to this record (purchases on a customer…)."""
+        with runtime.db.read() as session:
+            tabs = records.related(session, principal, table, record_id)
+        return [
+            RelatedTabOut(**{**tab, "items": [_record_out(r) for r in tab["items"]]})
+            for tab in tabs
+        ]
+
+
+ViewId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="view id")]
+
+
+def _view_out(view: CustomerView) -> ViewOut:
+    return ViewOut(
+        id=view.id,  # type: ignore[arg-type]
+        name=view.name,
+        owner_id=view.owner_id,
+        shared=view.shared,
+        is_default=view.is_default,
+        where=view.conditions,
+        columns=list(view.columns),
+        sort=view.sort,
+        updated_at=view.updated_at,
+    )
+
+
+class CustomerViewController(Controller):
+    path = "/api/customers/tables/{table:str}/views"
+    tags = ["customers"]
+
+    @get("/", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def list_views(
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> list[ViewOut]:
+        """The table's shared views and the caller's own, the default first."""
+        with runtime.db.read() as session:
+            return [_view_out(v) for v in views.list_views(session, principal, table)]
+
+    @post(
+        "/",
+        guards=[requires(perms.CUSTOMERS_WRITE)],
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_view(
+        self,
+        table: TableKey,
+        data: JSONBody[ViewIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> ViewOut:
+        with runtime.db.transaction() as session:
+            view = views.create_view(
+                session,
+                principal,
+                table,
+                name=data.name,
+                conditions=data.where,
+                columns=data.columns if isinstance(data.columns, list) else None,
+                sort=data.sort,
+                shared=data.shared,
+                is_default=data.is_default,
+            )
+            return _view_out(view)
+
+    @patch("/{view_id:int}", guards=[requires(perms.CUSTOMERS_WRITE)], sync_to_thread=True)
+    def update_view(
+        self,
+        table: TableKey,
+        view_id: ViewId,
+        data: JSONBody[ViewUpdate],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> ViewOut:
+        changes = plain(data)
+        if "where" in changes:
+            changes["conditions"] = changes.pop("where")
+        with runtime.db.transaction() as session:
+            return _view_out(views.update_view(session, principal, table, view_id, changes))
+
+    @delete(
+        "/{view_id:int}",
+        guards=[requires(perms.CUSTOMERS_WRITE)],
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def delete_view(
+        self,
+        table: TableKey,
+        view_id: ViewId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> None:
+        with runtime.db.transaction() as session:
+            views.delete_view(session, principal, table, view_id)

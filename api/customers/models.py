@@ -1,0 +1,165 @@
+"""The metadata tables that describe staff-designed tables, and the record history.
+
+The data tables themselves (``ct_<key>``, one typed column ``c_<key>`` per field) are not
+models: the app creates and alters them from these rows (``api/customers/physical.py``), and
+Alembic ignores them (``include_object`` in ``api/migrations/env.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from api.db import BigIntKey, JSONType, UTCDateTime, server_now, utcnow
+
+NOW = {"server_default": server_now()}
+EMPTY_OBJECT = {"server_default": sa.text("'{}'")}
+EMPTY_LIST = {"server_default": sa.text("'[]'")}
+
+
+class CustomerTable(SQLModel, table=True):
+    """One staff-designed table (customers, companies, purchases…)."""
+
+    __tablename__ = "customer_table"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=30, unique=True)  # ct_<key> is the data table
+    label: dict[str, str] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
+    # Record statuses: [{"value": "lead", "label": {"ja": …, "en": …}}, …]; the first is a new
+    # record's. Transitions: {"lead": ["customer", "lost"], …}; empty means any change.
+    statuses: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSONType, sa_column_kwargs=EMPTY_LIST
+    )
+    transitions: dict[str, list[str]] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
+    is_member_table: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Sales staff see only the records they own (they always edit only those).
+    owner_only: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+
+
+class CustomerField(SQLModel, table=True):
+    """One field of a staff-designed table: the column ``c_<key>`` of ``ct_<table key>``."""
+
+    __tablename__ = "customer_field"
+    __table_args__ = (UniqueConstraint("table_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    table_id: int = Field(
+        sa_column=Column(
+            sa.Integer, ForeignKey("customer_table.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    key: str = Field(max_length=30)
+    type: str = Field(max_length=20)
+    label: dict[str, str] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
+    required: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    unique: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    indexed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    shown_in_list: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A reference field's target table (its column is a foreign key to ct_<target>.id).
+    ref_table_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            sa.Integer, ForeignKey("customer_table.id", ondelete="RESTRICT"), nullable=True
+        ),
+    )
+    # The rest of the definition: max_length, min, max, pattern, scale, choices, default, help,
+    # on_delete. Read through api.customers.definitions.FieldSpec, never directly.
+    options: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+
+
+class RecordHistory(SQLModel, table=True):
+    """One change to one record: who, when, from where, and each field's before and after.
+
+    Grows without bound (every write of every record), so a 64-bit key, server defaults for
+    bulk writers (imports), and the (table, record, id) index the record's timeline reads.
+    ``record_id`` is not a foreign key: the history of a deleted record stays.
+    """
+
+    __tablename__ = "customer_history"
+    __table_args__ = (
+        Index("ix_customer_history_table_id_record_id_id", "table_id", "record_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntKey)
+    table_id: int = Field(
+        sa_column=Column(
+            sa.Integer, ForeignKey("customer_table.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    record_id: int = Field(sa_column=Column(BigIntKey, nullable=False))
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # after the change
+    at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+    action: str = Field(max_length=20)  # create | update | delete
+    source: str = Field(
+        default="api", max_length=20, sa_column_kwargs={"server_default": "api"}
+    )  # api | admin | import | form | member | system
+    actor_type: str = Field(max_length=20)  # staff | token | system | member
+    actor_id: str | None = Field(default=None, max_length=64)
+    actor_label: str = Field(
+        default="", max_length=300, sa_column_kwargs={"server_default": sa.text("''")}
+    )
+    # {"field key": {"before": …, "after": …}}, JSON values as the API shows them.
+    changes: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
+
+
+class CustomerView(SQLModel, table=True):
+    """A saved filter + columns + sort on one table's list screen, private to its owner or
+    shared. A table's default view (at most one) is what its list opens with."""
+
+    __tablename__ = "customer_view"
+
+    id: int | None = Field(default=None, primary_key=True)
+    table_id: int = Field(
+        sa_column=Column(
+            sa.Integer, ForeignKey("customer_table.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(max_length=200)
+    # The staff member who saved it; their private views go with their account.
+    owner_id: int | None = Field(
+        default=None,
+        sa_column=Column(sa.Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=True),
+    )
+    shared: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    is_default: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    conditions: dict[str, Any] | None = Field(default=None, sa_type=JSONType)  # api.customers.query
+    columns: list[str] = Field(default_factory=list, sa_type=JSONType, sa_column_kwargs=EMPTY_LIST)
+    sort: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": sa.text("''")})
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )

@@ -1,0 +1,706 @@
+"""Designing tables and fields: the metadata rows and the DDL of the data table change together,
+in the caller's transaction, with an audit entry. Plain arguments and a session; no HTTP.
+
+Records (the rows of the data tables) are in ``api.customers.records``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from api.audit import services as audit
+from api.customers import physical
+from api.customers.definitions import (
+    Choice,
+    FieldSpec,
+    TableSpec,
+    field_spec,
+    table_spec,
+)
+from api.customers.models import CustomerField, CustomerTable
+from api.customers.types import FieldType, column_name
+from api.customers.values import normalise, to_json
+from api.db import utcnow
+from api.errors import Conflict, FieldError, NotFound, ValidationFailed
+from api.principal import Principal
+
+# PostgreSQL allows 1,600 columns per table (SQLite 2,000); the data table has 7 of its own,
+# and a type change briefly adds one. Retired fields keep their column. See README.md.
+MAX_FIELDS = 1_500
+# How many rows a type change converts per statement, and how many failures it lists.
+BATCH = 1_000
+REPORT_LIMIT = 100
+
+
+# ------------------------------------------------------------------ reading the design
+
+
+@dataclass
+class Design:
+    """One table's design as stored: its row, its field rows (position order) and specs."""
+
+    table: CustomerTable
+    fields: list[CustomerField]
+    specs: dict[str, FieldSpec]
+    dialect: str
+    tables_by_id: dict[int, CustomerTable] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.table.key
+
+    @property
+    def spec(self) -> TableSpec:
+        return table_spec(self.table)
+
+    def active(self) -> list[tuple[CustomerField, FieldSpec]]:
+        return [(f, self.specs[f.key]) for f in self.fields if f.retired_at is None]
+
+    def field_row(self, key: str) -> CustomerField:
+        for row in self.fields:
+            if row.key == key:
+                return row
+        raise NotFound(detail=f"Table {self.key} has no field {key}", code="field_not_found")
+
+    def sa_table(self) -> sa.Table:
+        """The Core table, built once per design (one statement may name it twice)."""
+        table = self.__dict__.get("_sa_table")
+        if table is None:
+            table = physical.data_table(self.key, self.specs.values(), self.dialect)
+            self.__dict__["_sa_table"] = table
+        return table
+
+
+def tables_by_id(session: Session) -> dict[int, CustomerTable]:
+    return {t.id: t for t in session.exec(select(CustomerTable)).all() if t.id is not None}
+
+
+# Designs read in a session are kept in session.info until a design change begins (Kizuna's
+# sessions live for one transaction): a list page, a record and its related tabs read the
+# metadata once instead of per table.
+_CACHE = "customer_designs"
+
+
+def forget_designs(session: Session) -> None:
+    session.info.pop(_CACHE, None)
+
+
+def _all_designs(session: Session) -> dict[str, Design]:
+    cached: dict[str, Design] | None = session.info.get(_CACHE)
+    if cached is None:
+        tables = session.exec(
+            select(CustomerTable).order_by(col(CustomerTable.position), col(CustomerTable.id))
+        ).all()
+        rows = session.exec(
+            select(CustomerField).order_by(col(CustomerField.position), col(CustomerField.id))
+        ).all()
+        by_id = {t.id: t for t in tables if t.id is not None}
+        grouped: dict[int, list[CustomerField]] = {}
+        for row in rows:
+            grouped.setdefault(row.table_id, []).append(row)
+        dialect = session.get_bind().dialect.name
+        cached = {
+            t.key: Design(
+                table=t,
+                fields=grouped.get(t.id or 0, []),
+                specs={r.key: field_spec(r, by_id) for r in grouped.get(t.id or 0, [])},
+                dialect=dialect,
+                tables_by_id=by_id,
+            )
+            for t in tables
+        }
+        session.info[_CACHE] = cached
+    return cached
+
+
+def load_design(session: Session, key: str, *, lock: bool = False, retired: bool = False) -> Design:
+    """The table ``key`` and its fields; 404 if there is none (or it is retired, unless
+    ``retired``). ``lock`` (every design change) locks the table's row until the transaction
+    ends (PostgreSQL; on SQLite the transaction holds the write lock already), so design
+    changes of one table happen one after the other, and reads the rows afresh."""
+    if not isinstance(key, str):
+        raise NotFound(detail="There is no such table", code="table_not_found")
+    if lock:
+        forget_designs(session)
+        table = session.exec(
+            select(CustomerTable).where(CustomerTable.key == key).with_for_update()
+        ).first()
+        if table is None:
+            raise NotFound(detail=f"There is no table {key:.40}", code="table_not_found")
+    design = _all_designs(session).get(key)
+    if lock:  # the caller is about to change the design: what is cached now would be stale
+        forget_designs(session)
+    if design is None or (design.table.retired_at is not None and not retired):
+        raise NotFound(detail=f"There is no table {key:.40}", code="table_not_found")
+    return design
+
+
+def list_designs(session: Session, *, retired: bool = False) -> list[Design]:
+    return [d for d in _all_designs(session).values() if retired or d.table.retired_at is None]
+
+
+def _conn(session: Session) -> sa.Connection:
+    return session.connection()
+
+
+# ------------------------------------------------------------------ tables
+
+
+def create_table(
+    session: Session, actor: Principal, spec: TableSpec, fields: Sequence[FieldSpec] = ()
+) -> Design:
+    """A new table: its row, ``CREATE TABLE ct_<key>``, then each field."""
+    existing = session.exec(select(CustomerTable).where(CustomerTable.key == spec.key)).first()
+    if existing is not None:
+        retired = " (a retired table has it: restore that one)" if existing.retired_at else ""
+        raise Conflict(
+            detail=f"There is already a table {spec.key}{retired}",
+            code="key_taken",
+            errors=[FieldError("key", f"is already used{retired}", "taken")],
+        )
+    if spec.is_member_table:
+        _check_single_member_table(session, spec.key)
+    position = len(session.exec(select(CustomerTable.id)).all())
+    row = CustomerTable(
+        key=spec.key,
+        label=dict(spec.label),
+        statuses=[s.as_dict() for s in spec.statuses],
+        transitions={k: list(v) for k, v in spec.transitions.items()},
+        is_member_table=spec.is_member_table,
+        owner_only=spec.owner_only,
+        position=position,
+    )
+    session.add(row)
+    session.flush()
+    forget_designs(session)
+    physical.create_table(_conn(session), spec.key)
+    audit.record(
+        session,
+        actor,
+        "customers.table.create",
+        target_type="customer_table",
+        target_id=spec.key,
+        after=spec.as_dict(),
+    )
+    for number, field_def in enumerate(fields):
+        add_field(session, actor, spec.key, field_def, position=number)
+    return load_design(session, spec.key)
+
+
+def _check_single_member_table(session: Session, key: str) -> None:
+    other = session.exec(
+        select(CustomerTable).where(col(CustomerTable.is_member_table), CustomerTable.key != key)
+    ).first()
+    if other is not None:
+        raise Conflict(
+            detail=f"{other.key} is the member table already; unmark it first",
+            code="member_table_taken",
+            errors=[FieldError("is_member_table", f"{other.key} is the member table", "taken")],
+        )
+
+
+def update_table(session: Session, actor: Principal, key: str, spec: TableSpec) -> Design:
+    """Label, statuses, transitions, member table, owner-only. The key never changes.
+    Statuses left out while records have them stay, retired (like choices)."""
+    design = load_design(session, key, lock=True)
+    if spec.key != key:
+        raise ValidationFailed(
+            detail="A table's key cannot change",
+            errors=[FieldError("key", "cannot change", "immutable")],
+        )
+    spec = replace(spec, statuses=merge_choices(design.spec.statuses, spec.statuses))
+    before = design.spec
+    if before == spec:
+        return design
+    if spec.is_member_table and not before.is_member_table:
+        _check_single_member_table(session, key)
+    table = design.table
+    table.label = dict(spec.label)
+    table.statuses = [s.as_dict() for s in spec.statuses]
+    table.transitions = {k: list(v) for k, v in spec.transitions.items()}
+    table.is_member_table = spec.is_member_table
+    table.owner_only = spec.owner_only
+    table.updated_at = utcnow()
+    session.add(table)
+    old, new = audit.changed(before.as_dict(), spec.as_dict())
+    audit.record(
+        session,
+        actor,
+        "customers.table.update",
+        target_type="customer_table",
+        target_id=key,
+        before=old,
+        after=new,
+    )
+    session.flush()
+    return load_design(session, key)
+
+
+def retire_table(session: Session, actor: Principal, key: str, *, restore: bool = False) -> None:
+    """Hide a table (its data and its data table stay), or bring it back."""
+    design = load_design(session, key, lock=True, retired=True)
+    table = design.table
+    if (table.retired_at is None) == restore:
+        return
+    if not restore:
+        referring = [
+            f"{t.key}.{f.key}"
+            for t in design.tables_by_id.values()
+            if t.id != table.id and t.retired_at is None
+            for f in session.exec(
+                select(CustomerField).where(
+                    CustomerField.table_id == t.id,
+                    CustomerField.ref_table_id == table.id,
+                    col(CustomerField.retired_at).is_(None),
+                )
+            ).all()
+        ]
+        if referring:
+            raise Conflict(
+                detail=f"{key} is referred to by {', '.join(referring)}; retire those first",
+                code="table_in_use",
+            )
+    table.retired_at = None if restore else utcnow()
+    table.updated_at = utcnow()
+    session.add(table)
+    audit.record(
+        session,
+        actor,
+        "customers.table.restore" if restore else "customers.table.retire",
+        target_type="customer_table",
+        target_id=key,
+    )
+
+
+# ------------------------------------------------------------------ fields
+
+
+def merge_choices(old: Sequence[Choice], new: Sequence[Choice]) -> tuple[Choice, ...]:
+    """The new choices, followed by the old ones they leave out, retired: a choice is never
+    dropped (records may hold it), and renaming one means changing its label, not its value."""
+    values = {c.value for c in new}
+    kept = [replace(c, retired=True) for c in old if c.value not in values]
+    return (*new, *kept)
+
+
+def add_field(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    spec: FieldSpec,
+    *,
+    position: int | None = None,
+) -> CustomerField:
+    """A new field: its row and ``ALTER TABLE … ADD COLUMN`` (instant: no row is rewritten;
+    existing records have no value for it)."""
+    design = load_design(session, table_key, lock=True)
+    taken = next((f for f in design.fields if f.key == spec.key), None)
+    if taken is not None:
+        retired = " (by a retired field: restore it)" if taken.retired_at else ""
+        raise Conflict(
+            detail=f"Table {table_key} has a field {spec.key} already{retired}",
+            code="key_taken",
+            errors=[FieldError("key", f"is already used{retired}", "taken")],
+        )
+    if len(design.fields) >= MAX_FIELDS:
+        raise ValidationFailed(
+            detail=f"Table {table_key} has {len(design.fields)} fields, the most one table "
+            "can hold; retired fields count too",
+            code="too_many_fields",
+        )
+    ref_table_id = _reference_target(session, spec)
+    row = CustomerField(
+        table_id=design.table.id,  # type: ignore[arg-type]
+        key=spec.key,
+        type=str(spec.type),
+        label=dict(spec.label),
+        required=spec.required,
+        unique=spec.unique,
+        indexed=spec.indexed,
+        shown_in_list=spec.shown_in_list,
+        position=len(design.fields) if position is None else position,
+        ref_table_id=ref_table_id,
+        options=spec.options(),
+    )
+    session.add(row)
+    session.flush()
+    physical.add_column(_conn(session), table_key, spec)
+    audit.record(
+        session,
+        actor,
+        "customers.field.create",
+        target_type="customer_field",
+        target_id=f"{table_key}.{spec.key}",
+        after=spec.as_dict(),
+    )
+    return row
+
+
+def _reference_target(session: Session, spec: FieldSpec) -> int | None:
+    if spec.type != FieldType.reference:
+        return None
+    target = session.exec(select(CustomerTable).where(CustomerTable.key == spec.references)).first()
+    if target is None or target.retired_at is not None:
+        raise ValidationFailed(
+            detail=f"references: there is no table {spec.references}",
+            errors=[FieldError("references", "is not a table", "table_not_found")],
+        )
+    return target.id
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A record whose value would not survive a change: which, what, why."""
+
+    record_id: int
+    value: Any
+    code: str
+    message: str
+
+    def as_field_error(self, key: str) -> FieldError:
+        return FieldError(
+            key, self.message, self.code, row=self.record_id, params={"value": self.value}
+        )
+
+
+@dataclass
+class FieldChange:
+    """What a field change did (or, checked only, would do)."""
+
+    field: str
+    changed: list[str]
+    problems: list[RowProblem]
+    problem_count: int
+    converted: int = 0
+    lost: int = 0
+    applied: bool = False
+
+
+def _conversion_input(old: FieldSpec, new: FieldSpec, stored: Any) -> Any:
+    value = to_json(old, stored)
+    if isinstance(value, list) and new.type != FieldType.multi_select:
+        return value[0] if len(value) == 1 else "; ".join(str(v) for v in value)
+    if isinstance(value, bool) and new.type not in (FieldType.boolean, FieldType.integer):
+        return "true" if value else "false"
+    return value
+
+
+def _rows(session: Session, design: Design, column: str) -> Iterator[tuple[int, Any]]:
+    """(id, value) of every record with a value in ``column``, in id order, in batches."""
+    table = design.sa_table()
+    last = 0
+    while True:
+        batch = (
+            _conn(session)
+            .execute(
+                sa.select(table.c.id, table.c[column])
+                .where(table.c.id > last, table.c[column].is_not(None))
+                .order_by(table.c.id)
+                .limit(BATCH)
+            )
+            .all()
+        )
+        yield from ((int(r[0]), r[1]) for r in batch)
+        if len(batch) < BATCH:
+            return
+        last = int(batch[-1][0])
+
+
+def _convert(
+    session: Session, design: Design, old: FieldSpec, new: FieldSpec
+) -> tuple[list[tuple[int, Any]], list[RowProblem], int]:
+    """Each stored value through the new type's normaliser (the same as any write). Returns
+    the values that change, the rows that would not convert (first REPORT_LIMIT) and how
+    many would not in all."""
+    changed: list[tuple[int, Any]] = []
+    problems: list[RowProblem] = []
+    failures = 0
+    for record_id, stored in _rows(session, design, column_name(old.key)):
+        try:
+            value = normalise(new, _conversion_input(old, new, stored))
+        except ValidationFailed as exc:
+            failures += 1
+            if len(problems) < REPORT_LIMIT:
+                error = exc.errors[0] if exc.errors else FieldError(new.key, exc.detail)
+                problems.append(
+                    RowProblem(record_id, to_json(old, stored), error.code, error.message)
+                )
+            changed.append((record_id, None))
+            continue
+        if new.storage() != old.storage() or to_json(new, value) != to_json(old, stored):
+            changed.append((record_id, value))
+    return changed, problems, failures
+
+
+def _duplicates(session: Session, design: Design, spec: FieldSpec) -> list[RowProblem]:
+    table = design.sa_table()
+    column = table.c[column_name(spec.key)]
+    dup = (
+        sa.select(column)
+        .where(column.is_not(None))
+        .group_by(column)
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
+    rows = (
+        _conn(session)
+        .execute(
+            sa.select(table.c.id, column)
+            .where(column.in_(sa.select(dup.c[0])))
+            .order_by(column, table.c.id)
+            .limit(REPORT_LIMIT)
+        )
+        .all()
+    )
+    return [
+        RowProblem(int(r[0]), to_json(spec, r[1]), "duplicate", "has the same value as another")
+        for r in rows
+    ]
+
+
+def check_field_change(
+    session: Session, table_key: str, field_key: str, new: FieldSpec
+) -> FieldChange:
+    """What changing the field to ``new`` would do, without doing it: the attributes that
+    change, and the records whose value would not convert (id, value, reason)."""
+    design = load_design(session, table_key, retired=True)
+    old = design.specs.get(field_key)
+    if old is None:
+        design.field_row(field_key)  # 404
+        raise AssertionError
+    new = _prepared(old, new)
+    changed = new.differences(old)
+    problems: list[RowProblem] = []
+    count = 0
+    if _type_changes(old, new):
+        _, problems, count = _convert(session, design, old, new)
+    if new.unique and not old.unique:
+        dups = _duplicates(session, design, new)
+        problems += dups
+        count += len(dups)
+    return FieldChange(field_key, changed, problems, count)
+
+
+def _prepared(old: FieldSpec, new: FieldSpec) -> FieldSpec:
+    if new.key != old.key:
+        raise ValidationFailed(
+            detail="A field's key cannot change; add a new field instead",
+            errors=[FieldError("key", "cannot change", "immutable")],
+        )
+    if (old.type == FieldType.reference) != (new.type == FieldType.reference) or (
+        old.type == FieldType.reference
+        and (old.references, old.on_delete) != (new.references, new.on_delete)
+    ):
+        raise ValidationFailed(
+            detail="A reference field cannot change type or target; add a new field instead",
+            errors=[FieldError("type", "a reference field keeps its type", "immutable")],
+        )
+    return replace(new, choices=merge_choices(old.choices, new.choices))
+
+
+def _type_changes(old: FieldSpec, new: FieldSpec) -> bool:
+    return old.type != new.type or old.storage() != new.storage()
+
+
+def update_field(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    field_key: str,
+    new: FieldSpec,
+    *,
+    allow_loss: bool = False,
+    position: int | None = None,
+) -> FieldChange:
+    """Change a field. A type change first converts every value in memory: if some would not
+    convert, nothing happens and the rows are reported (409), unless ``allow_loss`` (they are
+    then emptied). Making a field unique with duplicate values is refused the same way, always.
+    A change of storage swaps the column (add, copy, drop, rename); within the same storage
+    (text → e-mail) the values that normalise differently are updated in place."""
+    design = load_design(session, table_key, lock=True)
+    row = design.field_row(field_key)
+    old = design.specs[field_key]
+    new = _prepared(old, new)
+    changed = new.differences(old)
+    if position is not None and position != row.position:
+        changed.append("position")
+    result = FieldChange(field_key, changed, [], 0)
+    if not changed:
+        return result
+    conversions: list[tuple[int, Any]] = []
+    if _type_changes(old, new):
+        conversions, result.problems, result.problem_count = _convert(session, design, old, new)
+        if result.problem_count and not allow_loss:
+            raise _loss_refused(table_key, old, new, result)
+        result.lost = result.problem_count
+    if new.unique and not old.unique:
+        dups = _duplicates(session, design, new)
+        if dups:
+            raise Conflict(
+                detail=f"{table_key}.{field_key} cannot be unique: records share values",
+                code="duplicate_values",
+                errors=[p.as_field_error(field_key) for p in dups],
+            )
+    conn = _conn(session)
+    reindex = _type_changes(old, new) or (old.unique, old.indexed) != (new.unique, new.indexed)
+    if reindex:
+        physical.drop_indexes(conn, table_key, field_key)
+    if old.storage() != new.storage():
+        _swap_column(session, design, new, conversions)
+    elif conversions:
+        _write_values(session, design, column_name(field_key), conversions)
+    result.converted = len([c for c in conversions if c[1] is not None])
+    if reindex:
+        physical.create_indexes(conn, table_key, new)
+    row.type = str(new.type)
+    row.label = dict(new.label)
+    row.required = new.required
+    row.unique = new.unique
+    row.indexed = new.indexed
+    row.shown_in_list = new.shown_in_list
+    row.options = new.options()
+    if position is not None:
+        row.position = position
+    row.updated_at = utcnow()
+    session.add(row)
+    old_values, new_values = audit.changed(old.as_dict(), new.as_dict())
+    audit.record(
+        session,
+        actor,
+        "customers.field.update",
+        target_type="customer_field",
+        target_id=f"{table_key}.{field_key}",
+        before=old_values,
+        after={**new_values, **({"values_lost": result.lost} if result.lost else {})},
+    )
+    result.applied = True
+    return result
+
+
+def _loss_refused(table_key: str, old: FieldSpec, new: FieldSpec, change: FieldChange) -> Conflict:
+    shown = len(change.problems)
+    more = f" (the first {shown} are listed)" if change.problem_count > shown else ""
+    return Conflict(
+        detail=(
+            f"Changing {table_key}.{old.key} from {old.type} to {new.type} would empty "
+            f"{change.problem_count} record(s) whose value does not convert{more}; nothing was "
+            "changed. Fix those records, or confirm to empty them."
+        ),
+        code="values_would_be_lost",
+        errors=[p.as_field_error(old.key) for p in change.problems],
+    )
+
+
+def _write_values(
+    session: Session, design: Design, column: str, values: list[tuple[int, Any]]
+) -> None:
+    """Write converted values: bulk-inserted into a temporary table, then one
+    ``UPDATE … FROM`` (both databases), rather than an UPDATE per record."""
+    if not values:
+        return
+    table = design.sa_table()
+    if column not in table.c:
+        raise AssertionError(column)
+    stage = sa.Table(
+        "kizuna_converted",
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("value", table.c[column].type),
+        prefixes=["TEMPORARY"],
+    )
+    conn = _conn(session)
+    stage.create(conn)
+    try:
+        for start in range(0, len(values), BATCH * 10):
+            chunk = values[start : start + BATCH * 10]
+            conn.execute(sa.insert(stage), [{"id": i, "value": v} for i, v in chunk])
+        conn.execute(
+            sa.update(table).values({column: stage.c.value}).where(table.c.id == stage.c.id)
+        )
+    finally:
+        stage.drop(conn)
+
+
+def _swap_column(
+    session: Session, design: Design, new: FieldSpec, values: list[tuple[int, Any]]
+) -> None:
+    """Change a column's type the same way on both databases (SQLite has no ALTER COLUMN):
+    add ``c_<key>__new`` of the new type, write the converted values, drop the old column,
+    rename the new one. In the caller's transaction: all or nothing."""
+    conn = _conn(session)
+    old_column = column_name(new.key)
+    temp = "__new"
+    physical.add_column(conn, design.key, new, temp=temp)
+    specs = dict(design.specs)
+    specs[new.key + temp] = replace(new, key=new.key + temp)
+    swapped = replace(design, specs=specs)
+    _write_values(session, swapped, old_column + temp, values)
+    physical.drop_column(conn, design.key, old_column)
+    physical.rename_column(conn, design.key, old_column + temp, old_column)
+
+
+def retire_field(
+    session: Session, actor: Principal, table_key: str, field_key: str, *, restore: bool = False
+) -> None:
+    """Hide a field from records, forms and lists; its column and values stay (restore brings
+    them back)."""
+    design = load_design(session, table_key, lock=True)
+    row = design.field_row(field_key)
+    if (row.retired_at is None) == restore:
+        return
+    row.retired_at = None if restore else utcnow()
+    row.updated_at = utcnow()
+    session.add(row)
+    audit.record(
+        session,
+        actor,
+        "customers.field.restore" if restore else "customers.field.retire",
+        target_type="customer_field",
+        target_id=f"{table_key}.{field_key}",
+    )
+
+
+def count_values(session: Session, design: Design, field_key: str) -> int:
+    """How many records have a value in the field (what retiring hides, purging would lose)."""
+    table = design.sa_table()
+    column = table.c[column_name(field_key)]
+    return int(
+        _conn(session)
+        .execute(sa.select(sa.func.count()).select_from(table).where(column.is_not(None)))
+        .scalar_one()
+    )
+
+
+def design_out(design: Design) -> dict[str, Any]:
+    """The whole design as plain values (API and schema export share it)."""
+    return {
+        **design.spec.as_dict(),
+        "retired": design.table.retired_at is not None,
+        "fields": [
+            {**design.specs[f.key].as_dict(), "retired": f.retired_at is not None}
+            for f in design.fields
+        ],
+    }
+
+
+__all__ = [
+    "Design",
+    "FieldChange",
+    "RowProblem",
+    "add_field",
+    "check_field_change",
+    "create_table",
+    "design_out",
+    "list_designs",
+    "load_design",
+    "merge_choices",
+    "retire_field",
+    "retire_table",
+    "update_field",
+    "update_table",
+]

@@ -1,0 +1,149 @@
+"""How long the customer database's design changes take on a table with many records.
+
+    .venv/bin/python bench/customers_ddl.py [--rows 100000] [--postgres URL] [--no-sqlite]
+
+Creates a ``customers`` table through the services, fills it with ``--rows`` records by one
+``INSERT … SELECT`` (which also proves the server-side defaults of the data tables), then times:
+adding a field (``ALTER TABLE ADD COLUMN``), adding an indexed field, and a type change of a
+text field holding numbers to integer (check every value, then swap the column). The peer is
+the same change written by hand in SQL in the same run: ``ADD COLUMN`` and, on PostgreSQL,
+``ALTER COLUMN … TYPE bigint USING``. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from api.customers import services
+from api.customers.definitions import parse_field, parse_table
+from api.db import Database, make_engine
+from api.migrate import upgrade
+from api.principal import cli_principal
+
+ACTOR = cli_principal("bench")
+
+
+def timed(label: str, fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - start
+    print(f"  {label:<58} {seconds * 1000:10.1f} ms")
+    return seconds
+
+
+def fill(db: Database, rows: int) -> None:
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ct_customers (c_name, c_age) "
+                    "SELECT 'customer ' || n, CAST(n % 90 AS TEXT) FROM generate_series(1, :n) n"
+                ),
+                {"n": rows},
+            )
+        else:
+            conn.execute(
+                sa.text(
+                    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
+                    "INSERT INTO ct_customers (c_name, c_age) "
+                    "SELECT 'customer ' || n, CAST(n % 90 AS TEXT) FROM s"
+                ),
+                {"n": rows},
+            )
+
+
+def run(url: str, rows: int) -> None:
+    db = Database(url)
+    upgrade(db.engine)
+    print(f"{db.dialect}: {rows:,} records")
+    with db.transaction() as session:
+        services.create_table(
+            session,
+            ACTOR,
+            parse_table({"key": "customers"}),
+            [
+                parse_field({"key": "name", "type": "text"}),
+                parse_field({"key": "age", "type": "text"}),
+            ],
+        )
+    timed("fill by INSERT … SELECT (server defaults)", lambda: fill(db, rows))
+
+    def add(spec: dict[str, object]) -> Callable[[], None]:
+        def go() -> None:
+            with db.transaction() as session:
+                services.add_field(session, ACTOR, "customers", parse_field(spec))
+
+        return go
+
+    timed("add a field (ALTER TABLE ADD COLUMN)", add({"key": "note", "type": "text"}))
+    timed(
+        "add an indexed field (ADD COLUMN + CREATE INDEX)",
+        add({"key": "rank", "type": "integer", "indexed": True}),
+    )
+    with db.engine.begin() as conn:
+        timed("  peer: hand-written ADD COLUMN", lambda: conn.exec_driver_sql(
+            "ALTER TABLE ct_customers ADD COLUMN peer_note TEXT"))  # fmt: skip
+
+    def check() -> None:
+        with db.read() as session:
+            services.check_field_change(
+                session, "customers", "age", parse_field({"key": "age", "type": "integer"})
+            )
+
+    def change() -> None:
+        with db.transaction() as session:
+            services.update_field(
+                session, ACTOR, "customers", "age", parse_field({"key": "age", "type": "integer"})
+            )
+
+    timed("check a text → integer change (every value normalised)", check)
+    timed("text → integer change (check, add, copy, drop, rename)", change)
+    if db.dialect == "postgresql":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE ct_customers ADD COLUMN peer_age TEXT")
+            conn.exec_driver_sql("UPDATE ct_customers SET peer_age = CAST(c_age AS TEXT)")
+        alter = (
+            "ALTER TABLE ct_customers ALTER COLUMN peer_age TYPE bigint "
+            "USING CAST(peer_age AS bigint)"
+        )
+        with db.engine.begin() as conn:
+            timed(
+                "  peer: ALTER COLUMN TYPE bigint USING (no per-row report)",
+                lambda: conn.exec_driver_sql(alter),
+            )
+    db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.no_sqlite:
+            run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.rows)
+    if args.postgres:
+        name = f"kizuna_bench_{secrets.token_hex(4)}"
+        admin = make_engine(args.postgres, pool=False).execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            run(sa.make_url(args.postgres).set(database=name).render_as_string(False), args.rows)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
