@@ -13,6 +13,7 @@ give (strings, typed in full width or not).
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, asdict, dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
@@ -92,7 +93,7 @@ def _check_length(value: str, f: Field) -> None:
 # ------------------------------------------------------------------------- types
 
 
-class FieldType:
+class FieldType(ABC):
     """One kind of value. Subclasses implement ``parse`` (a non-empty raw value → clean value)."""
 
     name: ClassVar[str]
@@ -106,14 +107,15 @@ class FieldType:
         """The value of an empty, optional field."""
         return None
 
+    @abstractmethod
     def parse(self, raw: Any, f: Field) -> Any:
-        raise NotImplementedError
+        """A non-empty raw value → the clean value; raises ``Invalid`` when it is not one."""
 
     def bound(self, value: Any, f: Field) -> Any:
         """A ``min``/``max`` option in this type's terms (definitions may give strings)."""
         return value
 
-    def check(self, f: Field) -> None:
+    def check(self, f: Field) -> None:  # noqa: B027 (optional hook: most types accept any)
         """Refuse a definition that cannot work (a programming error: ``ValueError``)."""
 
 
