@@ -3,11 +3,13 @@ open a transaction, call a service, shape the response."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -102,14 +104,8 @@ class StaffAuthController(Controller):
     path = "/api/staff/auth"
     tags = ["staff"]
 
-    @post(
-        "/login",
-        status_code=200,
-        guards=[same_origin_json],
-        opt={"problems": (401, 429)},
-        sync_to_thread=True,
-    )
-    def login(
+    @post("/login", status_code=200, guards=[same_origin_json], opt={"problems": (401, 429)})
+    async def login(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[LoginRequest],
@@ -118,18 +114,38 @@ class StaffAuthController(Controller):
         labels: NamedDependency[dict[str, dict[str, str]]],
     ) -> Response[SessionOut]:
         """Log a staff member in; sets the HttpOnly session cookie."""
-        with runtime.db.transaction() as session:
-            result = services.authenticate(
-                session,
-                runtime.counters,
-                email=data.email,
-                password=data.password,
-                ip=client_ip(request),
-                user_agent=request.headers.get("user-agent"),
-                lifetime=session_lifetime(runtime.settings),
-                ip_limit=runtime.settings.login_rate_limit,
-            )
-            principal = services.principal_for_staff(result.staff, session_id=result.session.id)
+        attempt = await sync_to_thread(
+            services.begin_login,
+            runtime.counters,
+            email=data.email,
+            ip=client_ip(request),
+            ip_limit=runtime.settings.login_rate_limit,
+        )
+        if attempt.delay:  # the account's slow-down, waited without holding a thread
+            await asyncio.sleep(attempt.delay)
+        return await sync_to_thread(
+            self._open_session, runtime, attempt, data, request, permissions, labels
+        )
+
+    @staticmethod
+    def _open_session(
+        runtime: Runtime,
+        attempt: services.LoginAttempt,
+        data: LoginRequest,
+        request: Request[Any, Any, Any],
+        permissions: PermissionRegistry,
+        labels: dict[str, dict[str, str]],
+    ) -> Response[SessionOut]:
+        result = services.authenticate(
+            runtime.db,
+            runtime.counters,
+            attempt,
+            password=data.password,
+            user_agent=request.headers.get("user-agent"),
+            lifetime=session_lifetime(runtime.settings),
+        )
+        principal = services.principal_for_staff(result.staff, session_id=result.session.id)
+        with runtime.db.read() as session:
             body = session_out(runtime, session, principal, result.staff, permissions, labels)
         return Response(body, cookies=[login_cookie(runtime, result.staff, result.session)])
 

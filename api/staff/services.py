@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import secrets
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from api import fields
 from api.audit import services as audit
-from api.db import paged, utcnow
+from api.db import Database, paged, utcnow
 from api.errors import (
     Conflict,
     FieldError,
@@ -376,76 +376,111 @@ def login_delay(account_failures: int) -> float:
     return float(min(MAX_LOGIN_DELAY_SECONDS, 0.25 * 2 ** min(over, 8)))
 
 
-def authenticate(
-    session: Session,
-    counters: CounterStore,
-    *,
-    email: str,
-    password: str,
-    ip: str | None,
-    user_agent: str | None,
-    lifetime: timedelta,
-    ip_limit: int = 10,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Login:
-    """Check credentials and open a session. The same error for every failure, whether the
-    account exists or not (no enumeration).
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A log-in let through the throttle (:func:`begin_login`); :func:`authenticate` takes it.
 
-    Throttling: attempts per address (``ip_limit`` a minute), failures per account *and*
-    address (``PAIR_FAILURE_LIMIT`` per 15 minutes: that address is refused for that account),
-    and failures per account from anywhere, which only slow every attempt down
-    (``login_delay``): a flood of wrong passwords never locks the owner out.
+    ``delay`` is how long the caller must wait before :func:`authenticate` (the account's
+    slow-down). The caller waits, not the service: the HTTP handler sleeps on the event loop,
+    so a flood of slowed-down attempts holds no worker thread and no database connection.
+    """
+
+    email: str
+    ip: str | None
+    account: str  # a hash of the address: the throttle's keys and the log never hold it
+    delay: float
+
+    @property
+    def account_key(self) -> str:
+        return f"staff-login:account:{self.account}"
+
+    @property
+    def pair_key(self) -> str:
+        return f"staff-login:pair:{self.account}:{self.ip}"
+
+
+def begin_login(
+    counters: CounterStore, *, email: str, ip: str | None, ip_limit: int = 10
+) -> LoginAttempt:
+    """The throttle in front of every password check.
+
+    Attempts per address (``ip_limit`` a minute), failures per account *and* address
+    (``PAIR_FAILURE_LIMIT`` per 15 minutes: that address is refused for that account), and
+    failures per account from anywhere, which only slow every attempt down (``login_delay``):
+    a flood of wrong passwords never locks the owner out.
     """
     email = _login_address(email)
     account = hashlib.sha256(email.encode()).hexdigest()
-    account_key = f"staff-login:account:{account}"
-    pair_key = f"staff-login:pair:{account}:{ip}"
     if counters.hit(f"staff-login:ip:{ip}", LOGIN_WINDOW_SECONDS) > ip_limit:
         raise RateLimited(
             detail="Too many login attempts. Wait a minute and try again.",
             extra={"retry_after": LOGIN_WINDOW_SECONDS},
         )
-    if counters.peek(pair_key) >= PAIR_FAILURE_LIMIT:
+    attempt = LoginAttempt(email, ip, account, delay=0.0)
+    if counters.peek(attempt.pair_key) >= PAIR_FAILURE_LIMIT:
         raise RateLimited(
             detail="Too many failed logins for this account from your address. "
             "Wait 15 minutes, or reset the password.",
             extra={"retry_after": ACCOUNT_WINDOW_SECONDS},
         )
-    delay = login_delay(counters.peek(account_key))
-    if delay:
-        sleep(delay)
-    staff = session.exec(select(Staff).where(Staff.email == email)).first()
-    ok, needs_rehash = verify_password(staff.password_hash if staff else None, password)
-    if not ok or staff is None or not staff.is_active:
-        counters.hit(account_key, ACCOUNT_WINDOW_SECONDS)
-        counters.hit(pair_key, ACCOUNT_WINDOW_SECONDS)
-        log.warning("staff login failed (account %s…, ip %s)", account[:12], ip)
-        raise Unauthenticated(
-            detail="The e-mail address or password is not correct", code="invalid_credentials"
+    return dataclasses.replace(attempt, delay=login_delay(counters.peek(attempt.account_key)))
+
+
+def authenticate(
+    db: Database,
+    counters: CounterStore,
+    attempt: LoginAttempt,
+    *,
+    password: str,
+    user_agent: str | None,
+    lifetime: timedelta,
+) -> Login:
+    """Check the password of an attempt and open a session. The same error for every failure,
+    whether the account exists or not (no enumeration).
+
+    The password is checked in a read-only transaction: argon2 takes tens of milliseconds,
+    which must not be spent holding SQLite's write lock. The session is then opened in a write
+    transaction that reads the account again (deactivated in between: refused).
+    """
+    with db.read() as session:
+        found = session.exec(
+            select(Staff.id, Staff.password_hash).where(Staff.email == attempt.email)
+        ).first()
+    staff_id, checked_hash = found if found else (None, None)
+    ok, needs_rehash = verify_password(checked_hash, password)
+    with db.transaction() as session:
+        current = session.get(Staff, staff_id) if ok and staff_id is not None else None
+        # Read again: deactivated, or the password changed, while argon2 ran → refused.
+        if current is None or not current.is_active or current.password_hash != checked_hash:
+            counters.hit(attempt.account_key, ACCOUNT_WINDOW_SECONDS)
+            counters.hit(attempt.pair_key, ACCOUNT_WINDOW_SECONDS)
+            log.warning("staff login failed (account %s…, ip %s)", attempt.account[:12], attempt.ip)
+            raise Unauthenticated(
+                detail="The e-mail address or password is not correct", code="invalid_credentials"
+            )
+        counters.reset(attempt.pair_key)
+        now = utcnow()
+        if needs_rehash:
+            current.password_hash = hash_password(password)
+        current.last_login_at = now
+        session.add(current)
+        login = StaffSession(
+            id=secrets.token_urlsafe(32),
+            staff_id=current.id,  # type: ignore[arg-type]
+            expires_at=now + lifetime,
+            ip=attempt.ip,
+            user_agent=(user_agent or "")[:300] or None,
         )
-    counters.reset(pair_key)
-    now = utcnow()
-    if needs_rehash:
-        staff.password_hash = hash_password(password)
-    staff.last_login_at = now
-    session.add(staff)
-    login = StaffSession(
-        id=secrets.token_urlsafe(32),
-        staff_id=staff.id,  # type: ignore[arg-type]
-        expires_at=now + lifetime,
-        ip=ip,
-        user_agent=(user_agent or "")[:300] or None,
-    )
-    session.add(login)
-    audit.record(
-        session,
-        principal_for_staff(staff, ip=ip),
-        "staff.login",
-        target_type="staff",
-        target_id=staff.id,
-    )
-    session.flush()
-    return Login(staff, login)
+        session.add(login)
+        audit.record(
+            session,
+            principal_for_staff(current, ip=attempt.ip),
+            "staff.login",
+            target_type="staff",
+            target_id=current.id,
+        )
+        session.flush()
+        return Login(current, login)
 
 
 def resolve_session(

@@ -21,11 +21,10 @@ def database_url(any_database_url: str) -> str:
 
 
 def attempt(db: Database, counters: MemoryCounterStore, email: str, password: str = PW) -> None:
-    with db.transaction() as s:
-        services.authenticate(
-            s, counters, email=email, password=password, ip="192.0.2.1", user_agent="pytest",
-            lifetime=timedelta(hours=1), ip_limit=1000,
-        )  # fmt: skip
+    attempt = services.begin_login(counters, email=email, ip="192.0.2.1", ip_limit=1000)
+    services.authenticate(
+        db, counters, attempt, password=password, user_agent="pytest", lifetime=timedelta(hours=1)
+    )
 
 
 def test_hostile_addresses_fail_like_unknown_ones_each_in_its_own_bucket(db: Database) -> None:

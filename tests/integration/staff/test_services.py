@@ -77,11 +77,11 @@ def test_password_rules_follow_live_settings(db: Database) -> None:
 def login(
     db: Database, email: str, password: str = PW, counters: MemoryCounterStore | None = None
 ) -> services.Login:
-    with db.transaction() as s:
-        return services.authenticate(
-            s, counters or MemoryCounterStore(), email=email, password=password,
-            ip="192.0.2.1", user_agent="pytest", lifetime=timedelta(hours=1), ip_limit=1000,
-        )  # fmt: skip
+    counters = counters or MemoryCounterStore()
+    attempt = services.begin_login(counters, email=email, ip="192.0.2.1", ip_limit=1000)
+    return services.authenticate(
+        db, counters, attempt, password=password, user_agent="pytest", lifetime=timedelta(hours=1)
+    )
 
 
 def test_login_resolve_logout(db: Database) -> None:
