@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db import conflict_from_integrity_error
 from api.errors import FieldError, KizunaError, NotFound, ValidationFailed
+from api.fields import chars
 
 log = logging.getLogger("kizuna.errors")
 
@@ -173,17 +174,15 @@ def refuse_control_characters(request: Request[Any, Any, Any]) -> None:
     is a 422 naming the parameter instead of a database error deep inside a service.
     """
     path = request.scope.get("path", "")
-    if path.startswith("/api/") and _CONTROL.search(path):  # %00 in an id: names nothing
+    # The rule of api/fields (NUL, C0/C1 controls, lone surrogates); %00 in an id names nothing.
+    if path.startswith("/api/") and chars.has_control(path, allow_tab=True):
         raise NotFound(detail="No such resource (the path has a control character)")
     for name, value in request.query_params.multi_items():
-        if _CONTROL.search(value):
+        if chars.has_control(value, allow_tab=True):  # JSON in a parameter may be laid out
             raise ValidationFailed(
                 detail=f"{name}: must not contain control characters",
                 errors=[FieldError(name, "must not contain control characters", "control_chars")],
             )
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 _JSON_TYPES = ("application/json", "application/problem+json")

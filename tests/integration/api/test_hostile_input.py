@@ -31,6 +31,10 @@ def test_nul_and_control_characters_are_refused_not_500(admin: StaffClient) -> N
         "code": "control_chars",
     }
     problem_of(admin.get("/api/audit", params={"actor": "\x00"}), 422)
+    for hostile in ("\x9b", "\x7f", "\ufffe"):  # C1 CSI, DEL, a noncharacter: the api/fields rule
+        problem_of(admin.get("/api/staff/users", params={"q": f"a{hostile}b"}), 422)
+    # A JSON filter laid out over lines is not refused for its newlines.
+    assert admin.get("/api/staff/users", params={"q": "a\nb"}).status_code != 422
     problem = problem_of(
         admin.post("/api/staff/tokens", json={"name": "t\x07ab", "role": "viewer"}), 422
     )
