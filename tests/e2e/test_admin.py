@@ -99,6 +99,32 @@ def test_language_switch_and_staff_screen(
     expect(page.locator("html")).to_have_attribute("lang", "ja")
 
 
+def test_a_language_picked_on_the_login_page_wins_over_the_accounts(
+    live_server: LiveServer, page: Page
+) -> None:
+    def patch_me() -> Any:
+        return page.expect_response(
+            lambda r: r.url.endswith("/api/staff/auth/me") and r.request.method == "PATCH"
+        )
+
+    log_in(page, live_server)
+    expect(page.get_by_role("navigation").get_by_role("link", name="スタッフ")).to_be_visible()
+    with patch_me():  # the account's language becomes English
+        page.get_by_role("button", name="English").first.click()
+    page.get_by_role("button", name="Log out").first.click()
+    page.evaluate("localStorage.clear()")
+    page.reload()  # a new visit: no language remembered in this browser
+    expect(page.get_by_label("メールアドレス")).to_be_visible()  # the browser's language
+    page.get_by_role("button", name="日本語").click()  # already shown, and still a choice
+    log_in(page, live_server)
+    expect(page.get_by_role("navigation").get_by_role("link", name="スタッフ")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    page.get_by_role("button", name="English").first.click()  # the account's already
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    with patch_me():  # put the account back to Japanese for the other tests
+        page.get_by_role("button", name="日本語").first.click()
+
+
 def test_anonymous_api_calls_from_the_page_are_refused(live_server: LiveServer, page: Page) -> None:
     page.goto(live_server.url + "/admin/")
     status: Any = page.evaluate("fetch('/api/staff/users').then(r => r.status)")

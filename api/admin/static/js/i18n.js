@@ -82,8 +82,11 @@ export async function initI18n(code = preferredLanguage()) {
  * choice in this browser (used when following the account's language rather than a click).
  */
 export async function setLanguage(code, { remember = true } = {}) {
-  if (!SUPPORTED.includes(code) || code === lang) return;
+  if (!SUPPORTED.includes(code)) return;
+  // Picking the language already shown is a choice too: remember it, so that logging in does
+  // not switch to the account's language.
   if (remember) store(STORAGE_KEY, code);
+  if (code === lang) return;
   await initI18n(code);
   for (const fn of listeners) fn(code);
 }

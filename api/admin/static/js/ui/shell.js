@@ -99,7 +99,13 @@ export function Shell({ sections, active, onLogout, onAccount, onLanguage, child
           </div>`,
         )}
       </nav>
-      <div class="sidebar__user"><${WhoAmI} testId="account-button-drawer" onAccount=${onAccount} /></div>
+      <div class="sidebar__user"><${WhoAmI} testId="account-button-drawer" onAccount=${() => {
+        // The account dialog opens over the page, not over the drawer; closing it brings the
+        // focus back to the menu button (the name button is hidden with the drawer).
+        menuOpen.value = false;
+        menuButton.current?.focus();
+        onAccount?.();
+      }} /></div>
     </aside>
     <div class="scrim" onClick=${() => (menuOpen.value = false)}></div>
     <div class="main">
