@@ -54,6 +54,37 @@ class SettingDef:
         return self.field.choices
 
 
+# The site's time zone: dates and times typed without an offset are read in it, and the admin
+# and mails show moments in it. The zones of the countries Kizuna's users work from; the IANA
+# database has more, but a long list of every zone helps nobody choose.
+TIME_ZONES = (
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Hong_Kong",
+    "Asia/Singapore",
+    "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Jakarta",
+    "Asia/Manila",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Pacific/Honolulu",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "UTC",
+)
+
+
 def _flag(key: str) -> SettingDef:
     return SettingDef(key, Field("boolean", required=True, default=False))
 
@@ -61,6 +92,11 @@ def _flag(key: str) -> SettingDef:
 SETTINGS: tuple[SettingDef, ...] = (
     SettingDef(
         "site.name", Field("text", required=True, max_length=200, default="Kizuna"), public=True
+    ),
+    SettingDef(
+        "site.time_zone",
+        Field("select", required=True, choices=TIME_ZONES, default="Asia/Tokyo"),
+        public=True,
     ),
     SettingDef("mail.sender_name", Field("text", required=True, max_length=200, default="Kizuna")),
     SettingDef("mail.sender_address", Field("email", required=True, default="no-reply@example.jp")),

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -85,6 +86,11 @@ def password_policy(session: Session) -> PasswordPolicy:
         require_digit=bool(values["password.require_digit"]),
         require_symbol=bool(values["password.require_symbol"]),
     )
+
+
+def site_time_zone(session: Session) -> ZoneInfo:
+    """The zone dates and times are typed and shown in (``site.time_zone``, JST by default)."""
+    return ZoneInfo(str(get(session, "site.time_zone")))
 
 
 def _coerce(definition: SettingDef, raw: Any) -> tuple[Any, FieldError | None]:

@@ -20,8 +20,6 @@ from api.livesettings import services as live
 from api.mail.messages import build_message, parse_address, sender_address
 from api.mail.transport import PermanentMailError, TemporaryMailError
 
-JST = ZoneInfo("Asia/Tokyo")
-
 MAIL_RETRY = RetryPolicy(
     max_attempts=5,
     retry_on=(TemporaryMailError,),
@@ -46,7 +44,8 @@ def send_test_mail(unit: UnitContext) -> dict[str, Any]:
         values = live.get_many(session)
     site = str(values["site.name"])
     footer = str(values["mail.footer"])
-    sent_at = utcnow().astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
+    zone = ZoneInfo(str(values["site.time_zone"]))
+    sent_at = utcnow().astimezone(zone).strftime(f"%Y-%m-%d %H:%M:%S ({zone.key})")
     requested_by = str(unit.job.payload.get("requested_by", ""))
     subject = f"[{site}] テストメール / Test message"
     text = (

@@ -97,6 +97,7 @@ def session_out(
         permissions=sorted(p.value for p in principal.allowed(permissions)),
         csrf_token=csrf_token(runtime, principal.session_id) if principal.session_id else None,
         labels=labels,
+        time_zone=str(live.get(session, "site.time_zone")),
     )
 
 

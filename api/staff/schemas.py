@@ -58,6 +58,7 @@ class SessionOut(msgspec.Struct, kw_only=True):
     # Display names the installed domains declare for their codes (permissions, job kinds,
     # audit actions…), by key and language: {"permission.outbox:write": {"ja": …, "en": …}}.
     labels: dict[str, dict[str, str]]
+    time_zone: str  # the site's (live setting site.time_zone): the admin shows moments in it
 
 
 class StaffCreate(Strict):

@@ -274,6 +274,19 @@ def test_settings_api(admin: StaffClient) -> None:
     assert {i["key"]: i["value"] for i in ok.json()["items"]}["mail.sender_name"] == "絆 事務局"
 
 
+def test_the_site_time_zone_is_a_setting_the_admin_is_told(admin: StaffClient) -> None:
+    assert admin.get("/api/staff/auth/me").json()["time_zone"] == "Asia/Tokyo"  # the default
+    problem = assert_problem(
+        admin.patch("/api/settings", json={"values": {"site.time_zone": "Mars/Olympus"}}),
+        422,
+        "validation_failed",
+    )
+    assert problem["errors"][0]["field"] == "site.time_zone"
+    ok = admin.patch("/api/settings", json={"values": {"site.time_zone": "Europe/Paris"}})
+    assert ok.status_code == 200, ok.text
+    assert admin.get("/api/staff/auth/me").json()["time_zone"] == "Europe/Paris"
+
+
 def test_openapi_schema_and_security_headers(client: TestClient[Litestar]) -> None:
     schema = client.get("/api/schema")
     assert schema.status_code == 200

@@ -43,6 +43,7 @@ REQUIRED_DYNAMIC = [
             "password.require_digit",
             "password.require_symbol",
             "site.name",
+            "site.time_zone",
         )
     ),
     *(

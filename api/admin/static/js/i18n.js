@@ -12,8 +12,8 @@ export const LANGUAGES = [
 ];
 const SUPPORTED = LANGUAGES.map((l) => l.code);
 const STORAGE_KEY = 'kizuna.admin.lang';
-const TZ_KEY = 'kizuna.admin.tz';
 export const DEFAULT_TIME_ZONE = 'Asia/Tokyo';
+let timeZone = DEFAULT_TIME_ZONE;
 
 let lang = 'ja';
 let catalog = {};
@@ -106,12 +106,13 @@ export function getLocale() {
   return lang === 'ja' ? 'ja-JP' : 'en-US';
 }
 
+/** The site's time zone (the live setting site.time_zone): every moment is shown in it. */
 export function getTimeZone() {
-  return stored(TZ_KEY) || DEFAULT_TIME_ZONE;
+  return timeZone;
 }
 
 export function setTimeZone(tz) {
-  store(TZ_KEY, tz);
+  if (typeof tz === 'string' && tz) timeZone = tz;
 }
 
 // Display names the installed domains declare for their codes (from /me: permissions, job

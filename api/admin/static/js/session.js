@@ -6,7 +6,7 @@
 //   currentStaff.value                        session.staff as a signal (re-renders what reads it)
 
 import { api, setCsrfToken } from './api.js';
-import { addLabels } from './i18n.js';
+import { addLabels, setTimeZone } from './i18n.js';
 import { signal } from './lib.js';
 
 /** The logged-in staff member as a signal (components showing the name follow it). */
@@ -43,6 +43,7 @@ export function setSession(data) {
   session.permissions = new Set(data.permissions || []);
   if (data.password_policy) session.passwordPolicy = data.password_policy;
   if (data.labels) addLabels(data.labels);
+  if (data.time_zone) setTimeZone(data.time_zone);
   setCsrfToken(data.csrf_token);
   changed();
 }
@@ -63,10 +64,12 @@ export function clearSession() {
 }
 
 /**
- * Updates session.passwordPolicy from saved live settings (items of PATCH /api/settings:
- * [{key: 'password.min_length', value}, …]), so that forms show the new rules at once.
+ * Saved live settings (items of PATCH /api/settings: [{key: 'password.min_length', value}, …])
+ * that the open admin follows at once: the password rules (forms state them) and the site's
+ * time zone (every moment on every screen).
  */
-export function updatePasswordPolicy(items) {
+export function applySettings(items) {
+  for (const item of items || []) if (item?.key === 'site.time_zone') setTimeZone(item.value);
   if (!session.passwordPolicy) return;
   const next = { ...session.passwordPolicy };
   for (const item of items || []) {

@@ -6,7 +6,7 @@
 import { html, useSignal } from '../lib.js';
 import { api } from '../api.js';
 import { t, tOr } from '../i18n.js';
-import { can, updatePasswordPolicy } from '../session.js';
+import { can, applySettings } from '../session.js';
 import { settingLabel } from '../labels.js';
 import * as fmt from '../format.js';
 import { Notice, Page } from '../ui/page.js';
@@ -89,7 +89,7 @@ export default function SettingsView({ data }) {
           return;
         }
         toast(t('common.saved'), { type: 'success' });
-        updatePasswordPolicy(result.items); // the password fields' help text follows the new rules
+        applySettings(result.items); // the password fields' help text follows the new rules
         form.value = build(result.items || []);
       },
     });
