@@ -63,6 +63,8 @@ def _updated_field(current: dict[str, Any], data: FieldUpdate) -> dict[str, Any]
     body = plain(data)
     body.pop("allow_loss", None)
     body.pop("position", None)
+    if "scale" in body:  # the older name of decimal_places
+        body["decimal_places"] = body.pop("scale")
     merged = {**current, **body}
     return {k: v for k, v in merged.items() if v is not None and k != "retired"}
 

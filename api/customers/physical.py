@@ -44,7 +44,7 @@ def column_type(spec: FieldSpec) -> sa.types.TypeEngine[Any]:
             return UTCDateTime()
         case FieldType.boolean:
             return sa.Boolean()
-        case FieldType.multi_select:
+        case FieldType.multi_select | FieldType.file:
             return JSONType
         case FieldType.reference:
             return BigIntKey

@@ -24,6 +24,7 @@ from api.customers.types import COLUMN_PREFIX, FieldType, column_name, table_nam
 from api.customers.values import is_empty, normalise, to_json
 from api.db import Total, decode_cursor, encode_cursor, estimate_total, new_id, utcnow
 from api.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from api.fields import error
 from api.permissions import Role
 from api.principal import Principal
 from api.staff.models import Staff
@@ -265,7 +266,7 @@ def _check_status(design: Design, current: str | None, status: str) -> str:
     if status not in active and status != current:
         raise ValidationFailed(
             detail=f"status: is not a status of {design.key}",
-            errors=[FieldError("status", "is not one of the statuses", "not_a_choice")],
+            errors=[error("status", "invalid_choice", {"choices": ", ".join(sorted(active))})],
         )
     allowed = design.spec.transitions.get(current or "")
     if current is not None and status != current and allowed is not None and status not in allowed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -23,10 +24,11 @@ from api.customers.definitions import (
     table_spec,
 )
 from api.customers.models import CustomerField, CustomerTable
-from api.customers.types import FieldType, column_name
+from api.customers.types import TEXT_TYPES, FieldType, column_name
 from api.customers.values import normalise, to_json
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
+from api.fields.types import SITE_TIMEZONE
 from api.principal import Principal
 
 # PostgreSQL allows 1,600 columns per table (SQLite 2,000); the data table has 7 of its own,
@@ -382,11 +384,19 @@ class FieldChange:
 
 
 def _conversion_input(old: FieldSpec, new: FieldSpec, stored: Any) -> Any:
+    """An old value as input for the new type: what a person would type for it."""
     value = to_json(old, stored)
     if isinstance(value, list) and new.type != FieldType.multi_select:
         return value[0] if len(value) == 1 else "; ".join(str(v) for v in value)
     if isinstance(value, bool) and new.type not in (FieldType.boolean, FieldType.integer):
         return "true" if value else "false"
+    if old.type == FieldType.datetime and new.type == FieldType.date:
+        return stored.astimezone(ZoneInfo(SITE_TIMEZONE)).date()  # the day in the site's zone
+    if old.type == FieldType.datetime and new.type != FieldType.datetime:
+        shown = stored.astimezone(ZoneInfo(SITE_TIMEZONE))
+        return shown.strftime("%Y-%m-%d %H:%M:%S") if new.type in TEXT_TYPES else value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value) if new.type not in (FieldType.integer, FieldType.decimal) else value
     return value
 
 
@@ -499,6 +509,12 @@ def _prepared(old: FieldSpec, new: FieldSpec) -> FieldSpec:
         raise ValidationFailed(
             detail="A reference field cannot change type or target; add a new field instead",
             errors=[FieldError("type", "a reference field keeps its type", "immutable")],
+        )
+    if (old.type == FieldType.file) != (new.type == FieldType.file):
+        raise ValidationFailed(
+            detail="A file field keeps its type, and no field becomes a file field; add a new "
+            "field instead",
+            errors=[FieldError("type", "a file field keeps its type", "immutable")],
         )
     return replace(new, choices=merge_choices(old.choices, new.choices))
 
