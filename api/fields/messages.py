@@ -136,6 +136,10 @@ MESSAGES: dict[str, Message] = {
         "is not a file type this field accepts", "この項目では受け付けられない種類のファイルです",
     ),
     "file_empty": Message("is an empty file", "ファイルが空です"),
+    "file_upload_only": Message(
+        "is set by uploading a file to the field, not through values",
+        "ファイルはこの項目へのアップロードで設定してください",
+    ),
     "file_missing": Message(
         "needs a file (multipart form part \"file\")", "ファイルを選んでください"
     ),
