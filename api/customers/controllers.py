@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import File
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from api.customers import files, records, schema_file, services, views
 from api.customers import permissions as perms
@@ -58,6 +58,7 @@ def _change_out(change: services.FieldChange) -> FieldChangeOut:
         problems=[RowProblemOut(**vars(p)) for p in change.problems],
         converted=change.converted,
         lost=change.lost,
+        job_id=change.job_id,
     )
 
 
@@ -209,9 +210,10 @@ class CustomerTableController(Controller):
         data: JSONBody[FieldUpdate],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
-    ) -> FieldChangeOut:
+    ) -> Response[FieldChangeOut]:
         """Change a field. A type change whose values do not all convert is refused (409,
-        each record's id, value and reason) unless ``allow_loss`` is true."""
+        each record's id, value and reason) unless ``allow_loss`` is true. On a large table
+        the conversion runs as a job: 202 with its ``job_id``."""
         with runtime.db.transaction() as session:
             design = services.load_design(session, table)
             design.field_row(field)
@@ -225,7 +227,8 @@ class CustomerTableController(Controller):
                 allow_loss=data.allow_loss,
                 position=data.position if isinstance(data.position, int) else None,
             )
-            return _change_out(change)
+        status = HTTP_202_ACCEPTED if change.job_id is not None else 200
+        return Response(_change_out(change), status_code=status)
 
     @post(
         "/{table:str}/fields/{field:str}/check",

@@ -114,6 +114,9 @@ class FieldChangeOut(msgspec.Struct, kw_only=True):
     problems: list[RowProblemOut]  # the first 100: record id, value, reason
     converted: int
     lost: int
+    # A large table's type change runs as this job (the answer is then 202): follow it at
+    # /api/jobs/{job_id}; ``applied`` becomes true when it has finished.
+    job_id: int | None = None
 
 
 class RecordIn(Strict):
