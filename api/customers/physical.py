@@ -140,6 +140,17 @@ def drop_column(conn: Connection, table_key: str, column: str) -> None:
     )
 
 
+def alter_type(conn: Connection, table_key: str, spec: FieldSpec) -> None:
+    """PostgreSQL only: ``ALTER COLUMN … TYPE … USING CAST`` (the database rewrites the column
+    itself; the caller has made sure the cast gives what the field's normaliser gives)."""
+    name = _quote(conn, column_name(spec.key))
+    sql_type = column_type(spec).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(
+        f"ALTER TABLE {_quote(conn, table_name(table_key))} ALTER COLUMN {name} "
+        f"TYPE {sql_type} USING CAST({name} AS {sql_type})"
+    )
+
+
 def rename_column(conn: Connection, table_key: str, old: str, new: str) -> None:
     conn.exec_driver_sql(
         f"ALTER TABLE {_quote(conn, table_name(table_key))} "

@@ -163,3 +163,19 @@ def test_the_api_answers_202_and_the_embedded_worker_runs_the_job(admin: StaffCl
     assert {r["values"]["age"] for r in admin.get(f"{base}/records").json()["items"]} == set(
         range(8)
     )
+
+
+@pytest.mark.parametrize("typed", ["42", "４２"])
+def test_postgresql_casts_in_place_only_when_the_cast_gives_the_same_values(
+    runtime: Runtime, actor: Principal, table: str, monkeypatch: pytest.MonkeyPatch, typed: str
+) -> None:
+    monkeypatch.setattr(services, "TYPE_CHANGE_JOB_ROWS", 1_000)  # in the request
+    with runtime.db.transaction() as session:
+        records.update_record(session, actor, "customers", 3, {"age": typed}, version=1)
+    done = change(runtime, actor)
+    assert done.applied and done.job_id is None
+    exact = typed == "42"  # "４２" is 42 to the normaliser, an error to a cast
+    assert done.fast_path is (exact and runtime.db.dialect == "postgresql")
+    got = ages(runtime)
+    assert got["n3"] == 42 and got["n10"] == 10
+    assert isinstance(column_type(runtime)["c_age"], sa.BigInteger)
