@@ -114,7 +114,7 @@ def run(url: str, rows: int, var_dir: Path) -> None:
             )
 
     timed("check a text → integer change (every value normalised)", check)
-    timed("text → integer change (check, add, copy, drop, rename)", change)
+    timed("text → integer in the request (check; cast or add-copy-swap)", change)
 
     def as_job() -> None:
         saved = services.TYPE_CHANGE_JOB_ROWS

@@ -450,6 +450,7 @@ class CustomerRecordController(Controller):
             records.delete_record(
                 session, principal, table, record_id, version=version, source=_source(principal)
             )
+            files.forget_record(session, runtime.settings.effective_files_dir, table, record_id)
 
     @post(
         "/{record_id:int}/files/{field:str}",

@@ -490,6 +490,27 @@ def _retire_current(
     return dict(current)
 
 
+def forget_record(session: Session, files_dir: Path, table_key: str, record_id: int) -> int:
+    """A deleted record's files: rows marked removed, bytes deleted after the commit (the
+    history keeps their metadata). How many."""
+    from api.customers.services import load_design
+
+    design = load_design(session, table_key, retired=True)
+    found = session.exec(
+        select(CustomerFile).where(
+            CustomerFile.table_id == design.table.id,
+            CustomerFile.record_id == record_id,
+            sa.and_(CustomerFile.removed_at.is_(None)),  # type: ignore[union-attr]
+        )
+    ).all()
+    for row in found:
+        row.removed_at = utcnow()
+        session.add(row)
+        path = stored_path(files_dir, row.public_id)
+        _after_commit(session, lambda p=path: p.unlink(missing_ok=True))
+    return len(found)
+
+
 def open_download(
     session: Session,
     actor: Principal,

@@ -263,3 +263,13 @@ def test_design_time_limits_are_checked(admin: StaffClient) -> None:
     }
     text = dict(TABLE, fields=[{"key": "f", "type": "text", "max_size": 10}])
     assert admin.post("/api/customers/tables", json=text).status_code == 422
+
+
+def test_deleting_the_record_deletes_its_files(
+    admin: StaffClient, record: dict[str, Any], runtime: Runtime
+) -> None:
+    assert upload(admin, f"{base(record)}/files/docs", "a.pdf", PDF).status_code == 200
+    assert upload(admin, f"{base(record)}/files/photo", "a.png", PNG).status_code == 200
+    assert len(stored_files(runtime)) == 2
+    assert admin.delete(base(record)).status_code == 204
+    assert stored_files(runtime) == []
