@@ -268,8 +268,9 @@ class Received:
 
 
 def temp_dir(files_dir: Path) -> Path:
+    files_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # nobody else's business
     path = files_dir / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, exist_ok=True)
     return path
 
 
@@ -424,7 +425,7 @@ def store(
     if not extension(name):
         name += EXTENSIONS[media][0]
     final = stored_path(files_dir, public_id)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.replace(received.path, final)
     _after_rollback(session, lambda: final.unlink(missing_ok=True))
     upload = CustomerFile(

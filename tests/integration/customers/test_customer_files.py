@@ -273,3 +273,13 @@ def test_deleting_the_record_deletes_its_files(
     assert len(stored_files(runtime)) == 2
     assert admin.delete(base(record)).status_code == 204
     assert stored_files(runtime) == []
+
+
+def test_the_files_directory_is_private(
+    admin: StaffClient, record: dict[str, Any], runtime: Runtime
+) -> None:
+    assert upload(admin, f"{base(record)}/files/docs", "a.pdf", PDF).status_code == 200
+    root = runtime.settings.effective_files_dir
+    (stored,) = stored_files(runtime)
+    for directory in (root, root / "tmp", stored.parent):
+        assert directory.stat().st_mode & 0o077 == 0, directory
