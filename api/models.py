@@ -3,7 +3,13 @@
 from sqlmodel import SQLModel
 
 from api.audit.models import AuditEntry
-from api.customers.models import CustomerField, CustomerTable, CustomerView, RecordHistory
+from api.customers.models import (
+    CustomerField,
+    CustomerFile,
+    CustomerTable,
+    CustomerView,
+    RecordHistory,
+)
 from api.jobs.models import Job, JobUnit
 from api.livesettings.models import Setting
 from api.staff.models import ApiToken, Staff, StaffSession
@@ -14,6 +20,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "CustomerField",
+    "CustomerFile",
     "CustomerTable",
     "CustomerView",
     "Job",

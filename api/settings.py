@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="", validation_alias=_alias("REDIS_URL"))
     smtp_url: str = Field(default="", validation_alias=_alias("SMTP_URL"))
     smtp_ca_file: Path | None = Field(default=None, description="extra CA bundle for SMTP TLS")
+    files_dir: Path | None = Field(
+        default=None,
+        description="uploaded files of the customer database (default var/files); never under "
+        "the served site",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -161,6 +166,17 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _files_not_served(self) -> Settings:
+        files = self.effective_files_dir.resolve()
+        for served in (self.site_dir, self.content_dir, self.theme_dir):
+            if files.is_relative_to(served.resolve()):
+                raise ValueError(
+                    f"KIZUNA_FILES_DIR ({files}) must not be inside {served}: uploaded files "
+                    "are served to permitted staff only, never as part of the site"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.env == "production":
             if not self.secret_key:
@@ -187,6 +203,10 @@ class Settings(BaseSettings):
     @property
     def effective_base_url(self) -> str:
         return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def effective_files_dir(self) -> Path:
+        return self.files_dir or self.var_dir / "files"
 
     @property
     def outbox_dir(self) -> Path:

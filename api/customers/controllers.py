@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.response import File
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from api.customers import files, records, schema_file, services, views
 from api.customers import permissions as perms
-from api.customers import records, schema_file, services, views
 from api.customers.definitions import parse_field, parse_table
 from api.customers.models import CustomerView
 from api.customers.schemas import (
@@ -56,6 +58,7 @@ def _change_out(change: services.FieldChange) -> FieldChangeOut:
         problems=[RowProblemOut(**vars(p)) for p in change.problems],
         converted=change.converted,
         lost=change.lost,
+        job_id=change.job_id,
     )
 
 
@@ -63,6 +66,8 @@ def _updated_field(current: dict[str, Any], data: FieldUpdate) -> dict[str, Any]
     body = plain(data)
     body.pop("allow_loss", None)
     body.pop("position", None)
+    if "scale" in body:  # the older name of decimal_places
+        body["decimal_places"] = body.pop("scale")
     merged = {**current, **body}
     return {k: v for k, v in merged.items() if v is not None and k != "retired"}
 
@@ -205,9 +210,10 @@ class CustomerTableController(Controller):
         data: JSONBody[FieldUpdate],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
-    ) -> FieldChangeOut:
+    ) -> Response[FieldChangeOut]:
         """Change a field. A type change whose values do not all convert is refused (409,
-        each record's id, value and reason) unless ``allow_loss`` is true."""
+        each record's id, value and reason) unless ``allow_loss`` is true. On a large table
+        the conversion runs as a job: 202 with its ``job_id``."""
         with runtime.db.transaction() as session:
             design = services.load_design(session, table)
             design.field_row(field)
@@ -221,7 +227,8 @@ class CustomerTableController(Controller):
                 allow_loss=data.allow_loss,
                 position=data.position if isinstance(data.position, int) else None,
             )
-            return _change_out(change)
+        status = HTTP_202_ACCEPTED if change.job_id is not None else 200
+        return Response(_change_out(change), status_code=status)
 
     @post(
         "/{table:str}/fields/{field:str}/check",
@@ -286,6 +293,11 @@ def _parse_where(where: str | None) -> Any:
         return json.loads(where)
     except (ValueError, RecursionError):
         raise invalid("where", "is not JSON", "invalid_json") from None
+
+
+def _content_length(request: Request[Any, Any, Any]) -> int | None:
+    value = request.headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
 
 
 def _record_out(data: dict[str, Any]) -> RecordOut:
@@ -438,6 +450,115 @@ class CustomerRecordController(Controller):
             records.delete_record(
                 session, principal, table, record_id, version=version, source=_source(principal)
             )
+            files.forget_record(session, runtime.settings.effective_files_dir, table, record_id)
+
+    @post(
+        "/{record_id:int}/files/{field:str}",
+        guards=[requires(perms.CUSTOMERS_WRITE)],
+        status_code=200,
+        request_max_body_size=files.HARD_MAX_SIZE + files.MULTIPART_OVERHEAD,
+    )
+    async def upload_file(
+        self,
+        request: Request[Any, Any, Any],
+        table: TableKey,
+        record_id: RecordId,
+        field: FieldKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+        filename: Annotated[str | None, QueryParameter(max_length=1000)] = None,
+    ) -> RecordOut:
+        """Upload the field's file (``multipart/form-data`` with a part named ``file``, or the
+        bytes as the body and ``?filename=``), replacing any file it had. Refused before it is
+        kept: over the field's size 413, a type the field does not accept (sniffed from the
+        content) 415, empty 422. ``version``, when given, must be the record's current one."""
+        files_dir = runtime.settings.effective_files_dir
+
+        def target() -> Any:
+            with runtime.db.read() as session:
+                return records.file_target(session, principal, table, record_id, field, lock=False)[
+                    2
+                ]
+
+        spec = await sync_to_thread(target)  # 404/403 before a byte of the body is read
+        received = await files.receive(
+            spec,
+            files_dir,
+            request.headers.get("content-type", ""),
+            _content_length(request),
+            request.stream(),
+            filename=filename,
+        )
+
+        def keep() -> RecordOut:
+            try:
+                with runtime.db.transaction() as session:
+                    return _record_out(
+                        files.store(
+                            session, principal, files_dir, table, record_id, field, received,
+                            version=version, source=_source(principal),
+                        )
+                    )  # fmt: skip
+            finally:
+                files.cleanup_temp(files_dir, received)
+
+        return await sync_to_thread(keep)
+
+    @delete(
+        "/{record_id:int}/files/{field:str}",
+        guards=[requires(perms.CUSTOMERS_WRITE)],
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def delete_file(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        field: FieldKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> RecordOut:
+        """Empty the field (the change is in the record's history)."""
+        with runtime.db.transaction() as session:
+            return _record_out(
+                files.remove(
+                    session, principal, runtime.settings.effective_files_dir, table, record_id,
+                    field, version=version, source=_source(principal),
+                )
+            )  # fmt: skip
+
+    @get(
+        "/{record_id:int}/files/{field:str}",
+        guards=[requires(perms.CUSTOMERS_READ)],
+        sync_to_thread=True,
+    )
+    def download_file(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        field: FieldKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> File:
+        """The field's file, always as an attachment (never rendered inline), to staff who
+        may read the record."""
+        with runtime.db.read() as session:
+            path, row = files.open_download(
+                session, principal, runtime.settings.effective_files_dir, table, record_id, field
+            )
+            media_type, name = row.media_type, row.name
+        return File(
+            path=path,
+            media_type=media_type,
+            headers={
+                "content-disposition": files.content_disposition(name),
+                "x-content-type-options": "nosniff",
+                "content-security-policy": "default-src 'none'; sandbox",
+                "cache-control": "private, no-store",
+            },
+        )
 
     @get(
         "/{record_id:int}/history",

@@ -51,12 +51,14 @@ class FieldSpec:
     min: int | float | None = None  # numbers (and date strings for dates)
     max: int | float | None = None
     pattern: str | None = None
-    scale: int | None = None  # decimal places of a decimal field
+    decimal_places: int | None = None  # of a decimal field (the schema file also says `scale`)
     choices: tuple[Choice, ...] = ()
     default: Any = None
     help: dict[str, str] = field(default_factory=dict)
     references: str | None = None  # the target table's key
     on_delete: str = "restrict"
+    max_size: int | None = None  # file: bytes (api.customers.files.DEFAULT_MAX_SIZE when None)
+    file_types: tuple[str, ...] = ()  # file: kinds (image, pdf…); () = the default kinds
 
     # ---- derived
 
@@ -69,7 +71,7 @@ class FieldSpec:
 
     @property
     def decimal_scale(self) -> int:
-        return DEFAULT_DECIMAL_SCALE if self.scale is None else self.scale
+        return DEFAULT_DECIMAL_SCALE if self.decimal_places is None else self.decimal_places
 
     def storage(self) -> str:
         """What the column is physically: a type change within the same storage needs no DDL,
@@ -80,7 +82,7 @@ class FieldSpec:
             return f"decimal({DECIMAL_PRECISION},{self.decimal_scale})"
         if self.type == FieldType.reference:
             return f"reference({self.references},{self.on_delete})"
-        return str(self.type)
+        return str(self.type)  # file: a JSON column of the file's metadata
 
     def active_choice_values(self) -> set[str]:
         return {c.value for c in self.choices if not c.retired}
@@ -88,7 +90,7 @@ class FieldSpec:
     def options(self) -> dict[str, Any]:
         """What goes into ``customer_field.options`` (everything without a column of its own)."""
         data: dict[str, Any] = {}
-        for name in ("max_length", "min", "max", "pattern", "scale", "default"):
+        for name in ("max_length", "min", "max", "pattern", "decimal_places", "default"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
@@ -98,6 +100,10 @@ class FieldSpec:
             data["help"] = dict(self.help)
         if self.type == FieldType.reference:
             data["on_delete"] = self.on_delete
+        if self.max_size is not None:
+            data["max_size"] = self.max_size
+        if self.file_types:
+            data["file_types"] = list(self.file_types)
         return data
 
     def as_dict(self) -> dict[str, Any]:
@@ -162,12 +168,14 @@ def field_spec(row: CustomerField, tables_by_id: dict[int, CustomerTable]) -> Fi
         min=options.get("min"),
         max=options.get("max"),
         pattern=options.get("pattern"),
-        scale=options.get("scale"),
+        decimal_places=options.get("decimal_places", options.get("scale")),
         choices=tuple(_choice(c) for c in options.get("choices", [])),
         default=options.get("default"),
         help=dict(options.get("help") or {}),
         references=target.key if target else None,
         on_delete=options.get("on_delete", "restrict"),
+        max_size=options.get("max_size"),
+        file_types=tuple(options.get("file_types") or ()),
     )
 
 
@@ -267,8 +275,9 @@ def parse_choices(value: Any, errors: _Errors, name: str = "choices") -> tuple[C
 FIELD_KEYS = frozenset(
     {
         "key", "type", "label", "required", "unique", "indexed", "shown_in_list", "list",
-        "max_length", "min", "max", "pattern", "scale", "choices", "default", "help",
-        "references", "on_delete", "position",
+        "max_length", "min", "max", "pattern", "decimal_places", "scale", "choices", "default",
+        "help",
+        "references", "on_delete", "position", "max_size", "file_types",
     }
 )  # fmt: skip
 
@@ -319,30 +328,30 @@ def parse_field(data: dict[str, Any], prefix: str = "") -> FieldSpec:
         ):
             errors.add(name, "applies to number fields and must be a number")
             value = None
+        elif isinstance(value, float) and ftype == FieldType.integer:
+            if not value.is_integer():
+                errors.add(name, "must be a whole number for an integer field")
+                value = None
+            else:
+                value = int(value)
         bounds[name] = value
+    if None not in (bounds["min"], bounds["max"]) and bounds["min"] > bounds["max"]:  # type: ignore[operator]
+        errors.add("max", "must not be less than min")
     pattern = data.get("pattern")
     if pattern is not None:
-        import re
-
-        if ftype not in TEXT_TYPES or not isinstance(pattern, str) or len(pattern) > 200:
-            errors.add("pattern", "applies to text fields and must be at most 200 characters")
-            pattern = None
-        else:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                errors.add("pattern", f"is not a regular expression: {exc}")
-                pattern = None
-    scale = data.get("scale")
-    if scale is not None and (
+        pattern = _parse_pattern(ftype, pattern, errors)
+    places_name = "decimal_places" if "decimal_places" in data else "scale"
+    places = data.get(places_name)
+    if places is not None and (
         ftype != FieldType.decimal
-        or not isinstance(scale, int)
-        or isinstance(scale, bool)
-        or not 0 <= scale <= MAX_DECIMAL_SCALE
+        or not isinstance(places, int)
+        or isinstance(places, bool)
+        or not 0 <= places <= MAX_DECIMAL_SCALE
     ):
-        errors.add("scale", f"applies to decimal fields: 0 to {MAX_DECIMAL_SCALE} places")
-        scale = None
+        errors.add(places_name, f"applies to decimal fields: 0 to {MAX_DECIMAL_SCALE} places")
+        places = None
     choices = parse_choices(data.get("choices"), errors)
+    max_size, file_types = _parse_file_options(ftype, data, errors)
     if ftype in (FieldType.select, FieldType.multi_select):
         if not choices:
             errors.add("choices", f"a {ftype} field needs at least one choice", "required")
@@ -377,11 +386,13 @@ def parse_field(data: dict[str, Any], prefix: str = "") -> FieldSpec:
         min=bounds["min"],
         max=bounds["max"],
         pattern=pattern,
-        scale=scale,
+        decimal_places=places,
         choices=choices,
         help=parse_label(data.get("help"), errors, "help"),
         references=references,
         on_delete=on_delete,
+        max_size=max_size,
+        file_types=file_types,
     )
     errors.raise_if_any()
     if data.get("default") is not None:
@@ -395,6 +406,69 @@ def parse_field(data: dict[str, Any], prefix: str = "") -> FieldSpec:
                 errors=[FieldError(f"{prefix}default", e.message, e.code) for e in exc.errors],
             ) from None
     return spec
+
+
+def _parse_file_options(
+    ftype: FieldType, data: dict[str, Any], errors: _Errors
+) -> tuple[int | None, tuple[str, ...]]:
+    """A file field's ``max_size`` (bytes) and ``file_types`` (kinds: image, pdf, excel…)."""
+    from api.customers.files import FILE_KINDS, HARD_MAX_SIZE
+
+    max_size, kinds = data.get("max_size"), data.get("file_types")
+    if ftype != FieldType.file:
+        for name, value in (("max_size", max_size), ("file_types", kinds)):
+            if value is not None:
+                errors.add(name, "applies to file fields only")
+        return None, ()
+    if max_size is not None and (
+        not isinstance(max_size, int) or isinstance(max_size, bool)
+        or not 1 <= max_size <= HARD_MAX_SIZE
+    ):  # fmt: skip
+        errors.add("max_size", f"must be a number of bytes from 1 to {HARD_MAX_SIZE}")
+        max_size = None
+    out: tuple[str, ...] = ()
+    if kinds is not None:
+        if not isinstance(kinds, list) or not kinds or any(k not in FILE_KINDS for k in kinds):
+            errors.add("file_types", f"must list some of: {', '.join(FILE_KINDS)}")
+        else:
+            out = tuple(k for k in FILE_KINDS if k in kinds)
+    return max_size, out
+
+
+# Types whose value is text a person typed, where a staff-defined pattern applies (the same
+# types as api/fields' ``text_like``; a postal code has its own fixed form).
+PATTERN_TYPES = frozenset(TEXT_TYPES - {FieldType.postal_code})
+
+
+def _parse_pattern(ftype: FieldType, pattern: Any, errors: _Errors) -> str | None:
+    """A staff-defined pattern, refused when it is not a regular expression or could make
+    matching take forever (``api.fields.patterns``: nested quantifiers, back-references…)."""
+    import re
+
+    from api.fields.patterns import MAX_PATTERN_LENGTH, UnsafePattern, check_pattern
+
+    if ftype not in PATTERN_TYPES:
+        errors.add("pattern", f"does not apply to a {ftype} field")
+        return None
+    if not isinstance(pattern, str) or not pattern or len(pattern) > MAX_PATTERN_LENGTH:
+        errors.add(
+            "pattern", f"must be a regular expression of 1 to {MAX_PATTERN_LENGTH} characters"
+        )
+        return None
+    try:
+        check_pattern(pattern)
+    except re.error as exc:
+        errors.add("pattern", f"is not a regular expression: {exc}", "invalid_pattern")
+        return None
+    except UnsafePattern as exc:
+        errors.add(
+            "pattern",
+            f"{exc.reason}. Write it without repeating a repeated part, e.g. "
+            "[a-z0-9-]+ instead of ([a-z0-9]+-?)+",
+            "unsafe_pattern",
+        )
+        return None
+    return pattern
 
 
 TABLE_KEYS = frozenset(

@@ -163,3 +163,45 @@ class CustomerView(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
     )
+
+
+class CustomerFile(SQLModel, table=True):
+    """One uploaded file of a file field (``api.customers.files``).
+
+    The bytes live under ``settings.effective_files_dir`` (``var/files`` by default, never
+    under the served site) as ``<stored[:2]>/<stored>``: a random name, never the one the
+    person gave. The record's column holds a copy of the metadata (id, name, type, size) so
+    lists show it without a join; this row is the authority for downloads, and it stays when
+    the file is replaced or removed (``removed_at``; the bytes are then deleted), so the
+    history's before/after can be told apart by id and checksum. ``record_id`` is not a
+    foreign key (the data tables are the app's own; the history of a deleted record stays).
+    """
+
+    __tablename__ = "customer_file"
+    __table_args__ = (
+        Index("ix_customer_file_table_id_record_id", "table_id", "record_id"),
+        Index("ix_customer_file_sha256", "sha256"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntKey)
+    public_id: str = Field(max_length=32, unique=True)  # also the stored name
+    table_id: int = Field(
+        sa_column=Column(
+            sa.Integer, ForeignKey("customer_table.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    field_key: str = Field(max_length=30)
+    record_id: int | None = Field(default=None, sa_column=Column(BigIntKey, nullable=True))
+    name: str = Field(max_length=255)  # the person's file name, sanitised
+    media_type: str = Field(max_length=100)  # sniffed from the content, not the client's
+    size: int = Field(sa_column=Column(sa.BigInteger, nullable=False))
+    sha256: str = Field(max_length=64)
+    uploaded_by_type: str = Field(max_length=20)  # staff | token | system
+    uploaded_by_id: str | None = Field(default=None, max_length=64)
+    uploaded_by_label: str = Field(
+        default="", max_length=300, sa_column_kwargs={"server_default": sa.text("''")}
+    )
+    uploaded_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -44,7 +44,7 @@ def column_type(spec: FieldSpec) -> sa.types.TypeEngine[Any]:
             return UTCDateTime()
         case FieldType.boolean:
             return sa.Boolean()
-        case FieldType.multi_select:
+        case FieldType.multi_select | FieldType.file:
             return JSONType
         case FieldType.reference:
             return BigIntKey
@@ -137,6 +137,17 @@ def add_column(conn: Connection, table_key: str, spec: FieldSpec, *, temp: str =
 def drop_column(conn: Connection, table_key: str, column: str) -> None:
     conn.exec_driver_sql(
         f"ALTER TABLE {_quote(conn, table_name(table_key))} DROP COLUMN {_quote(conn, column)}"
+    )
+
+
+def alter_type(conn: Connection, table_key: str, spec: FieldSpec) -> None:
+    """PostgreSQL only: ``ALTER COLUMN … TYPE … USING CAST`` (the database rewrites the column
+    itself; the caller has made sure the cast gives what the field's normaliser gives)."""
+    name = _quote(conn, column_name(spec.key))
+    sql_type = column_type(spec).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(
+        f"ALTER TABLE {_quote(conn, table_name(table_key))} ALTER COLUMN {name} "
+        f"TYPE {sql_type} USING CAST({name} AS {sql_type})"
     )
 
 

@@ -24,6 +24,7 @@ from api.customers.types import COLUMN_PREFIX, FieldType, column_name, table_nam
 from api.customers.values import is_empty, normalise, to_json
 from api.db import Total, decode_cursor, encode_cursor, estimate_total, new_id, utcnow
 from api.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from api.fields import error
 from api.permissions import Role
 from api.principal import Principal
 from api.staff.models import Staff
@@ -178,6 +179,10 @@ def _values(
                 )
             )
     for key, spec in active.items():
+        if spec.type == FieldType.file:  # written by the upload endpoints (api.customers.files)
+            if values.get(key) is not None:
+                errors.append(error(f"values.{key}", "file_upload_only"))
+            continue
         if key in values:
             given = values[key]
         elif creating and spec.default is not None:
@@ -265,7 +270,7 @@ def _check_status(design: Design, current: str | None, status: str) -> str:
     if status not in active and status != current:
         raise ValidationFailed(
             detail=f"status: is not a status of {design.key}",
-            errors=[FieldError("status", "is not one of the statuses", "not_a_choice")],
+            errors=[error("status", "invalid_choice", {"choices": ", ".join(sorted(active))})],
         )
     allowed = design.spec.transitions.get(current or "")
     if current is not None and status != current and allowed is not None and status not in allowed:
@@ -619,3 +624,70 @@ def related(
                 }
             )
     return tabs
+
+
+# ------------------------------------------------------------------ file fields
+
+
+def record_out(design: Design, row: Any) -> dict[str, Any]:
+    return _out(design, row)
+
+
+def file_target(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    record_id: int,
+    field_key: str,
+    *,
+    writing: bool = True,
+    lock: bool | None = None,
+) -> tuple[Design, Any, FieldSpec]:
+    """The design, the record's row (locked when ``writing``, unless ``lock=False``: the check
+    before an upload is read) and the file field: 404 for a record the actor may not see, 403
+    for one a sales rep may not edit."""
+    from api.customers.files import file_spec
+
+    design = load_design(session, table_key)
+    spec = file_spec(design, field_key)
+    row = _fetch(session, design, actor, record_id, lock=writing if lock is None else lock)
+    if writing:
+        _can_write(design, actor, row)
+    return design, row, spec
+
+
+def write_file_value(
+    session: Session,
+    actor: Principal,
+    design: Design,
+    row: Any,
+    spec: FieldSpec,
+    meta: dict[str, Any] | None,
+    previous: dict[str, Any] | None,
+    *,
+    version: int | None,
+    source: str,
+) -> dict[str, Any]:
+    """Set a file field's metadata (or empty it): a new version and a history entry with the
+    file before and after, like any other change."""
+    data = row._mapping
+    current = int(data["version"])
+    if version is not None and version != current:
+        raise _stale(session, design, row, version)
+    table = design.sa_table()
+    _execute(
+        session,
+        design,
+        sa.update(table)
+        .where(table.c.id == data["id"], table.c.version == current)
+        .values(
+            {
+                column_name(spec.key): sa.null() if meta is None else meta,
+                "version": current + 1,
+                "updated_at": utcnow(),
+            }
+        ),
+    )
+    changes = {spec.key: {"before": previous, "after": meta}}
+    _history(session, design, actor, int(data["id"]), current + 1, "update", changes, source)
+    return _out(design, _fetch(session, design, actor, int(data["id"])))

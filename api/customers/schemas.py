@@ -45,7 +45,10 @@ class FieldIn(Strict):
     min: int | float | UnsetType = UNSET
     max: int | float | UnsetType = UNSET
     pattern: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
-    scale: int | UnsetType = UNSET
+    decimal_places: int | UnsetType = UNSET
+    scale: int | UnsetType = UNSET  # the same as decimal_places (older name)
+    max_size: int | UnsetType = UNSET
+    file_types: Annotated[list[Text200], Meta(max_length=20)] | UnsetType = UNSET
     choices: Annotated[list[Choice], Meta(max_length=1000)] | UnsetType = UNSET
     default: Any = UNSET
     help: Label | UnsetType = UNSET
@@ -67,7 +70,10 @@ class FieldUpdate(Strict):
     min: int | float | UnsetType | None = UNSET
     max: int | float | UnsetType | None = UNSET
     pattern: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
-    scale: int | UnsetType | None = UNSET
+    decimal_places: int | UnsetType | None = UNSET
+    scale: int | UnsetType | None = UNSET  # the same as decimal_places (older name)
+    max_size: int | UnsetType | None = UNSET
+    file_types: Annotated[list[Text200], Meta(max_length=20)] | UnsetType | None = UNSET
     choices: Annotated[list[Choice], Meta(max_length=1000)] | UnsetType = UNSET
     default: Any = UNSET
     help: Label | UnsetType | None = UNSET
@@ -108,6 +114,9 @@ class FieldChangeOut(msgspec.Struct, kw_only=True):
     problems: list[RowProblemOut]  # the first 100: record id, value, reason
     converted: int
     lost: int
+    # A large table's type change runs as this job (the answer is then 202): follow it at
+    # /api/jobs/{job_id}; ``applied`` becomes true when it has finished.
+    job_id: int | None = None
 
 
 class RecordIn(Strict):

@@ -6,9 +6,12 @@ Records (the rows of the data tables) are in ``api.customers.records``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -23,10 +26,11 @@ from api.customers.definitions import (
     table_spec,
 )
 from api.customers.models import CustomerField, CustomerTable
-from api.customers.types import FieldType, column_name
+from api.customers.types import TEXT_TYPES, FieldType, column_name
 from api.customers.values import normalise, to_json
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
+from api.fields.types import SITE_TIMEZONE
 from api.principal import Principal
 
 # PostgreSQL allows 1,600 columns per table (SQLite 2,000); the data table has 7 of its own,
@@ -35,6 +39,12 @@ MAX_FIELDS = 1_500
 # How many rows a type change converts per statement, and how many failures it lists.
 BATCH = 1_000
 REPORT_LIMIT = 100
+# A type change of a table with more records than this runs as a job with progress (the
+# PATCH answers 202 with its id); below it, in the request. The one place to set it (tests
+# lower it). Measured in README.md: a request converts ~100,000 records in 3–14 s.
+TYPE_CHANGE_JOB_ROWS = 100_000
+# The option a field carries while a type-change job converts it (the job's id).
+TYPE_CHANGE_MARK = "type_change_job"
 
 
 # ------------------------------------------------------------------ reading the design
@@ -379,14 +389,24 @@ class FieldChange:
     converted: int = 0
     lost: int = 0
     applied: bool = False
+    job_id: int | None = None  # a large table's type change runs as this job
+    fast_path: bool = False  # converted by the database's own cast (see _cast_is_exact)
 
 
 def _conversion_input(old: FieldSpec, new: FieldSpec, stored: Any) -> Any:
+    """An old value as input for the new type: what a person would type for it."""
     value = to_json(old, stored)
     if isinstance(value, list) and new.type != FieldType.multi_select:
         return value[0] if len(value) == 1 else "; ".join(str(v) for v in value)
     if isinstance(value, bool) and new.type not in (FieldType.boolean, FieldType.integer):
         return "true" if value else "false"
+    if old.type == FieldType.datetime and new.type == FieldType.date:
+        return stored.astimezone(ZoneInfo(SITE_TIMEZONE)).date()  # the day in the site's zone
+    if old.type == FieldType.datetime and new.type != FieldType.datetime:
+        shown = stored.astimezone(ZoneInfo(SITE_TIMEZONE))
+        return shown.strftime("%Y-%m-%d %H:%M:%S") if new.type in TEXT_TYPES else value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value) if new.type not in (FieldType.integer, FieldType.decimal) else value
     return value
 
 
@@ -500,6 +520,12 @@ def _prepared(old: FieldSpec, new: FieldSpec) -> FieldSpec:
             detail="A reference field cannot change type or target; add a new field instead",
             errors=[FieldError("type", "a reference field keeps its type", "immutable")],
         )
+    if (old.type == FieldType.file) != (new.type == FieldType.file):
+        raise ValidationFailed(
+            detail="A file field keeps its type, and no field becomes a file field; add a new "
+            "field instead",
+            errors=[FieldError("type", "a file field keeps its type", "immutable")],
+        )
     return replace(new, choices=merge_choices(old.choices, new.choices))
 
 
@@ -532,7 +558,27 @@ def update_field(
     result = FieldChange(field_key, changed, [], 0)
     if not changed:
         return result
+    running = (row.options or {}).get(TYPE_CHANGE_MARK)
+    if running is not None:
+        raise Conflict(
+            detail=f"{table_key}.{field_key} is being converted by job {running}; wait for it "
+            "to finish",
+            code="type_change_running",
+            extra={"job_id": running},
+        )
     conversions: list[tuple[int, Any]] = []
+    if _type_changes(old, new) and record_count(session, design) > TYPE_CHANGE_JOB_ROWS:
+        from api.customers import type_change
+
+        # The check still comes first (read-only, ~1 s per 100,000 records); the conversion
+        # itself is the job's, in chunks, with progress.
+        _, result.problems, result.problem_count = _convert(session, design, old, new)
+        if result.problem_count and not allow_loss:
+            raise _loss_refused(table_key, old, new, result)
+        result.job_id = type_change.start(
+            session, actor, design, row, old, new, allow_loss=allow_loss, position=position
+        )
+        return result
     if _type_changes(old, new):
         conversions, result.problems, result.problem_count = _convert(session, design, old, new)
         if result.problem_count and not allow_loss:
@@ -551,12 +597,33 @@ def update_field(
     if reindex:
         physical.drop_indexes(conn, table_key, field_key)
     if old.storage() != new.storage():
-        _swap_column(session, design, new, conversions)
+        if not result.problem_count and _cast_is_exact(session, design, old, new, conversions):
+            physical.alter_type(conn, table_key, new)  # PostgreSQL: ALTER COLUMN … TYPE USING
+            result.fast_path = True
+        else:
+            _swap_column(session, design, new, conversions)
     elif conversions:
         _write_values(session, design, column_name(field_key), conversions)
     result.converted = len([c for c in conversions if c[1] is not None])
     if reindex:
         physical.create_indexes(conn, table_key, new)
+    save_field_row(session, actor, table_key, row, old, new, position=position, lost=result.lost)
+    result.applied = True
+    return result
+
+
+def save_field_row(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    row: CustomerField,
+    old: FieldSpec,
+    new: FieldSpec,
+    *,
+    position: int | None = None,
+    lost: int = 0,
+) -> None:
+    """The field's metadata row after a change, and the change's audit entry."""
     row.type = str(new.type)
     row.label = dict(new.label)
     row.required = new.required
@@ -574,12 +641,10 @@ def update_field(
         actor,
         "customers.field.update",
         target_type="customer_field",
-        target_id=f"{table_key}.{field_key}",
+        target_id=f"{table_key}.{old.key}",
         before=old_values,
-        after={**new_values, **({"values_lost": result.lost} if result.lost else {})},
+        after={**new_values, **({"values_lost": lost} if lost else {})},
     )
-    result.applied = True
-    return result
 
 
 def _loss_refused(table_key: str, old: FieldSpec, new: FieldSpec, change: FieldChange) -> Conflict:
@@ -626,6 +691,37 @@ def _write_values(
         stage.drop(conn)
 
 
+_CANONICAL_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_CASTS = {FieldType.integer, FieldType.decimal, FieldType.date}
+
+
+def _cast_is_exact(
+    session: Session,
+    design: Design,
+    old: FieldSpec,
+    new: FieldSpec,
+    conversions: list[tuple[int, Any]],
+) -> bool:
+    """Whether PostgreSQL's own cast (``ALTER COLUMN … TYPE … USING CAST``) gives exactly the
+    values the normaliser gave: a text column of plain numbers or ISO dates that every one
+    converted. Then the database rewrites the column itself (measured: 0.75 s instead of
+    6.6 s for 100,000 records) instead of add, copy, drop, rename. Any other case (full-width
+    digits, "1,234", 令和8年4月1日…) goes the general way, so the result is the same."""
+    if design.dialect != "postgresql" or old.storage() != "text" or new.type not in _CASTS:
+        return False
+    converted = dict(conversions)
+    for record_id, stored in _rows(session, design, column_name(old.key)):
+        value = converted.get(record_id)
+        if value is None or not isinstance(stored, str):
+            return False
+        if new.type == FieldType.date:
+            if stored != value.isoformat():
+                return False
+        elif not _CANONICAL_NUMBER.fullmatch(stored) or Decimal(stored) != value:
+            return False
+    return True
+
+
 def _swap_column(
     session: Session, design: Design, new: FieldSpec, values: list[tuple[int, Any]]
 ) -> None:
@@ -663,6 +759,11 @@ def retire_field(
         target_type="customer_field",
         target_id=f"{table_key}.{field_key}",
     )
+
+
+def record_count(session: Session, design: Design) -> int:
+    table = design.sa_table()
+    return int(_conn(session).execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
 def count_values(session: Session, design: Design, field_key: str) -> int:

@@ -157,6 +157,7 @@ class FieldType(StrEnum):
     postal_code = "postal_code"
     furigana = "furigana"
     reference = "reference"
+    file = "file"
 
 
 # Types whose values are strings written by people (text search, length limits apply).
@@ -186,7 +187,9 @@ MAX_LENGTHS: dict[FieldType, int] = {
 DEFAULT_TEXT_LENGTH = 255
 
 # Types that cannot be unique or indexed with a plain B-tree index.
-NOT_INDEXABLE = frozenset({FieldType.long_text, FieldType.multi_select})
+NOT_INDEXABLE = frozenset({FieldType.long_text, FieldType.multi_select, FieldType.file})
+# Types that keep their type for good (their values cannot be converted: add a new field).
+FIXED_TYPES = frozenset({FieldType.reference, FieldType.file})
 
 DECIMAL_PRECISION = 18
 DEFAULT_DECIMAL_SCALE = 2

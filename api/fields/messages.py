@@ -117,6 +117,32 @@ MESSAGES: dict[str, Message] = {
         "must be written in kana (hiragana or katakana)",
         "ひらがなまたはカタカナで入力してください",
     ),
+    "invalid_reference": Message(
+        "must be the id of a record", "レコードのIDを指定してください"
+    ),
+    "invalid_file": Message(
+        "must be the id of an uploaded file", "アップロードしたファイルのIDを指定してください"
+    ),
+    "file_not_found": Message(
+        "is not a file uploaded to this field (upload it again)",
+        "この項目にアップロードされたファイルではありません（もう一度アップロードしてください）",
+    ),
+    "file_too_large": Message(
+        "must be a file of at most {max_size}", "{max_size}以下のファイルを選んでください",
+        "is too large a file", "ファイルが大きすぎます",
+    ),
+    "file_type_not_allowed": Message(
+        "must be a file of these types: {types}", "次の種類のファイルを選んでください: {types}",
+        "is not a file type this field accepts", "この項目では受け付けられない種類のファイルです",
+    ),
+    "file_empty": Message("is an empty file", "ファイルが空です"),
+    "file_upload_only": Message(
+        "is set by uploading a file to the field, not through values",
+        "ファイルはこの項目へのアップロードで設定してください",
+    ),
+    "file_missing": Message(
+        "needs a file (multipart form part \"file\")", "ファイルを選んでください"
+    ),
     "unknown_field": Message("is not a known field", "受け付けられない項目です"),
 }  # fmt: skip
 

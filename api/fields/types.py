@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import api.fields.chars as chars
 from api.errors import FieldError, ValidationFailed
 from api.fields.messages import message
+from api.fields.patterns import check_pattern
 
 SITE_TIMEZONE = "Asia/Tokyo"
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -215,6 +216,10 @@ class DecimalType(FieldType):
             raise Invalid("too_many_digits", max=MAX_DIGITS)
         if f.decimal_places is not None and places > f.decimal_places:
             raise Invalid("too_many_decimals", places=f.decimal_places)
+        if f.max_digits is not None:  # NUMERIC(max_digits, decimal_places)
+            whole = f.max_digits - (f.decimal_places or 0)
+            if abs(value) >= Decimal(10) ** whole:
+                raise Invalid("too_many_digits", max=whole)
         if f.min is not None and value < f.min:
             raise Invalid("too_small", min=str(f.min))
         if f.max is not None and value > f.max:
@@ -349,13 +354,16 @@ class DateTimeType(FieldType):
 
     def parse(self, raw: Any, f: Field) -> datetime:
         zone = ZoneInfo(f.timezone)
-        if isinstance(raw, datetime):
-            value: datetime | None = (
-                raw.replace(tzinfo=zone) if raw.tzinfo is None else raw
-            ).astimezone(UTC)
-        elif isinstance(raw, str):
-            value = _parse_datetime(_typed(raw), zone)
-        else:
+        try:
+            if isinstance(raw, datetime):
+                value: datetime | None = (
+                    raw.replace(tzinfo=zone) if raw.tzinfo is None else raw
+                ).astimezone(UTC)
+            elif isinstance(raw, str):
+                value = _parse_datetime(_typed(raw), zone)
+            else:
+                value = None
+        except OverflowError:  # 0001-01-01 00:00 in JST is before year 1 in UTC
             value = None
         if value is None:
             raise Invalid("invalid_datetime")
@@ -603,11 +611,59 @@ class Furigana(FieldType):
             raise ValueError("kana must be 'katakana' or 'hiragana'")
 
 
+class Reference(FieldType):
+    """The id of a record of another table (a positive 64-bit integer, or its digits as text).
+
+    That the record exists is the storage's business (the customer database checks it in the
+    write's transaction, and its foreign key enforces it).
+    """
+
+    name = "reference"
+    text_like = False
+
+    def parse(self, raw: Any, f: Field) -> int:
+        if isinstance(raw, bool):
+            raise Invalid("invalid_reference")
+        if isinstance(raw, str):
+            text = _typed(raw)
+            if not text.isascii() or not text.isdigit():
+                raise Invalid("invalid_reference")
+            raw = int(text)
+        if not isinstance(raw, int) or not 1 <= raw <= INT64_MAX:
+            raise Invalid("invalid_reference")
+        return raw
+
+
+_FILE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class FileRef(FieldType):
+    """An uploaded file, named by its id (32 hex digits, as the upload answered it).
+
+    The bytes themselves are checked where they are received (size and sniffed type: the
+    customer database's file storage); a value is only ever the id of a stored file.
+    """
+
+    name = "file"
+    text_like = False
+
+    def parse(self, raw: Any, f: Field) -> str:
+        if isinstance(raw, Mapping):  # a file field as the API shows it: {"id": …, "name": …}
+            raw = raw.get("id")
+        if not isinstance(raw, str):
+            raise Invalid("invalid_file")
+        text = _typed(raw).lower()
+        if not _FILE_ID.fullmatch(text):
+            raise Invalid("invalid_file")
+        return text
+
+
 TYPES: dict[str, FieldType] = {
     t.name: t
     for t in (
         Text(), LongText(), Integer(), DecimalType(), DateType(), DateTimeType(), Boolean(),
-        Select(), MultiSelect(), Email(), Phone(), Url(), PostalCode(), Furigana(),
+        Select(), MultiSelect(), Email(), Phone(), Url(), PostalCode(), Furigana(), Reference(),
+        FileRef(),
     )
 }  # fmt: skip
 
@@ -636,6 +692,7 @@ class Field:
     min_choices: int | None = None
     max_choices: int | None = None
     decimal_places: int | None = None
+    max_digits: int | None = None  # decimal: NUMERIC(max_digits, decimal_places)
     kana: str = "katakana"
     timezone: str = SITE_TIMEZONE
     _compiled: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
@@ -655,8 +712,8 @@ class Field:
                     raise ValueError(f"{name} {value!r} is not a valid {self.type}") from exc
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is greater than max")
-        if self.pattern is not None:
-            object.__setattr__(self, "_compiled", re.compile(self.pattern))
+        if self.pattern is not None:  # UnsafePattern (a ValueError) for a ReDoS-prone one
+            object.__setattr__(self, "_compiled", check_pattern(self.pattern))
         kind.check(self)
         if self.default is not None:
             result = self.clean(self.default)

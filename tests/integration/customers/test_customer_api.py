@@ -81,14 +81,14 @@ def test_type_change_checks_then_refuses_then_applies_when_confirmed(admin: Staf
         {
             "record_id": bad["id"],
             "value": "forty",
-            "code": "type",
+            "code": "not_integer",
             "message": "must be a whole number",
         }
     ]
     refused = admin.patch(f"{base}/fields/age", json={"type": "integer"})
     assert refused.status_code == 409
     assert refused.json()["errors"] == [
-        {"field": "age", "message": "must be a whole number", "code": "type", "row": bad["id"],
+        {"field": "age", "message": "must be a whole number", "code": "not_integer", "row": bad["id"],
          "params": {"value": "forty"}}
     ]  # fmt: skip
     done = admin.patch(f"{base}/fields/age", json={"type": "integer", "allow_loss": True})

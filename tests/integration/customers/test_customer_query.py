@@ -125,7 +125,7 @@ def test_sort_by_any_field_empty_values_as_the_largest(
     [
         (c("nope", "eq", 1), "where.field", "unknown_field"),
         ({"and": [c("name", "eq", "x"), c("score", "contains", "1")]}, "where.and[1].op", "invalid_operator"),
-        ({"or": [{"and": [c("born", "gt", "yesterday")]}]}, "where.or[0].and[0].value", "type"),
+        ({"or": [{"and": [c("born", "gt", "yesterday")]}]}, "where.or[0].and[0].value", "invalid_date"),
         (c("interests", "eq", "a"), "where.op", "invalid_operator"),
         (c("name.x", "eq", "a"), "where.field", "unknown_field"),
         (c("company.nope", "eq", "a"), "where.field", "unknown_field"),

@@ -69,8 +69,8 @@ def test_values_are_validated_per_field_and_all_errors_are_listed(
     assert codes == {
         "values.nope": "unknown_field",
         "values.name": "too_long",
-        "values.email": "email",
-        "values.plan": "not_a_choice",
+        "values.email": "invalid_email",
+        "values.plan": "invalid_choice",
         "values.score": "too_large",
     }
     with pytest.raises(ValidationFailed) as required, db.transaction() as session:
@@ -180,7 +180,7 @@ def test_statuses_and_their_transitions(db: Database, actor: Principal, customer
         assert back.value.errors[0].code == "transition_not_allowed"
         with pytest.raises(ValidationFailed) as unknown:
             records.create_record(session, actor, customers, {"name": "B"}, status="vip")
-        assert unknown.value.errors[0].code == "not_a_choice"
+        assert unknown.value.errors[0].code == "invalid_choice"
 
 
 def test_sales_edit_only_their_own_records_and_see_only_them_in_owner_only_tables(

@@ -173,3 +173,32 @@ def test_furigana_in_hiragana_and_special_kana() -> None:
 )  # fmt: skip
 def test_furigana_refuses(raw: str, code: str) -> None:
     assert codes(Field("furigana"), raw) == [code]
+
+
+def test_reference_is_a_positive_64_bit_record_id() -> None:
+    ref = Field("reference")
+    assert ref.clean(12).value == 12 and ref.clean(" １２ ").value == 12
+    for bad in (0, -1, 2**63, True, 1.5, "12a", "٣", [1]):
+        assert [e.code for e in ref.clean(bad).errors] == ["invalid_reference"], bad
+
+
+def test_file_is_the_id_of_an_uploaded_file() -> None:
+    upload = Field("file")
+    good = "0123456789abcdef0123456789abcdef"
+    assert upload.clean(good.upper()).value == good
+    assert upload.clean({"id": good, "name": "見積書.pdf"}).value == good
+    for bad in ("../etc/passwd", good + "0", 12, "g" * 32, {"name": "x"}):
+        assert [e.code for e in upload.clean(bad).errors] == ["invalid_file"], bad
+
+
+def test_decimal_digits_as_a_numeric_column_holds_them() -> None:
+    money = Field("decimal", decimal_places=2, max_digits=18)
+    assert money.clean("9999999999999999.99").ok
+    (problem,) = money.clean("10000000000000000").errors
+    assert (problem.code, problem.params) == ("too_many_digits", {"max": 16})
+
+
+def test_a_datetime_before_year_one_in_utc_is_refused_not_crashed() -> None:
+    assert [e.code for e in Field("datetime").clean("0001-01-01T00:00:00").errors] == [
+        "invalid_datetime"
+    ]
