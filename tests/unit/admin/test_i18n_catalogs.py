@@ -105,6 +105,11 @@ PARAM_CODES = {
     "too_large": {"max"},
     "too_long": {"max"},
     "internal_error": {"reference"},
+    # the customer database (api/customers): record values, field keys, concurrent changes
+    "scale": {"scale"},
+    "changed": {"by"},
+    "invalid_key": {"max_length"},
+    "key_too_long": {"max_length"},
 }
 # Prefixes of keys looked up at run time; keys under them may look unused.
 DYNAMIC_PREFIXES = (
