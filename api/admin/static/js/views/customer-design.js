@@ -90,12 +90,13 @@ function ChoicesControl({ field, slot, id, describedBy, disabled }) {
         (r, i) => html`<li class=${cx('choices__row', r.retired && 'is-retired')} key=${r.id}>
           <input class="input input--sm" id=${i === 0 ? id : undefined} ref=${i === 0 ? (el) => (slot.el = el) : undefined}
             aria-label=${t('customers.design.choice.value_n', { n: i + 1 })} value=${r.value} readonly=${r.saved} disabled=${disabled}
+            placeholder=${t('customers.design.choice.value')}
             title=${r.saved ? t('customers.design.choice.value_fixed') : undefined}
             onInput=${(e) => update(i, { value: e.currentTarget.value })} />
           <input class="input input--sm" aria-label=${t('customers.design.choice.label_ja_n', { n: i + 1 })} value=${r.ja} disabled=${disabled}
-            placeholder=${r.value} onInput=${(e) => update(i, { ja: e.currentTarget.value })} />
+            placeholder=${r.value || t('customers.design.choice.label_ja')} onInput=${(e) => update(i, { ja: e.currentTarget.value })} />
           <input class="input input--sm" aria-label=${t('customers.design.choice.label_en_n', { n: i + 1 })} value=${r.en} disabled=${disabled}
-            placeholder=${r.value} onInput=${(e) => update(i, { en: e.currentTarget.value })} />
+            placeholder=${r.value || t('customers.design.choice.label_en')} onInput=${(e) => update(i, { en: e.currentTarget.value })} />
           ${r.saved
             ? html`<button type="button" class="btn btn--sm btn--ghost choices__action" disabled=${disabled}
                 onClick=${() => update(i, { retired: !r.retired })}>${r.retired ? t('customers.design.choice.restore') : t('customers.design.choice.retire')}</button>`
@@ -566,8 +567,8 @@ function createDesigner(ctx, data) {
         { name: 'key', type: 'static', label: t('customers.tables.field.key'), value: d.key },
         { name: 'label_ja', type: 'text', label: t('customers.tables.field.label_ja'), required: true, maxlength: 200 },
         { name: 'label_en', type: 'text', label: t('customers.tables.field.label_en'), maxlength: 200 },
-        { type: 'section', label: t('customers.design.settings.statuses'), help: t('customers.design.settings.statuses_help') },
-        { name: 'statuses', type: 'cf-choices', label: t('customers.design.settings.statuses'), addLabel: t('customers.design.settings.add_status') },
+        { type: 'section', label: t('customers.design.settings.statuses_section') },
+        { name: 'statuses', type: 'cf-choices', label: t('customers.design.settings.statuses'), help: t('customers.design.settings.statuses_help'), addLabel: t('customers.design.settings.add_status') },
         { name: 'transitions', type: 'cf-transitions', label: t('customers.design.settings.transitions'), help: t('customers.design.settings.transitions_help') },
         { type: 'section', label: t('customers.design.settings.access') },
         { name: 'owner_only', type: 'checkbox', label: t('customers.design.settings.owner_only'), help: t('customers.design.settings.owner_only_help') },

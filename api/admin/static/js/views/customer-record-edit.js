@@ -86,14 +86,15 @@ function createEditor(ctx, data) {
   function build(rec, overlay = {}) {
     const statuses = (design.statuses || []).filter((s) => !s.retired);
     const owner = rec ? rec.owner_id : session.staff?.id ?? null;
+    const hasStatus = statuses.length > 0 || !!rec?.status;
     const head = [
-      { type: 'section', label: t('customers.form.section.record') },
+      { type: 'section', label: hasStatus ? t('customers.form.section.record') : t('customers.form.section.owner') },
       {
         name: 'owner_id', type: 'select', label: t('customers.form.owner'), options: ownerOptions(data.staff, owner), width: 'md',
         disabled: isSales, help: isSales ? t('customers.form.owner_sales_help') : t('customers.form.owner_help'), testId: 'record-owner',
       },
     ];
-    if (statuses.length || rec?.status) {
+    if (hasStatus) {
       head.push({ name: 'status', type: 'select', label: t('customers.form.status'), options: statusOptions(design, rec?.status || null), width: 'md', testId: 'record-status',
         help: rec?.status && (design.transitions || {})[rec.status] ? t('customers.form.status_help') : null });
     }
@@ -227,6 +228,7 @@ export default function CustomerRecordEditView({ ctx, data }) {
     subtitle=${rec ? t('customers.form.edit_subtitle', { id: rec.id, version: rec.version, at: fmt.dateTime(rec.updated_at) }) : t('customers.form.new_subtitle')}
     back=${rec ? { href: href(`${base}/${rec.id}`), label: t('customers.form.back_record') } : { href: href(base), label: table }}
   >
+    <div class="record-edit">
     <${ConflictNotice} model=${model} />
     ${empty &&
     html`<${Notice} tone="info" message=${t('customers.form.no_fields')}>
@@ -234,6 +236,7 @@ export default function CustomerRecordEditView({ ctx, data }) {
     <//>`}
     <div class="card card--form record-form">
       <${Form} form=${model.form.value} key=${rec ? rec.version : 'new'} />
+    </div>
     </div>
   <//>`;
 }

@@ -74,9 +74,9 @@ export default function CustomerTablesView({ ctx }) {
       load: async ({ signal }) => {
         const tables = await api.get('/api/customers/tables', { retired: filters.retired ? 'true' : null }, { signal });
         const items = await withCounts(tables, signal);
-        return { items, total: items.length, page: 1, per_page: Math.max(items.length, 1) };
+        return { items, total: items.length, page: 1, per_page: 100 };
       },
-      perPage: 500,
+      perPage: 100,
       signal: ctx.signal,
     }),
   );
