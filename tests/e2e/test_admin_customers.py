@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ def add_field(page: Page, label: str, key: str, type_label: str, **extra: Any) -
         row = box.locator(".choices__row").last
         row.locator("input").nth(0).fill(value)
         row.locator("input").nth(1).fill(label_ja)
+    if extra.get("references"):
+        box.locator("select[name=references]").select_option(label=extra["references"])
     if extra.get("required"):
         box.get_by_label(ja("customers.design.attr.required")).check()
     if extra.get("unique"):
@@ -116,6 +119,8 @@ def test_design_a_table_then_create_and_edit_records(
         page, "ランク", "rank", "選択肢", choices=[("gold", "ゴールド"), ("silver", "シルバー")]
     )
     add_field(page, "管理コード", "code", "テキスト")
+    add_field(page, "次回連絡", "next_contact", "日時")
+    add_field(page, "紹介者", "referrer", "参照", references=f"見込み客 ({TABLE})")
     expect(preview(page).locator("[data-field^=rank] select option")).to_have_text(
         [ja("customers.fields.choose"), "ゴールド", "シルバー"]
     )
@@ -139,6 +144,7 @@ def test_design_a_table_then_create_and_edit_records(
     form.locator("[data-field=phone] input").fill("電話して")
     form.locator("[data-field=rank] select").select_option(label="ゴールド")
     form.locator("[data-field=code] input").fill("123")
+    form.locator("[data-field=next_contact] input").fill("2026-04-01T09:30")  # in JST
     form.locator("[data-testid=record-save]").click()
     error = form.locator("[data-field=phone] .field__error")
     expect(error).to_be_visible()
@@ -155,6 +161,10 @@ def test_design_a_table_then_create_and_edit_records(
     form.locator("[data-field=full_name] input").fill("佐藤 花子")
     form.locator("[data-field=email] input").fill("yamada@example.jp")
     form.locator("[data-field=code] input").fill("A-9")
+    picker = form.locator("[data-field=referrer] input[role=combobox]")
+    picker.fill("山田")
+    form.get_by_role("option", name=re.compile("山田 太郎")).click()
+    expect(picker).to_have_value(re.compile("山田 太郎"))
     form.locator("[data-testid=record-save]").click()
     expect(form.locator("[data-field=email] .field__error")).to_have_text(ja("error.taken"))
     form.locator("[data-field=email] input").fill("sato@example.jp")
@@ -185,6 +195,7 @@ def test_design_a_table_then_create_and_edit_records(
     edit_url = f"{live_server.url}/admin/#/customers/{TABLE}/{first}/edit"
     page.goto(edit_url)
     expect(form.locator("[data-field=full_name] input")).to_have_value("山田 太郎")
+    expect(form.locator("[data-field=next_contact] input")).to_have_value("2026-04-01T09:30")
     other = page.context.new_page()
     other.goto(edit_url)
     other.locator(".record-form [data-field=full_name] input").fill("山田 一郎")
@@ -212,4 +223,7 @@ def test_design_a_table_then_create_and_edit_records(
     values = saved.json()["values"]
     assert values["full_name"] == "山田 一郎" and values["phone"] == "03-9999-0000"
     assert values["code"] == 123
+    assert datetime.fromisoformat(values["next_contact"]) == datetime(2026, 4, 1, 0, 30, tzinfo=UTC)
+    referring = page.request.get(f"{live_server.url}/api/customers/tables/{TABLE}/records/{second}")
+    assert referring.json()["values"]["referrer"] == first
     assert console.problems == []

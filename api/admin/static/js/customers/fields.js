@@ -16,7 +16,7 @@
 
 import { html, cx, useEffect, useRef, useState, uid } from '../lib.js';
 import { api, isAbort } from '../api.js';
-import { getLanguage, getTimeZone, t, tOr } from '../i18n.js';
+import { getLanguage, getLocale, getTimeZone, t, tOr } from '../i18n.js';
 import * as fmt from '../format.js';
 import { registerFieldType } from '../ui/form.js';
 import { Icon } from '../ui/icons.js';
@@ -232,8 +232,12 @@ export function formatValue(field, value) {
       return choice(value);
     case 'multi_select':
       return (Array.isArray(value) ? value : [value]).map(choice).join(t('customers.fields.list_separator'));
-    case 'date':
-      return fmt.date(`${value}T00:00:00`);
+    case 'date': {
+      // A date has no time zone: shown as written, whatever the browser's zone.
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
+      if (!m) return String(value);
+      return new Intl.DateTimeFormat(getLocale(), { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    }
     case 'datetime':
       return fmt.dateTime(value);
     case 'integer':
