@@ -136,6 +136,15 @@ def test_design_a_table_then_create_and_edit_records(
     page.get_by_role("button", name=ja("customers.design.move_up", name="電話番号")).click()
     expect(page.locator(".designer__list > li").nth(1)).to_have_attribute("data-field-row", "phone")
 
+    # Retiring hides a field (its values stay); restoring brings it back.
+    page.get_by_role("button", name=ja("customers.design.retire_named", name="ランク")).click()
+    page.locator("dialog[open]").get_by_role("button", name=ja("customers.design.retire")).click()
+    expect(page.locator(".designer__list [data-field-row=rank]")).to_have_count(0)
+    expect(preview(page).locator("[data-field^=rank]")).to_have_count(0)
+    page.get_by_role("button", name=ja("customers.design.retired_fields", count=1)).click()
+    page.get_by_role("button", name=ja("customers.design.restore_named", name="ランク")).click()
+    expect(preview(page).locator("[data-field^=rank]")).to_have_count(1)
+
     # A record: the server refuses the phone number at its field; fixed, it is saved.
     page.goto(f"{live_server.url}/admin/#/customers/{TABLE}/new")
     form = page.locator(".record-form")

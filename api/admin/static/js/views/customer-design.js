@@ -69,6 +69,9 @@ function choicesOut(rows) {
 
 let rowSeq = 0;
 
+/** A choices-editor row's label in the panel's language. */
+const rowLabel = (r) => choiceLabel({ value: r.value, label: { ja: r.ja, en: r.en } });
+
 function ChoicesControl({ field, slot, id, describedBy, disabled }) {
   const rows = slot.value.value || [];
   const set = (next) => {
@@ -125,7 +128,7 @@ function checkChoices(rows) {
 function TransitionsControl({ field, slot, id, describedBy, disabled, form }) {
   const raw = slot.value.value || { limited: false, map: {} };
   const statuses = (form.field('statuses')?.value.value || []).filter((s) => String(s.value || '').trim() && !s.retired);
-  const name = (s) => s.ja || s.en || s.value;
+  const name = rowLabel;
   const set = (next) => {
     slot.value.value = next;
   };
@@ -175,7 +178,7 @@ function DefaultControl({ field, slot, id, describedBy, disabled, form }) {
     const options =
       type === 'boolean'
         ? [{ value: 'true', label: t('common.yes') }, { value: 'false', label: t('common.no') }]
-        : (form.field('choices')?.value.value || []).filter((c) => String(c.value || '').trim() && !c.retired).map((c) => ({ value: c.value, label: c.ja || c.en || c.value }));
+        : (form.field('choices')?.value.value || []).filter((c) => String(c.value || '').trim() && !c.retired).map((c) => ({ value: c.value, label: rowLabel(c) }));
     return html`<select ...${common} value=${value} onChange=${onInput}>
       <option value="">${t('customers.design.no_default')}</option>
       ${options.map((o) => html`<option value=${o.value}>${o.label}</option>`)}
@@ -539,7 +542,7 @@ function createDesigner(ctx, data) {
     });
     if (!ok) return;
     try {
-      await api.delete(`${tableBase(key)}/fields/${encodeURIComponent(f.key)}`);
+      await api.del(`${tableBase(key)}/fields/${encodeURIComponent(f.key)}`);
       if (editor.value?.original?.key === f.key) editor.value = null;
       await refresh();
       toast(t('customers.design.retired_done', { name: fieldLabel(f) }), { type: 'success' });
