@@ -75,6 +75,12 @@ out.shown = {
   empty: f.formatValue(defs.text, null),
   script: f.formatValue(defs.text, '<script>alert(1)</script>'),
 };
+out.file = {
+  empty: f.formValue(defs.file, null),
+  shown: f.formatValue(defs.file, { name: '見積書.pdf', size: 12345, type: 'application/pdf' }),
+  accept: f.formField({ ...defs.file, file_types: ['pdf', 'excel'] }).accept,
+  places_new_api: f.formField({ ...defs.decimal, scale: undefined, decimal_places: 0 }).scale,
+};
 out.label = f.recordLabel({ fields: [defs.text, defs.email] }, { id: 3, values: { k_text: '山田', k_email: 'y@example.jp' } });
 out.label_empty = f.recordLabel({ fields: [defs.text] }, { id: 3, values: {} });
 const form = createForm({ fields: [f.formField(defs.integer), f.formField(defs.decimal), f.formField(defs.text)], onSubmit: async () => 'ok' });
@@ -111,13 +117,14 @@ def test_every_field_type_has_a_form_control(ja: dict[str, Any]) -> None:
     controls = ja["controls"]
     assert set(controls) == {
         "text", "long_text", "integer", "decimal", "date", "datetime", "boolean", "select",
-        "multi_select", "email", "phone", "url", "postal_code", "furigana", "reference",
+        "multi_select", "email", "phone", "url", "postal_code", "furigana", "reference", "file",
     }  # fmt: skip
     assert all(c["known"] for c in controls.values()), controls
     assert controls["datetime"]["control"] == "cf-datetime"
     assert controls["reference"]["control"] == "cf-reference"
     assert controls["multi_select"]["control"] == "cf-multi"
     assert controls["long_text"]["control"] == "textarea"
+    assert controls["file"]["control"] == "cf-file"
     assert controls["text"] == {
         "control": "cf-text",
         "known": True,
@@ -172,6 +179,15 @@ def test_display_speaks_the_catalog(ja: dict[str, Any]) -> None:
     en = run("en")
     assert en["shown"]["multi"] == "A, B" and en["shown"]["boolean"] == "Yes"
     assert en["controls"]["text"]["label"] == "Label text"
+
+
+def test_file_fields_and_the_newer_decimal_places(ja: dict[str, Any]) -> None:
+    assert ja["file"] == {
+        "empty": {"current": None, "pick": None, "remove": False},
+        "shown": "見積書.pdf (12.1 KB)",
+        "accept": ".pdf,application/pdf,.xlsx,.xlsm,.xls",
+        "places_new_api": 0,
+    }
 
 
 def test_number_checks_in_the_browser(ja: dict[str, Any]) -> None:

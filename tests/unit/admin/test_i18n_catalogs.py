@@ -89,6 +89,11 @@ REQUIRED_DYNAMIC = [
             "internal_error",
         )
     ),
+    # the kinds of file a customer file field accepts (api/customers/files.py FILE_KINDS)
+    *(
+        f"customers.fields.file_kind.{k}"
+        for k in ("image", "pdf", "excel", "word", "powerpoint", "csv", "text")
+    ),
     *(
         f"audit.action.{a}"
         for a in ("staff.update", "staff.update_self", "job.retry", "job.cancel")
@@ -122,6 +127,7 @@ DYNAMIC_PREFIXES = (
     "settings.group.",
     "settings.choice.",
     "error.",
+    "customers.fields.file_kind.",
 )
 
 

@@ -24,12 +24,23 @@ import { sentences } from '../password-rules.js';
 
 export const FIELD_TYPES = [
   'text', 'long_text', 'integer', 'decimal', 'date', 'datetime', 'boolean', 'select', 'multi_select',
-  'email', 'phone', 'url', 'postal_code', 'furigana', 'reference',
+  'email', 'phone', 'url', 'postal_code', 'furigana', 'reference', 'file',
 ];
 // Types whose values are strings people type (length and pattern apply; searched by the picker).
 export const TEXT_TYPES = new Set(['text', 'long_text', 'email', 'phone', 'url', 'postal_code', 'furigana']);
 export const MAX_LENGTHS = { text: 1000, long_text: 100000, email: 254, phone: 30, url: 2000, postal_code: 10, furigana: 1000 };
 export const MAX_DECIMAL_SCALE = 6;
+// File fields (the API's files.py): the kinds a field may accept, and the default limits.
+export const FILE_KINDS = ['image', 'pdf', 'excel', 'word', 'powerpoint', 'csv', 'text'];
+export const DEFAULT_FILE_KINDS = ['image', 'pdf', 'excel', 'word', 'csv'];
+export const DEFAULT_MAX_SIZE = 10 * 1024 * 1024;
+const ACCEPT = {
+  image: 'image/png,image/jpeg,image/gif,image/webp', pdf: '.pdf,application/pdf', excel: '.xlsx,.xlsm,.xls',
+  word: '.docx,.doc', powerpoint: '.pptx,.ppt', csv: '.csv,text/csv', text: '.txt,text/plain',
+};
+
+/** A decimal field's places (the API says decimal_places; older answers say scale). */
+export const decimalPlaces = (field) => field.decimal_places ?? field.scale ?? 2;
 
 // ---------------------------------------------------------------------------------------------
 // Texts
@@ -180,6 +191,7 @@ const nfkc = (s) => String(s ?? '').normalize('NFKC').trim();
 
 /** The raw value a form control shows for an API value. */
 export function formValue(field, value) {
+  if (field.type === 'file') return { current: value ?? null, pick: null, remove: false };
   if (value == null) {
     if (field.type === 'multi_select') return [];
     if (field.type === 'boolean' || field.type === 'select' || field.type === 'reference') return null;
@@ -249,6 +261,8 @@ export function formatValue(field, value) {
     }
     case 'reference':
       return (field.references && knownLabel(field.references, value)) || `#${value}`;
+    case 'file':
+      return value && typeof value === 'object' ? `${value.name} (${fmt.bytes(value.size)})` : String(value);
     default:
       return String(value);
   }
@@ -468,6 +482,48 @@ function ReferenceControl({ field, slot, id, describedBy, disabled }) {
   </div>`;
 }
 
+function FileControl({ field, slot, id, describedBy, disabled }) {
+  const raw = slot.value.value || { current: null, pick: null, remove: false };
+  const set = (patch) => {
+    slot.value.value = { ...raw, ...patch };
+  };
+  const current = raw.current && !raw.remove ? raw.current : null;
+  return html`<div class="cf-file">
+    ${current &&
+    html`<div class="cf-file__current">
+      ${field.fileUrl ? html`<a href=${field.fileUrl} download=${current.name}>${current.name}</a>` : html`<span>${current.name}</span>`}
+      <span class="muted">${fmt.bytes(current.size)}</span>
+      ${!disabled && html`<button type="button" class="btn btn--ghost btn--sm" onClick=${() => set({ remove: true, pick: null })}>${t('customers.fields.file_remove')}</button>`}
+    </div>`}
+    ${raw.remove && raw.current &&
+    html`<div class="cf-file__current">
+      <span class="muted">${t('customers.fields.file_removed', { name: raw.current.name })}</span>
+      <button type="button" class="btn btn--ghost btn--sm" onClick=${() => set({ remove: false })}>${t('customers.fields.file_undo')}</button>
+    </div>`}
+    <input
+      type="file"
+      class="cf-file__input"
+      id=${id}
+      name=${field.name}
+      accept=${field.accept || undefined}
+      disabled=${disabled}
+      aria-describedby=${describedBy || undefined}
+      aria-invalid=${slot.error.value ? 'true' : undefined}
+      data-testid=${field.testId}
+      ref=${(el) => (slot.el = el)}
+      onChange=${(e) => set({ pick: e.currentTarget.files?.[0] || null })}
+    />
+  </div>`;
+}
+
+function fileCheck(value, field) {
+  const v = value || {};
+  if (field.required && !v.pick && (!v.current || v.remove)) return t('form.error.required');
+  if (v.pick && field.maxSize && v.pick.size > field.maxSize) return t('customers.fields.error.file_size', { size: fmt.bytes(field.maxSize) });
+  if (v.pick && v.pick.size === 0) return t('customers.fields.error.file_empty');
+  return null;
+}
+
 let registered = false;
 
 /** Registers the control types (once). */
@@ -484,7 +540,7 @@ export function registerCustomerFieldTypes() {
     Control: TextLike('text'),
     empty: '',
     read: (raw) => (raw == null ? '' : String(raw).trim()),
-    check: (value, field) => numberCheck(value, field, { scale: field.scale ?? 2 }),
+    check: (value, field) => numberCheck(value, field, { scale: field.scale }),
   });
   registerFieldType('cf-text', {
     Control: TextLike('text'),
@@ -505,6 +561,7 @@ export function registerCustomerFieldTypes() {
     check: (value, field, slot) => (slot.el?.validity?.badInput ? t('customers.fields.error.datetime') : null),
   });
   registerFieldType('cf-multi', { Control: MultiControl, empty: [], read: (raw) => (Array.isArray(raw) ? raw : []) });
+  registerFieldType('cf-file', { Control: FileControl, empty: null, read: (raw) => raw ?? null, check: fileCheck });
   registerFieldType('cf-reference', { Control: ReferenceControl, empty: null, read: (raw) => (raw == null || raw === '' ? null : Number(raw)) });
 }
 
@@ -521,8 +578,12 @@ function choiceOptions(field, current) {
 function helpFor(field) {
   const parts = [helpText(field)];
   if (field.type === 'datetime') parts.push(t('customers.fields.datetime_help', { tz: getTimeZone() }));
-  if (field.type === 'decimal' && (field.scale ?? 2) > 0) parts.push(t('customers.fields.decimal_help', { scale: field.scale ?? 2 }));
-  if (field.type === 'decimal' && field.scale === 0) parts.push(t('customers.fields.whole_help'));
+  if (field.type === 'decimal' && decimalPlaces(field) > 0) parts.push(t('customers.fields.decimal_help', { scale: decimalPlaces(field) }));
+  if (field.type === 'decimal' && decimalPlaces(field) === 0) parts.push(t('customers.fields.whole_help'));
+  if (field.type === 'file') {
+    const kinds = field.file_types?.length ? field.file_types : DEFAULT_FILE_KINDS;
+    parts.push(t('customers.fields.file_help', { types: kinds.map((k) => tOr(`customers.fields.file_kind.${k}`, k)).join(t('customers.fields.list_separator')), size: fmt.bytes(field.max_size || DEFAULT_MAX_SIZE) }));
+  }
   if ((field.type === 'integer' || field.type === 'decimal') && (field.min != null || field.max != null)) {
     if (field.min != null && field.max != null) parts.push(t('customers.fields.range_help', { min: field.min, max: field.max }));
     else if (field.min != null) parts.push(t('customers.fields.min_help', { min: field.min }));
@@ -536,7 +597,7 @@ function helpFor(field) {
  * the record still has is offered); `name` overrides the form field's name (the designer's
  * preview names fields by key and type so a type change starts a fresh control).
  */
-export function formField(field, { current, name } = {}) {
+export function formField(field, { current, name, fileUrl } = {}) {
   registerCustomerFieldTypes();
   const base = {
     name: name || field.key,
@@ -552,7 +613,7 @@ export function formField(field, { current, name } = {}) {
     case 'integer':
       return { ...base, type: 'cf-integer', inputmode: 'numeric', min: field.min, max: field.max, width: 'sm' };
     case 'decimal':
-      return { ...base, type: 'cf-decimal', inputmode: 'decimal', min: field.min, max: field.max, scale: field.scale ?? 2, width: 'sm' };
+      return { ...base, type: 'cf-decimal', inputmode: 'decimal', min: field.min, max: field.max, scale: decimalPlaces(field), width: 'sm' };
     case 'date':
       return { ...base, type: 'cf-date', width: 'sm' };
     case 'datetime':
@@ -584,14 +645,16 @@ export function formField(field, { current, name } = {}) {
       return { ...base, type: 'cf-text', maxlength: max, placeholder: t('customers.fields.furigana_placeholder') };
     case 'reference':
       return { ...base, type: 'cf-reference', references: field.references, width: 'md' };
-    case 'file':
-      return { ...base, type: 'static', value: t('customers.fields.file_unavailable'), required: false };
+    case 'file': {
+      const kinds = field.file_types?.length ? field.file_types : DEFAULT_FILE_KINDS;
+      return { ...base, type: 'cf-file', accept: kinds.map((k) => ACCEPT[k]).filter(Boolean).join(','), maxSize: field.max_size || DEFAULT_MAX_SIZE, fileUrl };
+    }
     default:
       return { ...base, type: 'cf-text', maxlength: max };
   }
 }
 
 /** The form fields of a record form: the active fields in display order. */
-export function recordFormFields(design, { values = {} } = {}) {
-  return recordFields(design).map((f) => formField(f, { current: values[f.key] }));
+export function recordFormFields(design, { values = {}, fileUrl } = {}) {
+  return recordFields(design).map((f) => formField(f, { current: values[f.key], fileUrl: fileUrl?.(f) }));
 }

@@ -10,7 +10,7 @@
 
 import { html, cx, signal, effect, useConst, useEffect, useRef } from '../lib.js';
 import { api } from '../api.js';
-import { t } from '../i18n.js';
+import { t, tOr } from '../i18n.js';
 import { href } from '../router.js';
 import { can } from '../session.js';
 import { errorText, fieldErrorText } from '../errors.js';
@@ -24,13 +24,19 @@ import { jobDialog } from '../ui/job-dialog.js';
 import { toast } from '../ui/toast.js';
 import { Icon } from '../ui/icons.js';
 import {
-  FIELD_TYPES, MAX_DECIMAL_SCALE, MAX_LENGTHS, TEXT_TYPES,
-  choiceLabel, fieldLabel, forgetDesign, formField, isoToWall, recordFields, tableLabel, typeLabel, wallToIso,
+  DEFAULT_FILE_KINDS, FIELD_TYPES, FILE_KINDS, MAX_DECIMAL_SCALE, MAX_LENGTHS, TEXT_TYPES,
+  choiceLabel, fieldLabel, forgetDesign, formField, isoToWall, recordFields, registerCustomerFieldTypes, tableLabel, typeLabel, wallToIso,
 } from '../customers/fields.js';
+
+registerCustomerFieldTypes();
 
 const NUMBER_TYPES = new Set(['integer', 'decimal']);
 const CHOICE_TYPES = new Set(['select', 'multi_select']);
-const NOT_UNIQUE = new Set(['long_text', 'multi_select']);
+const NOT_UNIQUE = new Set(['long_text', 'multi_select', 'file']);
+// Types a field keeps for good (add a new field instead): their values cannot be converted.
+const FIXED_TYPES = new Set(['reference', 'file']);
+const MIB = 1024 * 1024;
+const sameKinds = (kinds) => [...kinds].sort((a, b) => FILE_KINDS.indexOf(a) - FILE_KINDS.indexOf(b));
 
 const tableBase = (key) => `/api/customers/tables/${encodeURIComponent(key)}`;
 
@@ -221,7 +227,7 @@ function defaultOut(type, raw) {
 
 function editorValues(field) {
   if (!field) {
-    return { type: 'text', label_ja: '', label_en: '', key: '', required: false, unique: false, indexed: false, shown_in_list: true, choices: [], on_delete: 'restrict', references: null, default: '' };
+    return { type: 'text', label_ja: '', label_en: '', key: '', required: false, unique: false, indexed: false, shown_in_list: true, choices: [], on_delete: 'restrict', references: null, default: '', file_types: [...DEFAULT_FILE_KINDS] };
   }
   return {
     key: field.key,
@@ -235,8 +241,10 @@ function editorValues(field) {
     max_length: field.max_length ?? null,
     min: field.min ?? null,
     max: field.max ?? null,
-    scale: field.scale ?? null,
+    scale: field.decimal_places ?? field.scale ?? null,
     pattern: field.pattern || '',
+    max_size: field.max_size ? Math.round((field.max_size / MIB) * 100) / 100 : null,
+    file_types: field.file_types?.length ? [...field.file_types] : [...DEFAULT_FILE_KINDS],
     choices: choiceRows(field.choices),
     default: defaultIn(field),
     help_ja: field.help?.ja || '',
@@ -255,7 +263,7 @@ function fieldFrom(v, original) {
     label: labelOut(v.label_ja, v.label_en) || {},
     required: !!v.required,
     unique: NOT_UNIQUE.has(type) ? false : !!v.unique,
-    indexed: type === 'long_text' ? false : !!v.indexed,
+    indexed: type === 'long_text' || type === 'file' ? false : !!v.indexed,
     shown_in_list: !!v.shown_in_list,
     max_length: TEXT_TYPES.has(type) ? numOrNull(v.max_length) : null,
     pattern: TEXT_TYPES.has(type) && !emptyText(v.pattern) ? v.pattern.trim() : null,
@@ -263,14 +271,16 @@ function fieldFrom(v, original) {
     max: NUMBER_TYPES.has(type) ? numOrNull(v.max) : null,
     scale: type === 'decimal' ? numOrNull(v.scale) : null,
     choices: CHOICE_TYPES.has(type) ? choicesOut(v.choices) : [],
-    default: defaultOut(type, v.default),
+    default: type === 'file' ? null : defaultOut(type, v.default),
+    max_size: type === 'file' && v.max_size ? Math.round(v.max_size * MIB) : null,
+    file_types: type === 'file' ? sameKinds(v.file_types || []) : null,
     help: labelOut(v.help_ja, v.help_en),
     references: type === 'reference' ? (original ? original.references : v.references) : null,
     on_delete: type === 'reference' ? (original ? original.on_delete : v.on_delete) : null,
   };
 }
 
-const ATTRIBUTES = ['type', 'label', 'required', 'unique', 'indexed', 'shown_in_list', 'max_length', 'pattern', 'min', 'max', 'scale', 'choices', 'default', 'help'];
+const ATTRIBUTES = ['type', 'label', 'required', 'unique', 'indexed', 'shown_in_list', 'max_length', 'pattern', 'min', 'max', 'scale', 'choices', 'default', 'help', 'max_size', 'file_types'];
 
 /** POST body of a new field: the set attributes only. */
 function createBody(f) {
@@ -286,7 +296,14 @@ function createBody(f) {
 
 /** PATCH body: the attributes that differ from the field as it is. */
 function changeBody(f, original) {
-  const before = { ...original, label: original.label || {}, choices: original.choices || [], help: original.help && Object.keys(original.help).length ? original.help : null };
+  const before = {
+    ...original,
+    label: original.label || {},
+    choices: original.choices || [],
+    help: original.help && Object.keys(original.help).length ? original.help : null,
+    scale: original.decimal_places ?? original.scale ?? null, // sent as scale: both APIs take it
+    file_types: original.type === 'file' ? sameKinds(original.file_types?.length ? original.file_types : DEFAULT_FILE_KINDS) : null,
+  };
   const body = {};
   for (const name of ATTRIBUTES) {
     const now = f[name] ?? null;
@@ -349,7 +366,8 @@ function createDesigner(ctx, data) {
 
   function editorFields(original) {
     const isRef = original?.type === 'reference';
-    const typeOptions = FIELD_TYPES.filter((ty) => !original || (ty === 'reference') === isRef).map((ty) => ({ value: ty, label: typeLabel(ty) }));
+    const fixed = original && FIXED_TYPES.has(original.type);
+    const typeOptions = FIELD_TYPES.filter((ty) => !original || ty === original.type || (!fixed && !FIXED_TYPES.has(ty))).map((ty) => ({ value: ty, label: typeLabel(ty) }));
     const refOptions = [{ value: null, label: t('customers.fields.choose') }, ...tables.map((x) => ({ value: x.key, label: `${tableLabel(x)} (${x.key})` }))];
     const type = (v) => v.type || 'text';
     return [
@@ -360,8 +378,8 @@ function createDesigner(ctx, data) {
         ? { name: 'key', type: 'static', label: t('customers.design.attr.key'), value: original.key, help: t('customers.design.key_fixed') }
         : { name: 'key', type: 'text', label: t('customers.design.attr.key'), required: true, maxlength: 30, autocomplete: 'off', help: t('customers.design.key_rule'), placeholder: 'company_name' },
       {
-        name: 'type', type: 'select', label: t('customers.design.attr.type'), options: typeOptions, disabled: isRef,
-        help: original ? (isRef ? t('customers.design.type_reference_fixed') : t('customers.design.type_change_help')) : null,
+        name: 'type', type: 'select', label: t('customers.design.attr.type'), options: typeOptions, disabled: fixed,
+        help: original ? (fixed ? t('customers.design.type_fixed') : t('customers.design.type_change_help')) : null,
       },
       { name: 'references', type: 'select', label: t('customers.design.attr.references'), options: refOptions, required: true, disabled: !!original, visible: (v) => type(v) === 'reference', help: original ? t('customers.design.type_reference_fixed') : null },
       {
@@ -372,7 +390,10 @@ function createDesigner(ctx, data) {
       { type: 'section', label: t('customers.design.section.rules') },
       { name: 'required', type: 'checkbox', label: t('customers.design.attr.required'), help: t('customers.design.required_help') },
       { name: 'unique', type: 'checkbox', label: t('customers.design.attr.unique'), help: t('customers.design.unique_help'), visible: (v) => !NOT_UNIQUE.has(type(v)) },
-      { name: 'indexed', type: 'checkbox', label: t('customers.design.attr.indexed'), help: t('customers.design.indexed_help'), visible: (v) => !['long_text', 'reference'].includes(type(v)) },
+      { name: 'indexed', type: 'checkbox', label: t('customers.design.attr.indexed'), help: t('customers.design.indexed_help'), visible: (v) => !['long_text', 'reference', 'file'].includes(type(v)) },
+      { name: 'file_types', type: 'cf-multi', label: t('customers.design.attr.file_types'), required: true, visible: (v) => type(v) === 'file',
+        options: FILE_KINDS.map((k) => ({ value: k, label: tOr(`customers.fields.file_kind.${k}`, k) })) },
+      { name: 'max_size', type: 'number', label: t('customers.design.attr.max_size'), width: 'sm', step: 'any', min: 0.01, max: 100, visible: (v) => type(v) === 'file', help: t('customers.design.max_size_help') },
       { name: 'max_length', type: 'number', label: t('customers.design.attr.max_length'), step: 1, min: 1, width: 'sm', visible: (v) => TEXT_TYPES.has(type(v)), help: t('customers.design.max_length_help') },
       { name: 'min', type: 'number', label: t('customers.design.attr.min'), width: 'sm', step: 'any', visible: (v) => NUMBER_TYPES.has(type(v)) },
       { name: 'max', type: 'number', label: t('customers.design.attr.max'), width: 'sm', step: 'any', visible: (v) => NUMBER_TYPES.has(type(v)) },
@@ -380,7 +401,7 @@ function createDesigner(ctx, data) {
       { name: 'pattern', type: 'text', label: t('customers.design.attr.pattern'), maxlength: 200, visible: (v) => TEXT_TYPES.has(type(v)), help: t('customers.design.pattern_help'), placeholder: '^[A-Z]{2}-\\d{4}$' },
       { type: 'section', label: t('customers.design.section.display') },
       { name: 'shown_in_list', type: 'checkbox', label: t('customers.design.attr.shown_in_list'), help: t('customers.design.shown_in_list_help') },
-      { name: 'default', type: 'cf-default', label: t('customers.design.attr.default'), visible: (v) => !['reference', 'multi_select'].includes(type(v)), help: t('customers.design.default_help') },
+      { name: 'default', type: 'cf-default', label: t('customers.design.attr.default'), visible: (v) => !['reference', 'multi_select', 'file'].includes(type(v)), help: t('customers.design.default_help') },
       { name: 'help_ja', type: 'text', label: t('customers.design.attr.help_ja'), maxlength: 200 },
       { name: 'help_en', type: 'text', label: t('customers.design.attr.help_en'), maxlength: 200 },
     ];
@@ -443,7 +464,7 @@ function createDesigner(ctx, data) {
         if (check.problem_count > 0) body.allow_loss = true;
       }
       const result = await api.patch(`${tableBase(key)}/fields/${encodeURIComponent(original.key)}`, body);
-      const job = result?.job || (result && result.state && result.kind ? result : null);
+      const job = result?.job_id ? await api.get(`/api/jobs/${encodeURIComponent(result.job_id)}`) : result?.job || null;
       if (job) {
         await jobDialog(job, {
           title: t('customers.design.job.title', { name: fieldLabel(original) }),
@@ -701,9 +722,15 @@ function Editor({ model }) {
   const ed = model.editor.value;
   if (!ed) return null;
   return html`<section class="card card--form designer__editor" aria-labelledby="designer-editor" data-testid="field-editor">
-    <h2 class="subheading designer__editor-title" id="designer-editor">
-      ${ed.original ? t('customers.design.edit_title', { name: fieldLabel(ed.original) }) : t('customers.design.add_title')}
-    </h2>
+    <div class="designer__editor-head">
+      <h2 class="subheading" id="designer-editor">
+        ${ed.original ? t('customers.design.edit_title', { name: fieldLabel(ed.original) }) : t('customers.design.add_title')}
+      </h2>
+      <button type="button" class="btn btn--ghost btn--sm designer__to-preview"
+        onClick=${() => document.getElementById('designer-preview')?.scrollIntoView({ behavior: 'smooth', block: 'start' })}>
+        ${t('customers.design.to_preview')}
+      </button>
+    </div>
     <${Form} form=${ed.form} />
   </section>`;
 }

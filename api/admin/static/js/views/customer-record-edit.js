@@ -8,11 +8,11 @@
 // record's page (#/customers/<key>/<id>).
 
 import { html, signal, useConst } from '../lib.js';
-import { api, ApiError } from '../api.js';
+import { api, ApiError, isAbort } from '../api.js';
 import { t } from '../i18n.js';
 import { href } from '../router.js';
 import { can, session } from '../session.js';
-import { errorText } from '../errors.js';
+import { errorText, fieldErrorText } from '../errors.js';
 import * as fmt from '../format.js';
 import { Notice, Page } from '../ui/page.js';
 import { Button } from '../ui/button.js';
@@ -29,11 +29,24 @@ export async function load(ctx) {
   const [design, record, staff] = await Promise.all([
     loadDesign(key, { signal, fresh: true }),
     id ? api.get(`${recordsBase(key)}/${encodeURIComponent(id)}`, null, { signal }) : null,
-    can('staff:read')
-      ? api.get('/api/staff/users', { per_page: 100 }, { signal }).then((p) => p.items || []).catch(() => null)
-      : null,
+    loadOwners(key, signal),
   ]);
   return { design, record, staff };
+}
+
+/**
+ * Staff who may own records: the staff list for those who may read it (admins), else
+ * GET …/owners (names for every reader); null when neither answers (then: no owner, or oneself).
+ */
+async function loadOwners(key, signal) {
+  try {
+    if (can('staff:read')) return (await api.get('/api/staff/users', { per_page: 100 }, { signal })).items || [];
+    const owners = await api.get(`/api/customers/tables/${encodeURIComponent(key)}/owners`, null, { signal });
+    return owners.map((o) => ({ id: o.id, name: o.name, is_active: o.active }));
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    return null;
+  }
 }
 
 /** A query parameter as the raw value of a field's control (prefill of a new record). */
@@ -78,6 +91,8 @@ function createEditor(ctx, data) {
   const design = data.design;
   const fields = recordFields(design);
   const byKey = Object.fromEntries(fields.map((f) => [f.key, f]));
+  const isFile = (name) => byKey[name]?.type === 'file';
+  const fileUrl = (rec, f) => (rec ? `/api/customers/tables/${encodeURIComponent(key)}/records/${rec.id}/files/${encodeURIComponent(f.key)}` : null);
   const isSales = session.staff?.role === 'sales';
   const record = signal(data.record);
   const conflict = signal(null); // [{ name, label, current, by, at }]
@@ -108,12 +123,15 @@ function createEditor(ctx, data) {
       }
     }
     const model = createForm({
-      fields: [...head, { type: 'section', label: t('customers.form.section.values') }, ...fields.map((f) => formField(f, { current: rec?.values?.[f.key] }))],
+      fields: [...head, { type: 'section', label: t('customers.form.section.values') }, ...fields.map((f) => formField(f, { current: rec?.values?.[f.key], fileUrl: fileUrl(rec, f) }))],
       values,
       submitLabel: rec ? t('common.save') : t('customers.form.create'),
       submitTestId: 'record-save',
       onCancel: () => ctx.navigate(rec ? `/customers/${encodeURIComponent(key)}/${rec.id}` : `/customers/${encodeURIComponent(key)}`),
-      onSubmit: (v, { changed }) => (rec ? update(rec, changed) : create(v)),
+      onSubmit: async (v, { changed }) => {
+        const saved = rec ? await update(rec, changed) : await create(v);
+        return saved.unchanged ? saved : syncFiles(saved, rec ? changed : v);
+      },
       onDone: (saved) => {
         if (!saved) return;
         if (saved.unchanged) {
@@ -131,9 +149,40 @@ function createEditor(ctx, data) {
     return model;
   }
 
+  /**
+   * File fields are written by their upload endpoint once the record exists: each chosen file
+   * is uploaded (or a removed one emptied) at the record's current version. If one is refused
+   * (too large, a type the field does not take), the record itself is saved: say so and open it
+   * for editing, where the file can be chosen again.
+   */
+  async function syncFiles(saved, values) {
+    let current = saved;
+    for (const f of fields.filter((x) => x.type === 'file')) {
+      const raw = values[f.key];
+      if (!raw) continue;
+      const url = `${recordsBase(key)}/${current.id}/files/${encodeURIComponent(f.key)}`;
+      try {
+        if (raw.pick) {
+          const body = new FormData();
+          body.append('file', raw.pick, raw.pick.name);
+          current = await api.post(url, body, { query: { version: current.version } });
+        } else if (raw.remove && raw.current) {
+          current = await api.del(url, { query: { version: current.version } });
+        }
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        toast(t('customers.form.file_failed', { field: fieldLabel(f), reason: err.errors?.[0] ? fieldErrorText(err.errors[0]) : errorText(err) }), { type: 'error', timeout: 12000 });
+        ctx.navigate(`/customers/${encodeURIComponent(key)}/${current.id}/edit`);
+        return null;
+      }
+    }
+    return current;
+  }
+
   async function create(v) {
     const values = {};
     for (const f of fields) {
+      if (f.type === 'file') continue;
       const value = apiValue(f, v[f.key]);
       if (value != null) values[f.key] = value;
     }
@@ -145,12 +194,14 @@ function createEditor(ctx, data) {
 
   async function update(rec, changed) {
     const body = { version: rec.version, values: {} };
+    const files = Object.keys(changed).filter(isFile);
     for (const [name, value] of Object.entries(changed)) {
+      if (isFile(name)) continue;
       if (name === 'owner_id' || name === 'status') body[name] = value;
       else if (byKey[name]) body.values[name] = apiValue(byKey[name], value);
     }
     if (isSales) delete body.owner_id;
-    if (!Object.keys(body.values).length && !('owner_id' in body) && !('status' in body)) return { unchanged: true };
+    if (!Object.keys(body.values).length && !('owner_id' in body) && !('status' in body)) return files.length ? rec : { unchanged: true };
     try {
       const saved = await api.patch(`${recordsBase(key)}/${encodeURIComponent(rec.id)}`, body);
       conflict.value = null;

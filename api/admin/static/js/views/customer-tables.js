@@ -122,8 +122,9 @@ export default function CustomerTablesView({ ctx }) {
       render: (r) => ((r.statuses || []).filter((s) => !s.retired).length ? fmt.number((r.statuses || []).filter((s) => !s.retired).length) : fmt.EMPTY),
       align: 'end',
       nowrap: true,
+      className: 'cell--wide-only',
     },
-    { key: 'owner_only', label: t('customers.tables.col.owner_only'), nowrap: true, render: (r) => (r.owner_only ? badge(t('customers.tables.owner_only'), 'info') : fmt.EMPTY) },
+    { key: 'owner_only', label: t('customers.tables.col.owner_only'), nowrap: true, className: 'cell--wide-only', render: (r) => (r.owner_only ? badge(t('customers.tables.owner_only'), 'info') : fmt.EMPTY) },
     {
       key: 'actions',
       label: t('common.actions'),
