@@ -457,7 +457,7 @@ function createDesigner(ctx, data) {
       }
       const body = changeBody(f, original);
       if (!Object.keys(body).length) return { field: f };
-      if ('type' in body) {
+      if ('type' in body || (original.type === 'decimal' && 'scale' in body)) {
         const check = await api.post(`${tableBase(key)}/fields/${encodeURIComponent(original.key)}/check`, body);
         const ok = await confirmTypeChange(original, f, check);
         if (!ok) return { cancelled: true };
@@ -483,7 +483,9 @@ function createDesigner(ctx, data) {
   function confirmTypeChange(original, f, check) {
     const lost = check.problem_count || 0;
     const body = html`<div class="stack type-check" data-testid="type-change-report">
-      <p>${t('customers.design.check.intro', { name: fieldLabel(original), from: typeLabel(original.type), to: typeLabel(f.type) })}</p>
+      <p>${f.type === original.type
+        ? t('customers.design.check.intro_places', { name: fieldLabel(original), from: original.decimal_places ?? original.scale ?? 2, to: f.scale ?? 2 })
+        : t('customers.design.check.intro', { name: fieldLabel(original), from: typeLabel(original.type), to: typeLabel(f.type) })}</p>
       ${lost === 0
         ? html`<${Notice} tone="success" message=${t('customers.design.check.all_convert', { count: fmt.number(check.converted || 0) })} />`
         : html`<${Notice} tone="warning" title=${t('customers.design.check.lost_title', { count: fmt.number(lost) })} message=${t('customers.design.check.lost_message')} />
