@@ -72,15 +72,10 @@ def add_field(page: Page, label: str, key: str, type_label: str, **extra: Any) -
     expect(page.locator(f"[data-field-row={key}]")).to_contain_text(label)
 
 
-def create_record(page: Page, server: LiveServer, values: dict[str, str]) -> int:
-    page.goto(f"{server.url}/admin/#/customers/{TABLE}/new")
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        ja("customers.form.new_title", table="見込み客")
-    )
-    for name, value in values.items():
-        page.locator(f"[data-field={name}] input").fill(value)
-    page.locator("[data-testid=record-save]").click()
-    expect(page).to_have_url(re.compile(rf"#/customers/{TABLE}/\d+$"))
+def after_save(page: Page, pattern: str) -> int:
+    """Waits for the record's screen after a save; the record's id."""
+    expect(page).to_have_url(re.compile(pattern))
+    expect(page.locator(".record-form")).to_have_count(0)
     return int(page.url.rsplit("/", 1)[1])
 
 
@@ -162,8 +157,7 @@ def test_design_a_table_then_create_and_edit_records(
     screenshot(page, "record-error")
     form.locator("[data-field=phone] input").fill("03-1234-5678")
     form.locator("[data-testid=record-save]").click()
-    expect(page).to_have_url(re.compile(rf"#/customers/{TABLE}/\d+$"))
-    first = int(page.url.rsplit("/", 1)[1])
+    first = after_save(page, rf"#/customers/{TABLE}/\d+$")
 
     # A second record whose code is not a number; the same e-mail is refused at its field.
     page.goto(f"{live_server.url}/admin/#/customers/{TABLE}/new")
@@ -178,8 +172,7 @@ def test_design_a_table_then_create_and_edit_records(
     expect(form.locator("[data-field=email] .field__error")).to_have_text(ja("error.taken"))
     form.locator("[data-field=email] input").fill("sato@example.jp")
     form.locator("[data-testid=record-save]").click()
-    expect(page).to_have_url(re.compile(rf"#/customers/{TABLE}/\d+$"))
-    second = int(page.url.rsplit("/", 1)[1])
+    second = after_save(page, rf"#/customers/{TABLE}/\d+$")
 
     # A type change lists the record that would not convert and asks before emptying it.
     page.goto(f"{live_server.url}/admin/#/customers/{TABLE}/design")
@@ -209,7 +202,7 @@ def test_design_a_table_then_create_and_edit_records(
     other.goto(edit_url)
     other.locator(".record-form [data-field=full_name] input").fill("山田 一郎")
     other.locator(".record-form [data-testid=record-save]").click()
-    expect(other).to_have_url(re.compile(rf"#/customers/{TABLE}/{first}$"))
+    after_save(other, rf"#/customers/{TABLE}/{first}$")
     other.close()
     form.locator("[data-field=full_name] input").fill("山田 次郎")
     form.locator("[data-field=phone] input").fill("03-9999-0000")
@@ -225,12 +218,13 @@ def test_design_a_table_then_create_and_edit_records(
     expect(form.locator("[data-field=full_name] input")).to_have_value("山田 一郎")
     expect(form.locator("[data-field=phone] input")).to_have_value("03-9999-0000")  # kept
     form.locator("[data-testid=record-save]").click()
-    expect(page).to_have_url(re.compile(rf"#/customers/{TABLE}/{first}$"))
+    after_save(page, rf"#/customers/{TABLE}/{first}$")
 
     saved = page.request.get(f"{live_server.url}/api/customers/tables/{TABLE}/records/{first}")
     assert saved.ok
     values = saved.json()["values"]
-    assert values["full_name"] == "山田 一郎" and values["phone"] == "03-9999-0000"
+    assert values["full_name"] == "山田 一郎"
+    assert re.sub(r"\D", "", values["phone"]) == "0399990000"  # as api/fields normalises it
     assert values["code"] == 123
     assert datetime.fromisoformat(values["next_contact"]) == datetime(2026, 4, 1, 0, 30, tzinfo=UTC)
     referring = page.request.get(f"{live_server.url}/api/customers/tables/{TABLE}/records/{second}")

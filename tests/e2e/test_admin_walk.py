@@ -156,6 +156,9 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     page.locator("[data-field=full_name] input").fill("山田 花子")
     page.locator("[data-testid=record-save]").click()
     expect(page).to_have_url(re.compile(rf"#/customers/{key}/\d+$"))
+    expect(page.get_by_role("heading", level=1)).not_to_have_text(  # the record's screen
+        t("customers.form.new_title", table=label[w.lang])
+    )
     page.goto(page.url + "/edit")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         t("customers.form.edit_title", table=label[w.lang])
