@@ -115,7 +115,7 @@ export default function CustomerTablesView({ ctx }) {
         ${r.retired && badge(t('customers.tables.retired'), 'neutral')}</div>`,
     },
     { key: 'count', label: t('customers.tables.col.records'), align: 'end', nowrap: true, render: countText },
-    { key: 'fields', label: t('customers.tables.col.fields'), align: 'end', nowrap: true, render: (r) => fmt.number(recordFields(r).length) },
+    { key: 'fields', label: t('customers.tables.col.fields'), align: 'end', nowrap: true, className: 'cell--wide-only', render: (r) => fmt.number(recordFields(r).length) },
     {
       key: 'statuses',
       label: t('customers.tables.col.statuses'),
@@ -130,13 +130,13 @@ export default function CustomerTablesView({ ctx }) {
       label: t('common.actions'),
       hideLabel: true,
       nowrap: true,
-      render: (r) => html`<div class="row-actions">
+      render: (r) => html`<div class="row-actions row-actions--compact">
         ${r.retired
           ? canDesign && html`<${Button} size="sm" label=${t('customers.tables.restore')} onClick=${(e) => { e.stopPropagation(); restore(r); }} />`
           : html`
-            ${can('customers:write') && html`<${Button} size="sm" icon="plus" label=${t('customers.tables.new_record')}
+            ${can('customers:write') && html`<${Button} size="sm" icon="plus" label=${t('customers.tables.new_record')} title=${t('customers.tables.new_record')}
               onClick=${(e) => { e.stopPropagation(); ctx.navigate(`${tablePath(r.key)}/new`); }} />`}
-            ${canDesign && html`<${Button} size="sm" icon="edit" label=${t('customers.tables.design')} testId=${`design-${r.key}`}
+            ${canDesign && html`<${Button} size="sm" icon="edit" label=${t('customers.tables.design')} title=${t('customers.tables.design')} testId=${`design-${r.key}`}
               onClick=${(e) => { e.stopPropagation(); ctx.navigate(`${tablePath(r.key)}/design`); }} />`}`}
       </div>`,
     },
