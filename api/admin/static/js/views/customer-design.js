@@ -315,12 +315,16 @@ function changeBody(f, original) {
   return body;
 }
 
-/** Server field names → the editor's ("label.ja" → "label_ja", "choices[2].value" → "choices"). */
+/**
+ * Server field names → the editor's ("label.ja" → "label_ja", "choices[2].value" → "choices",
+ * "decimal_places" → "scale").
+ */
 function editorErrors(err) {
   for (const e of err.errors || []) {
     e.field = String(e.field || '')
       .replace(/^(label|help)\.(ja|en)$/, '$1_$2')
-      .replace(/^(choices|statuses)\[.*$/, '$1')
+      .replace(/^(choices|statuses|file_types)\[.*$/, '$1')
+      .replace(/^decimal_places$/, 'scale')
       .replace(/^transitions\..*$/, 'transitions');
   }
   return err;
