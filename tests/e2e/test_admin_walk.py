@@ -26,7 +26,15 @@ CATALOGS = {
     lang: json.loads((STATIC / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
     for lang in ("ja", "en")
 }
-SCREENS = ["nav.outbox", "nav.staff", "nav.tokens", "nav.audit", "nav.jobs", "nav.settings"]
+SCREENS = [
+    "nav.customers",
+    "nav.outbox",
+    "nav.staff",
+    "nav.tokens",
+    "nav.audit",
+    "nav.jobs",
+    "nav.settings",
+]
 
 
 def text(lang: str, key: str, **params: Any) -> str:
@@ -92,6 +100,71 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
         expect(page.locator("[data-testid=account-button-drawer]")).to_be_visible()
         w.snap("drawer")
         page.keyboard.press("Escape")
+
+    # The customer database: a table created (the dialog), designed (a field added with the
+    # preview beside it, the retire confirmation, the table settings), its generated record form
+    # (required marks and our messages), a record saved and opened for editing.
+    w.open_screen("nav.customers")
+    w.snap("customers")
+    page.locator("[data-testid=customer-table-add]").click()
+    dialog = w.dialog("customer-table-create")
+    key = f"walk_{w.lang}_{w.viewport}"
+    label = {"ja": f"ウォーク {w.lang} {w.viewport}", "en": f"Walk {w.lang} {w.viewport}"}
+    dialog.locator("input[name=label_ja]").fill(label["ja"])
+    dialog.locator("input[name=label_en]").fill(label["en"])
+    dialog.locator("input[name=key]").fill(key)
+    w.snap("customer-table-create")
+    dialog.locator("[data-testid=customer-table-create-submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("customers.design.title", table=label[w.lang])
+    )
+    page.locator("[data-testid=field-add]").click()
+    editor = page.locator("[data-testid=field-editor]")
+    editor.locator("input[name=label_ja]").fill("氏名")
+    editor.locator("input[name=label_en]").fill("Name")
+    editor.locator("input[name=key]").fill("full_name")
+    editor.get_by_role("checkbox", name=t("customers.design.attr.required")).check()
+    expect(page.locator("[data-testid=design-preview]")).to_contain_text(
+        "氏名" if w.lang == "ja" else "Name"
+    )
+    w.snap("designer-add")
+    editor.locator("[data-testid=field-editor-save]").click()
+    expect(page.locator("[data-field-row=full_name]")).to_be_visible()
+    w.snap("designer")
+    page.locator("[data-field-row=full_name]").get_by_role(
+        "button", name=t("customers.design.retire_named", name="氏名" if w.lang == "ja" else "Name")
+    ).click()
+    dialog = w.dialog()
+    expect(dialog).to_contain_text(t("customers.design.retire_title"))
+    w.snap("designer-retire")
+    dialog.get_by_role("button", name=t("common.cancel")).click()
+    expect(dialog).to_be_hidden()
+    page.locator("[data-testid=table-settings-open]").click()
+    dialog = w.dialog("table-settings")
+    dialog.get_by_role("button", name=t("customers.design.settings.add_status")).click()
+    w.snap("table-settings")
+    w.escape(dialog)
+    page.get_by_role("link", name=t("customers.tables.new_record")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("customers.form.new_title", table=label[w.lang])
+    )
+    page.locator("[data-testid=record-save]").click()
+    expect(page.locator("[data-field=full_name] .field__error")).to_have_text(
+        t("form.error.required")
+    )
+    w.snap("record-new")
+    page.locator("[data-field=full_name] input").fill("山田 花子")
+    page.locator("[data-testid=record-save]").click()
+    expect(page).to_have_url(re.compile(rf"#/customers/{key}/\d+$"))
+    expect(page.get_by_role("heading", level=1)).not_to_have_text(  # the record's screen
+        t("customers.form.new_title", table=label[w.lang])
+    )
+    page.goto(page.url + "/edit")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("customers.form.edit_title", table=label[w.lang])
+    )
+    expect(page.locator("[data-field=full_name] input")).to_have_value("山田 花子")
+    w.snap("record-edit")
 
     # Outbox: send a test mail (form dialog, then the job dialog), open it, its three tabs.
     w.open_screen("nav.outbox")

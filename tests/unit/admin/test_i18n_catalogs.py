@@ -90,6 +90,11 @@ REQUIRED_DYNAMIC = [
             "internal_error",
         )
     ),
+    # the kinds of file a customer file field accepts (api/customers/files.py FILE_KINDS)
+    *(
+        f"customers.fields.file_kind.{k}"
+        for k in ("image", "pdf", "excel", "word", "powerpoint", "csv", "text")
+    ),
     *(
         f"audit.action.{a}"
         for a in ("staff.update", "staff.update_self", "job.retry", "job.cancel")
@@ -106,6 +111,11 @@ PARAM_CODES = {
     "too_large": {"max"},
     "too_long": {"max"},
     "internal_error": {"reference"},
+    # the customer database (api/customers): record values, field keys, concurrent changes
+    "scale": {"scale"},
+    "changed": {"by"},
+    "invalid_key": {"max_length"},
+    "key_too_long": {"max_length"},
 }
 # Prefixes of keys looked up at run time; keys under them may look unused.
 DYNAMIC_PREFIXES = (
@@ -118,6 +128,7 @@ DYNAMIC_PREFIXES = (
     "settings.group.",
     "settings.choice.",
     "error.",
+    "customers.fields.file_kind.",
 )
 
 

@@ -85,7 +85,8 @@ async function parseBody(res) {
 }
 
 /**
- * request(method, path, { query, body, headers, signal, on401 }) → parsed body (null for 204)
+ * request(method, path, { query, body, headers, signal, on401 }) → parsed body (null for 204).
+ * `body` is sent as JSON, or as it is when a FormData or Blob (file uploads).
  */
 export async function request(method, path, options = {}) {
   const { query, body, headers = {}, signal, on401 = true } = options;
@@ -96,7 +97,9 @@ export async function request(method, path, options = {}) {
     headers: { Accept: 'application/json, application/problem+json', ...headers },
     signal,
   };
-  if (body !== undefined) {
+  if (body instanceof FormData || body instanceof Blob) {
+    init.body = body; // an upload: the browser sets the multipart boundary or the blob's type
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }

@@ -12,12 +12,19 @@
 import { t } from './i18n.js';
 
 export const sections = [
+  { id: 'customers', label: () => t('nav.section.customers') },
   { id: 'mail', label: () => t('nav.section.mail') },
   { id: 'admin', label: () => t('nav.section.admin') },
 ];
 
 export const routes = [
   { path: '/login', public: true, view: () => import('./views/login.js'), title: () => t('auth.login') },
+
+  // The customer database. '/customers/:table/design' and '/new' come before '/customers/:table/:id'.
+  { path: '/customers', permission: 'customers:read', view: () => import('./views/customer-tables.js'), title: () => t('nav.customers'), nav: { section: 'customers', icon: 'database' } },
+  { path: '/customers/:table/design', permission: 'customers:design', view: () => import('./views/customer-design.js'), title: () => t('customers.design.title_plain') },
+  { path: '/customers/:table/new', permission: 'customers:write', view: () => import('./views/customer-record-edit.js'), title: () => t('customers.form.new_plain') },
+  { path: '/customers/:table/:id/edit', permission: 'customers:write', view: () => import('./views/customer-record-edit.js'), title: () => t('customers.form.edit_plain') },
 
   { path: '/outbox', permission: 'outbox:read', view: () => import('./views/outbox.js'), title: () => t('nav.outbox'), nav: { section: 'mail', icon: 'inbox' } },
   { path: '/outbox/:id', permission: 'outbox:read', view: () => import('./views/outbox-detail.js'), title: () => t('nav.outbox') },
