@@ -209,7 +209,10 @@ class DecimalType(FieldType):
         else:
             raise Invalid("not_number")
         _sign, digits, exponent = value.as_tuple()
-        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        # Trailing zeros lose nothing: "198000.00" has no decimals to refuse in a whole-number
+        # field, "1.50" fits one place.
+        significant = value.normalize().as_tuple().exponent if value else 0
+        places = -significant if isinstance(significant, int) and significant < 0 else 0
         if len(digits) > MAX_DIGITS or (
             isinstance(exponent, int) and exponent > 0 and len(digits) + exponent > MAX_DIGITS
         ):

@@ -58,6 +58,10 @@ def test_decimal() -> None:
     assert value(price, ".5") == Decimal("0.5")
     assert codes(price, "1.234") == ["too_many_decimals"]
     assert price.clean("1.234").errors[0].params == {"places": 2}
+    assert value(price, "1.2300") == Decimal("1.2300")  # trailing zeros lose nothing
+    whole = Field("decimal", decimal_places=0)
+    assert value(whole, "198000.00") == Decimal("198000.00") and value(whole, "0.000") == 0
+    assert codes(whole, "198000.5") == ["too_many_decimals"]
     assert codes(price, "-1") == ["too_small"]
     assert codes(price, "100000") == ["too_large"]
     for bad in ("NaN", "Infinity", "1e5", "abc", float("nan"), float("inf"), True, "1.2.3"):
