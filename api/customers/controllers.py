@@ -21,6 +21,7 @@ from api.customers.schemas import (
     FieldOrder,
     FieldUpdate,
     HistoryOut,
+    OwnerOut,
     RecordIn,
     RecordOut,
     RecordUpdate,
@@ -154,6 +155,14 @@ class CustomerTableController(Controller):
         with runtime.db.transaction() as session:
             services.retire_table(session, principal, table, restore=True)
             return services.design_out(services.load_design(session, table))
+
+    @get("/{table:str}/owners", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def owners(self, table: TableKey, runtime: NamedDependency[Runtime]) -> list[OwnerOut]:
+        """The staff who own records or may own them (the owner column, filter and picker):
+        id, name and whether they may own records now. Names only, for every reader."""
+        with runtime.db.read() as session:
+            services.load_design(session, table)
+            return [OwnerOut(**o) for o in records.owner_choices(session)]
 
     @post(
         "/{table:str}/fields",

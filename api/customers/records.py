@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from api.customers.definitions import FieldSpec
 from api.customers.models import CustomerField, RecordHistory
+from api.customers.permissions import CUSTOMERS_WRITE
 from api.customers.services import Design, load_design
 from api.customers.types import COLUMN_PREFIX, FieldType, column_name, table_name
 from api.customers.values import is_empty, normalise, to_json
@@ -250,6 +251,20 @@ def _check_owner(session: Session, actor: Principal, owner_id: int | None) -> in
             errors=[FieldError("owner_id", "is not an active staff member", "not_found")],
         )
     return owner_id
+
+
+def owner_choices(session: Session) -> list[dict[str, Any]]:
+    """Every staff member as an owner: id, name, and whether they may own records now (active,
+    in a role that writes records); former owners stay listed so their records show a name."""
+    rows = session.exec(select(Staff).order_by(col(Staff.name), col(Staff.id))).all()
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "active": bool(s.is_active) and CUSTOMERS_WRITE.held_by(s.role),
+        }
+        for s in rows
+    ]
 
 
 def _check_status(design: Design, current: str | None, status: str) -> str:
