@@ -79,8 +79,8 @@ export function displayValue(field, value, { refs, compact = false } = {}) {
       const text = label || t('customers.record.number', { id: value });
       return link(`#/customers/${encodeURIComponent(field.references)}/${encodeURIComponent(value)}`, text, false);
     }
-    case 'email':
-      return link(`mailto:${value}`, String(value), false);
+    case 'email': // in a list, a row opens the record: a mail link there would be in the way
+      return compact ? String(value) : link(`mailto:${value}`, String(value), false);
     case 'url':
       return /^https?:\/\//i.test(String(value)) ? link(String(value), String(value), true) : String(value);
     case 'long_text':

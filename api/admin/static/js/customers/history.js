@@ -81,7 +81,7 @@ export function HistoryTimeline({ entries, design, owners, refs, limit }) {
               ${rows.map((r) => html`<div class="history__change" key=${r.key}>
                 <dt>${r.label}</dt>
                 <dd>
-                  ${entry.action !== 'create' && html`<span class="history__before"><${Value} value=${r.before} /></span>`}
+                  ${entry.action !== 'create' && html`<span class=${cx('history__before', r.before != null && 'history__before--value')}><${Value} value=${r.before} /></span>`}
                   ${entry.action === 'update' && html`<span class="history__arrow" aria-label=${t('customers.record.history.to')}>→</span>`}
                   ${entry.action !== 'delete' && html`<span class="history__after"><${Value} value=${r.after} /></span>`}
                 </dd>

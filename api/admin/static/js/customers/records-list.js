@@ -149,6 +149,9 @@ export function createRecordsList(ctx, { designs, design, views: initialViews, o
     onPageChange: ({ cursor, perPage }) => ctx.setQuery({ cursor, per_page: perPage === 50 ? null : perPage }),
     load: async ({ cursor, perPage, signal: abort }) => {
       // Sorted by a field, the API pages by number: the pager's cursor is then "p:<page>".
+      // The API's errors point at conditions by path: map the builder's paths, if it shows the
+      // filter being sent (not edits made since).
+      const mappable = JSON.stringify(builder.toWhere({ check: false }) ?? null) === JSON.stringify(where.value ?? null);
       const sorted = !!sort.value;
       const pageNo = sorted && PAGE_CURSOR.test(cursor || '') ? Number(PAGE_CURSOR.exec(cursor)[1]) : 1;
       const query = {
@@ -163,7 +166,10 @@ export function createRecordsList(ctx, { designs, design, views: initialViews, o
       try {
         data = await api.get(`${base}/records`, query, { signal: abort });
       } catch (err) {
-        if (err instanceof ApiError && err.status === 422 && builder.setErrors(err)) filterOpen.value = true;
+        if (err instanceof ApiError && err.status === 422 && mappable && builder.setErrors(err)) {
+          filterOpen.value = true;
+          throw new ApiError(422, { code: 'filter_invalid', detail: err.detail }); // the table says where to look
+        }
         throw err;
       }
       refs.value = await loadReferenceLabels(designs, design, data.items, { signal: abort });

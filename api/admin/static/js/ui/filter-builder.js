@@ -9,7 +9,10 @@
 //                              marked with an error and make it return undefined
 //   builder.setWhere(tree)   → start again from a saved tree;  builder.clear()
 //   builder.setErrors(err)   → an ApiError's errors shown at their conditions; true if any matched
-//   builder.count            → a signal: how many conditions there are
+//                              (the paths are those of the last toWhere(); toWhere({ check: false })
+//                              maps them for a tree sent without editing, e.g. from the URL)
+//   builder.count            → a signal: how many conditions the builder shows
+//   countConditions(tree)    → how many conditions an API tree has (an applied filter)
 //
 // fields: [{ key, label, type, group?, options?: [{value, label}], ops?: [...] }]: `type` is a
 // field type of the customer database (text, integer, date, select, multi_select, reference…);
@@ -114,6 +117,13 @@ function apiScalar(field, raw) {
   return s;
 }
 
+/** How many conditions a tree of the API has. */
+export function countConditions(tree) {
+  if (!tree || typeof tree !== 'object') return 0;
+  const items = tree.and || tree.or;
+  return Array.isArray(items) ? items.reduce((n, item) => n + countConditions(item), 0) : 1;
+}
+
 const splitList = (raw) =>
   String(raw ?? '')
     .split(/[\n,、，]/)
@@ -124,7 +134,7 @@ export function createFilterBuilder({ fields, where = null }) {
   const byKey = new Map(fields.map((f) => [f.key, f]));
   const root = signal(fromWhere(where));
   const errors = signal({}); // node id → message
-  const count = computed(() => countConditions(root.value));
+  const count = computed(() => countNodes(root.value));
 
   function fromWhere(tree) {
     if (!tree || typeof tree !== 'object') return newGroup();
@@ -140,8 +150,8 @@ export function createFilterBuilder({ fields, where = null }) {
     return newCondition(node?.field || '', node?.op || '', rawValue(field, node?.op, node?.value));
   }
 
-  function countConditions(group) {
-    return group.items.reduce((n, item) => n + (item.kind === 'group' ? countConditions(item) : 1), 0);
+  function countNodes(group) {
+    return group.items.reduce((n, item) => n + (item.kind === 'group' ? countNodes(item) : 1), 0);
   }
 
   /** A copy of the tree with `fn` applied to the node `id` (fn returns the new node or null). */
@@ -246,7 +256,7 @@ export function createFilterBuilder({ fields, where = null }) {
 
   /** The tree for the API: null when there are no conditions; undefined (and errors shown) when
    * a condition is incomplete. */
-  function toWhere() {
+  function toWhere({ check = true } = {}) {
     const problems = {};
     paths = new Map();
     const serialise = (node, path) => {
@@ -276,6 +286,7 @@ export function createFilterBuilder({ fields, where = null }) {
       return out;
     };
     const tree = serialise(root.value, 'where');
+    if (!check) return tree;
     errors.value = problems;
     if (Object.keys(problems).length) return undefined;
     return tree;

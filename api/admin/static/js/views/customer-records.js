@@ -16,7 +16,7 @@ import { badge, time } from '../ui/cells.js';
 import { confirm, formDialog } from '../ui/dialog.js';
 import { toast } from '../ui/toast.js';
 import { Icon } from '../ui/icons.js';
-import { FilterBuilder } from '../ui/filter-builder.js';
+import { countConditions, FilterBuilder } from '../ui/filter-builder.js';
 import { displayValue } from '../customers/display.js';
 import { activeFields, fieldLabel, labelField, loadDesigns, loadOwners, ownerName, statusLabel, statusTone, tableLabel } from '../customers/design.js';
 import { createRecordsList, systemColumns } from '../customers/records-list.js';
@@ -41,7 +41,7 @@ function allColumns(list) {
     key: f.key,
     label: fieldLabel(f),
     sortable: f.type !== 'multi_select',
-    nowrap: f.type !== 'long_text' && f.type !== 'multi_select', // the table scrolls sideways
+    nowrap: f.type !== 'long_text', // the table scrolls sideways
     align: ['integer', 'decimal'].includes(f.type) ? 'end' : undefined,
     className: cx(f.key === named && 'cell--strong', f.type === 'long_text' && 'cell--clip'),
     render: (r) => displayValue(f, r.values[f.key], { refs: refs.value, compact: true }),
@@ -98,7 +98,7 @@ function ViewPicker({ list }) {
   return html`<div class="filter records-view">
     <label class="filter__label" for="records-view">${t('customers.views.label')}</label>
     <div class="records-view__row">
-      <select id="records-view" class="input filter__select" value=${id == null ? '' : String(id)} onChange=${(e) => list.selectView(e.currentTarget.value)}>
+      <select id="records-view" class="input filter__select" data-testid="view-picker" value=${id == null ? '' : String(id)} onChange=${(e) => list.selectView(e.currentTarget.value)}>
         <option value="">${t('customers.views.none')}</option>
         ${views.map((v) => html`<option value=${String(v.id)} key=${v.id}>${viewOptionLabel(v)}</option>`)}
       </select>
@@ -216,7 +216,7 @@ export default function CustomerRecordsView({ ctx, data }) {
   const { design, table } = list;
   const columns = allColumns(list);
   const shown = columns.filter((c) => list.columns.value.includes(c.key));
-  const count = list.builder.count.value;
+  const count = countConditions(list.where.value); // applied, not the draft in the builder
   const filtered = list.where.value != null;
   const newHref = `#/customers/${encodeURIComponent(list.tableKey)}/new`;
 
