@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import ConsoleWatch
-from tests.fixtures.customers import CustomerData, seed_customers
+from tests.fixtures.customers import HOSTILE_NAME, CustomerData, seed_customers
 from tests.fixtures.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -91,6 +91,9 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     console.expect(lambda message, url: url.endswith("/api/staff/auth/me") and "401" in message)
     # the filter with a wrong operator, below, is refused by the API: an expected 422
     console.expect(lambda message, url: "/records" in url and "422" in message)
+    console.expect(lambda message, url: "/records/" in url and "409" in message)  # the delete
+    console.expect(lambda message, url: "/tables/other" in url and "404" in message)
+    console.expect(lambda message, url: "There is no table other" in message)  # the error page
     log_in(page, live_server)
     page.goto(live_server.url + "/admin/#/customers/customers")
     expect(page.get_by_role("heading", level=1)).to_have_text("顧客")
@@ -105,6 +108,10 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     yamada_row = body_rows(page).filter(has_text="山田 太郎")
     expect(yamada_row).to_contain_text(data.owner_name)
     expect(yamada_row).to_contain_text("株式会社絆商事")  # a reference shows the company's name
+    hostile = body_rows(page).filter(has_text=HOSTILE_NAME)  # shown as text, never parsed
+    expect(hostile).to_have_count(1)
+    expect(hostile.locator("img")).to_have_count(0)
+    assert page.evaluate("window.__pwned") is None
     screenshot(page, "records-list")
 
     # Columns: hide the furigana, show the postal code.
@@ -210,6 +217,20 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     loaded(page)
     expect(body_rows(page)).to_have_count(matching)
     screenshot(page, "records-view")
+    # A designer makes it the table's default: the plain list opens with it.
+    page.get_by_test_id("view-menu").locator("summary").click()
+    page.get_by_test_id("view-default").click()
+    default = ja("customers.views.option_default", name="東京・大阪の山田さんと青葉")
+    expect(picker.locator("option:checked")).to_have_text(default)
+    page.goto(live_server.url + "/admin/#/customers/other")  # a table that does not exist
+    expect(page.get_by_text(ja("error.table_not_found"))).to_be_visible()
+    page.goto(live_server.url + "/admin/#/customers/customers")
+    loaded(page)
+    expect(picker.locator("option:checked")).to_have_text(default)
+    expect(body_rows(page)).to_have_count(matching)
+    page.get_by_test_id("view-menu").locator("summary").click()
+    page.get_by_role("button", name=ja("customers.views.unset_default")).click()
+    expect(picker.locator("option:checked")).to_have_text(option)
 
     # An operator the field does not take (a hand-made link): the API's error at the condition.
     bad = json.dumps({"and": [{"field": "name", "op": "gt", "value": "あ"}]})
@@ -271,6 +292,22 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     expect(body_rows(page)).to_have_count(2)
     page.go_back()
     expect(page.get_by_role("heading", level=1)).to_have_text("山田 太郎")
+
+    # Deleting a record that purchases refer to is refused, and says by what.
+    page.get_by_test_id("record-delete").click()
+    confirm = page.locator("dialog[open]")
+    confirm.get_by_role("button", name=ja("customers.record.delete")).click()
+    refused = page.locator("dialog[open]")
+    expect(refused).to_contain_text(ja("customers.record.delete_refused"))
+    expect(refused).to_contain_text(
+        ja("customers.record.in_use_item", table="購入履歴", field="顧客", count=2)
+    )
+    expect(refused).to_contain_text(
+        ja("customers.record.in_use_item", table="セミナー申込", field="顧客", count=1)
+    )
+    screenshot(page, "record-delete-refused")
+    refused.get_by_role("button").last.click()
+    expect(page.locator("dialog[open]")).to_have_count(0)
 
     # An edit through the API, with an API token: the history shows who, from where, before → after.
     token = admin_api.post(

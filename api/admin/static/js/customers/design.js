@@ -64,22 +64,29 @@ export function statusTone(design, value) {
 
 const LABEL_TYPES = ['text', 'furigana', 'email', 'phone', 'postal_code', 'url'];
 
-/** The field whose value names a record: `name` if there is one, else the first text field. */
+/** The field whose value names a record: `name` if there is one, else the first text field,
+ * else the first select (a purchase is named by its product). */
 export function labelField(design) {
   const fields = activeFields(design);
   return (
     fields.find((f) => f.key === 'name' && LABEL_TYPES.includes(f.type)) ||
     fields.find((f) => f.type === 'text') ||
     fields.find((f) => LABEL_TYPES.includes(f.type)) ||
+    fields.find((f) => f.type === 'select') ||
     null
   );
 }
 
-/** "山田 太郎", or "#12" when the record has no text to name it by. */
+/** "山田 太郎", or "#12" when the record has no value to name it by. */
 export function recordLabel(design, record) {
   const field = labelField(design);
   const value = field ? record?.values?.[field.key] : null;
-  return value != null && String(value).trim() !== '' ? String(value) : t('customers.record.number', { id: record?.id ?? '' });
+  if (value == null || String(value).trim() === '') return t('customers.record.number', { id: record?.id ?? '' });
+  if (field.type === 'select') {
+    const choice = (field.choices || []).map((c) => (typeof c === 'string' ? { value: c, label: {} } : c)).find((c) => c.value === value);
+    return choice ? labelOf(choice.label, choice.value) : String(value);
+  }
+  return String(value);
 }
 
 // ------------------------------------------------------------------------------ look-ups
@@ -91,7 +98,7 @@ export async function loadOwners(tableKey, { signal } = {}) {
     return new Map((list || []).map((o) => [o.id, o]));
   } catch (err) {
     if (isAbort(err)) throw err;
-    console.warn('owners', err);
+    if (err?.status !== 404) console.warn('owners', err); // (no such table: the screen says so)
     return new Map(); // the owner shows as a number
   }
 }

@@ -102,7 +102,7 @@ function ViewPicker({ list }) {
         <option value="">${t('customers.views.none')}</option>
         ${views.map((v) => html`<option value=${String(v.id)} key=${v.id}>${viewOptionLabel(v)}</option>`)}
       </select>
-      ${list.dirty.value && html`<span class="records-view__dirty" title=${t('customers.views.changed_help')}>${t('customers.views.changed')}</span>`}
+      ${list.currentView.value && list.dirty.value && html`<span class="records-view__dirty" title=${t('customers.views.changed_help')}>${t('customers.views.changed')}</span>`}
     </div>
   </div>`;
 }
