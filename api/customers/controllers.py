@@ -459,8 +459,14 @@ class CustomerRecordController(Controller):
         record_id: RecordId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
+        before: Annotated[
+            int | None,
+            QueryParameter(ge=1, le=2**63 - 1, description="entries older than this entry id"),
+        ] = None,
+        per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[HistoryOut]:
-        """Every change to the record, newest first: who, when, from where, before/after."""
+        """Every change to the record, newest first: who, when, from where, before/after;
+        ``per_page`` at a time, ``before=<the last entry's id>`` for the older ones."""
         with runtime.db.read() as session:
             records.get_record(session, principal, table, record_id)  # 404 / owner-only
             return [
@@ -474,7 +480,9 @@ class CustomerRecordController(Controller):
                     actor_label=h.actor_label,
                     changes=h.changes,
                 )
-                for h in records.list_history(session, table, record_id)
+                for h in records.list_history(
+                    session, table, record_id, before=before, limit=per_page
+                )
             ]
 
     @get(

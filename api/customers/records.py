@@ -381,18 +381,22 @@ def _json(value: Any) -> Any:
 
 
 def list_history(
-    session: Session, table_key: str, record_id: int, *, limit: int = 100
+    session: Session,
+    table_key: str,
+    record_id: int,
+    *,
+    before: int | None = None,
+    limit: int = 100,
 ) -> list[RecordHistory]:
-    """The record's changes, newest first (its timeline)."""
+    """The record's changes, newest first (its timeline); ``before`` (an entry's id) pages on to
+    older ones."""
     design = load_design(session, table_key)
-    return list(
-        session.exec(
-            select(RecordHistory)
-            .where(RecordHistory.table_id == design.table.id, RecordHistory.record_id == record_id)
-            .order_by(col(RecordHistory.id).desc())
-            .limit(limit)
-        ).all()
+    query = select(RecordHistory).where(
+        RecordHistory.table_id == design.table.id, RecordHistory.record_id == record_id
     )
+    if before is not None:
+        query = query.where(col(RecordHistory.id) < before)
+    return list(session.exec(query.order_by(col(RecordHistory.id).desc()).limit(limit)).all())
 
 
 # ------------------------------------------------------------------ writes

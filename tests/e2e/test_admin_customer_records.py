@@ -344,4 +344,23 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
         expect(change.locator(".history__after")).to_have_text(after)
     expect(entries.nth(1)).to_contain_text(ja("customers.record.history.create"))
     screenshot(page, "record-history")
+
+    # A long history comes 50 entries at a time, the older ones on request.
+    version = response.json()["version"]
+    for i in range(50):
+        response = httpx.patch(
+            live_server.url + url,
+            headers={"Authorization": f"Bearer {token}"},
+            json={"version": version, "values": {"phone": f"03-0000-{i:04d}"}},
+        )
+        assert response.status_code == 200, response.text
+        version = response.json()["version"]
+    page.reload()
+    page.get_by_role("tab", name=ja("customers.record.tab.history")).click()
+    expect(entries).to_have_count(50)
+    expect(entries.first.locator(".history__after")).to_have_text("03-0000-0049")
+    page.get_by_test_id("history-more").click()
+    expect(entries).to_have_count(52)
+    expect(entries.last).to_contain_text(ja("customers.record.history.create"))
+    expect(page.get_by_test_id("history-more")).to_have_count(0)
     assert console.problems == []

@@ -7,7 +7,6 @@
 import { html, cx } from '../lib.js';
 import { t, tOr } from '../i18n.js';
 import { actorTypeLabel } from '../labels.js';
-import * as fmt from '../format.js';
 import { badge, time } from '../ui/cells.js';
 import { Icon } from '../ui/icons.js';
 import { displayValue } from './display.js';
@@ -61,7 +60,7 @@ function Value({ value }) {
   return value == null ? html`<span class="muted history__none">${t('customers.record.history.empty_value')}</span>` : value;
 }
 
-export function HistoryTimeline({ entries, design, owners, refs, limit }) {
+export function HistoryTimeline({ entries, design, owners, refs }) {
   if (!entries.length) return html`<p class="muted panel-pad">${t('customers.record.history.none')}</p>`;
   return html`<div class="history">
     <ol class="history__list">
@@ -91,6 +90,5 @@ export function HistoryTimeline({ entries, design, owners, refs, limit }) {
         </li>`;
       })}
     </ol>
-    ${limit && entries.length >= limit && html`<p class="muted history__more">${t('customers.record.history.limit', { count: fmt.number(limit) })}</p>`}
   </div>`;
 }

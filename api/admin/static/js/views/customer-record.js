@@ -22,7 +22,7 @@ import {
   ownerName, recordLabel, refKey, statusLabel, statusTone, tableLabel,
 } from '../customers/design.js'; // prettier-ignore
 
-const HISTORY_LIMIT = 100; // the API answers the newest 100 changes
+const HISTORY_PAGE = 50; // entries a request; "older changes" asks for the next ones
 
 export async function load(ctx) {
   const { table, id } = ctx.params;
@@ -52,11 +52,17 @@ function createRecordPage(ctx, data) {
   const history = signal(null); // null: not loaded yet
   const historyError = signal(null);
   const historyRefs = signal(data.refs);
+  const historyMore = signal(false); // older entries may follow
+  const historyBusy = signal(false);
 
-  async function loadHistory() {
+  /** The newest entries, or (more) the ones older than those shown. */
+  async function loadHistory({ more = false } = {}) {
     historyError.value = null;
+    historyBusy.value = true;
     try {
-      const entries = await api.get(`${data.base}/history`, null, { signal: ctx.signal });
+      const shown = more ? history.value || [] : [];
+      const before = shown.length ? shown[shown.length - 1].id : null;
+      const entries = await api.get(`${data.base}/history`, { per_page: HISTORY_PAGE, before }, { signal: ctx.signal });
       // The records that changed references pointed at, before and after.
       const extra = [];
       for (const e of entries) {
@@ -68,11 +74,14 @@ function createRecordPage(ctx, data) {
       }
       if (extra.length) {
         const found = await loadReferenceLabels(data.designs, data.design, [], { signal: ctx.signal, extra });
-        historyRefs.value = new Map([...data.refs, ...found]);
+        historyRefs.value = new Map([...historyRefs.value, ...found]);
       }
-      history.value = entries;
+      history.value = [...shown, ...entries];
+      historyMore.value = entries.length === HISTORY_PAGE;
     } catch (err) {
       if (!isAbort(err)) historyError.value = err;
+    } finally {
+      historyBusy.value = false;
     }
   }
 
@@ -99,7 +108,7 @@ function createRecordPage(ctx, data) {
     }
   }
 
-  return { history, historyError, historyRefs, loadHistory, remove };
+  return { history, historyError, historyRefs, historyMore, historyBusy, loadHistory, remove };
 }
 
 /** A 409 in words: which tables refer to the record and how many, or what changed meanwhile. */
@@ -184,13 +193,22 @@ function HistoryPanel({ page, data }) {
   useEffect(() => {
     if (page.history.value === null) page.loadHistory();
   }, []);
-  if (page.historyError.value) {
-    return html`<div class="panel-pad"><${Notice} tone="danger" message=${errorText(page.historyError.value)}>
-      <div class="notice__actions"><${Button} label=${t('common.retry')} size="sm" onClick=${page.loadHistory} /></div>
+  const error = page.historyError.value;
+  const entries = page.history.value;
+  if (error && entries === null) {
+    return html`<div class="panel-pad"><${Notice} tone="danger" message=${errorText(error)}>
+      <div class="notice__actions"><${Button} label=${t('common.retry')} size="sm" onClick=${() => page.loadHistory()} /></div>
     <//></div>`;
   }
-  if (page.history.value === null) return html`<div class="table__loading"><span class="spinner"></span>${t('common.loading')}</div>`;
-  return html`<${HistoryTimeline} entries=${page.history.value} design=${data.design} owners=${data.owners} refs=${page.historyRefs.value} limit=${HISTORY_LIMIT} />`;
+  if (entries === null) return html`<div class="table__loading"><span class="spinner"></span>${t('common.loading')}</div>`;
+  return html`<div>
+    <${HistoryTimeline} entries=${entries} design=${data.design} owners=${data.owners} refs=${page.historyRefs.value} />
+    ${error && html`<p class="field__error panel-pad" role="alert">${errorText(error)}</p>`}
+    ${page.historyMore.value && html`<div class="history__more">
+      <${Button} label=${t('customers.record.history.more')} size="sm" busy=${page.historyBusy.value} testId="history-more"
+        onClick=${() => page.loadHistory({ more: true })} />
+    </div>`}
+  </div>`;
 }
 
 export default function CustomerRecordView({ ctx, data }) {
