@@ -146,7 +146,7 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     first = builder.get_by_test_id("filter-condition").nth(0)
     first.get_by_label(ja("customers.filter.field"), exact=True).select_option(label="都道府県")
     first.get_by_label(ja("customers.filter.operator"), exact=True).select_option(
-        label="のいずれか"
+        label=ja("customers.filter.op.in")
     )
     first.get_by_role("checkbox", name="東京都").check()
     first.get_by_role("checkbox", name="大阪府").check()
@@ -155,14 +155,18 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     expect(group).to_have_attribute("data-join", "or")
     second = group.get_by_test_id("filter-condition").nth(0)
     second.get_by_label(ja("customers.filter.field"), exact=True).select_option(label="氏名")
-    second.get_by_label(ja("customers.filter.operator"), exact=True).select_option(label="を含む")
+    second.get_by_label(ja("customers.filter.operator"), exact=True).select_option(
+        label=ja("customers.filter.op.contains")
+    )
     second.get_by_label(ja("customers.filter.value"), exact=True).fill("山田")
     group.get_by_role("button", name=ja("customers.filter.add_condition")).click()
     third = group.get_by_test_id("filter-condition").nth(1)
     third.get_by_label(ja("customers.filter.field"), exact=True).select_option(
         label="会社 › 会社名"
     )
-    third.get_by_label(ja("customers.filter.operator"), exact=True).select_option(label="で始まる")
+    third.get_by_label(ja("customers.filter.operator"), exact=True).select_option(
+        label=ja("customers.filter.op.starts_with")
+    )
     third.get_by_label(ja("customers.filter.value"), exact=True).fill("青葉")
     screenshot(page, "records-filter")
     page.get_by_test_id("filter-apply").click()
