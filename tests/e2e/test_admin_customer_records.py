@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import ConsoleWatch
-from tests.fixtures.customers import HOSTILE_NAME, CustomerData, seed_customers
+from tests.fixtures.customers import HOSTILE_NAME, CustomerData, api_token, seed_customers
 from tests.fixtures.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -38,15 +38,11 @@ def data(live_server: LiveServer) -> CustomerData:
 
 
 @pytest.fixture
-def admin_api(live_server: LiveServer) -> Iterator[httpx.Client]:
-    """The JSON API as the admin (a login session of its own, with its CSRF token)."""
-    with httpx.Client(base_url=live_server.url) as client:
-        response = client.post(
-            "/api/staff/auth/login",
-            json={"email": live_server.admin_email, "password": live_server.password},
-        )
-        assert response.status_code == 200, response.text
-        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+def token_api(live_server: LiveServer) -> Iterator[httpx.Client]:
+    """The JSON API with an API token (a marketer's): integrations write through it."""
+    secret = api_token(live_server, "CRM連携")
+    headers = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=live_server.url, headers=headers) as client:
         yield client
 
 
@@ -83,7 +79,7 @@ def log_in(page: Page, server: LiveServer) -> None:
 def test_browse_filter_save_a_view_page_and_open_a_record(
     live_server: LiveServer,
     data: CustomerData,
-    admin_api: httpx.Client,
+    token_api: httpx.Client,
     page: Page,
     screenshot: Callable[..., Path],
 ) -> None:
@@ -98,7 +94,7 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     page.goto(live_server.url + "/admin/#/customers/customers")
     expect(page.get_by_role("heading", level=1)).to_have_text("顧客")
     loaded(page)
-    total = count(admin_api)
+    total = count(token_api)
     expect(page.locator(".pager__range")).to_have_text(ja("table.loaded", total=total))
     # The fields shown in lists, the status and the owner; the owner by name.
     header = page.locator(".table-card thead")
@@ -123,7 +119,7 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     expect(header.get_by_role("columnheader", name="郵便番号")).to_be_visible()
 
     # Sort by a click on a header: ascending, then descending.
-    first_by_email = admin_api.get(
+    first_by_email = token_api.get(
         "/api/customers/tables/customers/records", params={"sort": "email", "per_page": 1}
     ).json()["items"][0]["values"]["email"]
     header.get_by_role("button", name=re.compile("^メールアドレス")).click()
@@ -183,7 +179,7 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
         ]
     }
     assert json.loads(unquote(url_query(page)["where"])) == where
-    matching = count(admin_api, where)
+    matching = count(token_api, where)
     assert 1 < matching < total
     expect(body_rows(page)).to_have_count(matching)
     expect(page.locator(".pager__range")).to_have_text(ja("table.loaded", total=matching))
@@ -314,14 +310,10 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     expect(page.locator("dialog[open]")).to_have_count(0)
 
     # An edit through the API, with an API token: the history shows who, from where, before → after.
-    token = admin_api.post(
-        "/api/staff/tokens", json={"name": "CRM連携", "role": "marketer"}
-    ).json()["secret"]
     url = f"/api/customers/tables/customers/records/{data.customer_id}"
-    version = admin_api.get(url).json()["version"]
-    response = httpx.patch(
-        live_server.url + url,
-        headers={"Authorization": f"Bearer {token}"},
+    version = token_api.get(url).json()["version"]
+    response = token_api.patch(
+        url,
         json={
             "version": version,
             "values": {"prefecture": "大阪府", "company": data.other_company_id},
@@ -352,10 +344,8 @@ def test_browse_filter_save_a_view_page_and_open_a_record(
     # A long history comes 50 entries at a time, the older ones on request.
     version = response.json()["version"]
     for i in range(50):
-        response = httpx.patch(
-            live_server.url + url,
-            headers={"Authorization": f"Bearer {token}"},
-            json={"version": version, "values": {"phone": f"03-0000-{i:04d}"}},
+        response = token_api.patch(
+            url, json={"version": version, "values": {"phone": f"03-0000-{i:04d}"}}
         )
         assert response.status_code == 200, response.text
         version = response.json()["version"]
