@@ -23,6 +23,7 @@ from api.customers.schemas import (
     FieldOrder,
     FieldUpdate,
     HistoryOut,
+    OwnerOut,
     RecordIn,
     RecordOut,
     RecordUpdate,
@@ -159,6 +160,14 @@ class CustomerTableController(Controller):
         with runtime.db.transaction() as session:
             services.retire_table(session, principal, table, restore=True)
             return services.design_out(services.load_design(session, table))
+
+    @get("/{table:str}/owners", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def owners(self, table: TableKey, runtime: NamedDependency[Runtime]) -> list[OwnerOut]:
+        """The staff who own records or may own them (the owner column, filter and picker):
+        id, name and whether they may own records now. Names only, for every reader."""
+        with runtime.db.read() as session:
+            services.load_design(session, table)
+            return [OwnerOut(**o) for o in records.owner_choices(session)]
 
     @post(
         "/{table:str}/fields",
@@ -571,8 +580,14 @@ class CustomerRecordController(Controller):
         record_id: RecordId,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
+        before: Annotated[
+            int | None,
+            QueryParameter(ge=1, le=2**63 - 1, description="entries older than this entry id"),
+        ] = None,
+        per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[HistoryOut]:
-        """Every change to the record, newest first: who, when, from where, before/after."""
+        """Every change to the record, newest first: who, when, from where, before/after;
+        ``per_page`` at a time, ``before=<the last entry's id>`` for the older ones."""
         with runtime.db.read() as session:
             records.get_record(session, principal, table, record_id)  # 404 / owner-only
             return [
@@ -586,7 +601,9 @@ class CustomerRecordController(Controller):
                     actor_label=h.actor_label,
                     changes=h.changes,
                 )
-                for h in records.list_history(session, table, record_id)
+                for h in records.list_history(
+                    session, table, record_id, before=before, limit=per_page
+                )
             ]
 
     @get(

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from api.customers.definitions import FieldSpec
 from api.customers.models import CustomerField, RecordHistory
+from api.customers.permissions import CUSTOMERS_WRITE
 from api.customers.services import Design, load_design
 from api.customers.types import COLUMN_PREFIX, FieldType, column_name, table_name
 from api.customers.values import is_empty, normalise, to_json
@@ -257,6 +258,20 @@ def _check_owner(session: Session, actor: Principal, owner_id: int | None) -> in
     return owner_id
 
 
+def owner_choices(session: Session) -> list[dict[str, Any]]:
+    """Every staff member as an owner: id, name, and whether they may own records now (active,
+    in a role that writes records); former owners stay listed so their records show a name."""
+    rows = session.exec(select(Staff).order_by(col(Staff.name), col(Staff.id))).all()
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "active": bool(s.is_active) and CUSTOMERS_WRITE.held_by(s.role),
+        }
+        for s in rows
+    ]
+
+
 def _check_status(design: Design, current: str | None, status: str) -> str:
     statuses = design.spec.statuses
     if not statuses:
@@ -371,18 +386,22 @@ def _json(value: Any) -> Any:
 
 
 def list_history(
-    session: Session, table_key: str, record_id: int, *, limit: int = 100
+    session: Session,
+    table_key: str,
+    record_id: int,
+    *,
+    before: int | None = None,
+    limit: int = 100,
 ) -> list[RecordHistory]:
-    """The record's changes, newest first (its timeline)."""
+    """The record's changes, newest first (its timeline); ``before`` (an entry's id) pages on to
+    older ones."""
     design = load_design(session, table_key)
-    return list(
-        session.exec(
-            select(RecordHistory)
-            .where(RecordHistory.table_id == design.table.id, RecordHistory.record_id == record_id)
-            .order_by(col(RecordHistory.id).desc())
-            .limit(limit)
-        ).all()
+    query = select(RecordHistory).where(
+        RecordHistory.table_id == design.table.id, RecordHistory.record_id == record_id
     )
+    if before is not None:
+        query = query.where(col(RecordHistory.id) < before)
+    return list(session.exec(query.order_by(col(RecordHistory.id).desc()).limit(limit)).all())
 
 
 # ------------------------------------------------------------------ writes

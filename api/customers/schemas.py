@@ -143,6 +143,12 @@ class RecordOut(msgspec.Struct, kw_only=True):
     values: dict[str, Any]
 
 
+class OwnerOut(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    active: bool  # may own records now (an active staff member whose role writes records)
+
+
 class HistoryOut(msgspec.Struct, kw_only=True):
     id: int
     at: datetime

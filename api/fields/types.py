@@ -13,6 +13,7 @@ give (strings, typed in full width or not).
 from __future__ import annotations
 
 import re
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, asdict, dataclass, field
@@ -523,28 +524,38 @@ _PHONE_CHARS = re.compile(r"\+?[0-9()\-. ]+")
 
 
 class Phone(FieldType):
-    """A phone number, kept as digits with an optional leading +.
+    """A phone number, kept with its groups as the person typed them, in ASCII with hyphens.
 
     Japanese numbers start with 0 and have 10 or 11 digits (03-1234-5678, 090-1234-5678,
     0120-123-456); international ones start with + and have 8 to 15 digits (E.164).
-    Full-width digits and the dashes people type (ー, －, ‐, −) are accepted.
+    Full-width digits, the dashes people type (ー, －, ‐, −), spaces, dots and parentheses are
+    accepted; every run of them becomes one "-": "（03）1234 5678" → "03-1234-5678", "0312345678"
+    stays as it is. The grouping is the writer's (Japanese area codes have 1 to 4 digits and no
+    rule tells them apart without a table); comparing two numbers (duplicates, upsert keys) uses
+    :func:`phone_digits`.
     """
 
     name = "phone"
-    hard_max_length = 16
+    hard_max_length = 24
 
     def parse(self, raw: Any, f: Field) -> str:
         text = _typed(raw).translate(_DASHES)
         if not _PHONE_CHARS.fullmatch(text) or "+" in text[1:]:
             raise Invalid("invalid_phone")
-        digits = re.sub(r"[^0-9]", "", text)
+        digits = phone_digits(text)
         if text.startswith("+"):
-            if not 8 <= len(digits) <= 15 or digits.startswith("0"):
+            if not 8 <= len(digits) - 1 <= 15 or digits.startswith("+0"):
                 raise Invalid("invalid_phone")
-            return "+" + digits
-        if not digits.startswith("0") or not 10 <= len(digits) <= 11:
+        elif not digits.startswith("0") or not 10 <= len(digits) <= 11:
             raise Invalid("invalid_phone")
-        return digits
+        groups = re.findall(r"[0-9]+", text)
+        return ("+" if text.startswith("+") else "") + "-".join(groups)
+
+
+def phone_digits(value: str) -> str:
+    """The digits of a phone number (with its leading +): what two numbers are compared by."""
+    plus = "+" if value.lstrip().startswith(("+", "＋")) else ""
+    return plus + re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", value))
 
 
 class Url(FieldType):

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import ConsoleWatch
+from tests.fixtures.customers import seed_customers
 from tests.fixtures.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -26,6 +27,9 @@ CATALOGS = {
     lang: json.loads((STATIC / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
     for lang in ("ja", "en")
 }
+# The demo schema's labels (the customer database's tables are named by staff, not the catalogs).
+TABLE = {"ja": "顧客", "en": "Customers"}
+PURCHASES = {"ja": "購入履歴", "en": "Purchases"}
 SCREENS = [
     "nav.customers",
     "nav.outbox",
@@ -269,6 +273,44 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     page.locator("[data-state=failed]").click()
     w.loaded()
     expect(page).to_have_url(re.compile(r"state=failed"))
+
+    # Customer records: the list with its filter builder, the view and column menus, a record
+    # with its tabs (values, a related table, history) and the delete confirmation.
+    seed_customers(server)
+    page.goto(server.url + "/admin/#/customers/customers")
+    expect(page.get_by_role("heading", level=1)).to_have_text(TABLE[w.lang])
+    w.loaded()
+    w.snap("customer-records")
+    page.get_by_test_id("filter-toggle").click()
+    page.get_by_role("button", name=t("customers.filter.add_condition")).last.click()
+    page.get_by_role("button", name=t("customers.filter.add_group")).last.click()
+    expect(page.get_by_test_id("filter-condition")).to_have_count(2)
+    w.snap("customer-filter")
+    page.get_by_test_id("filter-builder").locator("..").get_by_role(
+        "button", name=t("common.close")
+    ).click()
+    page.get_by_test_id("view-menu").locator("summary").click()
+    page.get_by_test_id("view-save-new").click()
+    w.snap("customer-view-save")
+    w.escape(w.dialog("view-save"))
+    page.get_by_text(t("table.columns"), exact=True).click()
+    w.snap("customer-columns")
+    page.keyboard.press("Escape")
+    page.locator(".table-card tbody tr").filter(has_text="山田 太郎").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("山田 太郎")
+    w.snap("customer-record")
+    page.get_by_role("tab", name=re.compile("^" + re.escape(PURCHASES[w.lang]))).click()
+    expect(page.get_by_test_id("related-purchases-customer").locator("tbody tr")).to_have_count(2)
+    w.snap("customer-related")
+    page.get_by_role("tab", name=t("customers.record.tab.history")).click()
+    expect(page.get_by_test_id("history-entry").first).to_be_visible()
+    w.snap("customer-history")
+    page.get_by_test_id("record-delete").click()
+    dialog = w.dialog()
+    expect(dialog).to_contain_text("山田 太郎")
+    w.snap("customer-delete")
+    dialog.get_by_role("button", name=t("common.cancel")).click()
+    expect(dialog).to_be_hidden()
 
     # Settings: the test mail dialog from there; a stricter password rule, saved.
     w.open_screen("nav.settings")

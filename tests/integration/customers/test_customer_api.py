@@ -205,3 +205,47 @@ def test_display_order_of_fields(admin: StaffClient) -> None:
     assert [f["key"] for f in moved.json()["fields"]] == ["age", "name", "email"]
     assert admin.post(url, json={"fields": ["age", "name"]}).status_code == 422
     assert admin.post(url, json={"fields": ["age", "name", "email", "x"]}).status_code == 422
+
+
+def test_owners_are_names_every_reader_sees(
+    admin: StaffClient, login_as: Callable[[str], StaffClient]
+) -> None:
+    """The owner column and picker: every staff member's id and name (no e-mail), and whether
+    they may own records now; a viewer reads them too, though it may not see the staff list."""
+    make_table(admin)
+    sales = login_as("sales")
+    viewer = login_as("viewer")
+    assert viewer.get("/api/staff/users").status_code == 403
+    response = viewer.get("/api/customers/tables/customers/owners")
+    assert response.status_code == 200, response.text
+    owners = {o["id"]: o for o in response.json()}
+    assert set(owners[sales.staff.id]) == {"id", "name", "active"}
+    assert owners[sales.staff.id] == {
+        "id": sales.staff.id,
+        "name": sales.staff.name,
+        "active": True,
+    }
+    assert owners[admin.staff.id]["active"] is True
+    assert owners[viewer.staff.id]["active"] is False  # a viewer cannot own records
+    assert viewer.get("/api/customers/tables/nothing/owners").status_code == 404
+
+
+def test_history_pages_back_with_before(admin: StaffClient) -> None:
+    """A long timeline comes a page at a time, newest first; ``before`` continues."""
+    make_table(admin)
+    record = admin.post(
+        "/api/customers/tables/customers/records", json={"values": {"name": "v1"}}
+    ).json()
+    url = f"/api/customers/tables/customers/records/{record['id']}"
+    for version in range(1, 5):
+        response = admin.patch(
+            url, json={"version": version, "values": {"name": f"v{version + 1}"}}
+        )
+        assert response.status_code == 200, response.text
+    first = admin.get(f"{url}/history", params={"per_page": 2}).json()
+    assert [h["changes"]["name"]["after"] for h in first] == ["v5", "v4"]
+    rest = admin.get(f"{url}/history", params={"per_page": 2, "before": first[-1]["id"]}).json()
+    assert [h["changes"]["name"]["after"] for h in rest] == ["v3", "v2"]
+    last = admin.get(f"{url}/history", params={"per_page": 2, "before": rest[-1]["id"]}).json()
+    assert [h["action"] for h in last] == ["create"]
+    assert admin.get(f"{url}/history", params={"per_page": 0}).status_code == 422

@@ -74,7 +74,7 @@ def test_values_are_normalised_by_api_fields(
         "name": "㈱キズナ",
         "notes": "一行目\n二行目",
         "email": "taro@example.jp",
-        "tel": "0312345678",
+        "tel": "03-1234-5678",
         "site": "https://example.jp/a",
         "zip": "123-4567",
         "kana": "ヤマダ\u3000タロウ",

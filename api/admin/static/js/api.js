@@ -76,7 +76,10 @@ async function parseBody(res) {
   if (type.includes('json')) {
     try {
       return await res.json();
-    } catch {
+    } catch (err) {
+      // Leaving a screen can abort a response while its body is read: that is an abort (the
+      // caller ignores it), not an empty answer (the caller would read null).
+      if (err?.name === 'AbortError') throw err;
       return null;
     }
   }

@@ -29,6 +29,10 @@ export const routes = [
   { path: '/outbox', permission: 'outbox:read', view: () => import('./views/outbox.js'), title: () => t('nav.outbox'), nav: { section: 'mail', icon: 'inbox' } },
   { path: '/outbox/:id', permission: 'outbox:read', view: () => import('./views/outbox-detail.js'), title: () => t('nav.outbox') },
 
+  // After the other /customers/:table/<word> screens (new, design): ':id' would match them.
+  { path: '/customers/:table', permission: 'customers:read', view: () => import('./views/customer-records.js'), title: () => t('customers.list.title') },
+  { path: '/customers/:table/:id', permission: 'customers:read', view: () => import('./views/customer-record.js'), title: () => t('customers.record.title') },
+
   { path: '/staff', permission: 'staff:read', view: () => import('./views/staff.js'), title: () => t('nav.staff'), nav: { section: 'admin', icon: 'users' } },
   { path: '/tokens', permission: 'tokens:read', view: () => import('./views/tokens.js'), title: () => t('nav.tokens'), nav: { section: 'admin', icon: 'key' } },
   { path: '/audit', permission: 'audit:read', view: () => import('./views/audit.js'), title: () => t('nav.audit'), nav: { section: 'admin', icon: 'list' } },

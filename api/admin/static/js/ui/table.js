@@ -19,8 +19,12 @@
 // prev_cursor drive the pager (onPageChange gets { cursor, perPage }; pass `cursor` back in to
 // restore the page from the URL).
 //
-// Columns: { key, label, render(row), align: 'end', nowrap, width, className, hideLabel }. A
-// column without render() shows row[key] as text; an empty value shows an em dash.
+// Columns: { key, label, render(row), align: 'end', nowrap, width, className, hideLabel, sortable }.
+// A column without render() shows row[key] as text; an empty value shows an em dash.
+//
+// Sorting by a click on a header: <DataTable sort=${'name' or '-name' or null} onSort=${(key) => …}>;
+// columns with `sortable: true` get a header button (aria-sort on the <th>); the screen decides
+// what a click does (ascending → descending → unsorted) and reloads.
 //
 // Column chooser: const columns = useColumnChooser({ storageKey: 'kizuna.admin.x.columns',
 // hidden: ['ip'] }) → { visible(columns) (the columns to show: pass them to DataTable),
@@ -222,7 +226,17 @@ function Pager({ table }) {
   </div>`;
 }
 
-export function DataTable({ table, columns, label, onRowClick, rowClass, empty, hidden = false }) {
+/** The header of a sortable column: a button; `sort` is 'key' (ascending) or '-key'. */
+function SortHeader({ col, sort, onSort }) {
+  const direction = sort === col.key ? 'ascending' : sort === `-${col.key}` ? 'descending' : null;
+  const title = direction === 'ascending' ? t('table.sort_descending') : direction === 'descending' ? t('table.sort_none') : t('table.sort_ascending');
+  return html`<button type="button" class=${cx('th-sort', direction && 'is-sorted')} title=${title} onClick=${() => onSort(col.key)}>
+    <span>${col.label}</span>
+    <span class="th-sort__arrow" aria-hidden="true">${direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}</span>
+  </button>`;
+}
+
+export function DataTable({ table, columns, label, onRowClick, rowClass, empty, hidden = false, sort = null, onSort = null }) {
   const scroller = useRef(null);
   const page = table.page.value;
   // A new page starts at the top.
@@ -258,8 +272,11 @@ export function DataTable({ table, columns, label, onRowClick, rowClass, empty, 
         <thead>
           <tr>
             ${columns.map(
-              (col) => html`<th scope="col" class=${cellClass(col)} style=${col.width ? { width: col.width } : undefined}>
-                ${col.hideLabel ? html`<span class="visually-hidden">${col.label}</span>` : col.label}
+              (col) => html`<th scope="col" class=${cellClass(col)} style=${col.width ? { width: col.width } : undefined}
+                aria-sort=${onSort && col.sortable ? (sort === col.key ? 'ascending' : sort === `-${col.key}` ? 'descending' : 'none') : undefined}>
+                ${col.hideLabel
+                  ? html`<span class="visually-hidden">${col.label}</span>`
+                  : onSort && col.sortable ? html`<${SortHeader} col=${col} sort=${sort} onSort=${onSort} />` : col.label}
               </th>`,
             )}
           </tr>
