@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.audit import services as audit
-from api.customers import physical
+from api.customers import physical, search
 from api.customers.definitions import (
     Choice,
     FieldSpec,
@@ -179,6 +179,7 @@ def create_table(
     session.flush()
     forget_designs(session)
     physical.create_table(_conn(session), spec.key)
+    search.create_objects(_conn(session), spec.key)
     audit.record(
         session,
         actor,
@@ -568,6 +569,8 @@ def update_field(
         row.position = position
     row.updated_at = utcnow()
     session.add(row)
+    if search.search_changes(old, new) and row.retired_at is None:
+        _rebuild_search(session, table_key)
     old_values, new_values = audit.changed(old.as_dict(), new.as_dict())
     audit.record(
         session,
@@ -656,6 +659,8 @@ def retire_field(
     row.retired_at = None if restore else utcnow()
     row.updated_at = utcnow()
     session.add(row)
+    if search.searched(design.specs[field_key]):
+        _rebuild_search(session, table_key)
     audit.record(
         session,
         actor,
@@ -663,6 +668,15 @@ def retire_field(
         target_type="customer_field",
         target_id=f"{table_key}.{field_key}",
     )
+
+
+def _rebuild_search(session: Session, table_key: str) -> None:
+    """A field that feeds the search text changed: rebuild the table's search data with the
+    design as it is now (in this transaction; see ``api.customers.search``)."""
+    session.flush()
+    forget_designs(session)
+    search.rebuild_search(session, load_design(session, table_key))
+    forget_designs(session)
 
 
 def count_values(session: Session, design: Design, field_key: str) -> int:
