@@ -134,7 +134,12 @@ def list_records(
                    limit=limit)  # fmt: skip
     return RecordPage(
         items=[_out(design, r) for r in page.items],
-        total=estimate_total(session, base, estimate_first=True),  # type: ignore[arg-type]
+        # Counted (or estimated) on the ids alone: less to compile, plan and read.
+        total=estimate_total(
+            session,
+            base.with_only_columns(table.c.id),  # type: ignore[arg-type]
+            estimate_first=True,
+        ),
         next_cursor=page.next_cursor,
         prev_cursor=page.prev_cursor,
     )
@@ -211,8 +216,10 @@ def _keyset(
         )
         return [_cursor_value(column, v) for v in values]
 
-    if cursor is None and offset:
-        # Page numbers (no cursor): one query with the whole order, then cursors as usual.
+    if cursor is None and (offset or design.dialect == "postgresql"):
+        # Page numbers (no cursor), and PostgreSQL's first page: one query with the whole
+        # order (PostgreSQL's B-tree order is this one: empty values last ascending, first
+        # descending), then cursors as usual.
         keys = [(column, descending), (ident, descending)][2 - width :]
         order = [
             (c.desc().nulls_first() if d else c.asc().nulls_last()) if c.nullable else
@@ -225,7 +232,7 @@ def _keyset(
         return KeysetPage(
             items=found,
             next_cursor=encode_cursor("after", key_of(found[-1])) if found and more else None,
-            prev_cursor=encode_cursor("before", key_of(found[0])) if found else None,
+            prev_cursor=encode_cursor("before", key_of(found[0])) if found and offset else None,
         )
     direction, values = ("after", []) if cursor is None else decode_cursor(cursor, width)
     backwards = direction == "before"

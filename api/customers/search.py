@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,6 +70,7 @@ def _quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
 
 
+@lru_cache(maxsize=1024)  # one Table object per table: SQLAlchemy caches its statements
 def search_table(key: str, dialect: str) -> sa.Table:
     columns: list[sa.Column[Any]] = [
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),

@@ -68,12 +68,27 @@ class Design:
         raise NotFound(detail=f"Table {self.key} has no field {key}", code="field_not_found")
 
     def sa_table(self) -> sa.Table:
-        """The Core table, built once per design (one statement may name it twice)."""
+        """The Core table, built once per design (one statement may name it twice) and shared
+        by every session while the columns stay the same: SQLAlchemy's compiled-statement
+        cache keys on the Table object, so a list page is compiled once, not per request."""
         table = self.__dict__.get("_sa_table")
         if table is None:
-            table = physical.data_table(self.key, self.specs.values(), self.dialect)
+            columns = tuple(
+                (s.key, str(s.type), s.decimal_scale if s.type == FieldType.decimal else 0)
+                for s in self.specs.values()
+            )
+            signature = (self.key, self.dialect, columns)
+            table = _SA_TABLES.get(signature)
+            if table is None:
+                table = physical.data_table(self.key, self.specs.values(), self.dialect)
+                if len(_SA_TABLES) >= 1_000:
+                    _SA_TABLES.clear()
+                _SA_TABLES[signature] = table
             self.__dict__["_sa_table"] = table
         return table
+
+
+_SA_TABLES: dict[tuple[Any, ...], sa.Table] = {}
 
 
 def tables_by_id(session: Session) -> dict[int, CustomerTable]:
