@@ -210,7 +210,7 @@ def _gin_name(key: str) -> str:
 def _create_gin(conn: Connection, key: str) -> None:
     conn.exec_driver_sql(
         f"CREATE INDEX IF NOT EXISTS {_quote(conn, _gin_name(key))} ON "
-        f"{_quote(conn, search_table_name(key))} USING gin (grams) WITH (fastupdate = off)"
+        f"{_quote(conn, search_table_name(key))} USING gin (grams)"
     )
 
 
@@ -364,6 +364,65 @@ def _fill(conn: Connection, design: Any, search: sa.Table) -> int:
         last = batch[-1][0]
 
 
+# A table with more records than this has its search data rebuilt by a job (see
+# ``schedule_rebuild``); below it, in the design change's own transaction.
+INLINE_REBUILD = 20_000
+# Records per unit of the rebuild job (ids ``[start, end)``): seconds of work each.
+UNIT_SPAN = 20_000
+
+
+def index_range(session: Session, design: Any, start: int, end: int) -> int:
+    """Rewrite the search data of the records with ids in ``[start, end)`` from the records as
+    they are now: one unit of the rebuild job (safe to run twice, in any order)."""
+    conn = session.connection()
+    search = search_table(design.key, design.dialect)
+    old = [
+        int(i)
+        for i in conn.execute(
+            sa.select(search.c.id).where(search.c.id >= start, search.c.id < end)
+        ).scalars()
+    ]
+    for first in range(0, len(old), BATCH):
+        _delete(conn, design, old[first : first + BATCH])
+    specs = _specs(design)
+    if not specs:
+        return 0
+    data = design.sa_table()
+    columns = [data.c.id, *(data.c[column_name(s.key)] for s in specs)]
+    rows = conn.execute(
+        sa.select(*columns).where(data.c.id >= start, data.c.id < end).order_by(data.c.id)
+    ).mappings()
+    return _insert(conn, design, [(int(r["id"]), search_text(specs, r)) for r in rows])
+
+
+def schedule_rebuild(session: Session, design: Any, *, created_by: str = "") -> int | None:
+    """Bring a table's search data in step with its design after a change that alters every
+    record's search text. Up to ``INLINE_REBUILD`` records: at once, in the caller's
+    transaction (returns None). Larger tables: a job of units of ``UNIT_SPAN`` ids, committed
+    with the change (returns its id); until it is done, records not yet rewritten are found
+    by their former text (e.g. a retired field's values)."""
+    from api.customers.tasks import SEARCH_REBUILD
+    from api.jobs.kinds import UnitSpec
+    from api.jobs.services import create_job
+
+    conn = session.connection()
+    data = design.sa_table()
+    capped = sa.select(data.c.id).limit(INLINE_REBUILD + 1).subquery()
+    if conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one() <= INLINE_REBUILD:
+        rebuild_search(session, design)
+        return None
+    low, high = conn.execute(sa.select(sa.func.min(data.c.id), sa.func.max(data.c.id))).one()
+    units = [
+        UnitSpec(f"{design.key} {start}–{start + UNIT_SPAN - 1}",
+                 {"table": design.key, "start": start, "end": start + UNIT_SPAN})
+        for start in range(int(low), int(high) + 1, UNIT_SPAN)
+    ]  # fmt: skip
+    job = create_job(
+        session, SEARCH_REBUILD, {"table": design.key}, created_by=created_by, units=units
+    )
+    return job.id
+
+
 def search_changes(old: FieldSpec, new: FieldSpec) -> bool:
     """Whether changing a field from ``old`` to ``new`` changes records' search texts."""
     if searched(old) != searched(new):
@@ -380,15 +439,18 @@ def search_changes(old: FieldSpec, new: FieldSpec) -> bool:
 
 
 __all__ = [
+    "INLINE_REBUILD",
     "create_objects",
     "feeds_search",
     "forget",
     "grams",
+    "index_range",
     "index_records",
     "index_rows",
     "matches",
     "parse_query",
     "rebuild_search",
+    "schedule_rebuild",
     "search_changes",
     "search_text",
 ]

@@ -585,7 +585,7 @@ def update_field(
     row.updated_at = utcnow()
     session.add(row)
     if search.search_changes(old, new) and row.retired_at is None:
-        _rebuild_search(session, table_key)
+        _rebuild_search(session, actor, table_key)
     old_values, new_values = audit.changed(old.as_dict(), new.as_dict())
     audit.record(
         session,
@@ -675,7 +675,7 @@ def retire_field(
     row.updated_at = utcnow()
     session.add(row)
     if search.searched(design.specs[field_key]):
-        _rebuild_search(session, table_key)
+        _rebuild_search(session, actor, table_key)
     audit.record(
         session,
         actor,
@@ -685,12 +685,12 @@ def retire_field(
     )
 
 
-def _rebuild_search(session: Session, table_key: str) -> None:
+def _rebuild_search(session: Session, actor: Principal, table_key: str) -> None:
     """A field that feeds the search text changed: rebuild the table's search data with the
-    design as it is now (in this transaction; see ``api.customers.search``)."""
+    design as it is now (at once, or by a job on a large table; ``api.customers.search``)."""
     session.flush()
     forget_designs(session)
-    search.rebuild_search(session, load_design(session, table_key))
+    search.schedule_rebuild(session, load_design(session, table_key), created_by=actor.label)
     forget_designs(session)
 
 

@@ -13,9 +13,13 @@ import pytest
 
 from api.customers import records, schema_file, search, services
 from api.customers.definitions import parse_field, parse_table
+from api.customers.tasks import SEARCH_REBUILD
 from api.db import Database
 from api.errors import ValidationFailed
+from api.jobs import services as job_services
+from api.jobs.runner import run_job
 from api.principal import Principal
+from api.runtime import Runtime
 from tests.fixtures.app import StaffClient
 
 SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
@@ -374,3 +378,30 @@ def test_a_forged_cursor_is_refused(
             with pytest.raises(ValidationFailed) as refused:
                 records.list_records(session, actor, "customers", sort="score", cursor=forged)
             assert refused.value.errors[0].field == "cursor"
+
+
+def test_a_large_tables_rebuild_is_a_job_of_id_ranges(
+    runtime: Runtime, actor: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "INLINE_REBUILD", 3)
+    monkeypatch.setattr(search, "UNIT_SPAN", 2)
+    db = runtime.db
+    with db.transaction() as session:
+        services.create_table(
+            session, actor, parse_table({"key": "customers"}), [parse_field(f) for f in FIELDS]
+        )
+        for name, kana in [("山田 太郎", "やまだ"), ("田中 一郎", "たなか"), ("川口 花子", "かわぐち"),
+                           ("山田 花子", "やまだ"), ("森 一郎", "もり")]:  # fmt: skip
+            records.create_record(session, actor, "customers", {"name": name, "kana": kana})
+    with db.transaction() as session:
+        services.retire_field(session, actor, "customers", "kana")
+    with db.read() as session:
+        (job,) = job_services.list_jobs(session, kind=SEARCH_REBUILD.name)[0]
+        job_id = job.id
+        assert job_id is not None
+        assert job_services.unit_counts(session, job_id)["pending"] == 3  # ids 1–2, 3–4, 5
+    assert found(db, actor, "かわぐち") == {"川口 花子"}  # not rewritten yet
+    assert run_job(runtime, SEARCH_REBUILD, job_id) == "done"
+    assert found(db, actor, "かわぐち") == set()
+    assert found(db, actor, "山田") == {"山田 太郎", "山田 花子"}
+    assert run_job(runtime, SEARCH_REBUILD, job_id) is None  # done once
