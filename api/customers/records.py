@@ -203,7 +203,9 @@ def _keyset(
         segments = [(None, [(column, descending), (ident, descending)])]
     else:
         with_value = (column.is_not(None), [(column, descending), (ident, descending)])
-        empty = (column.is_(None), [(ident, descending)])
+        # Ordered by (column, id) too, though the column is empty throughout: that lets the
+        # column's index serve "is null" in id order instead of a walk of the whole table.
+        empty = (column.is_(None), [(column, descending), (ident, descending)])
         segments = [empty, with_value] if descending else [with_value, empty]
     width = 1 if column is ident else 2
     conn = session.connection()
@@ -252,8 +254,10 @@ def _keyset(
         keys = [(c, not d) for c, d in keys] if backwards else keys
         query = base if condition is None else base.where(condition)
         if values and number == start:
-            after = values[1:] if len(keys) == 1 and width == 2 else values
-            query = query.where(_beyond(keys, after))
+            if values[0] is None:  # in the empty segment: only the id moves on
+                query = query.where(_beyond(keys[1:], values[1:]))
+            else:
+                query = query.where(_beyond(keys, values))
         order = [c.desc() if d else c.asc() for c, d in keys]
         rows += conn.execute(query.order_by(*order).limit(limit + 1 - len(rows))).all()
         if len(rows) > limit:

@@ -405,3 +405,17 @@ def test_a_large_tables_rebuild_is_a_job_of_id_ranges(
     assert found(db, actor, "かわぐち") == set()
     assert found(db, actor, "山田") == {"山田 太郎", "山田 花子"}
     assert run_job(runtime, SEARCH_REBUILD, job_id) is None  # done once
+
+
+def test_a_multi_select_field_cannot_be_sorted_by(db: Database, actor: Principal) -> None:
+    with db.transaction() as session:
+        services.create_table(
+            session,
+            actor,
+            parse_table({"key": "customers"}),
+            [parse_field({"key": "tags", "type": "multi_select", "choices": ["a", "b"]})],
+        )
+    with db.read() as session, pytest.raises(ValidationFailed) as refused:
+        records.list_records(session, actor, "customers", sort="tags")
+    assert refused.value.errors[0].field == "sort"
+    assert refused.value.errors[0].code == "not_sortable"
