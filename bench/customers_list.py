@@ -124,18 +124,27 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
-def measure(label: str, queries: int, fn: Callable[[int], Any], peer: Any = None) -> Any:
-    """Time ``fn`` over ``queries`` runs; print p50/p95 and, for a peer's figures, the ratio."""
-    fn(0)  # warm up
-    samples = []
-    for i in range(queries):
-        start = time.perf_counter()
-        fn(i)
-        samples.append(time.perf_counter() - start)
+def line(label: str, samples: list[float], peer: tuple[float, float] | None = None) -> None:
     p50, p95 = percentiles(samples)
-    ratio = f"   ×{peer[0][0] and p50 / peer[0][0]:.2f} / ×{p95 / peer[0][1]:.2f}" if peer else ""
+    ratio = f"   ×{p50 / peer[0]:.2f} / ×{p95 / peer[1]:.2f}" if peer else ""
     print(f"  {label:<58} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms{ratio}")
-    return (p50, p95), label
+
+
+def compare(queries: int, ours: tuple[str, Callable[[int], Any]], *peers: Any) -> None:
+    """Time the services' call and its peers over ``queries`` runs, interleaved (so load from
+    elsewhere on the machine falls on both alike); print p50/p95 and ours / the first peer."""
+    runs = [ours, *peers]
+    for _, fn in runs:
+        fn(0)  # warm up
+    samples: list[list[float]] = [[] for _ in runs]
+    for i in range(queries):
+        for n, (_, fn) in enumerate(runs):
+            start = time.perf_counter()
+            fn(i)
+            samples[n].append(time.perf_counter() - start)
+    for (label, _), taken in zip(peers, samples[1:], strict=True):
+        line(label, taken)
+    line(ours[0], samples[0], percentiles(samples[1]))
 
 
 class Peer:
@@ -222,9 +231,12 @@ def run(url: str, rows: int, queries: int) -> None:
             peer.total(f"SELECT * {hand_where}", params)
         peer.done()
 
-    hand = measure("peer: hand-written SELECT + total, same rule", queries, hand_list)
-    measure("peer: hand-written SELECT alone", queries, lambda i: hand_list(i, False))
-    measure("list page: services (2 conditions, sorted, total)", queries, app_list, hand)
+    compare(
+        queries,
+        ("list page: services (2 conditions, sorted, total)", app_list),
+        ("peer: hand-written SELECT + total, same rule", hand_list),
+        ("peer: hand-written SELECT alone", lambda i: hand_list(i, False)),
+    )
 
     def app_search(i: int) -> None:
         with db.read() as session:
@@ -250,8 +262,11 @@ def run(url: str, rows: int, queries: int) -> None:
         peer.total(f"SELECT * {matching}", params)
         peer.done()
 
-    hand = measure("peer: hand-written search for 山田 + total", queries, hand_search)
-    measure("search q=山田: services (newest first, total)", queries, app_search, hand)
+    compare(
+        queries,
+        ("search q=山田: services (newest first, total)", app_search),
+        ("peer: hand-written search for 山田 + total", hand_search),
+    )
 
     def record_id(i: int) -> int:
         return 10 * (1 + (i * 7919) % (rows // 10))
@@ -268,8 +283,11 @@ def run(url: str, rows: int, queries: int) -> None:
         peer.total(f"SELECT * {related}", (record_id(i),))
         peer.done()
 
-    hand = measure("peer: hand-written SELECTs + tab total", queries, hand_record)
-    measure("record + related tabs: services", queries, app_record, hand)
+    compare(
+        queries,
+        ("record + related tabs: services", app_record),
+        ("peer: hand-written SELECTs + tab total", hand_record),
+    )
     peer.close()
     db.dispose()
 
