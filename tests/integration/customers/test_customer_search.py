@@ -419,3 +419,34 @@ def test_a_multi_select_field_cannot_be_sorted_by(db: Database, actor: Principal
         records.list_records(session, actor, "customers", sort="tags")
     assert refused.value.errors[0].field == "sort"
     assert refused.value.errors[0].code == "not_sortable"
+
+
+@pytest.mark.parametrize("sort", ["spent", "-spent", "born", "-born", "-created_at", "vip"])
+def test_keyset_paging_on_decimal_date_datetime_and_boolean_sorts(
+    db: Database, actor: Principal, sort: str
+) -> None:
+    fields = [
+        {"key": "name", "type": "text"},
+        {"key": "spent", "type": "decimal", "indexed": True},
+        {"key": "born", "type": "date"},
+        {"key": "vip", "type": "boolean"},
+    ]
+    made: list[tuple[Any, int]] = []
+    with db.transaction() as session:
+        services.create_table(
+            session, actor, parse_table({"key": "customers"}), [parse_field(f) for f in fields]
+        )
+        for i in range(14):
+            values = {
+                "name": f"n{i}",
+                "spent": None if i % 5 == 0 else f"{i % 3}.50",
+                "born": None if i % 4 == 0 else f"199{i % 3}-01-0{1 + i % 2}",
+                "vip": None if i % 6 == 0 else i % 2 == 0,
+            }
+            record = records.create_record(session, actor, "customers", values)
+            key = sort.removeprefix("-")
+            made.append((record["values"].get(key, record.get(key)), record["id"]))
+    ascending = [i for _, i in sorted(made, key=lambda t: (t[0] is None, str(t[0]), t[1]))]
+    expected = ascending[::-1] if sort.startswith("-") else ascending
+    assert _walk(db, actor, sort) == expected
+    assert _walk(db, actor, sort, forward=False) == expected
