@@ -406,6 +406,7 @@ def schedule_rebuild(session: Session, design: Any, *, created_by: str = "") -> 
     from api.jobs.services import create_job
 
     conn = session.connection()
+    create_objects(conn, design.key)
     data = design.sa_table()
     capped = sa.select(data.c.id).limit(INLINE_REBUILD + 1).subquery()
     if conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one() <= INLINE_REBUILD:
@@ -421,6 +422,20 @@ def schedule_rebuild(session: Session, design: Any, *, created_by: str = "") -> 
         session, SEARCH_REBUILD, {"table": design.key}, created_by=created_by, units=units
     )
     return job.id
+
+
+def build_missing(session: Session) -> list[str]:
+    """Build the search data of every data table that has none (tables made before search
+    existed); ``kizuna migrate`` runs it after the migrations. Returns their keys."""
+    from api.customers.services import list_designs
+
+    existing = set(sa.inspect(session.connection()).get_table_names())
+    built = []
+    for design in list_designs(session, retired=True):
+        if search_table_name(design.key) not in existing:
+            rebuild_search(session, design)
+            built.append(design.key)
+    return built
 
 
 def search_changes(old: FieldSpec, new: FieldSpec) -> bool:
@@ -440,6 +455,7 @@ def search_changes(old: FieldSpec, new: FieldSpec) -> bool:
 
 __all__ = [
     "INLINE_REBUILD",
+    "build_missing",
     "create_objects",
     "feeds_search",
     "forget",

@@ -450,3 +450,18 @@ def test_keyset_paging_on_decimal_date_datetime_and_boolean_sorts(
     expected = ascending[::-1] if sort.startswith("-") else ascending
     assert _walk(db, actor, sort) == expected
     assert _walk(db, actor, sort, forward=False) == expected
+
+
+def test_tables_made_before_search_get_their_search_data(
+    db: Database, actor: Principal, people: dict[str, int]
+) -> None:
+    with db.transaction() as session:
+        conn = session.connection()
+        if db.dialect == "sqlite":
+            conn.exec_driver_sql('DROP TABLE "ct_customers$grams"')
+        conn.exec_driver_sql('DROP TABLE "ct_customers$search"')
+    with db.transaction() as session:
+        assert search.build_missing(session) == ["customers"]
+    with db.transaction() as session:
+        assert search.build_missing(session) == []
+    assert found(db, actor, "山田") == {"山田 太郎", "小山田 一郎"}
