@@ -112,6 +112,19 @@ def _describe_db(settings: Settings) -> str:
     return describe_url(settings.effective_database_url)
 
 
+def _build_missing_search(url: str) -> list[str]:
+    """Data tables made before full-text search existed get their search data."""
+    from api.customers.search import build_missing
+    from api.db import Database
+
+    db = Database(url, pool=False)
+    try:
+        with db.transaction() as session:
+            return build_missing(session)
+    finally:
+        db.dispose()
+
+
 @main.command()
 @friendly_errors
 def migrate() -> None:
@@ -126,6 +139,9 @@ def migrate() -> None:
     upgrade(engine)
     after = current_revision(engine)
     engine.dispose()
+    built = _build_missing_search(settings.effective_database_url)
+    if built:
+        click.echo(f"Search data built for {', '.join(built)}.")
     if before == after:
         click.echo(f"Database {_describe_db(settings)} is up to date (revision {after}).")
     else:

@@ -347,9 +347,19 @@ class CustomerRecordController(Controller):
                 ge=1, le=2_147_483_647, description="apply a saved view's filter and sort"
             ),
         ] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=1000,
+                description="full-text search: every word (at least one character) in the "
+                "record's text fields, NFKC- and kana-folded (山田, ﾔﾏﾀﾞ = やまだ); at most "
+                "200 characters and 10 words",
+            ),
+        ] = None,
     ) -> Page[RecordOut]:
-        """Newest first, paged by ``cursor`` (or sorted by a field, paged by ``page``);
-        ``total`` is exact up to 10,000 records."""
+        """Newest first or sorted by a field, paged by ``cursor`` (keyset; ``page`` also
+        works); ``q`` searches the text fields. ``total`` is exact up to 10,000 records, the
+        planner's estimate above (``total_exact`` false)."""
         condition = _parse_where(where)
         with runtime.db.read() as session:
             if view is not None:
@@ -366,6 +376,7 @@ class CustomerRecordController(Controller):
                 principal,
                 table,
                 where=condition,
+                q=q,
                 sort=sort,
                 cursor=cursor,
                 offset=(page - 1) * per_page,

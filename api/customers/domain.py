@@ -1,6 +1,6 @@
 """The customer database: staff-designed tables as real SQL tables, their records and history."""
 
-from api.customers import permissions, type_change
+from api.customers import permissions, tasks
 from api.customers.controllers import (
     CustomerRecordController,
     CustomerTableController,
@@ -12,7 +12,7 @@ DOMAIN = Domain(
     name="customers",
     permissions=permissions.PERMISSIONS,
     controllers=(CustomerTableController, CustomerRecordController, CustomerViewController),
-    job_kinds=(type_change.KIND,),
+    job_kinds=tasks.KINDS,
     labels={
         "audit.action.customers.table.create": {"ja": "テーブル作成", "en": "Table created"},
         "audit.action.customers.table.update": {"ja": "テーブル変更", "en": "Table changed"},

@@ -185,6 +185,10 @@ def create_indexes(conn: Connection, table_key: str, spec: FieldSpec) -> None:
                 postgresql_using="gin",
                 postgresql_ops={column.name: "jsonb_path_ops"},
             ).create(conn)
+        elif conn.dialect.name == "postgresql":
+            # (value, id): a sorted list pages by keyset on exactly this, in either direction,
+            # without a sort step. SQLite ends every index entry with the rowid (the id).
+            sa.Index(index_name, column, table.c.id).create(conn)
         else:
             sa.Index(index_name, column).create(conn)
 

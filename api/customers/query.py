@@ -197,9 +197,14 @@ def sort_columns(design: Design, sort: str | None) -> list[tuple[sa.ColumnElemen
         return [(table.c.id, True)]
     descending = sort.startswith("-")
     key = sort.removeprefix("-")
-    active = {spec.key for _, spec in design.active()}
+    active = {spec.key: spec for _, spec in design.active()}
     if key in SYSTEM_FIELDS:
         column = table.c[key]
+    elif key in active and active[key].type == FieldType.multi_select:
+        raise ValidationFailed(
+            detail=f"sort: {key[:40]} is a multi-select field, which has no order",
+            errors=[FieldError("sort", "a multi-select field cannot be sorted by", "not_sortable")],
+        )
     elif key in active:
         column = table.c[column_name(key)]
     else:

@@ -10,20 +10,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.customers import search
 from api.customers.definitions import FieldSpec
 from api.customers.models import CustomerField, RecordHistory
 from api.customers.permissions import CUSTOMERS_WRITE
 from api.customers.services import Design, load_design
 from api.customers.types import COLUMN_PREFIX, FieldType, column_name, table_name
 from api.customers.values import is_empty, normalise, to_json
-from api.db import Total, decode_cursor, encode_cursor, estimate_total, new_id, utcnow
+from api.db import (
+    KeysetPage,
+    Total,
+    _beyond,
+    decode_cursor,
+    encode_cursor,
+    estimate_total,
+    new_id,
+    utcnow,
+)
 from api.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from api.fields import error
 from api.permissions import Role
@@ -95,14 +106,17 @@ def list_records(
     table_key: str,
     *,
     where: Any = None,
+    q: str | None = None,
     sort: str | None = None,
     cursor: str | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> RecordPage:
-    """Records matching ``where`` (a condition tree, ``api.customers.query``). Newest first by
-    keyset on the id (``cursor``); sorted by a field (``sort="name"`` / ``"-name"``, empty
-    values as the largest), by offset."""
+    """Records matching ``where`` (a condition tree, ``api.customers.query``) and the search
+    ``q`` (every word in the record's text fields, ``api.customers.search``). Newest first,
+    or sorted by a field (``sort="name"`` / ``"-name"``, empty values as the largest); paged
+    by keyset (``cursor``: the sort value and the id of the row to continue from), or by
+    ``offset`` when no cursor is given."""
     from api.customers.query import compile_where, sort_columns
     from api.customers.services import list_designs
 
@@ -112,48 +126,154 @@ def list_records(
     if where is not None:
         designs = {d.key: d for d in list_designs(session)}
         conditions.append(compile_where(design, designs, where))
+    if q is not None:
+        terms = search.parse_query(q)
+        if terms:
+            conditions.append(search.matches(design, terms))
     base = sa.select(table).where(*conditions)
-    if sort:
-        # Empty values sort as the largest (last ascending, first descending) on both
-        # databases: PostgreSQL's own order, so its B-tree index serves either direction.
+    column, descending = sort_columns(design, sort)[0] if sort else (table.c.id, True)
+    page = _keyset(session, design, base, column, descending, cursor=cursor, offset=offset,
+                   limit=limit)  # fmt: skip
+    return RecordPage(
+        items=[_out(design, r) for r in page.items],
+        # Counted (or estimated) on the ids alone: less to compile, plan and read.
+        total=estimate_total(
+            session,
+            base.with_only_columns(table.c.id),  # type: ignore[arg-type]
+            estimate_first=True,
+        ),
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
+    )
+
+
+def _cursor_value(column: sa.ColumnElement[Any], value: Any) -> Any:
+    """A sort value as a cursor carries it (JSON), and back (``_from_cursor``)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _from_cursor(column: sa.ColumnElement[Any], value: Any) -> Any:
+    kind = column.type
+    try:
+        if value is None:
+            return None
+        if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Integer | sa.Float):
+            return Decimal(str(value))
+        if isinstance(kind, sa.Date) and isinstance(value, str):
+            return date.fromisoformat(value)
+        if isinstance(kind, sa.Integer) and not isinstance(value, int):
+            raise ValueError(value)
+        if isinstance(kind, sa.Boolean) and not isinstance(value, bool):
+            raise ValueError(value)
+        if isinstance(kind, sa.Text | sa.String) and not isinstance(value, str):
+            raise ValueError(value)
+    except (ValueError, ArithmeticError):
+        raise _bad_cursor() from None
+    return value
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        errors=[FieldError("cursor", "is not a cursor this list gave out", "invalid_cursor")]
+    )
+
+
+def _keyset(
+    session: Session,
+    design: Design,
+    base: Any,
+    column: sa.ColumnElement[Any],
+    descending: bool,
+    *,
+    cursor: str | None,
+    offset: int,
+    limit: int,
+) -> KeysetPage[Any]:
+    """One page of ``base`` ordered by ``column`` (then the id, same direction), empty values
+    as the largest. The order is walked as segments that an index on ``(column, id)`` serves
+    without sorting on either database: the records with a value, then those without (the
+    reverse when descending). The cursor is ``[value, id]`` of the row to continue from."""
+    table = design.sa_table()
+    ident = table.c.id
+    if column is ident:
+        segments: list[tuple[Any, list[tuple[Any, bool]]]] = [(None, [(ident, descending)])]
+    elif not column.nullable:
+        segments = [(None, [(column, descending), (ident, descending)])]
+    else:
+        with_value = (column.is_not(None), [(column, descending), (ident, descending)])
+        # Ordered by (column, id) too, though the column is empty throughout: that lets the
+        # column's index serve "is null" in id order instead of a walk of the whole table.
+        empty = (column.is_(None), [(column, descending), (ident, descending)])
+        segments = [empty, with_value] if descending else [with_value, empty]
+    width = 1 if column is ident else 2
+    conn = session.connection()
+
+    def key_of(row: Any) -> list[Any]:
+        values = (
+            [row._mapping["id"]]
+            if column is ident
+            else [row._mapping[column.name], row._mapping["id"]]
+        )
+        return [_cursor_value(column, v) for v in values]
+
+    if cursor is None and (offset or design.dialect == "postgresql"):
+        # Page numbers (no cursor), and PostgreSQL's first page: one query with the whole
+        # order (PostgreSQL's B-tree order is this one: empty values last ascending, first
+        # descending), then cursors as usual.
+        keys = [(column, descending), (ident, descending)][2 - width :]
         order = [
             (c.desc().nulls_first() if d else c.asc().nulls_last()) if c.nullable else
             (c.desc() if d else c.asc())
-            for c, d in sort_columns(design, sort)
+            for c, d in keys
         ]  # fmt: skip
-        rows = session.connection().execute(base.order_by(*order).offset(offset).limit(limit)).all()
-        return RecordPage(
-            items=[_out(design, r) for r in rows],
-            total=estimate_total(session, base),  # type: ignore[arg-type]
-            next_cursor=None,
-            prev_cursor=None,
+        found = list(conn.execute(base.order_by(*order).offset(offset).limit(limit + 1)).all())
+        more = len(found) > limit
+        found = found[:limit]
+        return KeysetPage(
+            items=found,
+            next_cursor=encode_cursor("after", key_of(found[-1])) if found and more else None,
+            prev_cursor=encode_cursor("before", key_of(found[0])) if found and offset else None,
         )
-    direction, values = ("after", []) if cursor is None else decode_cursor(cursor, 1)
-    if values and (not isinstance(values[0], int) or isinstance(values[0], bool)):
-        raise ValidationFailed(
-            errors=[FieldError("cursor", "is not a cursor this list gave out", "invalid_cursor")]
-        )
-    query = base
-    if values:
-        query = query.where(
-            table.c.id < values[0] if direction == "after" else table.c.id > values[0]
-        )
-    if offset and not values:
-        query = query.offset(offset)
-    order_by = table.c.id.asc() if direction == "before" else table.c.id.desc()
-    found = list(session.connection().execute(query.order_by(order_by).limit(limit + 1)).all())
-    more = len(found) > limit
-    found = found[:limit]
-    if direction == "before":
-        found.reverse()
-    has_next = (more and direction == "after") or (direction == "before" and bool(values))
-    has_prev = (more and direction == "before") or (direction == "after" and bool(values or offset))
-    items = [_out(design, r) for r in found]
-    return RecordPage(
-        items=items,
-        total=estimate_total(session, base),  # type: ignore[arg-type]
-        next_cursor=encode_cursor("after", [items[-1]["id"]]) if items and has_next else None,
-        prev_cursor=encode_cursor("before", [items[0]["id"]]) if items and has_prev else None,
+    direction, values = ("after", []) if cursor is None else decode_cursor(cursor, width)
+    backwards = direction == "before"
+    values = [_from_cursor(column, values[0]), *values[1:]] if values and width == 2 else values
+    if width == 1 and values and (not isinstance(values[0], int) or isinstance(values[0], bool)):
+        raise _bad_cursor()
+    if width == 2 and (values and (not isinstance(values[1], int) or isinstance(values[1], bool))):
+        raise _bad_cursor()
+    # Which segment the cursor's row is in.
+    start = 0
+    if values and len(segments) == 2:
+        start = segments.index(empty if values[0] is None else with_value)
+    walk = list(enumerate(segments))
+    walk = list(reversed(walk[: start + 1])) if backwards else walk[start:]
+    rows: list[Any] = []
+    for number, (condition, keys) in walk:
+        keys = [(c, not d) for c, d in keys] if backwards else keys
+        query = base if condition is None else base.where(condition)
+        if values and number == start:
+            if values[0] is None:  # in the empty segment: only the id moves on
+                query = query.where(_beyond(keys[1:], values[1:]))
+            else:
+                query = query.where(_beyond(keys, values))
+        order = [c.desc() if d else c.asc() for c, d in keys]
+        rows += conn.execute(query.order_by(*order).limit(limit + 1 - len(rows))).all()
+        if len(rows) > limit:
+            break
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    has_next = (more and not backwards) or (backwards and bool(values))
+    has_prev = (more and backwards) or (not backwards and bool(values or offset))
+    return KeysetPage(
+        items=rows,
+        next_cursor=encode_cursor("after", key_of(rows[-1])) if rows and has_next else None,
+        prev_cursor=encode_cursor("before", key_of(rows[0])) if rows and has_prev else None,
     )
 
 
@@ -437,6 +557,7 @@ def create_record(
     }
     result = _execute(session, design, sa.insert(table).values(row).returning(table.c.id))
     record_id = int(result.scalar_one())
+    search.index_rows(session, design, [{**row, "id": record_id}])
     changes = {
         k: {"before": None, "after": to_json(design.specs[k], v)}
         for k, v in stored.items()
@@ -545,7 +666,10 @@ def update_record(
     if result.rowcount != 1:  # the lock makes this unreachable; the guard stays cheap
         raise _stale(session, design, _fetch(session, design, actor, record_id), version)
     _history(session, design, actor, record_id, version + 1, "update", changes, source)
-    return _out(design, _fetch(session, design, actor, record_id))
+    after = _fetch(session, design, actor, record_id)
+    if search.feeds_search(design, updates):
+        search.index_rows(session, design, [after._mapping])
+    return _out(design, after)
 
 
 def delete_record(
@@ -567,6 +691,7 @@ def delete_record(
     _check_not_referenced(session, design, record_id)
     table = design.sa_table()
     before = _out(design, row)
+    search.forget(session, design, [record_id])
     _execute(session, design, sa.delete(table).where(table.c.id == record_id))
     changes = {
         k: {"before": v, "after": None} for k, v in before["values"].items() if not is_empty(v)

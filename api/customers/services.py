@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.audit import services as audit
-from api.customers import physical
+from api.customers import physical, search
 from api.customers.definitions import (
     Choice,
     FieldSpec,
@@ -78,12 +78,27 @@ class Design:
         raise NotFound(detail=f"Table {self.key} has no field {key}", code="field_not_found")
 
     def sa_table(self) -> sa.Table:
-        """The Core table, built once per design (one statement may name it twice)."""
+        """The Core table, built once per design (one statement may name it twice) and shared
+        by every session while the columns stay the same: SQLAlchemy's compiled-statement
+        cache keys on the Table object, so a list page is compiled once, not per request."""
         table = self.__dict__.get("_sa_table")
         if table is None:
-            table = physical.data_table(self.key, self.specs.values(), self.dialect)
+            columns = tuple(
+                (s.key, str(s.type), s.decimal_scale if s.type == FieldType.decimal else 0)
+                for s in self.specs.values()
+            )
+            signature = (self.key, self.dialect, columns)
+            table = _SA_TABLES.get(signature)
+            if table is None:
+                table = physical.data_table(self.key, self.specs.values(), self.dialect)
+                if len(_SA_TABLES) >= 1_000:
+                    _SA_TABLES.clear()
+                _SA_TABLES[signature] = table
             self.__dict__["_sa_table"] = table
         return table
+
+
+_SA_TABLES: dict[tuple[Any, ...], sa.Table] = {}
 
 
 def tables_by_id(session: Session) -> dict[int, CustomerTable]:
@@ -189,6 +204,7 @@ def create_table(
     session.flush()
     forget_designs(session)
     physical.create_table(_conn(session), spec.key)
+    search.create_objects(_conn(session), spec.key)
     audit.record(
         session,
         actor,
@@ -635,6 +651,8 @@ def save_field_row(
         row.position = position
     row.updated_at = utcnow()
     session.add(row)
+    if search.search_changes(old, new) and row.retired_at is None:
+        _rebuild_search(session, actor, table_key)
     old_values, new_values = audit.changed(old.as_dict(), new.as_dict())
     audit.record(
         session,
@@ -752,6 +770,8 @@ def retire_field(
     row.retired_at = None if restore else utcnow()
     row.updated_at = utcnow()
     session.add(row)
+    if search.searched(design.specs[field_key]):
+        _rebuild_search(session, actor, table_key)
     audit.record(
         session,
         actor,
@@ -764,6 +784,15 @@ def retire_field(
 def record_count(session: Session, design: Design) -> int:
     table = design.sa_table()
     return int(_conn(session).execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def _rebuild_search(session: Session, actor: Principal, table_key: str) -> None:
+    """A field that feeds the search text changed: rebuild the table's search data with the
+    design as it is now (at once, or by a job on a large table; ``api.customers.search``)."""
+    session.flush()
+    forget_designs(session)
+    search.schedule_rebuild(session, load_design(session, table_key), created_by=actor.label)
+    forget_designs(session)
 
 
 def count_values(session: Session, design: Design, field_key: str) -> int:
