@@ -20,6 +20,7 @@ from api.customers.types import (
     check_type,
 )
 from api.errors import FieldError, ValidationFailed
+from api.fields.types import SITE_TIMEZONE
 
 LANGUAGES = ("ja", "en")
 ON_DELETE = ("restrict", "set_null")
@@ -59,6 +60,9 @@ class FieldSpec:
     on_delete: str = "restrict"
     max_size: int | None = None  # file: bytes (api.customers.files.DEFAULT_MAX_SIZE when None)
     file_types: tuple[str, ...] = ()  # file: kinds (image, pdf…); () = the default kinds
+    # Not part of the design: the site's time zone (live setting site.time_zone) when the spec
+    # was read, in which dates and times typed without an offset are read.
+    time_zone: str = field(default=SITE_TIMEZONE, compare=False)
 
     # ---- derived
 
@@ -124,7 +128,11 @@ class FieldSpec:
 
     def differences(self, other: FieldSpec) -> list[str]:
         """Names of the attributes that differ from ``other``'s."""
-        return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+        return [
+            f.name
+            for f in fields(self)
+            if f.compare and getattr(self, f.name) != getattr(other, f.name)
+        ]
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,9 @@ class TableSpec:
 # ------------------------------------------------------------------ from rows
 
 
-def field_spec(row: CustomerField, tables_by_id: dict[int, CustomerTable]) -> FieldSpec:
+def field_spec(
+    row: CustomerField, tables_by_id: dict[int, CustomerTable], time_zone: str = SITE_TIMEZONE
+) -> FieldSpec:
     options = row.options or {}
     target = tables_by_id.get(row.ref_table_id) if row.ref_table_id else None
     return FieldSpec(
@@ -176,6 +186,7 @@ def field_spec(row: CustomerField, tables_by_id: dict[int, CustomerTable]) -> Fi
         on_delete=options.get("on_delete", "restrict"),
         max_size=options.get("max_size"),
         file_types=tuple(options.get("file_types") or ()),
+        time_zone=time_zone,
     )
 
 

@@ -30,7 +30,7 @@ from api.customers.types import TEXT_TYPES, FieldType, column_name
 from api.customers.values import normalise, to_json
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
-from api.fields.types import SITE_TIMEZONE
+from api.livesettings import services as live
 from api.principal import Principal
 
 # PostgreSQL allows 1,600 columns per table (SQLite 2,000); the data table has 7 of its own,
@@ -129,11 +129,12 @@ def _all_designs(session: Session) -> dict[str, Design]:
         for row in rows:
             grouped.setdefault(row.table_id, []).append(row)
         dialect = session.get_bind().dialect.name
+        zone = str(live.get(session, "site.time_zone"))
         cached = {
             t.key: Design(
                 table=t,
                 fields=grouped.get(t.id or 0, []),
-                specs={r.key: field_spec(r, by_id) for r in grouped.get(t.id or 0, [])},
+                specs={r.key: field_spec(r, by_id, zone) for r in grouped.get(t.id or 0, [])},
                 dialect=dialect,
                 tables_by_id=by_id,
             )
@@ -417,9 +418,9 @@ def _conversion_input(old: FieldSpec, new: FieldSpec, stored: Any) -> Any:
     if isinstance(value, bool) and new.type not in (FieldType.boolean, FieldType.integer):
         return "true" if value else "false"
     if old.type == FieldType.datetime and new.type == FieldType.date:
-        return stored.astimezone(ZoneInfo(SITE_TIMEZONE)).date()  # the day in the site's zone
+        return stored.astimezone(ZoneInfo(new.time_zone)).date()  # the day in the site's zone
     if old.type == FieldType.datetime and new.type != FieldType.datetime:
-        shown = stored.astimezone(ZoneInfo(SITE_TIMEZONE))
+        shown = stored.astimezone(ZoneInfo(new.time_zone))
         return shown.strftime("%Y-%m-%d %H:%M:%S") if new.type in TEXT_TYPES else value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value) if new.type not in (FieldType.integer, FieldType.decimal) else value

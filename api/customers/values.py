@@ -80,6 +80,8 @@ def _build(spec: FieldSpec) -> Field:
         # every choice, retired ones too (so "ＧＯＬＤ" still finds "gold"); retirement is
         # checked after cleaning
         options["choices"] = tuple(c.value for c in spec.choices) or ("",)
+    elif kind in (FieldType.date, FieldType.datetime):
+        options["timezone"] = spec.time_zone  # "2026-04-01 09:30" is in the site's zone
     return Field(FIELD_TYPES[kind], **options)
 
 

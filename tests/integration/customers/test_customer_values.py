@@ -14,6 +14,7 @@ from api.customers.values import normalise
 from api.db import Database
 from api.errors import ValidationFailed
 from api.fields import localize
+from api.livesettings import services as live
 from api.principal import Principal
 
 FIELDS = [
@@ -189,3 +190,22 @@ def test_a_pattern_on_a_type_with_its_own_form_is_refused() -> None:
     with pytest.raises(ValidationFailed) as refused:
         parse_field({"key": "zip", "type": "postal_code", "pattern": "[0-9]+"})
     assert refused.value.errors[0].field == "pattern"
+
+
+def test_times_typed_without_an_offset_are_in_the_sites_time_zone(
+    db: Database, actor: Principal, customers: str
+) -> None:
+    with db.transaction() as session:
+        live.update(session, actor, {"site.time_zone": "Europe/Paris"})
+    with db.transaction() as session:
+        record = records.create_record(
+            session, actor, customers, {"name": "A", "met_at": "2026-04-01 09:30"}
+        )
+        assert record["values"]["met_at"] == "2026-04-01T07:30:00+00:00"  # CEST, UTC+2
+        found = records.list_records(
+            session,
+            actor,
+            customers,
+            where={"field": "met_at", "op": "eq", "value": "2026-04-01 09:30"},
+        )
+        assert [r["id"] for r in found.items] == [record["id"]]
