@@ -2,7 +2,7 @@
 //
 //   toast(t('common.saved'), { type: 'success' })      type: 'info' (default) | 'success' | 'error'
 //
-// Errors stay 8 s (others 4 s) and can be closed; screen readers hear them through a live region.
+// Errors stay 8 s (others 4 s), at most three show at once, and they can be closed; screen readers hear them through a live region.
 // The list is a signal rendered in its own root at the end of <body>, so a toast outlives the
 // screen or dialog that showed it. toast() returns a function that removes it.
 
@@ -15,6 +15,9 @@ let root = null;
 let counter = 0;
 
 const ICONS = { success: 'check', error: 'warning', info: 'info' };
+// At most this many at once: a quick run of saves must not pile a column of toasts over the
+// form (the oldest goes first; errors stay over successes).
+const MAX_SHOWN = 3;
 
 function remove(id) {
   toasts.value = toasts.value.map((x) => (x.id === id ? { ...x, leaving: true } : x));
@@ -57,5 +60,10 @@ export function toast(message, { type = 'info', timeout } = {}) {
   counter += 1;
   const id = counter;
   toasts.value = [...toasts.value, { id, message, type, timeout: timeout ?? (type === 'error' ? 8000 : 4000) }];
+  const shown = toasts.value.filter((x) => !x.leaving);
+  if (shown.length > MAX_SHOWN) {
+    const old = shown.slice(0, -1).sort((a, b) => (a.type === 'error') - (b.type === 'error'));
+    old.slice(0, shown.length - MAX_SHOWN).forEach((x) => remove(x.id));
+  }
   return () => remove(id);
 }
