@@ -200,6 +200,13 @@ def classify(
                 got = tuple(key_part(s, data[column_name(s.key)]) for s in plan.key)
                 found.setdefault(got, []).append(record)
     mapped = {spec.key for _, spec in plan.columns}
+    active = [spec for _, spec in design.active()]
+    defaults: dict[str, Any] = {}
+    for spec in active:
+        if spec.key not in mapped and spec.default is not None and spec.type != FieldType.file:
+            with contextlib.suppress(ValidationFailed):
+                defaults[spec.key] = normalise(spec, spec.default)
+    required = [s.key for s in active if s.required]
     for row in rows:
         if row.outcome:
             continue
@@ -234,13 +241,8 @@ def classify(
         if plan.mode == "update":
             _refuse(row, plan, "import_not_found")
             continue
-        for _, spec in design.active():
-            if spec.key not in mapped and spec.default is not None and spec.type != FieldType.file:
-                with contextlib.suppress(ValidationFailed):
-                    row.values[spec.key] = normalise(spec, spec.default)
-        missing = [
-            s.key for _, s in design.active() if s.required and row.values.get(s.key) is None
-        ]
+        row.values.update(defaults)
+        missing = [k for k in required if row.values.get(k) is None]
         if missing:
             _required(row, plan, missing)
             continue
