@@ -38,7 +38,8 @@ def summary(batch: CustomerImport | dict[str, Any], *, dry_run: bool = False) ->
 
 def _progress(runtime: Runtime, batch_id: int, stop: threading.Event, out: TextIO) -> None:
     started = time.monotonic()
-    while not stop.wait(0.5):
+    while True:
+        stopped = stop.wait(0.5)
         with runtime.db.read() as session:
             batch = session.get(CustomerImport, batch_id)
             if batch is None:
@@ -50,6 +51,8 @@ def _progress(runtime: Runtime, batch_id: int, stop: threading.Event, out: TextI
         share = 100 * done // total if total else 100
         out.write(f"\r{done:,}/{total:,} rows ({share}%), {rate:,.0f} rows/s, ETA {eta:,.0f} s ")
         out.flush()
+        if stopped:  # the last line says where the run ended
+            return
 
 
 def run_import(

@@ -26,13 +26,21 @@ from api.customers.services import Design, load_design
 from api.customers.types import FieldType, column_name
 from api.customers.values import normalise, to_json
 from api.db import utcnow
-from api.errors import Conflict, FieldError, KizunaError, NotFound, ValidationFailed
+from api.errors import (
+    Conflict,
+    FieldError,
+    KizunaError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from api.fields import chars
 from api.imports import engine
 from api.imports.messages import message
 from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.services import create_job
+from api.permissions import Role
 from api.principal import Principal
 from api.tabular.messages import FileRefused
 from api.tabular.reader import Table, open_table, sniff_format
@@ -572,6 +580,10 @@ def start_undo(
 ) -> int:
     batch = get_batch(session, table_key, batch_id, lock=True)
     _state(batch, ("done", "failed"), "undone")
+    if actor.role == Role.sales and batch.created_by_id != actor.staff_id:
+        raise PermissionDenied(
+            detail="Sales staff undo only the imports they ran", code="not_owner"
+        )
     batch.state = "undoing"
     session.add(batch)
     job = create_job(
