@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from api.errors import ValidationFailed
+from api.errors import NotFound, ValidationFailed
 from api.fields.messages import localize
 from api.imports import services, tasks
 from api.imports.models import CustomerImport
@@ -89,7 +89,7 @@ def run_import(
                 f"{batch.header[int(i)]} → {k}" for i, k in sorted(
                     batch.mapping.items(), key=lambda kv: int(kv[0])) if k
             ]  # fmt: skip
-    except ValidationFailed as exc:
+    except (ValidationFailed, NotFound) as exc:  # the file, its mapping or the table
         received.path.unlink(missing_ok=True)
         err.write(f"Refused: {exc.detail}\n")
         for problem in exc.errors:

@@ -44,3 +44,5 @@ def test_exit_codes(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "CP932" in refused.stderr
     dry = kizuna(env, "import", "customers", str(good), "--dry-run", check=False)
     assert dry.returncode == 0 and "1 updated" in dry.stdout, dry.stdout  # "again" → 髙橋①
+    unknown = kizuna(env, "import", "nope", str(good), check=False)
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
