@@ -14,7 +14,7 @@ import { errorText } from '../errors.js';
 import { Notice, Page } from '../ui/page.js';
 import { Button, LinkButton } from '../ui/button.js';
 import { createTable, DataTable } from '../ui/table.js';
-import { badge, time, twoLines } from '../ui/cells.js';
+import { badge, twoLines } from '../ui/cells.js';
 import { confirm, openDialog } from '../ui/dialog.js';
 import { toast } from '../ui/toast.js';
 import { Icon } from '../ui/icons.js';
@@ -375,7 +375,8 @@ function History({ wizard, ctx }) {
     load: async ({ cursor, perPage, signal }) => {
       const page = await api.get(wizard.base, { cursor, per_page: perPage }, { signal });
       const items = Array.isArray(page) ? page : page.items || [];
-      return { items, total: page.total ?? items.length, total_exact: page.total != null, next_cursor: page.next_cursor ?? null, prev_cursor: page.prev_cursor ?? null };
+      const more = page.next_cursor != null || page.prev_cursor != null;
+      return { items, total: page.total ?? items.length, total_exact: page.total != null || !more, next_cursor: page.next_cursor ?? null, prev_cursor: page.prev_cursor ?? null };
     },
   }));
   // The list follows the wizard: a batch that moved on shows its new state.
@@ -401,8 +402,8 @@ function History({ wizard, ctx }) {
   }
 
   const columns = [
-    { key: 'created_at', label: t('customers.import.history.when'), nowrap: true, render: (r) => time(r.created_at) },
-    { key: 'filename', label: t('customers.import.history.file'), render: (r) => twoLines(r.filename, modeLabel(r.mode)) },
+    { key: 'filename', label: t('customers.import.history.file'), className: 'import-history__file', render: (r) => twoLines(r.filename, fmt.dateTime(r.created_at)) },
+    { key: 'mode', label: t('customers.import.mode.label'), nowrap: true, className: 'cell--wide-only', render: (r) => modeLabel(r.mode) },
     { key: 'state', label: t('customers.import.history.state'), nowrap: true, render: (r) => badge(stateLabel(r.state), stateTone(r.state)) },
     { key: 'counts', label: t('customers.import.history.counts'), render: countsText },
     { key: 'created_by', label: t('customers.import.history.who'), nowrap: true, className: 'cell--wide-only', render: (r) => r.created_by_name || r.created_by || fmt.EMPTY },
