@@ -10,6 +10,7 @@ from api.customers.models import (
     CustomerView,
     RecordHistory,
 )
+from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.models import Job, JobUnit
 from api.livesettings.models import Setting
 from api.staff.models import ApiToken, Staff, StaffSession
@@ -21,6 +22,8 @@ __all__ = [
     "AuditEntry",
     "CustomerField",
     "CustomerFile",
+    "CustomerImport",
+    "CustomerImportError",
     "CustomerTable",
     "CustomerView",
     "Job",

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         "the served site",
     )
 
+    import_max_bytes: int = Field(
+        default=1 << 30, ge=1, description="largest import file accepted (bytes, default 1 GiB)"
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     base_url: str = Field(default="", description="public URL of the site, e.g. https://example.jp")
@@ -207,6 +211,10 @@ class Settings(BaseSettings):
     @property
     def effective_files_dir(self) -> Path:
         return self.files_dir or self.var_dir / "files"
+
+    @property
+    def imports_dir(self) -> Path:
+        return self.var_dir / "imports"
 
     @property
     def outbox_dir(self) -> Path:

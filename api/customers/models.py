@@ -132,6 +132,10 @@ class RecordHistory(SQLModel, table=True):
     changes: dict[str, Any] = Field(
         default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
     )
+    # The import (or bulk action, or merge) that made the change: what undo reads.
+    batch_id: int | None = Field(
+        default=None, sa_column=Column(BigIntKey, nullable=True, index=True)
+    )
 
 
 class CustomerView(SQLModel, table=True):

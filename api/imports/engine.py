@@ -1,0 +1,481 @@
+"""The import's work on rows: cells → values (``api/fields`` through ``values.normalise``),
+keys, duplicates in the file, matching against the table, and the bulk write of a chunk.
+
+One path for the dry run and the run: :func:`classify` decides every row of a chunk (new,
+updated, unchanged, invalid, duplicate) with the same rules; :func:`write` then writes a
+chunk's decisions in a few statements (``executemany`` of INSERT … RETURNING and of UPDATE …
+WHERE id, the history rows, the search data), in the caller's transaction.
+
+Validation runs per row and column in Python, with one cache per column: a value seen before
+(a prefecture, a status, "TRUE") is not cleaned twice. It calls the same ``normalise`` as every
+other write path, so it cannot disagree with them (a test feeds hostile values through both).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from api.customers import search
+from api.customers.definitions import FieldSpec
+from api.customers.models import RecordHistory
+from api.customers.services import Design
+from api.customers.types import FieldType, column_name, table_name
+from api.customers.values import normalise, to_json
+from api.db import new_id, utcnow
+from api.errors import FieldError, ValidationFailed
+from api.fields.messages import MESSAGES as FIELD_MESSAGES
+from api.fields.messages import localize
+from api.fields.types import phone_digits
+from api.imports.messages import message
+from api.imports.models import CustomerImportError
+from api.permissions import Role
+from api.principal import Principal
+
+CACHE_LIMIT = 20_000  # distinct values remembered per column
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A batch's settings, checked against the table's design."""
+
+    design: Design
+    columns: list[tuple[int, FieldSpec]]  # (column index, field) of the mapped columns
+    key: list[FieldSpec]
+    mode: str  # insert | update | upsert
+
+
+def reason(
+    column: int | None, spec: FieldSpec | None, code: str, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One reason a row was refused: where (1-based column, field), the code and its message
+    in both languages."""
+    if code in FIELD_MESSAGES:
+        text_en = localize(FieldError("", "", code, params=params), "en")
+        text_ja = localize(FieldError("", "", code, params=params), "ja")
+    else:
+        text_en = message(code, params, "en")
+        text_ja = message(code, params, "ja")
+    return {
+        "column": None if column is None else column + 1,
+        "field": spec.key if spec is not None else None,
+        "code": code,
+        "params": params or {},
+        "message": text_en,
+        "message_ja": text_ja,
+    }
+
+
+@dataclass
+class Row:
+    number: int
+    cells: list[str]
+    values: dict[str, Any] = field(default_factory=dict)
+    key: tuple[Any, ...] | None = None
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    # decided by classify: new | updated | unchanged | invalid | duplicate
+    outcome: str = ""
+    record: Any = None  # the matched record's row
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+class Validator:
+    """Cells → stored values of the mapped fields, with a cache per column."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._caches: list[dict[str, tuple[bool, Any]]] = [{} for _ in plan.columns]
+
+    def row(self, number: int, cells: list[str], problem: FieldError | None = None) -> Row:
+        out = Row(number, cells)
+        if problem is not None:
+            out.reasons.append(reason(None, None, problem.code, problem.params))
+            out.outcome = "invalid"
+            return out
+        for (index, spec), cache in zip(self.plan.columns, self._caches, strict=True):
+            cell = cells[index]
+            hit = cache.get(cell)
+            if hit is None:
+                try:
+                    hit = (True, normalise(spec, cell))
+                except ValidationFailed as exc:
+                    first = exc.errors[0]
+                    hit = (False, (first.code, first.params))
+                if len(cache) < CACHE_LIMIT:
+                    cache[cell] = hit
+            ok, value = hit
+            if ok:
+                out.values[spec.key] = value
+            else:
+                out.reasons.append(reason(index, spec, value[0], value[1]))
+        if self.plan.key and not out.reasons:
+            parts = []
+            for spec in self.plan.key:
+                value = out.values.get(spec.key)
+                if value is None:
+                    out.reasons.append(reason(self._index(spec), spec, "import_key_empty"))
+                    break
+                parts.append(key_part(spec, value))
+            else:
+                out.key = tuple(parts)
+        if out.reasons:
+            out.outcome = "invalid"
+        return out
+
+    def _index(self, spec: FieldSpec) -> int | None:
+        return next((i for i, s in self.plan.columns if s.key == spec.key), None)
+
+
+def key_part(spec: FieldSpec, value: Any) -> Any:
+    """What a key field is compared by: its stored value (cleaned by ``api/fields``: e-mail
+    addresses are NFKC'd, trimmed and lower-cased), phones by their digits."""
+    if spec.type == FieldType.phone and isinstance(value, str):
+        return phone_digits(value)
+    return value
+
+
+def _key_expr(table: sa.Table, spec: FieldSpec) -> sa.ColumnElement[Any]:
+    column: sa.ColumnElement[Any] = table.c[column_name(spec.key)]
+    if spec.type == FieldType.phone:
+        for char in ("-", " ", "(", ")", ".", "\u3000"):
+            column = sa.func.replace(column, char, "")
+    return column
+
+
+class Seen:
+    """Keys of earlier rows of the file → the first row's number (a 64-bit hash of the key, to
+    keep a million keys in a few dozen MB)."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, int] = {}
+
+    def check(self, row: Row) -> None:
+        if row.key is None or row.outcome == "invalid":
+            return
+        digest = hash(row.key)
+        first = self.first.get(digest)
+        if first is not None:
+            spec = None
+            row.reasons.append(reason(None, spec, "import_duplicate_key", {"first": first}))
+            row.outcome = "duplicate"
+            return
+        self.first[digest] = row.number
+
+
+def _is_sales(actor: Principal) -> bool:
+    return actor.role == Role.sales
+
+
+def classify(
+    session: Session, plan: Plan, rows: Sequence[Row], actor: Principal, *, lock: bool = False
+) -> None:
+    """Decide each row of a chunk (rows already validated and checked for repeated keys):
+    new, updated, unchanged or invalid, with the reason. ``lock`` (the run) locks the matched
+    records until the chunk's transaction ends, so nobody changes them in between."""
+    design = plan.design
+    table = design.sa_table()
+    conn = session.connection()
+    keyed = [r for r in rows if r.outcome == "" and r.key is not None]
+    found: dict[tuple[Any, ...], list[Any]] = {}
+    if keyed and plan.key:
+        exprs = [_key_expr(table, s) for s in plan.key]
+        keys = list({r.key for r in keyed if r.key is not None})
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            if len(exprs) == 1:
+                condition = exprs[0].in_([k[0] for k in part])
+            else:
+                condition = sa.tuple_(*exprs).in_(part)
+            query = sa.select(table).where(condition)
+            if lock and design.dialect == "postgresql":
+                query = query.with_for_update()
+            for record in conn.execute(query):
+                data = record._mapping
+                got = tuple(key_part(s, data[column_name(s.key)]) for s in plan.key)
+                found.setdefault(got, []).append(record)
+    mapped = {spec.key for _, spec in plan.columns}
+    for row in rows:
+        if row.outcome:
+            continue
+        matches = found.get(row.key, []) if row.key is not None else []
+        if len(matches) > 1:
+            _refuse(row, plan, "import_key_ambiguous", {"count": len(matches)})
+            continue
+        if matches:
+            if plan.mode == "insert":
+                _refuse(row, plan, "import_exists", {"id": int(matches[0]._mapping["id"])})
+                continue
+            record = matches[0]
+            data = record._mapping
+            if _is_sales(actor) and data["owner_id"] != actor.staff_id:
+                _refuse(row, plan, "import_not_owner", {"id": int(data["id"])})
+                continue
+            missing = [k for k in mapped if row.values.get(k) is None and design.specs[k].required]
+            if missing:
+                _required(row, plan, missing)
+                continue
+            changes: dict[str, Any] = {}
+            for key, value in row.values.items():
+                spec = design.specs[key]
+                before = to_json(spec, data[column_name(key)])
+                after = to_json(spec, value)
+                if before != after:
+                    changes[key] = {"before": before, "after": after}
+            row.record = record
+            row.changes = changes
+            row.outcome = "updated" if changes else "unchanged"
+            continue
+        if plan.mode == "update":
+            _refuse(row, plan, "import_not_found")
+            continue
+        for _, spec in design.active():
+            if spec.key not in mapped and spec.default is not None and spec.type != FieldType.file:
+                with contextlib.suppress(ValidationFailed):
+                    row.values[spec.key] = normalise(spec, spec.default)
+        missing = [
+            s.key for _, s in design.active() if s.required and row.values.get(s.key) is None
+        ]
+        if missing:
+            _required(row, plan, missing)
+            continue
+        row.outcome = "new"
+    _check_references(session, plan, rows)
+
+
+def _refuse(row: Row, plan: Plan, code: str, params: dict[str, Any] | None = None) -> None:
+    spec = plan.key[0] if plan.key else None
+    index = next((i for i, s in plan.columns if spec and s.key == spec.key), None)
+    row.reasons.append(reason(index, spec, code, params))
+    row.outcome = "invalid"
+
+
+def _required(row: Row, plan: Plan, missing: list[str]) -> None:
+    for key in missing:
+        spec = plan.design.specs[key]
+        index = next((i for i, s in plan.columns if s.key == key), None)
+        row.reasons.append(reason(index, spec, "required"))
+    row.outcome = "invalid"
+
+
+def _check_references(session: Session, plan: Plan, rows: Sequence[Row]) -> None:
+    refs = [(i, s) for i, s in plan.columns if s.type == FieldType.reference and s.references]
+    for index, spec in refs:
+        wanted = {
+            r.values[spec.key]
+            for r in rows
+            if r.outcome in ("new", "updated") and r.values.get(spec.key) is not None
+        }
+        if not wanted:
+            continue
+        target = sa.table(table_name(spec.references or ""), sa.column("id"))
+        existing: set[Any] = set()
+        ids = list(wanted)
+        for start in range(0, len(ids), 500):
+            existing |= set(
+                session.connection()
+                .execute(sa.select(target.c.id).where(target.c.id.in_(ids[start : start + 500])))
+                .scalars()
+            )
+        for r in rows:
+            value = r.values.get(spec.key)
+            if r.outcome in ("new", "updated") and value is not None and value not in existing:
+                r.reasons.append(reason(index, spec, "not_found", {"table": spec.references}))
+                r.outcome = "invalid"
+
+
+# ------------------------------------------------------------------ write
+
+
+@dataclass
+class Written:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    duplicate_keys: int = 0
+
+    def add(self, other: Written) -> None:
+        for name in ("created", "updated", "unchanged", "invalid", "duplicate_keys"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "invalid": self.invalid,
+            "duplicate_keys": self.duplicate_keys,
+        }
+
+
+def count(rows: Iterable[Row]) -> Written:
+    out = Written()
+    for r in rows:
+        if r.outcome == "new":
+            out.created += 1
+        elif r.outcome == "updated":
+            out.updated += 1
+        elif r.outcome == "unchanged":
+            out.unchanged += 1
+        elif r.outcome == "duplicate":
+            out.duplicate_keys += 1
+        else:
+            out.invalid += 1
+    return out
+
+
+def write(
+    session: Session, plan: Plan, rows: list[Row], actor: Principal, batch_id: int
+) -> Written:
+    """Write a classified chunk in the caller's transaction: its new records, its changes,
+    their history (source ``import``, the batch id), search data and the refused rows. A
+    unique constraint broken by some row (a unique field other than the key) refuses that row
+    only: the chunk is retried row by row, each in a savepoint."""
+    try:
+        with session.begin_nested():
+            _write_bulk(session, plan, [r for r in rows if r.outcome in ("new", "updated")],
+                        actor, batch_id)  # fmt: skip
+    except IntegrityError:
+        for row in rows:
+            if row.outcome not in ("new", "updated"):
+                continue
+            try:
+                with session.begin_nested():
+                    _write_bulk(session, plan, [row], actor, batch_id)
+            except IntegrityError as exc:
+                spec = _violated(plan, exc)
+                index = next((i for i, s in plan.columns if spec and s.key == spec.key), None)
+                row.reasons.append(reason(index, spec, "taken"))
+                row.outcome = "invalid"
+    refused = [r for r in rows if r.outcome in ("invalid", "duplicate")]
+    if refused:
+        session.connection().execute(
+            sa.insert(CustomerImportError.__table__),  # type: ignore[attr-defined]
+            [
+                {"batch_id": batch_id, "row": r.number, "cells": r.cells, "reasons": r.reasons}
+                for r in refused
+            ],
+        )
+    return count(rows)
+
+
+def _violated(plan: Plan, exc: IntegrityError) -> FieldSpec | None:
+    text = str(exc.orig)
+    for _, spec in plan.design.active():
+        if column_name(spec.key) in text:
+            return spec
+    return None
+
+
+def _write_bulk(
+    session: Session, plan: Plan, rows: list[Row], actor: Principal, batch_id: int
+) -> None:
+    if not rows:
+        return
+    design = plan.design
+    table = design.sa_table()
+    conn = session.connection()
+    now = utcnow()
+    history: list[dict[str, Any]] = []
+    base = {
+        "table_id": design.table.id,
+        "source": "import",
+        "actor_type": actor.kind,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "at": now,
+        "batch_id": batch_id,
+    }
+    new = [r for r in rows if r.outcome == "new"]
+    if new:
+        owner = actor.staff_id if _is_sales(actor) else None
+        statuses = [s.value for s in design.spec.statuses if not s.retired]
+        status = statuses[0] if statuses else ""
+        columns = [column_name(s.key) for _, s in design.active() if s.type != FieldType.file]
+        inserts = []
+        for r in new:
+            item = {
+                "public_id": new_id(),
+                "owner_id": owner,
+                "status": status,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            for name in columns:
+                item[name] = None
+            for key, value in r.values.items():
+                item[column_name(key)] = value
+            inserts.append(item)
+        result = conn.execute(
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), inserts
+        )
+        ids = [int(i) for i in result.scalars()]
+        for r, item, record_id in zip(new, inserts, ids, strict=True):
+            item["id"] = record_id
+            changes = {
+                k: {"before": None, "after": to_json(design.specs[k], v)}
+                for k, v in r.values.items()
+                if v is not None
+            }
+            if owner is not None:
+                changes["owner_id"] = {"before": None, "after": owner}
+            if status:
+                changes["status"] = {"before": None, "after": status}
+            history.append(
+                {**base, "record_id": record_id, "version": 1, "action": "create",
+                 "changes": changes}
+            )  # fmt: skip
+        search.index_rows(session, design, inserts)
+    changed = [r for r in rows if r.outcome == "updated"]
+    if changed:
+        by_columns: dict[tuple[str, ...], list[Row]] = {}
+        for r in changed:
+            by_columns.setdefault(tuple(sorted(r.changes)), []).append(r)
+        for keys, group in by_columns.items():
+            statement = (
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("_id"), table.c.version == sa.bindparam("_v"))
+                .values(
+                    {
+                        **{column_name(k): sa.bindparam(f"_c_{k}") for k in keys},
+                        "version": table.c.version + 1,
+                        "updated_at": now,
+                    }
+                )
+            )
+            params = []
+            for r in group:
+                data = r.record._mapping
+                params.append(
+                    {
+                        "_id": int(data["id"]),
+                        "_v": int(data["version"]),
+                        **{f"_c_{k}": r.values[k] for k in keys},
+                    }
+                )
+            result = conn.execute(statement, params)
+            if 0 <= result.rowcount != len(params):
+                # A record changed between the lookup and this write (another writer): this
+                # chunk is tried again from the start by the job (nothing of it is kept).
+                raise RecordsMoved
+        for r in changed:
+            data = r.record._mapping
+            history.append(
+                {**base, "record_id": int(data["id"]), "version": int(data["version"]) + 1,
+                 "action": "update", "changes": r.changes}
+            )  # fmt: skip
+        if search.feeds_search(design, [column_name(k) for r in changed for k in r.changes]):
+            search.index_records(session, design, [int(r.record._mapping["id"]) for r in changed])
+    if history:
+        conn.execute(sa.insert(RecordHistory.__table__), history)  # type: ignore[attr-defined]
+
+
+class RecordsMoved(Exception):
+    """Records of a chunk changed while it was being written; the chunk is retried."""

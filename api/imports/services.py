@@ -1,0 +1,948 @@
+"""Import batches: upload, mapping, dry run, run, error report, undo. No HTTP here.
+
+The file is kept under ``var/imports/<batch stored name>`` from the upload until the batch is
+undone or deleted; every step re-reads it through :func:`api.tabular.open_table` (the encoding
+checked over the whole file each time, so a file changed underneath is refused, not
+misread). The work on rows is in :mod:`api.imports.engine`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from multipart import ParserError, ParserLimitReached, PushMultipartParser, parse_options_header
+from sqlmodel import Session, col, select
+
+from api.audit import services as audit
+from api.customers import search
+from api.customers.definitions import FieldSpec
+from api.customers.models import RecordHistory
+from api.customers.services import Design, load_design
+from api.customers.types import FieldType, column_name
+from api.customers.values import normalise, to_json
+from api.db import utcnow
+from api.errors import Conflict, FieldError, KizunaError, NotFound, ValidationFailed
+from api.fields import chars
+from api.imports import engine
+from api.imports.messages import message
+from api.imports.models import CustomerImport, CustomerImportError
+from api.jobs.kinds import JobKind, UnitSpec
+from api.jobs.services import create_job
+from api.principal import Principal
+from api.tabular.messages import FileRefused
+from api.tabular.reader import Table, open_table
+from api.tabular.writer import CsvWriter
+
+CHUNK = 5_000  # rows per chunk of the run: one transaction each
+SAMPLE_ROWS = 5
+FIRST_ERRORS = 100
+ERROR_COLUMN = "エラー / Error"
+MODES = ("insert", "update", "upsert")
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class TooLarge(KizunaError):
+    status = 413
+    title = "The file is too large"
+    default_code = "import_too_large"
+
+
+def _refused(code: str, field_name: str = "file", **params: Any) -> ValidationFailed:
+    text = message(code, params)
+    return ValidationFailed(
+        detail=text, code=code, errors=[FieldError(field_name, text, code, params=params or None)]
+    )
+
+
+def _too_large(limit: int) -> TooLarge:
+    mb = max(1, limit >> 20)
+    text = message("import_too_large", {"limit": mb})
+    return TooLarge(
+        detail=text, errors=[FieldError("file", text, "import_too_large", params={"limit": mb})]
+    )
+
+
+# ------------------------------------------------------------------ upload
+
+
+@dataclass
+class Received:
+    path: Path
+    name: str
+    size: int
+
+
+def _target(imports_dir: Path) -> Path:
+    imports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return imports_dir / secrets.token_hex(16)
+
+
+async def receive(
+    imports_dir: Path,
+    limit: int,
+    content_type: str,
+    content_length: int | None,
+    chunks: AsyncIterator[bytes],
+    *,
+    filename: str | None = None,
+) -> tuple[Received, dict[str, str]]:
+    """Stream an upload into ``var/imports``, refusing it (413) the moment it passes ``limit``.
+    ``multipart/form-data``: the part ``file`` and small text parts (``encoding``); any other
+    body is the file itself. Returns the file and the text parts."""
+    media, options = parse_options_header(content_type or "")
+    multipart = media == "multipart/form-data"
+    if content_length is not None and content_length > limit + (
+        MULTIPART_OVERHEAD if multipart else 0
+    ):
+        raise _too_large(limit)
+    target = _target(imports_dir)
+    size = 0
+    name = filename or ""
+    found = not multipart
+    fields: dict[str, str] = {}
+    try:
+        with target.open("xb") as out:
+            if not multipart:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(limit)
+                    out.write(chunk)
+            else:
+                boundary = options.get("boundary")
+                if not boundary:
+                    raise _refused("import_file_missing")
+                parser = PushMultipartParser(
+                    boundary, max_segment_count=8, max_segment_size=limit + 1
+                )
+                part: str | None = None
+                text = bytearray()
+                try:
+                    async for chunk in chunks:
+                        for event in parser.parse(chunk):
+                            if event is None:
+                                if part is not None and part != "file":
+                                    fields[part] = text.decode("utf-8", "replace")[:100]
+                                part = None
+                                text = bytearray()
+                            elif isinstance(event, bytes | bytearray):
+                                if part == "file":
+                                    size += len(event)
+                                    if size > limit:
+                                        raise _too_large(limit)
+                                    out.write(event)
+                                elif part is not None and len(text) < 1000:
+                                    text += event
+                            elif event.name == "file" and not found:
+                                part = "file"
+                                found = True
+                                name = event.filename or ""
+                            else:
+                                part = event.name
+                    for _ in parser.parse(b""):
+                        pass
+                    parser.close()
+                except ParserLimitReached:
+                    raise _too_large(limit) from None
+                except ParserError:
+                    raise _refused("import_file_missing") from None
+        if not found:
+            raise _refused("import_file_missing")
+        if size == 0:
+            raise FileRefused.of("file_empty")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    clean = "".join(c for c in name.replace("\\", "/").rsplit("/", 1)[-1] if c.isprintable())
+    return Received(target, clean[:255], size), fields
+
+
+def _requested(encoding: str) -> Any:
+    if encoding not in ("auto", "utf-8", "cp932"):
+        raise _refused("import_encoding", "encoding")
+    return encoding
+
+
+def create_batch(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    received: Received,
+    *,
+    encoding: str = "auto",
+) -> CustomerImport:
+    """Read the received file's header and rows (the encoding is checked over the whole file,
+    every row counted) and keep it as a new batch, mapped automatically or as the table's last
+    import was. A refused file is deleted: :class:`FileRefused` (422), nothing kept."""
+    design = load_design(session, table_key)
+    try:
+        requested = _requested(encoding)
+        with open_table(received.path, encoding=requested) as table:
+            header, sample, total = _survey(table)
+            actual = table.encoding or ""
+            kind = table.format
+    except BaseException:
+        received.path.unlink(missing_ok=True)
+        raise
+    mapping, source = _initial_mapping(session, design, header)
+    key = _default_key(design, mapping)
+    batch = CustomerImport(
+        table_id=design.table.id,  # type: ignore[arg-type]
+        stored=received.path.name,
+        filename=received.name,
+        format=kind,
+        encoding=actual,
+        requested_encoding=encoding,
+        size=received.size,
+        header=header,
+        sample=sample,
+        rows_total=total,
+        mapping=mapping,
+        mapping_source=source,
+        mode="upsert",
+        key=key,
+        created_by=actor.label,
+        created_by_id=actor.staff_id,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def _survey(table: Table) -> tuple[list[str], list[list[str]], int]:
+    sample: list[list[str]] = []
+    total = 0
+    for row in table.rows():
+        total += 1
+        if len(sample) < SAMPLE_ROWS and row.problem is None:
+            sample.append(row.cells)
+    return list(table.header), sample, total
+
+
+def _names(spec: FieldSpec) -> set[str]:
+    names = {chars.match_key(spec.key)}
+    for label in spec.label.values():
+        if label:
+            names.add(chars.match_key(label))
+    return names
+
+
+def _mappable(spec: FieldSpec) -> bool:
+    return spec.type != FieldType.file
+
+
+def auto_mapping(design: Design, header: list[str]) -> dict[str, str | None]:
+    """Each column to the field whose key or ja/en label it names (compared by
+    :func:`api.fields.chars.match_key`: width, case, kana and spaces do not matter)."""
+    by_name: dict[str, str] = {}
+    for _, spec in design.active():
+        if _mappable(spec):
+            for name in _names(spec):
+                by_name.setdefault(name, spec.key)
+    out: dict[str, str | None] = {}
+    used: set[str] = set()
+    for index, name in enumerate(header):
+        found = by_name.get(chars.match_key(name))
+        if found in used:
+            found = None
+        if found:
+            used.add(found)
+        out[str(index)] = found
+    return out
+
+
+def _initial_mapping(
+    session: Session, design: Design, header: list[str]
+) -> tuple[dict[str, str | None], str]:
+    """The mapping of the table's last started import, by column name, where the names
+    match; else automatic."""
+    auto = auto_mapping(design, header)
+    last = session.exec(
+        select(CustomerImport)
+        .where(
+            CustomerImport.table_id == design.table.id,
+            col(CustomerImport.state).in_(("running", "done", "failed", "undoing", "undone")),
+        )
+        .order_by(col(CustomerImport.id).desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return auto, "auto"
+    remembered = {
+        chars.match_key(name): last.mapping.get(str(i)) for i, name in enumerate(last.header)
+    }
+    active = {spec.key for _, spec in design.active() if _mappable(spec)}
+    out: dict[str, str | None] = {}
+    hit = False
+    for index, name in enumerate(header):
+        name_key = chars.match_key(name)
+        if name_key in remembered:
+            value = remembered[name_key]
+            out[str(index)] = value if value in active else None
+            hit = True
+        else:
+            out[str(index)] = auto[str(index)]
+    if not hit:
+        return auto, "auto"
+    seen: set[str] = set()
+    for column in list(out):
+        value = out[column]
+        if value is not None and value in seen:
+            out[column] = None
+        elif value:
+            seen.add(value)
+    return out, "remembered"
+
+
+def _default_key(design: Design, mapping: dict[str, str | None]) -> list[str]:
+    mapped = [design.specs[k] for k in mapping.values() if k]
+    for spec in mapped:
+        if spec.unique:
+            return [spec.key]
+    for spec in mapped:
+        if spec.type == FieldType.email:
+            return [spec.key]
+    return []
+
+
+# ------------------------------------------------------------------ reading
+
+
+def get_batch(
+    session: Session, table_key: str, batch_id: int, *, lock: bool = False
+) -> CustomerImport:
+    design = load_design(session, table_key, retired=True)
+    query = select(CustomerImport).where(
+        CustomerImport.id == batch_id, CustomerImport.table_id == design.table.id
+    )
+    if lock:
+        query = query.with_for_update()
+    batch = session.exec(query).first()
+    if batch is None:
+        raise NotFound(detail=f"{table_key} has no import {batch_id}", code="import_not_found")
+    return batch
+
+
+def list_batches(
+    session: Session, table_key: str, *, before: int | None = None, limit: int = 50
+) -> list[CustomerImport]:
+    """The table's imports, newest first; ``before`` (an id) pages on to older ones."""
+    design = load_design(session, table_key, retired=True)
+    query = select(CustomerImport).where(CustomerImport.table_id == design.table.id)
+    if before is not None:
+        query = query.where(col(CustomerImport.id) < before)
+    return list(session.exec(query.order_by(col(CustomerImport.id).desc()).limit(limit)).all())
+
+
+def _table_key(session: Session, batch: CustomerImport) -> str:
+    from api.customers.models import CustomerTable
+
+    table = session.get(CustomerTable, batch.table_id)
+    assert table is not None
+    return table.key
+
+
+def stored_path(imports_dir: Path, batch: CustomerImport) -> Path:
+    return imports_dir / batch.stored
+
+
+def open_batch_file(imports_dir: Path, batch: CustomerImport) -> Table:
+    requested: Any = "cp932" if batch.encoding == "cp932" else "utf-8"
+    return open_table(
+        stored_path(imports_dir, batch),
+        encoding=requested if batch.format == "csv" else "auto",
+        format=batch.format,  # type: ignore[arg-type]
+    )
+
+
+# ------------------------------------------------------------------ settings of a batch
+
+
+def _state(batch: CustomerImport, allowed: tuple[str, ...], action: str) -> None:
+    if batch.state not in allowed:
+        text = message("import_state", {"state": batch.state, "action": action})
+        raise Conflict(detail=text, code="import_state")
+
+
+def plan_of(design: Design, batch: CustomerImport) -> engine.Plan:
+    """The batch's mapping, mode and key checked against the table: a 422 at
+    ``mapping.<column>`` or ``key`` naming what to fix."""
+    errors: list[FieldError] = []
+    columns: list[tuple[int, FieldSpec]] = []
+    first: dict[str, int] = {}
+    width = len(batch.header)
+    for index_text, key in sorted(batch.mapping.items(), key=lambda kv: int(kv[0])):
+        if not key:
+            continue
+        index = int(index_text)
+        where = f"mapping.{index_text}"
+        params: dict[str, Any] = {"field": key}
+        if index < 0 or index >= width:
+            errors.append(FieldError(where, "is not a column of the file", "invalid"))
+            continue
+        spec = design.specs.get(key)
+        active = {s.key for _, s in design.active()}
+        if spec is None or key not in active:
+            code = "import_retired_field" if spec is not None else "import_unknown_field"
+            errors.append(FieldError(where, message(code, params), code, params=params))
+            continue
+        if spec.type == FieldType.file:
+            errors.append(FieldError(where, message("import_file_field", params),
+                                     "import_file_field", params=params))  # fmt: skip
+            continue
+        if key in first:
+            params = {"field": key, "first": first[key] + 1, "column": index + 1}
+            errors.append(FieldError(where, message("import_mapped_twice", params),
+                                     "import_mapped_twice", params=params))  # fmt: skip
+            continue
+        first[key] = index
+        columns.append((index, spec))
+    key_specs: list[FieldSpec] = []
+    if batch.mode in ("update", "upsert") and not batch.key:
+        errors.append(FieldError("key", message("import_no_key"), "import_no_key"))
+    for name in batch.key:
+        if name not in first:
+            params = {"field": name}
+            errors.append(FieldError("key", message("import_key_not_mapped", params),
+                                     "import_key_not_mapped", params=params))  # fmt: skip
+        else:
+            key_specs.append(design.specs[name])
+    if not columns and not errors:
+        errors.append(FieldError("mapping", message("import_nothing_mapped"),
+                                 "import_nothing_mapped"))  # fmt: skip
+    if errors:
+        raise ValidationFailed(
+            detail="; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
+        )
+    return engine.Plan(design, columns, key_specs, batch.mode)
+
+
+def update_batch(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    batch_id: int,
+    *,
+    imports_dir: Path,
+    mapping: dict[str, str | None] | None = None,
+    mode: str | None = None,
+    key: list[str] | None = None,
+    encoding: str | None = None,
+) -> CustomerImport:
+    """Change the mapping, mode, key or encoding of a batch not yet run. The mapping and key
+    are checked now (422 naming the column or the key); a new encoding re-reads the file."""
+    design = load_design(session, table_key)
+    batch = get_batch(session, table_key, batch_id, lock=True)
+    _state(batch, ("uploaded", "checked", "checking"), "changed")
+    if mode is not None:
+        if mode not in MODES:
+            raise ValidationFailed(
+                errors=[FieldError("mode", "must be insert, update or upsert", "invalid_choice")]
+            )
+        batch.mode = mode
+    if mapping is not None:
+        clean: dict[str, str | None] = {}
+        for index in range(len(batch.header)):
+            clean[str(index)] = mapping.get(str(index)) or None
+        unknown = [k for k in mapping if k not in clean]
+        if unknown:
+            raise ValidationFailed(
+                errors=[
+                    FieldError(
+                        f"mapping.{unknown[0][:10]}", "is not a column of the file", "invalid"
+                    )
+                ]
+            )
+        batch.mapping = clean
+        batch.mapping_source = "manual"
+    if key is not None:
+        batch.key = list(dict.fromkeys(key))
+    if encoding is not None and encoding != batch.requested_encoding:
+        path = stored_path(imports_dir, batch)
+        with open_table(path, encoding=_requested(encoding)) as table:
+            header, sample, total = _survey(table)
+            batch.encoding = table.encoding or ""
+        batch.requested_encoding = encoding
+        batch.header, batch.sample, batch.rows_total = header, sample, total
+    plan_of(design, batch)  # 422 now, not when the job runs
+    batch.check = None
+    batch.state = "uploaded"
+    batch.updated_at = utcnow()
+    session.add(batch)
+    return batch
+
+
+# ------------------------------------------------------------------ jobs
+
+
+def actor_payload(actor: Principal) -> dict[str, Any]:
+    return {
+        "kind": actor.kind,
+        "id": actor.id,
+        "label": actor.label,
+        "role": actor.role,
+        "staff_id": actor.staff_id,
+    }
+
+
+def actor_of(payload: dict[str, Any]) -> Principal:
+    data = payload.get("actor") or {}
+    return Principal(
+        kind=str(data.get("kind", "system")),
+        id=data.get("id"),
+        label=str(data.get("label", "")),
+        role=str(data.get("role", "")),
+        staff_id=data.get("staff_id"),
+    )
+
+
+def start_check(
+    session: Session, actor: Principal, table_key: str, batch_id: int, kind: JobKind
+) -> int:
+    design = load_design(session, table_key)
+    batch = get_batch(session, table_key, batch_id, lock=True)
+    _state(batch, ("uploaded", "checked"), "checked")
+    plan_of(design, batch)
+    batch.state = "checking"
+    batch.check = None
+    session.add(batch)
+    job = create_job(
+        session, kind, {"table": table_key, "batch": batch.id, "actor": actor_payload(actor)},
+        created_by=actor.label,
+    )  # fmt: skip
+    assert job.id is not None
+    return job.id
+
+
+def start_run(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    batch_id: int,
+    kind: JobKind,
+    *,
+    all_or_nothing: bool = False,
+) -> int:
+    """Start the run: a job whose units are chunks of ``CHUNK`` rows (plus a first unit that
+    checks every row, when all or nothing). The mapping is remembered for the table."""
+    design = load_design(session, table_key)
+    batch = get_batch(session, table_key, batch_id, lock=True)
+    _state(batch, ("uploaded", "checked"), "run")
+    plan_of(design, batch)
+    total = batch.rows_total
+    units: list[UnitSpec] = []
+    if all_or_nothing:
+        units.append(UnitSpec("check every row", {"batch": batch.id, "check": True}))
+    for start in range(0, max(total, 1), CHUNK):
+        end = min(start + CHUNK, total)
+        units.append(
+            UnitSpec(f"rows {start + 2}–{end + 1}", {"batch": batch.id, "start": start, "end": end})
+        )
+    batch.state = "running"
+    batch.all_or_nothing = all_or_nothing
+    batch.chunks_total = len(units)
+    batch.chunks_done = 0
+    batch.updated_at = utcnow()
+    session.add(batch)
+    job = create_job(
+        session, kind, {"table": table_key, "batch": batch.id, "actor": actor_payload(actor)},
+        created_by=actor.label, units=units,
+    )  # fmt: skip
+    assert job.id is not None
+    batch.job_id = job.id
+    audit.record(
+        session, actor, "imports.run", target_type="customer_import", target_id=batch.id,
+        after={"table": table_key, "file": batch.filename, "rows": total, "mode": batch.mode,
+               "key": batch.key, "all_or_nothing": all_or_nothing},
+    )  # fmt: skip
+    return job.id
+
+
+def start_undo(
+    session: Session, actor: Principal, table_key: str, batch_id: int, kind: JobKind
+) -> int:
+    batch = get_batch(session, table_key, batch_id, lock=True)
+    _state(batch, ("done", "failed"), "undone")
+    batch.state = "undoing"
+    session.add(batch)
+    job = create_job(
+        session, kind, {"table": table_key, "batch": batch.id, "actor": actor_payload(actor)},
+        created_by=actor.label,
+    )  # fmt: skip
+    audit.record(
+        session, actor, "imports.undo", target_type="customer_import", target_id=batch.id,
+        after={"table": table_key, "file": batch.filename},
+    )  # fmt: skip
+    assert job.id is not None
+    return job.id
+
+
+# ------------------------------------------------------------------ the rows, in chunks
+
+
+@dataclass
+class Cursor:
+    """Where a run is in its file: kept between the units of one worker's run (the job's
+    cache), rebuilt from the file when a unit does not follow the last one (a resumed run)."""
+
+    batch_id: int
+    plan: engine.Plan
+    table: Table
+    rows: Iterator[Any]
+    validator: engine.Validator
+    seen: engine.Seen = field(default_factory=engine.Seen)
+    position: int = 0  # data rows read so far
+
+    def read(self, count: int) -> list[engine.Row]:
+        out: list[engine.Row] = []
+        for _ in range(count):
+            raw = next(self.rows, None)
+            if raw is None:
+                break
+            row = self.validator.row(raw.number, raw.cells, raw.problem)
+            self.seen.check(row)
+            if raw.problem is not None:
+                row.cells = []
+            out.append(row)
+        self.position += len(out)
+        return out
+
+    def close(self) -> None:
+        self.table.close()
+
+
+def open_cursor(imports_dir: Path, plan: engine.Plan, batch: CustomerImport) -> Cursor:
+    table = open_batch_file(imports_dir, batch)
+    assert batch.id is not None
+    return Cursor(batch.id, plan, table, table.rows(), engine.Validator(plan))
+
+
+def check_batch(
+    session: Session, imports_dir: Path, batch: CustomerImport, actor: Principal
+) -> dict[str, Any]:
+    """The dry run: every row validated and matched, nothing written."""
+    table_key = _table_key(session, batch)
+    design = load_design(session, table_key)
+    plan = plan_of(design, batch)
+    totals = engine.Written()
+    errors: list[dict[str, Any]] = []
+    cursor = open_cursor(imports_dir, plan, batch)
+    try:
+        while True:
+            rows = cursor.read(CHUNK)
+            if not rows:
+                break
+            engine.classify(session, plan, rows, actor)
+            totals.add(engine.count(rows))
+            for row in rows:
+                if row.outcome in ("invalid", "duplicate"):
+                    for r in row.reasons:
+                        if len(errors) < FIRST_ERRORS:
+                            errors.append({"row": row.number, **_public(r)})
+    finally:
+        cursor.close()
+    counts = totals.as_dict()
+    return {
+        "new": counts["created"],
+        "updated": counts["updated"],
+        "unchanged": counts["unchanged"],
+        "invalid": counts["invalid"],
+        "duplicate_keys": counts["duplicate_keys"],
+        "errors": errors,
+    }
+
+
+def _public(reason: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "column": reason["column"],
+        "field": reason["field"],
+        "code": reason["code"],
+        "message": reason["message"],
+        "message_ja": reason.get("message_ja", ""),
+    }
+
+
+def run_chunk(
+    session: Session,
+    imports_dir: Path,
+    cache: dict[str, Any],
+    payload: dict[str, Any],
+    actor: Principal,
+) -> dict[str, Any]:
+    """One unit of the run, in its transaction: the chunk's rows written with their history,
+    the refused rows kept for the report, the batch's counters advanced. Run again after a
+    crash (nothing of it was kept), it does the same."""
+    batch = session.exec(
+        select(CustomerImport).where(CustomerImport.id == int(payload["batch"])).with_for_update()
+    ).one()
+    if batch.state != "running":
+        return {"skipped": batch.state}
+    table_key = _table_key(session, batch)
+    design = load_design(session, table_key)
+    if payload.get("check"):
+        return _check_all(session, imports_dir, batch, design, actor)
+    start, end = int(payload["start"]), int(payload["end"])
+    cursor: Cursor | None = cache.get("cursor")
+    if cursor is None or cursor.batch_id != batch.id or cursor.position != start:
+        if cursor is not None:
+            cursor.close()
+        cursor = open_cursor(imports_dir, plan_of(design, batch), batch)
+        cache["cursor"] = cursor
+        while cursor.position < start:  # a resumed run: the keys of the rows before
+            if not cursor.read(min(CHUNK, start - cursor.position)):
+                break
+    cache["cursor"] = None  # until this chunk is through
+    rows = cursor.read(end - start)
+    plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode)
+    engine.classify(session, plan, rows, actor, lock=True)
+    assert batch.id is not None
+    written = engine.write(session, plan, rows, actor, batch.id)
+    cache["cursor"] = cursor
+    _advance(session, batch, written, len(rows))
+    return {"rows": len(rows), **written.as_dict()}
+
+
+def _advance(session: Session, batch: CustomerImport, written: engine.Written, rows: int) -> None:
+    batch.rows_done += rows
+    batch.created += written.created
+    batch.updated += written.updated
+    batch.unchanged += written.unchanged
+    batch.invalid += written.invalid
+    batch.duplicate_keys += written.duplicate_keys
+    batch.chunks_done += 1
+    batch.updated_at = utcnow()
+    if batch.chunks_done >= batch.chunks_total:
+        batch.state = "done"
+        batch.result = result_of(batch)
+    session.add(batch)
+
+
+def result_of(batch: CustomerImport) -> dict[str, int]:
+    return {
+        "created": batch.created,
+        "updated": batch.updated,
+        "unchanged": batch.unchanged,
+        "invalid": batch.invalid,
+        "duplicate_keys": batch.duplicate_keys,
+        "rows": batch.rows_done,
+    }
+
+
+def _check_all(
+    session: Session,
+    imports_dir: Path,
+    batch: CustomerImport,
+    design: Design,
+    actor: Principal,
+) -> dict[str, Any]:
+    """All or nothing: every row checked first; any refused row stops the run before a record
+    is written (the refused rows are kept for the report)."""
+    plan = plan_of(design, batch)
+    cursor = open_cursor(imports_dir, plan, batch)
+    refused: list[engine.Row] = []
+    try:
+        while True:
+            rows = cursor.read(CHUNK)
+            if not rows:
+                break
+            engine.classify(session, plan, rows, actor)
+            refused += [r for r in rows if r.outcome in ("invalid", "duplicate")]
+    finally:
+        cursor.close()
+    batch.chunks_done += 1
+    if refused:
+        session.connection().execute(
+            sa.insert(CustomerImportError.__table__),  # type: ignore[attr-defined]
+            [{"batch_id": batch.id, "row": r.number, "cells": r.cells, "reasons": r.reasons}
+             for r in refused],
+        )  # fmt: skip
+        counts = engine.count(refused)
+        batch.invalid, batch.duplicate_keys = counts.invalid, counts.duplicate_keys
+        batch.state = "failed"
+        batch.message = message("import_aborted", {"invalid": len(refused)})
+        batch.result = result_of(batch)
+    batch.updated_at = utcnow()
+    session.add(batch)
+    return {"refused": len(refused)}
+
+
+# ------------------------------------------------------------------ error report
+
+
+def error_report(session: Session, table_key: str, batch_id: int, out: BinaryIO) -> None:
+    """The refused rows as they were (same columns, the file's encoding) and a last column
+    with the reasons, in Japanese and English: fixed in Excel, it imports again as it is."""
+    batch = get_batch(session, table_key, batch_id)
+    header = list(batch.header)
+    drop_last = bool(header) and header[-1] == ERROR_COLUMN
+    if drop_last:
+        header = header[:-1]
+    encoding = {"cp932": "cp932", "utf-8-sig": "utf-8-bom"}.get(batch.encoding, "utf-8")
+    if batch.format == "xlsx":
+        encoding = "utf-8-bom"
+    writer = CsvWriter(out, encoding)  # type: ignore[arg-type]
+    writer.write([*header, ERROR_COLUMN])
+    last = 0
+    while True:
+        entries = session.exec(
+            select(CustomerImportError)
+            .where(CustomerImportError.batch_id == batch.id, col(CustomerImportError.id) > last)
+            .order_by(col(CustomerImportError.id))
+            .limit(1000)
+        ).all()
+        if not entries:
+            break
+        for entry in sorted(entries, key=lambda e: e.row):
+            cells = list(entry.cells)[: len(header)] if entry.cells else [""] * len(header)
+            cells += [""] * (len(header) - len(cells))
+            writer.write([*cells, describe(header, entry.row, entry.reasons)], key=entry.row)
+        last = entries[-1].id or last
+    writer.close()
+
+
+def describe(header: list[str], row: int, reasons: list[dict[str, Any]]) -> str:
+    parts = []
+    for r in reasons:
+        column = r.get("column")
+        where = header[column - 1] if column and column <= len(header) else ""
+        prefix = f"{where}: " if where else ""
+        parts.append(f"{prefix}{r.get('message_ja', '')} / {r.get('message', '')}")
+    return "; ".join(parts)
+
+
+# ------------------------------------------------------------------ undo
+
+
+def undo_batch(session: Session, batch: CustomerImport, actor: Principal) -> dict[str, Any]:
+    """Records the batch created are deleted and the fields it changed restored, unless they
+    changed again since: those are listed (record, field, why) and left as they are."""
+    table_key = _table_key(session, batch)
+    design = load_design(session, table_key, retired=True)
+    table = design.sa_table()
+    conn = session.connection()
+    deleted = restored = 0
+    skipped: list[dict[str, Any]] = []
+    skipped_total = 0
+
+    def skip(record_id: int, field_key: str | None, why: str, current: Any = None) -> None:
+        nonlocal skipped_total
+        skipped_total += 1
+        if len(skipped) < 1000:
+            skipped.append({"record_id": record_id, "field": field_key, "reason": why,
+                            "current": current})  # fmt: skip
+
+    last = 0
+    while True:
+        entries = session.exec(
+            select(RecordHistory)
+            .where(RecordHistory.batch_id == batch.id, col(RecordHistory.id) > last)
+            .order_by(col(RecordHistory.id))
+            .limit(1000)
+        ).all()
+        if not entries:
+            break
+        last = entries[-1].id or last
+        ids = [e.record_id for e in entries]
+        current = {
+            int(r._mapping["id"]): r
+            for r in conn.execute(sa.select(table).where(table.c.id.in_(ids)))
+        }
+        latest: dict[int, int] = dict(
+            conn.execute(
+                sa.select(RecordHistory.record_id, sa.func.max(RecordHistory.id))  # type: ignore[call-overload]
+                .where(RecordHistory.table_id == design.table.id,
+                       col(RecordHistory.record_id).in_(ids))
+                .group_by(RecordHistory.record_id)
+            ).all()
+        )  # fmt: skip
+        to_delete: list[int] = []
+        history: list[RecordHistory] = []
+        for entry in entries:
+            row = current.get(entry.record_id)
+            if row is None:
+                skip(entry.record_id, None, "deleted_since")
+                continue
+            data = row._mapping
+            if entry.action == "create":
+                if latest.get(entry.record_id) != entry.id:
+                    skip(entry.record_id, None, "changed_since")
+                else:
+                    to_delete.append(entry.record_id)
+                continue
+            updates: dict[str, Any] = {}
+            changes: dict[str, Any] = {}
+            for key, change in entry.changes.items():
+                spec = design.specs.get(key)
+                if spec is None:
+                    continue
+                now = to_json(spec, data[column_name(key)])
+                if now != change.get("after"):
+                    skip(entry.record_id, key, "changed_since", now)
+                    continue
+                before = change.get("before")
+                try:
+                    updates[column_name(key)] = normalise(spec, before)
+                except ValidationFailed:
+                    skip(entry.record_id, key, "cannot_restore", now)
+                    continue
+                changes[key] = {"before": now, "after": before}
+            if updates:
+                version = int(data["version"]) + 1
+                conn.execute(
+                    sa.update(table)
+                    .where(table.c.id == entry.record_id)
+                    .values({**updates, "version": version, "updated_at": utcnow()})
+                )
+                restored += len(changes)
+                history.append(_undo_history(design, actor, entry.record_id, version, "update",
+                                             changes))  # fmt: skip
+                if search.feeds_search(design, updates):
+                    search.index_records(session, design, [entry.record_id])
+        for record_id in to_delete:
+            row = current[record_id]
+            try:
+                with session.begin_nested():
+                    search.forget(session, design, [record_id])
+                    conn.execute(sa.delete(table).where(table.c.id == record_id))
+            except sa.exc.IntegrityError:
+                skip(record_id, None, "in_use")
+                continue
+            deleted += 1
+            values = {
+                spec.key: to_json(spec, row._mapping[column_name(spec.key)])
+                for _, spec in design.active()
+            }
+            changes = {k: {"before": v, "after": None} for k, v in values.items() if v is not None}
+            version = int(row._mapping["version"]) + 1
+            history.append(_undo_history(design, actor, record_id, version, "delete", changes))
+        for item in history:
+            session.add(item)
+        session.flush()
+    return {"deleted": deleted, "restored": restored, "skipped": skipped,
+            "skipped_total": skipped_total}  # fmt: skip
+
+
+def _undo_history(
+    design: Design, actor: Principal, record_id: int, version: int, action: str,
+    changes: dict[str, Any],
+) -> RecordHistory:  # fmt: skip
+    return RecordHistory(
+        table_id=design.table.id,  # type: ignore[arg-type]
+        record_id=record_id,
+        version=version,
+        action=action,
+        source="import",
+        actor_type=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        changes=changes,
+    )
+
+
+def remove_file(imports_dir: Path, batch: CustomerImport) -> None:
+    stored_path(imports_dir, batch).unlink(missing_ok=True)
