@@ -33,6 +33,14 @@ TABULAR_CODES = (
     "row_unterminated_quote", "row_bad_quotes", "cp932_gap",
 )  # fmt: skip
 
+# The codes of an import's rows and mapping (api/imports/messages.py MESSAGES).
+IMPORT_CODES = (
+    "import_key_empty", "import_duplicate_key", "import_exists", "import_not_found",
+    "import_key_ambiguous", "import_not_owner", "taken", "not_found", "import_aborted",
+    "import_unknown_field", "import_retired_field", "import_file_field", "import_mapped_twice",
+    "import_no_key", "import_key_not_mapped", "import_nothing_mapped", "import_too_large",
+    "import_file_missing", "import_encoding", "import_state",
+)  # fmt: skip
 IMPORT_STATES = ("uploaded", "checking", "checked", "running", "done", "failed", "undoing", "undone")  # fmt: skip
 
 # Keys built at run time (tOr(`role.${name}`) …): the values the API contract defines must exist.
@@ -111,6 +119,11 @@ REQUIRED_DYNAMIC = [
     *(f"customers.import.state.{s}" for s in IMPORT_STATES),
     *(f"customers.import.suggest.{s}" for s in ("cp932", "utf-8")),
     *(f"error.{c}" for c in TABULAR_CODES),
+    *(f"error.{c}" for c in IMPORT_CODES),
+    *(
+        f"customers.import.undo.reason.{r}"
+        for r in ("changed_since", "deleted_since", "cannot_restore", "in_use")
+    ),
     *(
         f"audit.action.{a}"
         for a in ("staff.update", "staff.update_self", "job.retry", "job.cancel")
@@ -144,6 +157,19 @@ PARAM_CODES = {
     "row_too_many_cells": {"count", "expected"},
     "row_too_few_cells": {"count", "expected"},
     "cp932_gap": {"chars"},
+    # an import's rows and mapping (api/imports/messages.py)
+    "import_duplicate_key": {"first"},
+    "import_exists": {"id"},
+    "import_key_ambiguous": {"count"},
+    "import_not_owner": {"id"},
+    "import_aborted": {"invalid"},
+    "import_unknown_field": {"field"},
+    "import_retired_field": {"field"},
+    "import_file_field": {"field"},
+    "import_mapped_twice": {"field", "first", "column"},
+    "import_key_not_mapped": {"field"},
+    "import_too_large": {"limit"},
+    "import_state": {"state", "action"},
 }
 # Prefixes of keys looked up at run time; keys under them may look unused.
 DYNAMIC_PREFIXES = (
@@ -160,6 +186,7 @@ DYNAMIC_PREFIXES = (
     "customers.import.mode.",
     "customers.import.state.",
     "customers.import.suggest.",
+    "customers.import.undo.reason.",
 )
 
 
@@ -298,3 +325,9 @@ def test_every_refused_file_code_of_the_api_is_listed() -> None:
     from api.tabular.messages import MESSAGES
 
     assert set(TABULAR_CODES) == set(MESSAGES), "api/tabular/messages.py changed: translate it"
+
+
+def test_every_import_code_of_the_api_is_listed() -> None:
+    from api.imports.messages import MESSAGES
+
+    assert set(IMPORT_CODES) == set(MESSAGES), "api/imports/messages.py changed: translate it"

@@ -14,7 +14,7 @@
 
 import { batch as batchSignals, computed, signal } from '../lib.js';
 import { api, ApiError, isAbort } from '../api.js';
-import { t, tComplete, tOr } from '../i18n.js';
+import { getLanguage, t, tComplete, tOr } from '../i18n.js';
 import { errorText, fieldErrorText } from '../errors.js';
 import { number } from '../format.js';
 import { pollJob } from '../jobs.js';
@@ -36,6 +36,8 @@ export const importableFields = (design) => activeFields(design).filter((f) => !
 
 /** The mode's name ("Insert only"…). */
 export const modeLabel = (mode) => tOr(`customers.import.mode.${mode}`, mode);
+/** Why the undo left a record alone (changed_since, deleted_since, cannot_restore, in_use). */
+export const undoReason = (reason) => tOr(`customers.import.undo.reason.${reason}`, reason || '');
 export const stateLabel = (state) => tOr(`customers.import.state.${state}`, state || '');
 const STATE_TONES = { uploaded: 'neutral', checking: 'info', checked: 'info', running: 'info', done: 'success', failed: 'danger', undoing: 'info', undone: 'neutral', interrupted: 'warning' };
 export const stateTone = (state) => STATE_TONES[state] || 'neutral';
@@ -51,10 +53,21 @@ export function refusedText(err) {
   return hint ? t('common.sentences', { first: main, second: hint }) : main;
 }
 
-/** A row error of a dry run or a run ({row, column, field, code, message, params?}). */
+/** A row error of a dry run or a run ({row, column, field, code, params, message, message_ja}):
+ * the server's sentence in the staff's language, else the catalog's by code. */
 export function rowErrorText(e) {
-  const params = e.params && typeof e.params === 'object' ? e.params : {};
-  return tComplete(`error.${e.code}`, params) || tOr(`error.${e.code}.plain`, '') || e.message || e.code;
+  const params = e.params && typeof e.params === 'object' ? e.params : null;
+  const own = getLanguage() === 'ja' ? e.message_ja || e.message : e.message;
+  // The server words each reason in both languages with its values (the row of the first
+  // occurrence, the record's id…); the catalog's sentence is for reasons sent without them.
+  return own || (params && tComplete(`error.${e.code}`, params)) || tOr(`error.${e.code}.plain`, '') || tOr(`error.${e.code}`, e.code);
+}
+
+/** "メールアドレス（2 列目）": a 1-based column of the file by its header's name. */
+export function columnText(header, column) {
+  if (column == null) return '';
+  const name = header?.[column - 1];
+  return name ? t('customers.import.column_named', { name, n: number(column) }) : t('customers.import.column_n', { n: number(column) });
 }
 
 /** Rows done, rows per second and seconds left from successive samples of a job's progress. */

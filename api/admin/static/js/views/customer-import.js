@@ -20,7 +20,7 @@ import { toast } from '../ui/toast.js';
 import { Icon } from '../ui/icons.js';
 import { fieldLabel, loadDesigns, tableLabel } from '../customers/design.js';
 import {
-  createImportWizard, durationText, ENCODINGS, errorsUrl, importBase, MODES, modeLabel, rowErrorText, stateLabel, stateTone, STEPS, undoBatch,
+  columnText, createImportWizard, durationText, ENCODINGS, errorsUrl, importBase, MODES, modeLabel, rowErrorText, stateLabel, stateTone, STEPS, undoBatch, undoReason,
 } from '../customers/import.js';
 
 export async function load(ctx) {
@@ -36,9 +36,7 @@ export async function load(ctx) {
       if (err.status !== 404) throw err;
     }
   }
-  // The size limit comes with the list of batches (max_bytes).
-  const first = await api.get(importBase(key), { per_page: 1 }, { signal: ctx.signal });
-  return { design, batch, limits: { max_bytes: first?.max_bytes ?? null } };
+  return { design, batch };
 }
 
 const STEP_LABELS = {
@@ -60,12 +58,11 @@ function Stepper({ current }) {
 
 // ------------------------------------------------------------------------------------ 1 upload
 
-function UploadStep({ wizard, limits }) {
+function UploadStep({ wizard }) {
   const file = useSignal(null);
   const encoding = useSignal('auto');
   const over = useSignal(false);
   const input = useRef(null);
-  const max = limits?.max_bytes;
 
   function pick(f) {
     if (!f) return;
@@ -92,7 +89,7 @@ function UploadStep({ wizard, limits }) {
         ? html`<span class="dropzone__name">${f.name}</span><span class="muted">${fmt.bytes(f.size)} · ${t('customers.import.upload.change')}</span>`
         : html`<span class="dropzone__title">${t('customers.import.upload.drop')}</span><span class="muted">${t('customers.import.upload.or_choose')}</span>`}
     </label>
-    <p class="muted wizard__limit">${max ? t('customers.import.upload.limit', { size: fmt.bytes(max) }) : t('customers.import.upload.limit_unknown')}</p>
+    <p class="muted wizard__limit">${t('customers.import.upload.limit')}</p>
     <div class="field field--md">
       <label class="field__label" for="import-encoding">${t('customers.import.encoding.label')}</label>
       <select id="import-encoding" class="input" name="encoding" value=${encoding.value} onChange=${(e) => (encoding.value = e.currentTarget.value)}>
@@ -122,7 +119,7 @@ function BatchFacts({ batch }) {
     <span class="mono">${batch.filename}</span>
     <span>${fmt.bytes(batch.size)}</span>
     <span>${String(batch.format || '').toUpperCase()}${batch.encoding && batch.format !== 'xlsx' ? ` · ${encodingLabel(batch.encoding === 'utf-8-sig' ? 'utf-8' : batch.encoding)}` : ''}</span>
-    ${(batch.rows_total || batch.rows_estimate) > 0 && html`<span>${batch.rows_total ? t('customers.import.rows', { count: fmt.number(batch.rows_total) }) : t('customers.import.rows_about', { count: fmt.number(batch.rows_estimate) })}</span>`}
+    ${batch.rows_estimate > 0 && html`<span>${t('customers.import.rows', { count: fmt.number(batch.rows_estimate) })}</span>`}
   </p>`;
 }
 
@@ -218,7 +215,7 @@ function Counts({ items, testId }) {
   </dl>`;
 }
 
-function ErrorList({ errors, total }) {
+function ErrorList({ errors, total, header }) {
   if (!errors?.length) return null;
   return html`<div class="import-errors">
     <h3 class="subheading">${total > errors.length ? t('customers.import.errors.first', { count: fmt.number(errors.length), total: fmt.number(total) }) : t('customers.import.errors.title')}</h3>
@@ -231,7 +228,7 @@ function ErrorList({ errors, total }) {
         </tr></thead>
         <tbody>${errors.map((e, i) => html`<tr key=${i}>
           <td class="cell--end cell--nowrap">${e.row != null ? fmt.number(e.row) : fmt.EMPTY}</td>
-          <td class="cell--nowrap">${e.column || fmt.EMPTY}</td>
+          <td class="cell--nowrap">${columnText(header, e.column) || fmt.EMPTY}</td>
           <td>${rowErrorText(e)}</td>
         </tr>`)}</tbody>
       </table>
@@ -262,7 +259,7 @@ function CheckStep({ wizard }) {
     ${refused > 0 ? html`<${Notice} tone="warning" message=${t('customers.import.check.some_refused', { count: fmt.number(refused) })}>
         <div class="notice__actions"><${ErrorReport} wizard=${wizard} b=${b} /></div><//>`
       : html`<${Notice} tone="success" message=${t('customers.import.check.all_good')} />`}
-    <${ErrorList} errors=${c.errors} total=${refused} />
+    <${ErrorList} errors=${c.errors} total=${refused} header=${b.header} />
     ${wizard.error.value && html`<${Notice} tone="danger" message=${wizard.error.value} />`}
     <div class="wizard__actions">
       <${Button} label=${t('customers.import.back_to_mapping')} icon="left" variant="ghost" onClick=${wizard.back} />
@@ -289,24 +286,28 @@ function Progress({ p }) {
   </div>`;
 }
 
-function UndoOutcome({ undo }) {
+function UndoOutcome({ undo, wizard }) {
   if (!undo) return null;
   const skipped = undo.skipped || [];
+  const total = undo.skipped_total ?? skipped.length;
+  const recordHref = (id) => `#/customers/${encodeURIComponent(wizard.table)}/${encodeURIComponent(id)}`;
   return html`<div class="import-undo" data-testid="import-undo-result">
-    <${Notice} tone=${skipped.length ? 'warning' : 'success'}
+    <${Notice} tone=${total ? 'warning' : 'success'}
       message=${t('customers.import.undo.done', { deleted: fmt.number(undo.deleted ?? 0), restored: fmt.number(undo.restored ?? 0) })}>
-      ${skipped.length > 0 && html`<p>${t('customers.import.undo.skipped', { count: fmt.number(skipped.length) })}</p>`}
+      ${total > 0 && html`<p>${t('customers.import.undo.skipped', { count: fmt.number(total) })}</p>`}
     <//>
     ${skipped.length > 0 && html`<div class="table-scroll table-scroll--plain"><table class="table table--compact" data-testid="import-undo-skipped">
       <thead><tr>
         <th scope="col">${t('customers.import.undo.record')}</th>
         <th scope="col">${t('customers.import.undo.field')}</th>
         <th scope="col">${t('customers.import.errors.reason')}</th>
+        <th scope="col">${t('customers.import.undo.current')}</th>
       </tr></thead>
       <tbody>${skipped.map((s, i) => html`<tr key=${i}>
-        <td class="cell--nowrap">${s.record_id != null && s.table ? html`<a href=${`#/customers/${encodeURIComponent(s.table)}/${encodeURIComponent(s.record_id)}`}>#${s.record_id}</a>` : `#${s.record_id}`}</td>
-        <td>${s.field || fmt.EMPTY}</td>
-        <td>${rowErrorText({ code: s.code || s.reason, message: s.message || s.reason })}</td>
+        <td class="cell--nowrap"><a href=${recordHref(s.record_id)}>#${s.record_id}</a></td>
+        <td>${s.field ? fieldLabel(wizard.byKey.get(s.field) || { key: s.field }) : fmt.EMPTY}</td>
+        <td>${undoReason(s.reason)}</td>
+        <td class="value-clip">${s.current == null || s.current === '' ? fmt.EMPTY : Array.isArray(s.current) ? s.current.join(t('customers.import.list_separator')) : String(s.current)}</td>
       </tr>`)}</tbody>
     </table></div>`}
   </div>`;
@@ -341,7 +342,7 @@ function RunStep({ wizard, ctx }) {
     ${r && refused > 0 && html`<${Notice} tone="warning" message=${t('customers.import.run.some_refused', { count: fmt.number(refused) })}>
       <div class="notice__actions"><${ErrorReport} wizard=${wizard} b=${b} /></div><//>`}
     ${r && b.state === 'done' && refused === 0 && html`<${Notice} tone="success" message=${t('customers.import.run.all_in')} />`}
-    <${UndoOutcome} undo=${undo} />
+    <${UndoOutcome} undo=${undo} wizard=${wizard} />
     ${wizard.error.value && html`<${Notice} tone="danger" message=${wizard.error.value} />`}
     ${!running && html`<div class="wizard__actions">
       <${Button} label=${t('customers.import.another_file')} icon="upload" variant="ghost" onClick=${wizard.restart} />
@@ -368,15 +369,18 @@ function countsText(b) {
 }
 
 function History({ wizard, ctx }) {
+  const previous = useConst(() => new Map()); // a page's cursor → the one before it ('' = the first)
   const table = useConst(() => createTable({
     paging: 'cursor',
     perPage: 25,
     signal: ctx.signal,
+    // GET answers a page of batches, newest first; `before` (the last id seen) pages on.
     load: async ({ cursor, perPage, signal }) => {
-      const page = await api.get(wizard.base, { cursor, per_page: perPage }, { signal });
-      const items = Array.isArray(page) ? page : page.items || [];
-      const more = page.next_cursor != null || page.prev_cursor != null;
-      return { items, total: page.total ?? items.length, total_exact: page.total != null || !more, next_cursor: page.next_cursor ?? null, prev_cursor: page.prev_cursor ?? null };
+      const items = await api.get(wizard.base, { before: cursor, limit: perPage }, { signal });
+      const next = items.length === perPage ? String(items[items.length - 1].id) : null;
+      if (next) previous.set(next, cursor ?? '');
+      const prev = cursor ? previous.get(cursor) : null;
+      return { items, total: items.length, total_exact: !next && !cursor, next_cursor: next, prev_cursor: prev ?? null };
     },
   }));
   // The list follows the wizard: a batch that moved on shows its new state.
@@ -391,7 +395,7 @@ function History({ wizard, ctx }) {
     const dlg = openDialog({ title: t('customers.import.undo.title'), size: 'md', testId: 'import-undo-dialog', body: () => html`<p class="job__running"><span class="spinner"></span>${t('customers.import.undo.running')}</p>` });
     try {
       const { batch: fresh } = await undoBatch(wizard.base, row, { signal: ctx.signal });
-      dlg.setBody(() => html`<${UndoOutcome} undo=${fresh.undo || { deleted: 0, restored: 0, skipped: [] }} />`);
+      dlg.setBody(() => html`<${UndoOutcome} undo=${fresh.undo || { deleted: 0, restored: 0, skipped: [] }} wizard=${wizard} />`);
       dlg.setActions([{ label: t('common.close'), variant: 'primary', autofocus: true, onClick: (close) => close() }]);
       if (wizard.batch.value?.id === fresh.id) wizard.batch.value = fresh;
       table.reload();
@@ -424,7 +428,7 @@ function History({ wizard, ctx }) {
 // --------------------------------------------------------------------------------------- view
 
 export default function CustomerImportView({ ctx, data }) {
-  const { design, limits } = data;
+  const { design } = data;
   const wizard = useConst(() => createImportWizard(ctx, data));
   useEffect(() => {
     wizard.watch();
@@ -435,7 +439,7 @@ export default function CustomerImportView({ ctx, data }) {
     back=${{ href: listHref, label: tableLabel(design) }}>
     <div class="wizard stack">
       <${Stepper} current=${step === 'result' ? 'run' : step} />
-      ${step === 'upload' && html`<${UploadStep} wizard=${wizard} limits=${limits} />`}
+      ${step === 'upload' && html`<${UploadStep} wizard=${wizard} />`}
       ${step === 'mapping' && html`<${MappingStep} wizard=${wizard} />`}
       ${step === 'check' && html`<${CheckStep} wizard=${wizard} />`}
       ${(step === 'run' || step === 'result') && html`<${RunStep} wizard=${wizard} ctx=${ctx} />`}
