@@ -114,11 +114,18 @@ function encodingLabel(enc) {
 
 // ----------------------------------------------------------------------------------- 2 mapping
 
+/** The encoding the file was read in (utf-8, utf-8-sig, cp932). */
+function detectedLabel(enc) {
+  if (enc === 'cp932') return t('customers.import.encoding.cp932');
+  if (enc === 'utf-8-sig') return t('customers.import.encoding.utf8_bom');
+  return t('customers.import.encoding.utf8_plain');
+}
+
 function BatchFacts({ batch }) {
   return html`<p class="wizard__facts muted">
     <span class="mono">${batch.filename}</span>
     <span>${fmt.bytes(batch.size)}</span>
-    <span>${String(batch.format || '').toUpperCase()}${batch.encoding && batch.format !== 'xlsx' ? ` · ${encodingLabel(batch.encoding === 'utf-8-sig' ? 'utf-8' : batch.encoding)}` : ''}</span>
+    <span>${String(batch.format || '').toUpperCase()}${batch.encoding && batch.format !== 'xlsx' ? ` · ${detectedLabel(batch.encoding)}` : ''}</span>
     ${batch.rows_estimate > 0 && html`<span>${t('customers.import.rows', { count: fmt.number(batch.rows_estimate) })}</span>`}
   </p>`;
 }
@@ -409,12 +416,12 @@ function History({ wizard, ctx }) {
     { key: 'filename', label: t('customers.import.history.file'), className: 'import-history__file', render: (r) => twoLines(r.filename, fmt.dateTime(r.created_at)) },
     { key: 'mode', label: t('customers.import.mode.label'), nowrap: true, className: 'cell--wide-only', render: (r) => modeLabel(r.mode) },
     { key: 'state', label: t('customers.import.history.state'), nowrap: true, render: (r) => badge(stateLabel(r.state), stateTone(r.state)) },
-    { key: 'counts', label: t('customers.import.history.counts'), render: countsText },
-    { key: 'created_by', label: t('customers.import.history.who'), nowrap: true, className: 'cell--wide-only', render: (r) => r.created_by_name || r.created_by || fmt.EMPTY },
+    { key: 'counts', label: t('customers.import.history.counts'), className: 'import-history__counts', render: countsText },
+    { key: 'created_by', label: t('customers.import.history.who'), nowrap: true, className: 'cell--wide-only', render: (r) => html`<span title=${r.created_by}>${String(r.created_by || '').replace(/\s*<[^>]*>$/, '') || fmt.EMPTY}</span>` },
     {
       key: 'actions', label: t('common.actions'), hideLabel: true, nowrap: true,
       render: (r) => r.state === 'done' && html`<div class="row-actions row-actions--compact">
-        <${Button} size="sm" variant="danger-ghost" label=${t('customers.import.undo.button')} testId=${`import-undo-${r.id}`} onClick=${(e) => { e.stopPropagation(); undo(r); }} />
+        <${Button} size="sm" variant="danger-ghost" icon="refresh" label=${t('customers.import.history.undo')} title=${t('customers.import.undo.button')} testId=${`import-undo-${r.id}`} onClick=${(e) => { e.stopPropagation(); undo(r); }} />
       </div>`,
     },
   ];
