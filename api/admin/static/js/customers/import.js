@@ -57,7 +57,9 @@ export function refusedText(err) {
  * the server's sentence in the staff's language, else the catalog's by code. */
 export function rowErrorText(e) {
   const params = e.params && typeof e.params === 'object' ? e.params : null;
-  const own = getLanguage() === 'ja' ? e.message_ja || e.message : e.message;
+  const ja = getLanguage() === 'ja';
+  let own = ja ? e.message_ja || e.message : e.message;
+  if (own && !ja) own = own[0].toUpperCase() + own.slice(1); // a reason, shown as a sentence
   // The server words each reason in both languages with its values (the row of the first
   // occurrence, the record's id…); the catalog's sentence is for reasons sent without them.
   return own || (params && tComplete(`error.${e.code}`, params)) || tOr(`error.${e.code}.plain`, '') || tOr(`error.${e.code}`, e.code);
@@ -201,7 +203,9 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
     for (const e of err.errors || []) {
       const place = String(e.field || '');
       const at = place.startsWith('mapping.') || place === 'key' || place === 'mode' || place === 'mapping' ? place : place.startsWith('key') ? 'key' : '';
-      out[at || 'general'] = fieldErrorText(e);
+      // The server names fields by key: the staff know them by label.
+      const f = e.params?.field && byKey.get(e.params.field);
+      out[at || 'general'] = fieldErrorText(f ? { ...e, params: { ...e.params, field: fieldLabel(f) } } : e);
     }
     if (!Object.keys(out).length) out.general = errorText(err);
     return out;

@@ -235,8 +235,8 @@ function ErrorList({ errors, total, header }) {
         </tr></thead>
         <tbody>${errors.map((e, i) => html`<tr key=${i}>
           <td class="cell--end cell--nowrap">${e.row != null ? fmt.number(e.row) : fmt.EMPTY}</td>
-          <td class="cell--nowrap">${columnText(header, e.column) || fmt.EMPTY}</td>
-          <td>${rowErrorText(e)}</td>
+          <td class="import-errors__column">${columnText(header, e.column) || fmt.EMPTY}</td>
+          <td class="import-errors__reason">${rowErrorText(e)}</td>
         </tr>`)}</tbody>
       </table>
     </div>
@@ -249,6 +249,7 @@ function ErrorReport({ wizard, b }) {
 }
 
 function CheckStep({ wizard }) {
+  const allOrNothing = useSignal(false);
   const b = wizard.batch.value;
   const c = b.check || {};
   const refused = (c.invalid || 0) + (c.duplicate_keys || 0);
@@ -271,8 +272,11 @@ function CheckStep({ wizard }) {
     <div class="wizard__actions">
       <${Button} label=${t('customers.import.back_to_mapping')} icon="left" variant="ghost" onClick=${wizard.back} />
       <span class="pager__spacer"></span>
-      ${refused > 0 && html`<${Button} label=${t('customers.import.run.all_or_nothing')} onClick=${() => wizard.run({ allOrNothing: true })} disabled=${wizard.busy.value} />`}
-      <${Button} label=${t('customers.import.run.submit')} variant="primary" icon="right" busy=${wizard.busy.value} testId="import-run" onClick=${() => wizard.run()} />
+      <label class="field__check">
+        <input type="checkbox" class="checkbox" name="all_or_nothing" checked=${allOrNothing.value} onChange=${(e) => (allOrNothing.value = e.currentTarget.checked)} />
+        <span>${t('customers.import.run.all_or_nothing')}</span>
+      </label>
+      <${Button} label=${t('customers.import.run.submit')} variant="primary" icon="right" busy=${wizard.busy.value} testId="import-run" onClick=${() => wizard.run({ allOrNothing: allOrNothing.value })} />
     </div>
   </section>`;
 }
@@ -322,7 +326,8 @@ function UndoOutcome({ undo, wizard }) {
 
 function RunStep({ wizard, ctx }) {
   const b = wizard.batch.value;
-  const r = b.result;
+  // A failed run says how far it got: its counters are what is in (each chunk is whole).
+  const r = b.result || (b.state === 'failed' ? b.progress : null);
   const running = !r && ['running', 'uploaded', 'checked', 'checking'].includes(b.state);
   const refused = r ? (r.invalid || 0) + (r.duplicate_keys || 0) : 0;
   const undo = wizard.undone.value || b.undo;
@@ -345,7 +350,7 @@ function RunStep({ wizard, ctx }) {
       ['invalid', t('customers.import.count.invalid'), r.invalid, 'danger'],
       ['duplicate_keys', t('customers.import.count.duplicate_keys'), r.duplicate_keys, 'warning'],
     ]} />`}
-    ${b.state === 'failed' && html`<${Notice} tone="danger" title=${t('customers.import.run.failed')} message=${b.error || t('customers.import.run.failed_help')} />`}
+    ${b.state === 'failed' && html`<${Notice} tone="danger" title=${t('customers.import.run.failed')} message=${b.all_or_nothing ? t('error.import_aborted', { invalid: fmt.number((b.progress?.invalid || 0) + (b.progress?.duplicate_keys || 0)) }) : b.message || t('customers.import.run.failed_help')} />`}
     ${r && refused > 0 && html`<${Notice} tone="warning" message=${t('customers.import.run.some_refused', { count: fmt.number(refused) })}>
       <div class="notice__actions"><${ErrorReport} wizard=${wizard} b=${b} /></div><//>`}
     ${r && b.state === 'done' && refused === 0 && html`<${Notice} tone="success" message=${t('customers.import.run.all_in')} />`}
