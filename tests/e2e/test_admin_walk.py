@@ -313,7 +313,7 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     expect(dialog).to_be_hidden()
 
     # The import wizard, from the records list: a small CSV read, its mapping, the dry run, the
-    # import with its result, the undo confirmation; the history below.
+    # import with its result, undone (the confirmation, then what it did); the history below.
     page.goto(server.url + "/admin/#/customers/customers")
     page.get_by_role("link", name=t("customers.list.import")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -342,8 +342,12 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     dialog = w.dialog()
     expect(dialog).to_contain_text(t("customers.import.undo.title"))
     w.snap("import-undo")
-    dialog.get_by_role("button", name=t("common.cancel")).click()
+    dialog.get_by_role("button", name=t("customers.import.undo.confirm")).click()
     expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("import-undo-result")).to_contain_text(
+        t("customers.import.undo.done", deleted=1, restored=0), timeout=20_000
+    )
+    w.snap("import-undone")
 
     # Settings: the test mail dialog from there; a stricter password rule, saved.
     w.open_screen("nav.settings")
