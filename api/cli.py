@@ -379,6 +379,64 @@ def schema_apply(file: str, dry_run: bool, allow_destructive: bool) -> None:
         runtime.close()
 
 
+@main.command("import")
+@click.argument("table")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--mode",
+    type=click.Choice(["insert", "update", "upsert"]),
+    default=None,
+    help="insert only, update only, or both (default upsert)",
+)
+@click.option("--key", default=None, help="the key field(s) matching rows to records: a,b")
+@click.option(
+    "--encoding", type=click.Choice(["auto", "utf-8", "cp932"]), default="auto", show_default=True
+)
+@click.option("--dry-run", is_flag=True, help="count new, updated, unchanged and invalid rows")
+@click.option(
+    "--errors",
+    "errors_out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="write the refused rows and their reasons to this CSV",
+)
+@click.option("--all-or-nothing", is_flag=True, help="write nothing if any row is refused")
+@friendly_errors
+def import_(
+    table: str,
+    file: str,
+    mode: str | None,
+    key: str | None,
+    encoding: str,
+    dry_run: bool,
+    errors_out: str | None,
+    all_or_nothing: bool,
+) -> None:
+    """Import FILE (CSV or .xlsx) into TABLE. Exit 0: every row in; 1: some rows refused (the
+    valid rows are in unless --all-or-nothing); 2: the file or its mapping refused."""
+    from pathlib import Path
+
+    from api.imports.cli import run_import
+    from api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        code = run_import(
+            runtime,
+            table,
+            Path(file),
+            mode=mode,
+            key=[k.strip() for k in key.split(",") if k.strip()] if key else None,
+            encoding=encoding,
+            dry_run=dry_run,
+            errors_out=Path(errors_out) if errors_out else None,
+            all_or_nothing=all_or_nothing,
+        )
+    finally:
+        runtime.close()
+    sys.exit(code)  # fmt: skip
+
+
 @main.command()
 @friendly_errors
 def check() -> None:

@@ -200,6 +200,13 @@ def classify(
                 got = tuple(key_part(s, data[column_name(s.key)]) for s in plan.key)
                 found.setdefault(got, []).append(record)
     mapped = {spec.key for _, spec in plan.columns}
+    active = [spec for _, spec in design.active()]
+    defaults: dict[str, Any] = {}
+    for spec in active:
+        if spec.key not in mapped and spec.default is not None and spec.type != FieldType.file:
+            with contextlib.suppress(ValidationFailed):
+                defaults[spec.key] = normalise(spec, spec.default)
+    required = [s.key for s in active if s.required]
     for row in rows:
         if row.outcome:
             continue
@@ -234,13 +241,8 @@ def classify(
         if plan.mode == "update":
             _refuse(row, plan, "import_not_found")
             continue
-        for _, spec in design.active():
-            if spec.key not in mapped and spec.default is not None and spec.type != FieldType.file:
-                with contextlib.suppress(ValidationFailed):
-                    row.values[spec.key] = normalise(spec, spec.default)
-        missing = [
-            s.key for _, s in design.active() if s.required and row.values.get(s.key) is None
-        ]
+        row.values.update(defaults)
+        missing = [k for k in required if row.values.get(k) is None]
         if missing:
             _required(row, plan, missing)
             continue
@@ -413,10 +415,7 @@ def _write_bulk(
             for key, value in r.values.items():
                 item[column_name(key)] = value
             inserts.append(item)
-        result = conn.execute(
-            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), inserts
-        )
-        ids = [int(i) for i in result.scalars()]
+        ids = _insert_records(conn, design, table, inserts)
         for r, item, record_id in zip(new, inserts, ids, strict=True):
             item["id"] = record_id
             changes = {
@@ -474,7 +473,85 @@ def _write_bulk(
         if search.feeds_search(design, [column_name(k) for r in changed for k in r.changes]):
             search.index_records(session, design, [int(r.record._mapping["id"]) for r in changed])
     if history:
-        conn.execute(sa.insert(RecordHistory.__table__), history)  # type: ignore[attr-defined]
+        _insert_history(conn, design, history)
+
+
+def _new_ids(conn: sa.Connection, design: Design, table: sa.Table, count: int) -> list[int]:
+    """``count`` ids for new records, taken before the rows are written (so the rows, their
+    history and their search data can go in by COPY / executemany without RETURNING)."""
+    if design.dialect == "postgresql":
+        sequence = conn.execute(
+            sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
+        ).scalar_one()
+        found = conn.execute(
+            sa.text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
+            {"s": sequence, "n": count},
+        ).scalars()
+        return [int(i) for i in found]
+    # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so the next ids are ours;
+    # AUTOINCREMENT's counter follows the largest id written.
+    seq = conn.execute(
+        sa.text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table.name}
+    ).scalar()
+    biggest = conn.execute(sa.select(sa.func.max(table.c.id))).scalar()
+    last = max(int(seq or 0), int(biggest or 0))
+    return list(range(int(last) + 1, int(last) + 1 + count))
+
+
+def _quoted(conn: sa.Connection, name: str) -> str:
+    return str(conn.dialect.identifier_preparer.quote(name))
+
+
+def _insert_records(
+    conn: sa.Connection, design: Design, table: sa.Table, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert new records (dicts by column name), ids taken first: PostgreSQL by ``COPY``,
+    SQLite by ``executemany``. Returns their ids, in order."""
+    ids = _new_ids(conn, design, table, len(rows))
+    for row, record_id in zip(rows, ids, strict=True):
+        row["id"] = record_id
+    if design.dialect != "postgresql":
+        conn.execute(sa.insert(table), rows)
+        return ids
+    from psycopg.types.json import Jsonb
+
+    names = list(rows[0])
+    json_columns = {n for n in names if isinstance(table.c[n].type, sa.JSON)}
+    driver: Any = conn.connection.dbapi_connection
+    columns = ", ".join(_quoted(conn, n) for n in names)
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {_quoted(conn, table.name)} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(
+                [
+                    Jsonb(row[n]) if n in json_columns and row[n] is not None else row[n]
+                    for n in names
+                ]
+            )
+    return ids
+
+
+HISTORY_COLUMNS = (
+    "table_id", "record_id", "version", "at", "action", "source", "actor_type", "actor_id",
+    "actor_label", "changes", "batch_id",
+)  # fmt: skip
+
+
+def _insert_history(conn: sa.Connection, design: Design, rows: list[dict[str, Any]]) -> None:
+    if design.dialect != "postgresql":
+        conn.execute(sa.insert(RecordHistory.__table__), rows)  # type: ignore[attr-defined]
+        return
+    from psycopg.types.json import Jsonb
+
+    driver: Any = conn.connection.dbapi_connection
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY customer_history ({', '.join(HISTORY_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([Jsonb(row[c]) if c == "changes" else row[c] for c in HISTORY_COLUMNS])
 
 
 class RecordsMoved(Exception):

@@ -35,7 +35,7 @@ from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.services import create_job
 from api.principal import Principal
 from api.tabular.messages import FileRefused
-from api.tabular.reader import Table, open_table
+from api.tabular.reader import Table, open_table, sniff_format
 from api.tabular.writer import CsvWriter
 
 CHUNK = 5_000  # rows per chunk of the run: one transaction each
@@ -182,6 +182,10 @@ def create_batch(
     design = load_design(session, table_key)
     try:
         requested = _requested(encoding)
+        if sniff_format(received.path) == "xlsx":  # openpyxl wants the file's extension
+            named = received.path.with_suffix(".xlsx")
+            received.path.rename(named)
+            received.path = named
         with open_table(received.path, encoding=requested) as table:
             header, sample, total = _survey(table)
             actual = table.encoding or ""
