@@ -99,12 +99,17 @@ def test_the_import_wizards_model() -> None:
     assert out["auto"] == ["0", "1"] and out["key"] == ["email"]
 
     assert out["saved_with_errors"] is False
-    assert out["errors"]["mapping.2"] == "「氏名」は別の列にも対応付けられています。どちらか一方にしてください。"
+    assert (
+        out["errors"]["mapping.2"]
+        == "「氏名」は別の列にも対応付けられています。どちらか一方にしてください。"
+    )
     assert "mapping.0" not in out["errors"]  # the first column keeps the field
     assert out["errors"]["key"] == "照合キーにする項目を選んでください。"
 
     assert out["saved_not_mapped"] is False
-    assert out["errors_not_mapped"] == {"key": "キーの項目（氏名）がどの列にも対応付けられていません。"}
+    assert out["errors_not_mapped"] == {
+        "key": "キーの項目（氏名）がどの列にも対応付けられていません。"
+    }
     assert out["auto_after"] == ["1"]  # a column changed by hand is no longer "auto"
     assert out["errors_insert"] == {}  # insert needs no key
 
