@@ -13,7 +13,7 @@
 // mapped twice, a key field not mapped) are kept by place in `errors` ({'mapping.3': text}).
 
 import { batch as batchSignals, computed, signal } from '../lib.js';
-import { api, ApiError, isAbort } from '../api.js';
+import { api, ApiError, isAbort, upload as uploadFile } from '../api.js';
 import { getLanguage, t, tComplete, tOr } from '../i18n.js';
 import { errorText, fieldErrorText } from '../errors.js';
 import { number } from '../format.js';
@@ -147,6 +147,7 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
   const job = signal(null);
   const progress = signal(null); // { done, total, perSecond, left }
   const undone = signal(null); // the batch's undo outcome, after an undo made here
+  const sent = signal(null); // the upload under way: { loaded, total } bytes
 
   function take(b) {
     batchSignals(() => {
@@ -215,17 +216,19 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
     if (!file) return;
     busy.value = true;
     uploadError.value = null;
+    sent.value = { loaded: 0, total: file.size };
     const form = new FormData();
     form.append('file', file, file.name);
     form.append('encoding', encoding || 'auto');
     try {
-      const b = await api.post(base, form, { signal: ctx.signal });
+      const b = await uploadFile(base, form, { signal: ctx.signal, onProgress: (p) => (sent.value = p) });
       take(b);
       go('mapping', b);
     } catch (err) {
       if (!isAbort(err)) uploadError.value = refusedText(err);
     } finally {
       busy.value = false;
+      sent.value = null;
     }
   }
 
@@ -389,7 +392,7 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
   }
 
   return {
-    table, base, fields, byKey, batch, step, busy, uploadError, error, errors, mapping, auto, mode, key, job, progress, undone,
+    table, base, fields, byKey, batch, step, busy, sent, uploadError, error, errors, mapping, auto, mode, key, job, progress, undone,
     mappedFields, keyFields, upload, setField, setMode, toggleKey, saveMapping, check, run, watch, undo, restart,
     back: () => go('mapping'),
   };

@@ -97,6 +97,12 @@ function UploadStep({ wizard }) {
       </select>
       <p class="field__help">${t('customers.import.encoding.help')}</p>
     </div>
+    ${wizard.sent.value && html`<div class="import-progress" data-testid="import-sending">
+      <progress max=${wizard.sent.value.total || 1} value=${wizard.sent.value.loaded} aria-label=${t('customers.import.upload.sending_label')}></progress>
+      <p class="import-progress__text"><span>${wizard.sent.value.loaded >= (wizard.sent.value.total || 0)
+        ? t('customers.import.upload.reading')
+        : t('customers.import.upload.sending', { sent: fmt.bytes(wizard.sent.value.loaded), total: fmt.bytes(wizard.sent.value.total) })}</span></p>
+    </div>`}
     ${wizard.uploadError.value && html`<${Notice} tone="danger" title=${t('customers.import.upload.refused')} message=${wizard.uploadError.value} testId="import-refused" />`}
     <div class="wizard__actions">
       <span class="pager__spacer"></span>
