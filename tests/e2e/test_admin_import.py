@@ -95,10 +95,21 @@ def log_in(page: Page, server: LiveServer) -> None:
     expect(page.get_by_test_id("account-button")).to_be_visible()
 
 
-def upload(page: Page, name: str, data: bytes, encoding: str) -> None:
-    page.get_by_test_id("import-file").set_input_files(
-        {"name": name, "mimeType": "text/csv", "buffer": data}
-    )
+def upload(page: Page, name: str, data: bytes, encoding: str, drop: bool = False) -> None:
+    if drop:  # dragged from the desktop onto the drop zone
+        transfer = page.evaluate_handle(
+            """([name, bytes]) => {
+                const t = new DataTransfer();
+                t.items.add(new File([new Uint8Array(bytes)], name, { type: 'text/csv' }));
+                return t;
+            }""",
+            [name, list(data)],
+        )
+        page.locator(".dropzone").dispatch_event("drop", {"dataTransfer": transfer})
+    else:
+        page.get_by_test_id("import-file").set_input_files(
+            {"name": name, "mimeType": "text/csv", "buffer": data}
+        )
     expect(page.get_by_test_id("import-upload")).to_contain_text(name)
     page.locator("select[name=encoding]").select_option(encoding)
     page.get_by_test_id("import-upload-submit").click()
@@ -140,7 +151,7 @@ def test_a_cp932_csv_through_the_wizard_report_fixed_reimported_and_undone(
     data = cp932_csv(HEADER, ROWS)
 
     # Chosen as UTF-8, the file is refused with the line that does not decode and a suggestion.
-    upload(page, "顧客リスト.csv", data, "utf-8")
+    upload(page, "顧客リスト.csv", data, "utf-8", drop=True)
     refused = page.get_by_test_id("import-refused")
     expect(refused).to_contain_text(ja("customers.import.upload.refused"))
     expect(refused).to_contain_text("UTF-8")

@@ -64,6 +64,19 @@ function UploadStep({ wizard }) {
   const over = useSignal(false);
   const input = useRef(null);
 
+  // A file dropped beside the zone would make the browser open it in place of the panel.
+  useEffect(() => {
+    const stop = (e) => {
+      if (e.dataTransfer?.types?.includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', stop);
+    window.addEventListener('drop', stop);
+    return () => {
+      window.removeEventListener('dragover', stop);
+      window.removeEventListener('drop', stop);
+    };
+  }, []);
+
   function pick(f) {
     if (!f) return;
     file.value = f;
@@ -403,8 +416,11 @@ function History({ wizard, ctx }) {
   }));
   // The list follows the wizard: a batch that moved on shows its new state.
   const b = wizard.batch.value;
+  const seen = useRef(null);
   useEffect(() => {
-    table.reload();
+    const now = `${b?.id}:${b?.state}`;
+    if (seen.current !== null && seen.current !== now) table.reload();
+    seen.current = now;
   }, [b?.id, b?.state]);
 
   async function undo(row) {
