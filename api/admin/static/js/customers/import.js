@@ -324,6 +324,8 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
       await runJob(
         () => api.post(`${base}/${encodeURIComponent(b.id)}/run`, { all_or_nothing: allOrNothing }, { signal: ctx.signal }),
         (j) => {
+          // The batch is running on the server now (its history row says so too).
+          if (batch.value.state !== 'running' && !['done', 'failed'].includes(j.state)) batch.value = { ...batch.value, state: 'running' };
           const rows = progressRows(j, batch.value);
           progress.value = rate.sample(rows.done, rows.total);
         },
