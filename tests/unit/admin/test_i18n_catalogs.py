@@ -25,6 +25,24 @@ LINE_COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
 BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
+# The codes of a refused file or a bad row (api/tabular/messages.py MESSAGES).
+TABULAR_CODES = (
+    "file_empty", "file_not_utf8", "file_not_cp932", "file_encoding_unknown", "file_utf16",
+    "file_not_xlsx", "file_xlsx_too_large", "file_xls", "header_missing", "header_blank",
+    "header_duplicate", "header_control_chars", "row_too_many_cells", "row_too_few_cells",
+    "row_unterminated_quote", "row_bad_quotes", "cp932_gap",
+)  # fmt: skip
+
+# The codes of an import's rows and mapping (api/imports/messages.py MESSAGES).
+IMPORT_CODES = (
+    "import_key_empty", "import_duplicate_key", "import_exists", "import_not_found",
+    "import_key_ambiguous", "import_not_owner", "taken", "not_found", "import_aborted",
+    "import_unknown_field", "import_retired_field", "import_file_field", "import_mapped_twice",
+    "import_no_key", "import_key_not_mapped", "import_nothing_mapped", "import_too_large",
+    "import_file_missing", "import_encoding", "import_state",
+)  # fmt: skip
+IMPORT_STATES = ("uploaded", "checking", "checked", "running", "done", "failed", "undoing", "undone")  # fmt: skip
+
 # Keys built at run time (tOr(`role.${name}`) …): the values the API contract defines must exist.
 REQUIRED_DYNAMIC = [
     *(f"role.{r}" for r in ("admin", "marketer", "sales", "viewer")),
@@ -95,6 +113,17 @@ REQUIRED_DYNAMIC = [
         f"customers.fields.file_kind.{k}"
         for k in ("image", "pdf", "excel", "word", "powerpoint", "csv", "text")
     ),
+    # the import wizard: modes, batch states, the suggestions of a refused file, and the codes
+    # of api/tabular/messages.py (every refused file and bad row is explained in both languages)
+    *(f"customers.import.mode.{m}" for m in ("insert", "update", "upsert")),
+    *(f"customers.import.state.{s}" for s in IMPORT_STATES),
+    *(f"customers.import.suggest.{s}" for s in ("cp932", "utf-8")),
+    *(f"error.{c}" for c in TABULAR_CODES),
+    *(f"error.{c}" for c in IMPORT_CODES),
+    *(
+        f"customers.import.undo.reason.{r}"
+        for r in ("changed_since", "deleted_since", "cannot_restore", "in_use")
+    ),
     *(
         f"audit.action.{a}"
         for a in ("staff.update", "staff.update_self", "job.retry", "job.cancel")
@@ -116,6 +145,31 @@ PARAM_CODES = {
     "changed": {"by"},
     "invalid_key": {"max_length"},
     "key_too_long": {"max_length"},
+    # files refused by an import (api/tabular/messages.py)
+    "file_not_utf8": {"line", "offset"},
+    "file_not_cp932": {"line", "offset"},
+    "file_encoding_unknown": {"utf8_line", "cp932_line"},
+    "file_not_xlsx": {"reason"},
+    "file_xlsx_too_large": {"max_mb"},
+    "header_blank": {"column"},
+    "header_duplicate": {"name", "first", "column"},
+    "header_control_chars": {"column"},
+    "row_too_many_cells": {"count", "expected"},
+    "row_too_few_cells": {"count", "expected"},
+    "cp932_gap": {"chars"},
+    # an import's rows and mapping (api/imports/messages.py)
+    "import_duplicate_key": {"first"},
+    "import_exists": {"id"},
+    "import_key_ambiguous": {"count"},
+    "import_not_owner": {"id"},
+    "import_aborted": {"invalid"},
+    "import_unknown_field": {"field"},
+    "import_retired_field": {"field"},
+    "import_file_field": {"field"},
+    "import_mapped_twice": {"field", "first", "column"},
+    "import_key_not_mapped": {"field"},
+    "import_too_large": {"limit"},
+    "import_state": {"state", "action"},
 }
 # Prefixes of keys looked up at run time; keys under them may look unused.
 DYNAMIC_PREFIXES = (
@@ -129,6 +183,10 @@ DYNAMIC_PREFIXES = (
     "settings.choice.",
     "error.",
     "customers.fields.file_kind.",
+    "customers.import.mode.",
+    "customers.import.state.",
+    "customers.import.suggest.",
+    "customers.import.undo.reason.",
 )
 
 
@@ -261,3 +319,15 @@ def test_regex_finds_the_usual_spellings() -> None:
     }
     assert {"a.b", "c.d", "e.f", "h.i", "j.k", "l.m"} <= found
     assert "no" not in found
+
+
+def test_every_refused_file_code_of_the_api_is_listed() -> None:
+    from api.tabular.messages import MESSAGES
+
+    assert set(TABULAR_CODES) == set(MESSAGES), "api/tabular/messages.py changed: translate it"
+
+
+def test_every_import_code_of_the_api_is_listed() -> None:
+    from api.imports.messages import MESSAGES
+
+    assert set(IMPORT_CODES) == set(MESSAGES), "api/imports/messages.py changed: translate it"

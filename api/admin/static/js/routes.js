@@ -20,9 +20,10 @@ export const sections = [
 export const routes = [
   { path: '/login', public: true, view: () => import('./views/login.js'), title: () => t('auth.login') },
 
-  // The customer database. '/customers/:table/design' and '/new' come before '/customers/:table/:id'.
+  // The customer database. '/customers/:table/design', '/import' and '/new' come before '/customers/:table/:id'.
   { path: '/customers', permission: 'customers:read', view: () => import('./views/customer-tables.js'), title: () => t('nav.customers'), nav: { section: 'customers', icon: 'database' } },
   { path: '/customers/:table/design', permission: 'customers:design', view: () => import('./views/customer-design.js'), title: () => t('customers.design.title_plain') },
+  { path: '/customers/:table/import', permission: 'customers:write', view: () => import('./views/customer-import.js'), title: () => t('customers.import.title_plain') },
   { path: '/customers/:table/new', permission: 'customers:write', view: () => import('./views/customer-record-edit.js'), title: () => t('customers.form.new_plain') },
   { path: '/customers/:table/:id/edit', permission: 'customers:write', view: () => import('./views/customer-record-edit.js'), title: () => t('customers.form.edit_plain') },
 

@@ -233,6 +233,7 @@ export default function CustomerRecordsView({ ctx, data }) {
     fill
     actions=${[
       list.canDesign && html`<${LinkButton} href=${`#/customers/${encodeURIComponent(list.tableKey)}/design`} label=${t('customers.list.design')} icon="sliders" variant="ghost" />`,
+      list.canWrite && html`<${LinkButton} href=${`#/customers/${encodeURIComponent(list.tableKey)}/import`} label=${t('customers.list.import')} icon="upload" variant="ghost" />`,
       list.canWrite && html`<${LinkButton} href=${newHref} label=${t('customers.list.new')} icon="plus" variant="primary" />`,
     ]}
     toolbar=${html`<${Toolbar}>

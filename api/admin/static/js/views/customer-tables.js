@@ -136,6 +136,8 @@ export default function CustomerTablesView({ ctx }) {
           : html`
             ${can('customers:write') && html`<${Button} size="sm" icon="plus" label=${t('customers.tables.new_record')} title=${t('customers.tables.new_record')}
               onClick=${(e) => { e.stopPropagation(); ctx.navigate(`${tablePath(r.key)}/new`); }} />`}
+            ${can('customers:write') && html`<${Button} size="sm" icon="upload" label=${t('customers.tables.import')} title=${t('customers.tables.import')} testId=${`import-${r.key}`}
+              onClick=${(e) => { e.stopPropagation(); ctx.navigate(`${tablePath(r.key)}/import`); }} />`}
             ${canDesign && html`<${Button} size="sm" icon="edit" label=${t('customers.tables.design')} title=${t('customers.tables.design')} testId=${`design-${r.key}`}
               onClick=${(e) => { e.stopPropagation(); ctx.navigate(`${tablePath(r.key)}/design`); }} />`}`}
       </div>`,
