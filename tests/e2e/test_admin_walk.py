@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import ConsoleWatch
 from tests.fixtures.customers import seed_customers
+from tests.fixtures.duplicates import seed_duplicates
 from tests.fixtures.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -309,6 +310,19 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     dialog = w.dialog()
     expect(dialog).to_contain_text("山田 太郎")
     w.snap("customer-delete")
+    dialog.get_by_role("button", name=t("common.cancel")).click()
+    expect(dialog).to_be_hidden()
+
+    # Duplicates: the groups with their score and reasons, the merge dialog (cancelled).
+    seed_duplicates(server)
+    page.goto(server.url + "/admin/#/customers/leads/duplicates")
+    group = page.get_by_test_id("duplicate-group").first
+    expect(group).to_contain_text(t("customers.duplicates.reason.email"))
+    w.snap("customer-duplicates")
+    group.get_by_test_id("duplicate-merge").click()
+    dialog = w.dialog("merge-dialog")
+    expect(dialog.get_by_test_id("merge-moves")).to_be_visible()
+    w.snap("customer-merge")
     dialog.get_by_role("button", name=t("common.cancel")).click()
     expect(dialog).to_be_hidden()
 
