@@ -423,7 +423,8 @@ def record_duplicates(
         .select_from(source)
         .where(
             *conditions,
-            sa.tuple_(keys.c.kind, keys.c.key).in_([sa.tuple_(k, v) for k, v in own]),
+            # One equality per key (each an index probe; a row-value IN is not on SQLite).
+            sa.or_(*(sa.and_(keys.c.kind == k, keys.c.key == v) for k, v in sorted(own))),
             keys.c.id != record_id,
         )
         .limit(limit * 3)

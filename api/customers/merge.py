@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.audit import services as audit
-from api.customers import search
+from api.customers import duplicates, search
 from api.customers.models import CustomerField, CustomerFile, RecordHistory
 from api.customers.records import (
     _can_write,
@@ -262,6 +262,9 @@ def _repoint(
             )
             for r in found
         )
+        if field_row.retired_at is None and duplicates.feeds_keys(other, [column]):
+            # Their match keys name the company by id (customers of a merged company).
+            search.index_records(session, other, [int(r.id) for r in found])
         moved.append({"table": other.key, "field": field_row.key, "count": len(found)})
     return moved
 

@@ -312,3 +312,24 @@ def test_who_may_merge(admin: StaffClient, login_as: Callable[[str], StaffClient
         },
     )
     assert ok.status_code == 200, ok.text
+
+
+def test_merging_companies_moves_their_customers_name_keys(admin: StaffClient) -> None:
+    design(admin)
+    first = add(admin, "companies", name="絆商事")["id"]
+    second = add(admin, "companies", name="絆商事 ")["id"]
+    a = add(admin, "customers", name="髙橋一郎", company=first)
+    b = add(admin, "customers", name="高橋 一郎", company=second)
+    assert groups(admin) == []  # two company records: not (yet) the same company
+    merged = admin.post(
+        f"{BASE}/companies/merge",
+        json={
+            "survivor": first,
+            "sources": [second],
+            "versions": {str(first): 1, str(second): 1},
+        },
+    )
+    assert merged.status_code == 200, merged.text
+    found = groups(admin)
+    assert [ids_of(g) for g in found] == [{a["id"], b["id"]}]
+    assert found[0]["reasons"] == ["name_company"]
