@@ -177,6 +177,24 @@ def feeds_keys(design: Any, changed_columns: Iterable[str]) -> bool:
 # ------------------------------------------------------------------ writing
 
 
+def _insert(conn: Connection, design: Any, entries: list[tuple[str, str, int]]) -> None:
+    """Add keys: COPY on PostgreSQL (the transaction's own connection), else executemany."""
+    if not entries:
+        return
+    table = keys_table(design.key)
+    if conn.dialect.name == "postgresql":
+        driver: Any = conn.connection.dbapi_connection
+        name = conn.dialect.identifier_preparer.quote(table.name)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {name} (kind, key, id) FROM STDIN") as copy,
+        ):
+            for entry in entries:
+                copy.write_row(entry)
+    else:
+        conn.execute(sa.insert(table), [{"kind": k, "key": v, "id": i} for k, v, i in entries])
+
+
 def forget(conn: Connection, design: Any, ids: Sequence[int]) -> None:
     table = keys_table(design.key)
     for start in range(0, len(ids), BATCH):
@@ -188,13 +206,9 @@ def index_rows(conn: Connection, design: Any, rows: Sequence[Mapping[Any, Any]])
     the_rule = rule(design)
     forget(conn, design, [int(r["id"]) for r in rows])
     entries = [
-        {"kind": kind, "key": key, "id": int(r["id"])}
-        for r in rows
-        for kind, key in record_keys(design, the_rule, r)
+        (kind, key, int(r["id"])) for r in rows for kind, key in record_keys(design, the_rule, r)
     ]
-    table = keys_table(design.key)
-    for start in range(0, len(entries), BATCH * 5):
-        conn.execute(sa.insert(table), entries[start : start + BATCH * 5])
+    _insert(conn, design, entries)
     return len(entries)
 
 
@@ -222,12 +236,11 @@ def rebuild(
         if not rows:
             return count
         entries = [
-            {"kind": kind, "key": key, "id": int(r["id"])}
+            (kind, key, int(r["id"]))
             for r in rows
             for kind, key in record_keys(design, the_rule, r)
         ]
-        if entries:
-            conn.execute(sa.insert(table), entries)
+        _insert(conn, design, entries)
         count += len(entries)
         last = int(rows[-1]["id"])
 
@@ -345,9 +358,9 @@ def find_groups(
         if after is not None:
             query = query.where(sa.tuple_(keys.c.kind, keys.c.key) > sa.tuple_(*after))
         found = conn.execute(query).all()
-        for row in found:
+        made = _groups(conn, source, conditions, keys, [(r.kind, r.key, r.n) for r in found])
+        for row, group in zip(found, made, strict=True):
             after = (row.kind, row.key)
-            group = _group(conn, design, source, conditions, keys, row.kind, row.key, row.n)
             if group is not None:
                 groups.append(group)
                 if len(groups) >= limit:
@@ -369,36 +382,66 @@ def find_groups(
     return out, next_cursor
 
 
-def _group(
+def _groups(
     conn: Connection,
-    design: Any,
     source: Any,
     conditions: list[Any],
     keys: sa.Table,
-    kind: str,
-    key: str,
-    count: int,
-) -> Group | None:
-    member_rows = conn.execute(
-        sa.select(keys.c.id)
-        .select_from(source)
-        .where(*conditions, keys.c.kind == kind, keys.c.key == key)
-        .order_by(keys.c.id)
-        .limit(MAX_MEMBERS)
-    ).all()
-    members = [int(r.id) for r in member_rows]
-    if len(members) < 2:
-        return None
-    entries = conn.execute(
-        sa.select(keys.c.id, keys.c.kind, keys.c.key).where(keys.c.id.in_(members))
-    ).all()
-    shared = _shared(members, ((int(e.id), e.kind, e.key) for e in entries))
-    if any(other < (kind, key) for other in shared):
-        return None  # shown in the group of the earlier key (with this reason too)
-    reasons = sorted({k for k, _ in shared} | {kind})
-    return Group(
-        kind, key, count, [KINDS[k] for k in reasons], score(reasons), [{"id": m} for m in members]
+    blocks: list[tuple[str, str, int]],
+) -> list[Group | None]:
+    """The groups of a page of blocks (kind, key, count), in two queries: the first members
+    of every block, then every key those members hold (for the reasons)."""
+    if not blocks:
+        return []
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=(keys.c.kind, keys.c.key), order_by=keys.c.id)
+        .label("rank")
     )
+    wanted = sa.or_(*(sa.and_(keys.c.kind == k, keys.c.key == v) for k, v, _ in blocks))
+    ranked = (
+        sa.select(keys.c.kind, keys.c.key, keys.c.id, rank)
+        .select_from(source)
+        .where(*conditions, wanted)
+        .subquery()
+    )
+    members: dict[tuple[str, str], list[int]] = {}
+    for row in conn.execute(
+        sa.select(ranked.c.kind, ranked.c.key, ranked.c.id)
+        .where(ranked.c.rank <= MAX_MEMBERS)
+        .order_by(ranked.c.kind, ranked.c.key, ranked.c.id)
+    ):
+        members.setdefault((row.kind, row.key), []).append(int(row.id))
+    ids = sorted({i for found in members.values() for i in found})
+    held: dict[int, list[tuple[int, str, str]]] = {}
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        for e in conn.execute(
+            sa.select(keys.c.id, keys.c.kind, keys.c.key).where(keys.c.id.in_(chunk))
+        ):
+            held.setdefault(int(e.id), []).append((int(e.id), e.kind, e.key))
+    out: list[Group | None] = []
+    for kind, key, count in blocks:
+        ids_ = members.get((kind, key), [])
+        if len(ids_) < 2:
+            out.append(None)
+            continue
+        shared = _shared(ids_, (entry for i in ids_ for entry in held.get(i, [])))
+        if any(other < (kind, key) for other in shared):
+            out.append(None)  # shown in the group of the earlier key (with this reason too)
+            continue
+        reasons = sorted({k for k, _ in shared} | {kind})
+        out.append(
+            Group(
+                kind,
+                key,
+                count,
+                [KINDS[k] for k in reasons],
+                score(reasons),
+                [{"id": m} for m in ids_],
+            )
+        )
+    return out
 
 
 def record_duplicates(
