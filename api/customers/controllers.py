@@ -11,18 +11,29 @@ from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import File
-from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
 
-from api.customers import files, records, schema_file, services, views
+from api.customers import duplicates, files, merge, records, schema_file, services, views
 from api.customers import permissions as perms
 from api.customers.definitions import parse_field, parse_table
 from api.customers.models import CustomerView
 from api.customers.schemas import (
+    DuplicateGroupOut,
+    DuplicateGroupPage,
+    DuplicateOut,
     FieldChangeOut,
     FieldIn,
     FieldOrder,
     FieldUpdate,
     HistoryOut,
+    MergeIn,
+    MergeOut,
+    MovedOut,
     OwnerOut,
     RecordIn,
     RecordOut,
@@ -36,7 +47,7 @@ from api.customers.schemas import (
     ViewUpdate,
     plain,
 )
-from api.errors import invalid
+from api.errors import NotFound, invalid
 from api.principal import Principal
 from api.runtime import Runtime
 from api.web.auth import requires
@@ -600,7 +611,12 @@ class CustomerRecordController(Controller):
         """Every change to the record, newest first: who, when, from where, before/after;
         ``per_page`` at a time, ``before=<the last entry's id>`` for the older ones."""
         with runtime.db.read() as session:
-            records.get_record(session, principal, table, record_id)  # 404 / owner-only
+            try:
+                records.get_record(session, principal, table, record_id)  # 404 / owner-only
+            except NotFound:
+                # A record merged into another keeps its timeline readable (統合履歴).
+                if not merge.history_visible(session, principal, table, record_id):
+                    raise
             return [
                 HistoryOut(
                     id=h.id,  # type: ignore[arg-type]
@@ -727,3 +743,106 @@ class CustomerViewController(Controller):
     ) -> None:
         with runtime.db.transaction() as session:
             views.delete_view(session, principal, table, view_id)
+
+
+DuplicateCursor = Annotated[
+    str | None, QueryParameter(max_length=2000, description="from the previous page")
+]
+
+
+class CustomerDuplicateController(Controller):
+    """Likely duplicates (blocking on stored match keys) and merging records."""
+
+    path = "/api/customers/tables/{table:str}"
+    tags = ["customers"]
+
+    @get("/duplicates", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def list_groups(
+        self,
+        table: TableKey,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        cursor: DuplicateCursor = None,
+        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        reason: Annotated[
+            str | None,
+            QueryParameter(pattern=r"^(email|phone|name_company)$", description="one kind"),
+        ] = None,
+    ) -> DuplicateGroupPage:
+        """Groups of records sharing a normalised e-mail, a phone number (digits) or a name
+        at the same company (width, kana and 髙/高-style variants folded): e-mail groups
+        first, then phone, then name + company; each with its reasons and a score."""
+        kind = {v: k for k, v in duplicates.KINDS.items()}.get(reason or "")
+        with runtime.db.read() as session:
+            groups, next_cursor = duplicates.find_groups(
+                session, principal, table, kind=kind, cursor=cursor, limit=per_page
+            )
+            the_rule = duplicates.rule(services.load_design(session, table))
+            rule_out = the_rule.as_dict(services.load_design(session, table))
+        return DuplicateGroupPage(
+            items=[
+                DuplicateGroupOut(
+                    reason=duplicates.KINDS[g.kind],
+                    reasons=g.reasons,
+                    score=g.score,
+                    count=g.count,
+                    records=[_record_out(r) for r in g.records],
+                )
+                for g in groups
+            ],
+            next_cursor=next_cursor,
+            rule=rule_out,
+        )
+
+    @get(
+        "/records/{record_id:int}/duplicates",
+        guards=[requires(perms.CUSTOMERS_READ)],
+        sync_to_thread=True,
+    )
+    def record_duplicates(
+        self,
+        table: TableKey,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> list[DuplicateOut]:
+        """Records that share a match key with this one, the likeliest first."""
+        with runtime.db.read() as session:
+            found = duplicates.record_duplicates(session, principal, table, record_id)
+        return [
+            DuplicateOut(record=_record_out(d["record"]), reasons=d["reasons"], score=d["score"])
+            for d in found
+        ]
+
+    @post(
+        "/merge",
+        guards=[requires(perms.CUSTOMERS_WRITE)],
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+    )
+    def merge(
+        self,
+        table: TableKey,
+        data: JSONBody[MergeIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> MergeOut:
+        """Merge ``sources`` into ``survivor`` in one transaction: chosen values, related
+        records re-pointed, sources removed (their values kept in the survivor's history);
+        409 if any record changed since the versions given."""
+        with runtime.db.transaction() as session:
+            result = merge.merge_records(
+                session,
+                principal,
+                table,
+                survivor=data.survivor,
+                sources=data.sources,
+                values=dict(data.values),
+                versions=dict(data.versions),
+                source=_source(principal),
+            )
+        return MergeOut(
+            record=_record_out(result["record"]),
+            merged=result["merged"],
+            moved=[MovedOut(**m) for m in result["moved"]],
+        )

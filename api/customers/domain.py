@@ -2,6 +2,7 @@
 
 from api.customers import permissions, tasks
 from api.customers.controllers import (
+    CustomerDuplicateController,
     CustomerRecordController,
     CustomerTableController,
     CustomerViewController,
@@ -11,7 +12,12 @@ from api.domain import Domain
 DOMAIN = Domain(
     name="customers",
     permissions=permissions.PERMISSIONS,
-    controllers=(CustomerTableController, CustomerRecordController, CustomerViewController),
+    controllers=(
+        CustomerTableController,
+        CustomerRecordController,
+        CustomerViewController,
+        CustomerDuplicateController,
+    ),
     job_kinds=tasks.KINDS,
     labels={
         "audit.action.customers.table.create": {"ja": "テーブル作成", "en": "Table created"},
@@ -23,6 +29,7 @@ DOMAIN = Domain(
         "audit.action.customers.field.retire": {"ja": "項目廃止", "en": "Field retired"},
         "audit.action.customers.field.restore": {"ja": "項目復元", "en": "Field restored"},
         "audit.action.customers.field.reorder": {"ja": "項目の並べ替え", "en": "Fields reordered"},
+        "audit.action.customers.record.merge": {"ja": "レコードの統合", "en": "Records merged"},
         # field types (the designer, the filter builder, the schema screens)
         "customers.type.text": {"ja": "テキスト", "en": "Text"},
         "customers.type.long_text": {"ja": "長文テキスト", "en": "Long text"},

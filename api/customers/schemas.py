@@ -210,3 +210,49 @@ class ViewOut(msgspec.Struct, kw_only=True):
 
 class FieldOrder(Strict):
     fields: Annotated[list[Key], Meta(max_length=1500)]  # every active field, in display order
+
+
+RecordKey = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+
+
+class MergeIn(Strict):
+    """Merge ``sources`` into ``survivor``: per field, the record whose value is kept
+    (default: the survivor's, else the first non-empty source's); ``versions`` maps each
+    record's id (as a string) to the version the merge screen saw (409 if one changed)."""
+
+    survivor: RecordKey
+    sources: Annotated[list[RecordKey], Meta(min_length=1, max_length=19)]
+    values: dict[Annotated[str, Meta(max_length=40)], RecordKey] = {}
+    versions: dict[Annotated[str, Meta(max_length=20, pattern=r"^[0-9]+$")], RecordKey] = {}
+
+
+class MovedOut(msgspec.Struct, kw_only=True):
+    table: str
+    field: str
+    count: int
+
+
+class MergeOut(msgspec.Struct, kw_only=True):
+    record: RecordOut  # the survivor as it is now
+    merged: list[int]  # the sources' ids (deleted; their history stays)
+    moved: list[MovedOut]  # related records re-pointed to the survivor
+
+
+class DuplicateGroupOut(msgspec.Struct, kw_only=True):
+    reason: str  # the key that formed the group: email | phone | name_company
+    reasons: list[str]  # every kind of key all its records share
+    score: int  # 0–100
+    count: int  # records sharing the key (at most 20 are listed)
+    records: list[RecordOut]
+
+
+class DuplicateGroupPage(msgspec.Struct, kw_only=True):
+    items: list[DuplicateGroupOut]
+    next_cursor: str | None
+    rule: dict[str, Any]  # which fields count (email, phone, name, company)
+
+
+class DuplicateOut(msgspec.Struct, kw_only=True):
+    record: RecordOut
+    reasons: list[str]
+    score: int

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from api.customers import duplicates
 from api.customers.definitions import FieldSpec
 from api.customers.types import TEXT_TYPES, FieldType, column_name, object_name, table_name
 from api.errors import FieldError, ValidationFailed
@@ -194,6 +195,7 @@ def create_objects(conn: Connection, key: str) -> None:
     dialect = conn.dialect.name
     table = search_table(key, dialect)
     table.create(conn, checkfirst=True)
+    duplicates.create_objects(conn, key)  # the match keys live beside the search data
     if dialect == "postgresql":
         _create_gin(conn, key)
     else:
@@ -228,8 +230,10 @@ def index_rows(session: Session, design: Any, rows: Iterable[Mapping[Any, Any]])
     """Write the search data of these records (each a mapping by column name with ``id``),
     replacing what they had. The per-record call of every write, and the CSV import's bulk
     call (pass thousands at once). Returns how many rows were written."""
+    rows = list(rows)
     specs = _specs(design)
     conn = session.connection()
+    duplicates.index_rows(conn, design, rows)  # kept in step with the search data
     count = 0
     batch: list[tuple[int, str]] = []
     for row in rows:
@@ -300,6 +304,7 @@ def forget(session: Session, design: Any, ids: Sequence[int]) -> None:
     conn = session.connection()
     for start in range(0, len(ids), BATCH):
         _delete(conn, design, list(ids[start : start + BATCH]))
+    duplicates.forget(conn, design, ids)  # and the match keys
 
 
 def index_records(session: Session, design: Any, ids: Sequence[int]) -> int:
@@ -334,6 +339,7 @@ def rebuild_search(session: Session, table: str | Any) -> int:
     else:  # building a GIN index at once is many times faster than growing it row by row
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_quote(conn, _gin_name(design.key))}")
     conn.execute(sa.delete(search))
+    duplicates.rebuild(conn, design)
     count = _fill(conn, design, search)
     if design.dialect == "postgresql":
         conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
@@ -384,6 +390,7 @@ def index_range(session: Session, design: Any, start: int, end: int) -> int:
     ]
     for first in range(0, len(old), BATCH):
         _delete(conn, design, old[first : first + BATCH])
+    duplicates.rebuild(conn, design, start=start, end=end)
     specs = _specs(design)
     if not specs:
         return 0
@@ -435,6 +442,7 @@ def build_missing(session: Session) -> list[str]:
         if search_table_name(design.key) not in existing:
             rebuild_search(session, design)
             built.append(design.key)
+    built += [k for k in duplicates.build_missing(session) if k not in built]
     return built
 
 

@@ -43,8 +43,9 @@ _SPACES = re.compile(r"[\s\u200b\ufeff]+")
 _KATA_TO_HIRA = {c: c - 0x60 for c in (*range(0x30A1, 0x30F7), 0x30FD, 0x30FE)}
 _HIRA_TO_KATA = {v: k for k, v in _KATA_TO_HIRA.items()}
 
-# Variant forms of kanji common in Japanese names, folded for search only (髙橋 finds 高橋).
-# Matching keeps them apart: 髙橋 and 高橋 may well be two people.
+# Variant forms of kanji common in Japanese names, folded for search (髙橋 finds 高橋) and for
+# *candidate* duplicates, which a person confirms (api.customers.duplicates). Matching (upsert
+# keys) keeps them apart: 髙橋 and 高橋 may well be two people.
 _ITAIJI = str.maketrans(
     "髙﨑嵜德邊邉濵濱齋齊澤國廣曾槇櫻龍瀨寬凜",
     "高崎崎徳辺辺浜浜斎斉沢国広曽槙桜竜瀬寛凛",

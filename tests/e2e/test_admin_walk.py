@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import ConsoleWatch
 from tests.fixtures.customers import seed_customers
+from tests.fixtures.duplicates import seed_duplicates
 from tests.fixtures.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -348,6 +349,18 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
         t("customers.import.undo.done", deleted=1, restored=0), timeout=20_000
     )
     w.snap("import-undone")
+    # Duplicates: the groups with their score and reasons, the merge dialog (cancelled).
+    seed_duplicates(server)
+    page.goto(server.url + "/admin/#/customers/leads/duplicates")
+    group = page.get_by_test_id("duplicate-group").first
+    expect(group).to_contain_text(t("customers.duplicates.reason.email"))
+    w.snap("customer-duplicates")
+    group.get_by_test_id("duplicate-merge").click()
+    dialog = w.dialog("merge-dialog")
+    expect(dialog.get_by_test_id("merge-moves")).to_be_visible()
+    w.snap("customer-merge")
+    dialog.get_by_role("button", name=t("common.cancel")).click()
+    expect(dialog).to_be_hidden()
 
     # Settings: the test mail dialog from there; a stricter password rule, saved.
     w.open_screen("nav.settings")

@@ -24,6 +24,7 @@ export const routes = [
   { path: '/customers', permission: 'customers:read', view: () => import('./views/customer-tables.js'), title: () => t('nav.customers'), nav: { section: 'customers', icon: 'database' } },
   { path: '/customers/:table/design', permission: 'customers:design', view: () => import('./views/customer-design.js'), title: () => t('customers.design.title_plain') },
   { path: '/customers/:table/import', permission: 'customers:write', view: () => import('./views/customer-import.js'), title: () => t('customers.import.title_plain') },
+  { path: '/customers/:table/duplicates', permission: 'customers:read', view: () => import('./views/customer-duplicates.js'), title: () => t('customers.duplicates.title_plain') },
   { path: '/customers/:table/new', permission: 'customers:write', view: () => import('./views/customer-record-edit.js'), title: () => t('customers.form.new_plain') },
   { path: '/customers/:table/:id/edit', permission: 'customers:write', view: () => import('./views/customer-record-edit.js'), title: () => t('customers.form.edit_plain') },
 

@@ -2,7 +2,11 @@
 // staff member, an API token, the system…), when, from where (admin panel, API, import, form,
 // member), and each changed field's value before → after, shown by its type.
 //
-//   html`<${HistoryTimeline} entries=${history} design=${design} owners=${owners} refs=${refs} />`
+//   html`<${HistoryTimeline} entries=${history} design=${design} designs=${designs} owners=${owners} refs=${refs} />`
+//
+// A merge (action `merge`) also lists the merged records with everything they held and the
+// related rows moved (`designs` names their tables); a merged record's `merged` entry links to
+// the record it went into.
 
 import { html, cx } from '../lib.js';
 import { t, tOr } from '../i18n.js';
@@ -10,9 +14,10 @@ import { actorTypeLabel } from '../labels.js';
 import { badge, time } from '../ui/cells.js';
 import { Icon } from '../ui/icons.js';
 import { displayValue } from './display.js';
-import { fieldLabel, findField, ownerName, statusLabel } from './design.js';
+import { fieldLabel, findField, ownerName, statusLabel, tableLabel } from './design.js';
 
-const ACTION_TONES = { create: 'success', update: 'info', delete: 'danger' };
+const ACTION_TONES = { create: 'success', update: 'info', delete: 'danger', merge: 'accent', merged: 'warning' };
+const MERGE_KEY = '$merge'; // the merge's own facts (api/customers/merge.py), not a field
 const ACTOR_ICONS = { staff: 'users', token: 'key', system: 'layers', member: 'users' };
 
 export const sourceLabel = (source) => tOr(`customers.source.${source}`, source);
@@ -21,6 +26,8 @@ function actionLabel(action) {
   if (action === 'create') return t('customers.record.history.create');
   if (action === 'update') return t('customers.record.history.update');
   if (action === 'delete') return t('customers.record.history.delete');
+  if (action === 'merge') return t('customers.merge.history.merge');
+  if (action === 'merged') return t('customers.merge.history.merged');
   return action;
 }
 
@@ -49,18 +56,49 @@ export function changeRows(entry, { design, owners, refs }) {
     return field ? fieldLabel(field) : key;
   };
   const order = (design?.fields || []).map((f) => f.key);
-  const keys = Object.keys(changes).sort((a, b) => {
+  const keys = Object.keys(changes).filter((k) => k !== MERGE_KEY).sort((a, b) => {
     const rank = (k) => (k === 'status' ? -2 : k === 'owner_id' ? -1 : order.indexOf(k) < 0 ? 9999 : order.indexOf(k));
     return rank(a) - rank(b);
   });
   return keys.map((key) => ({ key, label: label(key), before: show(key, changes[key]?.before), after: show(key, changes[key]?.after) }));
 }
 
+/** What a merge entry adds: the sources with everything they held, the related rows moved; or,
+ * on a source's timeline, the record it was merged into. */
+function MergeFacts({ entry, design, designs, owners, refs }) {
+  const info = entry.changes?.[MERGE_KEY];
+  if (!info) return null;
+  const table = encodeURIComponent(design?.key || '');
+  if (entry.action === 'merged') {
+    return html`<p class="history__merge" data-testid="history-merged-into">${t('customers.merge.history.into')}
+      <a href=${`#/customers/${table}/${encodeURIComponent(info.survivor)}`}>#${info.survivor}</a></p>`;
+  }
+  return html`<div class="history__merge" data-testid="history-merge">
+    ${(info.sources || []).map((src) => {
+      const rows = changeRows({ changes: Object.fromEntries(Object.entries(src.values || {}).map(([k, v]) => [k, { after: v }])) }, { design, owners, refs })
+        .filter((r) => r.after != null);
+      return html`<details key=${src.id} class="history__source">
+        <summary>${t('customers.merge.history.source', { id: src.id })}</summary>
+        <dl class="history__changes">
+          ${rows.map((r) => html`<div class="history__change" key=${r.key}><dt>${r.label}</dt><dd><span class="history__after">${r.after}</span></dd></div>`)}
+        </dl>
+      </details>`;
+    })}
+    ${(info.moved || []).length > 0 && html`<p class="muted">${t('customers.merge.history.moved', {
+      list: info.moved.map((m) => {
+        const other = designs?.get(m.table);
+        const field = other && findField(other, m.field);
+        return `${other ? tableLabel(other) : m.table} (${field ? fieldLabel(field) : m.field}) ${m.count}`;
+      }).join(', '),
+    })}</p>`}
+  </div>`;
+}
+
 function Value({ value }) {
   return value == null ? html`<span class="muted history__none">${t('customers.record.history.empty_value')}</span>` : value;
 }
 
-export function HistoryTimeline({ entries, design, owners, refs }) {
+export function HistoryTimeline({ entries, design, designs, owners, refs }) {
   if (!entries.length) return html`<p class="muted panel-pad">${t('customers.record.history.none')}</p>`;
   return html`<div class="history">
     <ol class="history__list">
@@ -81,11 +119,12 @@ export function HistoryTimeline({ entries, design, owners, refs }) {
                 <dt>${r.label}</dt>
                 <dd>
                   ${entry.action !== 'create' && html`<span class=${cx('history__before', r.before != null && 'history__before--value')}><${Value} value=${r.before} /></span>`}
-                  ${entry.action === 'update' && html`<span class="history__arrow" aria-label=${t('customers.record.history.to')}>→</span>`}
-                  ${entry.action !== 'delete' && html`<span class="history__after"><${Value} value=${r.after} /></span>`}
+                  ${(entry.action === 'update' || entry.action === 'merge') && html`<span class="history__arrow" aria-label=${t('customers.record.history.to')}>→</span>`}
+                  ${entry.action !== 'delete' && entry.action !== 'merged' && html`<span class="history__after"><${Value} value=${r.after} /></span>`}
                 </dd>
               </div>`)}
             </dl>`}
+            <${MergeFacts} entry=${entry} design=${design} designs=${designs} owners=${owners} refs=${refs} />
           </div>
         </li>`;
       })}

@@ -68,6 +68,7 @@ export function Dialog({ title, size = 'md', className, testId, dismissible = tr
     <div class="dialog__footer" hidden=${list.length === 0}>
       ${list.map(
         (a) => html`<button type="button" class=${cx('btn', `btn--${a.variant || 'secondary'}`)} autofocus=${!!a.autofocus} data-testid=${a.testId}
+          disabled=${!!a.disabled} aria-busy=${a.busy ? 'true' : undefined}
           onClick=${() => a.onClick(close)}>${a.label}</button>`,
       )}
     </div>

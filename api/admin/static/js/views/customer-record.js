@@ -17,6 +17,7 @@ import { Tabs } from '../ui/tabs.js';
 import { toast } from '../ui/toast.js';
 import { displayValue } from '../customers/display.js';
 import { HistoryTimeline } from '../customers/history.js';
+import { openMerge, reasonLabel } from '../customers/merge.js';
 import {
   activeFields, fieldLabel, helpText, labelField, listFields, loadDesigns, loadOwners, loadReferenceLabels,
   ownerName, recordLabel, refKey, statusLabel, statusTone, tableLabel,
@@ -28,11 +29,12 @@ export async function load(ctx) {
   const { table, id } = ctx.params;
   if (!/^\d{1,19}$/.test(id)) throw new ApiError(404, { code: 'record_not_found' });
   const base = `/api/customers/tables/${encodeURIComponent(table)}/records/${id}`;
-  const [designs, record, related, owners] = await Promise.all([
+  const [designs, record, related, owners, duplicates] = await Promise.all([
     loadDesigns({ signal: ctx.signal }),
     api.get(base, null, { signal: ctx.signal }),
     api.get(`${base}/related`, null, { signal: ctx.signal }),
     loadOwners(table, { signal: ctx.signal }),
+    possibleDuplicates(base, ctx.signal),
   ]);
   const design = designs.get(table);
   if (!design) throw new ApiError(404, { code: 'table_not_found' });
@@ -45,7 +47,17 @@ export async function load(ctx) {
   }
   for (const found of await Promise.all(lookups)) for (const [k, v] of found) refs.set(k, v);
   refs.set(refKey(table, record.id), recordLabel(design, record));
-  return { designs, design, record, related, owners, refs, base };
+  return { designs, design, record, related, owners, refs, base, duplicates };
+}
+
+/** "Possible duplicates" of the record (GET …/duplicates); none if the look-up fails. */
+async function possibleDuplicates(base, signal) {
+  try {
+    return await api.get(`${base}/duplicates`, null, { signal });
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    return [];
+  }
 }
 
 function createRecordPage(ctx, data) {
@@ -108,7 +120,25 @@ function createRecordPage(ctx, data) {
     }
   }
 
-  return { history, historyError, historyRefs, historyMore, historyBusy, loadHistory, remove };
+  /** Compare this record with its possible duplicates and merge them (customers/merge.js). */
+  async function mergeDuplicates() {
+    let records;
+    try {
+      const ids = [data.record.id, ...data.duplicates.map((d) => d.record.id)];
+      const base = `/api/customers/tables/${encodeURIComponent(data.design.key)}/records`;
+      records = await Promise.all(ids.map((id) => api.get(`${base}/${id}`, null, { signal: ctx.signal })));
+    } catch (err) {
+      if (!isAbort(err)) toast(errorText(err), { type: 'error' });
+      return;
+    }
+    const result = await openMerge({ designs: data.designs, design: data.design, records, refs: data.refs });
+    if (!result) return;
+    toast(t('customers.merge.done', { name: recordLabel(data.design, result.record), count: result.merged.length }), { type: 'success' });
+    if (result.record.id === data.record.id) ctx.reload();
+    else ctx.navigate(`/customers/${encodeURIComponent(data.design.key)}/${result.record.id}?tab=history`);
+  }
+
+  return { history, historyError, historyRefs, historyMore, historyBusy, loadHistory, remove, mergeDuplicates };
 }
 
 /** A 409 in words: which tables refer to the record and how many, or what changed meanwhile. */
@@ -202,13 +232,30 @@ function HistoryPanel({ page, data }) {
   }
   if (entries === null) return html`<div class="table__loading"><span class="spinner"></span>${t('common.loading')}</div>`;
   return html`<div>
-    <${HistoryTimeline} entries=${entries} design=${data.design} owners=${data.owners} refs=${page.historyRefs.value} />
+    <${HistoryTimeline} entries=${entries} design=${data.design} designs=${data.designs} owners=${data.owners} refs=${page.historyRefs.value} />
     ${error && html`<p class="field__error panel-pad" role="alert">${errorText(error)}</p>`}
     ${page.historyMore.value && html`<div class="history__more">
       <${Button} label=${t('customers.record.history.more')} size="sm" busy=${page.historyBusy.value} testId="history-more"
         onClick=${() => page.loadHistory({ more: true })} />
     </div>`}
   </div>`;
+}
+
+function PossibleDuplicates({ data, canWrite, onMerge }) {
+  const key = encodeURIComponent(data.design.key);
+  return html`<${Notice} tone="warning" testId="record-duplicates"
+    title=${t('customers.duplicates.possible', { count: data.duplicates.length })}>
+    <ul class="dup-list">
+      ${data.duplicates.map((d) => html`<li key=${d.record.id}>
+        <a href=${`#/customers/${key}/${encodeURIComponent(d.record.id)}`}>${recordLabel(data.design, d.record)}</a>
+        <span class="muted"> #${d.record.id} · ${d.reasons.map(reasonLabel).join(' / ')} · ${t('customers.duplicates.score', { score: d.score })}</span>
+      </li>`)}
+    </ul>
+    <div class="notice__actions">
+      ${canWrite && html`<${Button} label=${t('customers.duplicates.compare')} size="sm" variant="primary" testId="record-duplicates-merge" onClick=${onMerge} />`}
+      <${LinkButton} href=${`#/customers/${key}/duplicates`} label=${t('customers.duplicates.open')} size="sm" variant="ghost" />
+    </div>
+  <//>`;
 }
 
 export default function CustomerRecordView({ ctx, data }) {
@@ -262,6 +309,7 @@ export default function CustomerRecordView({ ctx, data }) {
           <span class="record-summary__label">${t('customers.list.col.id')}</span><span class="muted">${record.id}</span>
         </div>
       </div>
+      ${data.duplicates.length > 0 && html`<${PossibleDuplicates} data=${data} canWrite=${canWrite} onMerge=${page.mergeDuplicates} />`}
       <div class="card card--flush">
         <${Tabs} label=${t('customers.record.tabs')} selected=${ctx.query.tab || 'values'} items=${tabs}
           onChange=${(id) => ctx.setQuery({ tab: id === 'values' ? null : id })} />

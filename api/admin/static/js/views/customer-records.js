@@ -232,6 +232,7 @@ export default function CustomerRecordsView({ ctx, data }) {
     back=${{ href: '#/customers', label: t('customers.list.all_tables') }}
     fill
     actions=${[
+      html`<${LinkButton} href=${`#/customers/${encodeURIComponent(list.tableKey)}/duplicates`} label=${t('customers.duplicates.open')} icon="copy" variant="ghost" />`,
       list.canDesign && html`<${LinkButton} href=${`#/customers/${encodeURIComponent(list.tableKey)}/design`} label=${t('customers.list.design')} icon="sliders" variant="ghost" />`,
       list.canWrite && html`<${LinkButton} href=${`#/customers/${encodeURIComponent(list.tableKey)}/import`} label=${t('customers.list.import')} icon="upload" variant="ghost" />`,
       list.canWrite && html`<${LinkButton} href=${newHref} label=${t('customers.list.new')} icon="plus" variant="primary" />`,
