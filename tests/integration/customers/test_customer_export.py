@@ -230,9 +230,8 @@ def test_api_download_roles_and_audit(
         entry = session.exec(
             select(AuditEntry).where(AuditEntry.action == "customers.export")
         ).one()
-    assert entry.target_id == "customers" and (entry.after or {})["rows"] == 5
-    assert (entry.after or {})["encoding"] == "cp932"
-    assert login_as("viewer").get("/api/customers/tables/customers/export").status_code == 403
+        assert entry.target_id == "customers" and (entry.after or {})["rows"] == 5
+        assert (entry.after or {})["encoding"] == "cp932"
     bad = marketer.get("/api/customers/tables/customers/export", params={"format": "pdf"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "format"
     with runtime.db.transaction() as session:
@@ -247,17 +246,18 @@ def test_api_download_roles_and_audit(
         params={"encoding": "cp932", "columns": "name", "replace": "true"},
     )
     assert replaced.status_code == 200 and "〓".encode("cp932") in replaced.content
+    assert login_as("viewer").get("/api/customers/tables/customers/export").status_code == 403
 
 
 def test_sales_export_only_what_they_see(
     runtime: Runtime, actor: Principal, table: str, make_staff: Callable[..., Staff]
 ) -> None:
+    rep = principal_for_staff(make_staff("sales"))
     with runtime.db.transaction() as session:
         services.update_table(
             session, actor, table, parse_table({"key": table, "owner_only": True,
                                                 "statuses": ["lead", "won"]}),
         )  # fmt: skip
-        rep = principal_for_staff(make_staff("sales"))
         records.create_record(session, rep, table, {"name": "mine"})
     data, result = export(runtime, rep, columns="name,owner_id", labels="keys")
     assert result.rows == 1 and data.decode().split("\r\n")[1].startswith("mine,")
