@@ -53,14 +53,24 @@ def table(runtime: Runtime, actor: Principal) -> str:
                 parse_field({"key": "name", "type": "text", "label": {"ja": "氏名", "en": "Name"}}),
                 parse_field({"key": "memo", "type": "text", "label": {"ja": "メモ", "en": "Memo"}}),
                 parse_field(
-                    {"key": "plan", "type": "select", "label": {"ja": "プラン", "en": "Plan"},
-                     "choices": [{"value": "gold", "label": {"ja": "ゴールド", "en": "Gold"}}]}
-                ),  # fmt: skip
+                    {
+                        "key": "plan",
+                        "type": "select",
+                        "label": {"ja": "プラン", "en": "Plan"},
+                        "choices": [{"value": "gold", "label": {"ja": "ゴールド", "en": "Gold"}}],
+                    }
+                ),
                 parse_field(
-                    {"key": "tags", "type": "multi_select", "label": {"ja": "タグ"},
-                     "choices": [{"value": "a", "label": {"ja": "甲"}}, {"value": "b",
-                                 "label": {"ja": "乙"}}]}
-                ),  # fmt: skip
+                    {
+                        "key": "tags",
+                        "type": "multi_select",
+                        "label": {"ja": "タグ"},
+                        "choices": [
+                            {"value": "a", "label": {"ja": "甲"}},
+                            {"value": "b", "label": {"ja": "乙"}},
+                        ],
+                    }
+                ),
                 parse_field({"key": "seen", "type": "datetime", "label": {"ja": "来店"}}),
                 parse_field({"key": "born", "type": "date", "label": {"ja": "生年月日"}}),
                 parse_field({"key": "score", "type": "decimal", "decimal_places": 2}),
@@ -100,7 +110,9 @@ def export(
     return data, result
 
 
-def read_back(tmp_path: Path, data: bytes, suffix: str = ".csv") -> tuple[list[str], list[list[str]]]:
+def read_back(
+    tmp_path: Path, data: bytes, suffix: str = ".csv"
+) -> tuple[list[str], list[list[str]]]:
     path = tmp_path / f"back{suffix}"
     path.write_bytes(data)
     with open_table(path) as found:
@@ -115,7 +127,17 @@ def test_csv_utf8_shows_values_as_people_expect(
     )
     assert result.rows == 5 and not data.startswith(b"\xef\xbb\xbf")
     head, rows = read_back(tmp_path, data)
-    assert head == ["ID", "氏名", "プラン", "タグ", "来店", "生年月日", "score", "company", "ステータス"]
+    assert head == [
+        "ID",
+        "氏名",
+        "プラン",
+        "タグ",
+        "来店",
+        "生年月日",
+        "score",
+        "company",
+        "ステータス",
+    ]
     first = dict(zip(head, rows[0], strict=True))
     # newest first, like the list; the datetime in JST without an offset
     assert first["氏名"] == "山田5" and first["来店"] == "2026-04-01 09:30:00"
@@ -124,7 +146,11 @@ def test_csv_utf8_shows_values_as_people_expect(
     assert first["company"] == "㈱山田商事" and first["ステータス"] == "lead"
     stored, _ = export(runtime, actor, columns="plan,tags,company", values="stored", labels="en")
     head, rows = read_back(tmp_path, stored)
-    assert head == ["Plan", "タグ", "company"]  # no English label: the Japanese one and rows[0][:2] == ["gold", "a, b"]
+    assert head == [
+        "Plan",
+        "タグ",
+        "company",
+    ]  # no English label: the Japanese one and rows[0][:2] == ["gold", "a, b"]
     assert rows[0][2].isdigit()
     keys, _ = export(runtime, actor, columns="name", labels="keys", encoding="utf-8-bom")
     assert keys.startswith(b"\xef\xbb\xbfname\r\n")
@@ -135,7 +161,7 @@ def test_formulas_are_neutralised_and_read_back_as_typed(
 ) -> None:
     data, _ = export(runtime, actor, columns="id,memo")
     text = data.decode("utf-8")
-    for payload in ("+1+1", "-2", "@SUM(A1)", "=1+2", "'=HYPERLINK(\"\"http://x\"\")"):
+    for payload in ("+1+1", "-2", "@SUM(A1)", "=1+2", '\'=HYPERLINK(""http://x"")'):
         assert "'" + payload in text or payload in text
     assert "\n=" not in text and ",=" not in text and ",+" not in text and ",@" not in text
     _, rows = read_back(tmp_path, data)
@@ -223,7 +249,10 @@ def test_api_download_roles_and_audit(
     )
     assert response.status_code == 200, response.text
     disposition = response.headers["content-disposition"]
-    assert disposition.startswith("attachment;") and "filename*=UTF-8''%E9%A1%A7%E5%AE%A2_" in disposition
+    assert (
+        disposition.startswith("attachment;")
+        and "filename*=UTF-8''%E9%A1%A7%E5%AE%A2_" in disposition
+    )
     head, rows = read_back(tmp_path, response.content)
     assert head == ["ID", "氏名"] and len(rows) == 5
     with runtime.db.read() as session:
