@@ -292,14 +292,43 @@ def _converters(
 
 
 def write(
-    session: Session, rs: RecordSet, options: Options, stream: BinaryIO, *, batch: int = 2_000
+    session: Session,
+    rs: RecordSet,
+    options: Options,
+    stream: BinaryIO,
+    *,
+    batch: int = 2_000,
+    fast_path_off: bool = False,
 ) -> Result:
     """Write the set to ``stream`` (the header, then every record) and say what was written.
     CP932 gaps are replaced by 〓 in the stream and listed in the result: the caller decides
-    whether the file may leave (:func:`export_file` does)."""
+    whether the file may leave (:func:`export_file` does).
+
+    On PostgreSQL a CSV export into a seekable stream takes the ``COPY`` path
+    (:mod:`api.exports.copy`), unless a value CP932 cannot hold sends it back here."""
     design = rs.design
     columns = _check_columns(design, options.columns or default_columns(design))
     converters, refs = _converters(session, design, columns, options)
+    if (
+        options.format == "csv"
+        and design.dialect == "postgresql"
+        and stream.seekable()
+        and not fast_path_off
+    ):
+        from api.exports import copy
+
+        start = stream.tell()
+        head = CsvWriter(stream, options.encoding)
+        head.write(header(design, columns, options.labels))
+        head.close()
+        if not head.gaps:
+            try:
+                copied = copy.copy_rows(session, rs, columns, options, stream)
+                return Result(rows=copied, columns=columns)
+            except copy.Gap:
+                pass  # the general way lists each gap by record and field
+        stream.seek(start)
+        stream.truncate()
     out: CsvWriter | XlsxWriter
     if options.format == "xlsx":
         out = XlsxWriter(

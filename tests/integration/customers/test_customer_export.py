@@ -316,3 +316,29 @@ def _system() -> Principal:
     from api.principal import cli_principal
 
     return cli_principal("tests")
+
+
+def test_the_copy_path_writes_what_the_general_path_writes(
+    runtime: Runtime, actor: Principal, table: str, make_staff: Callable[..., Staff]
+) -> None:
+    """On PostgreSQL a CSV export is made by COPY with the cells formatted in SQL: the same
+    hostile and typed values come out byte for byte as the general (Python) path writes them."""
+    owner = make_staff("marketer", name="=cmd|' /C calc'!A0")
+    with runtime.db.transaction() as session:
+        services.add_field(session, actor, table, parse_field({"key": "ok", "type": "boolean"}))
+        for memo in ("-1", "@x", "=1+2", "+", "普通 〜", None):
+            records.create_record(
+                session, actor, table,
+                {"name": memo, "memo": memo, "tags": ["b"], "ok": memo is None, "score": "-3"},
+                owner_id=owner.id,
+            )  # fmt: skip
+    for encoding in ("utf-8", "utf-8-bom", "cp932"):
+        for values in ("display", "stored"):
+            options = exports.parse_options(encoding=encoding, values=values)
+            with runtime.db.read() as session:
+                rs = record_set(session, actor, table)
+                fast, general = io.BytesIO(), io.BytesIO()
+                one = exports.write(session, rs, options, fast)
+                two = exports.write(session, rs, options, general, fast_path_off=True)
+            assert one.rows == two.rows == 11
+            assert fast.getvalue() == general.getvalue(), (encoding, values)
