@@ -77,8 +77,8 @@ def test_select_rows_change_status_and_export_cp932(
     where = {"field": "status", "op": "eq", "value": "lead"}
     page.goto(live_server.url + f"/admin/#/customers/customers?where={json.dumps(where)}")
     loaded(page)
-    leads = token_api.get(f"{BASE}/records", params={"where": json.dumps(where), "per_page": 3})
-    picked = [r["id"] for r in leads.json()["items"][:2]]
+    leads = token_api.get(f"{BASE}/records", params={"where": json.dumps(where), "per_page": 10})
+    picked = [r["id"] for r in leads.json()["items"] if not r["values"].get("notes")][:2]
     for record_id in picked:
         page.get_by_test_id(f"select-{record_id}").check()
     expect(page.get_by_test_id("bulk-count")).to_have_text(ja("customers.bulk.selected", count=2))
@@ -134,7 +134,7 @@ def test_select_rows_change_status_and_export_cp932(
     assert statuses == {"見込み"}  # the label, and the two changed records are gone from it
     assert not {str(i) for i in picked} & {r[0] for r in rows[1:]}
     notes = [r[head.index("メモ")] for r in rows[1:] if r[head.index("メモ")].startswith("'")]
-    assert "'=cmd|' /C calc'!A0" in notes  # neutralised
+    assert "'=cmd|' /C calc'!A0" in notes, (head, [r for r in rows if "onerror" in ",".join(r)])
 
     # A value CP932 cannot hold: listed by record and field, replaced only when asked.
     sushi = token_api.post(f"{BASE}/records", json={"values": {"name": "寿司🍣", "email": "sushi@example.jp"}, "status": "lead"}).json()  # fmt: skip
