@@ -87,9 +87,9 @@ export function BulkBar({ list, sel }) {
   const pageFull = sel.pageState() === 'all' && !sel.all.value && total > sel.ids.value.size;
   return html`<div class="bulk-bar" role="region" aria-label=${t('customers.bulk.bar')} data-testid="bulk-bar">
     <strong data-testid="bulk-count">${sel.all.value
-      ? t(exact ? 'customers.bulk.all_selected' : 'customers.bulk.all_selected_about', { count: count(n) })
+      ? exact ? t('customers.bulk.all_selected', { count: count(n) }) : t('customers.bulk.all_selected_about', { count: count(n) })
       : t('customers.bulk.selected', { count: count(n) })}</strong>
-    ${pageFull && html`<${Button} size="sm" variant="ghost" testId="select-all" label=${t(exact ? 'customers.bulk.select_all' : 'customers.bulk.select_all_about', { count: count(total) })} onClick=${() => sel.selectAll()} />`}
+    ${pageFull && html`<${Button} size="sm" variant="ghost" testId="select-all" label=${exact ? t('customers.bulk.select_all', { count: count(total) }) : t('customers.bulk.select_all_about', { count: count(total) })} onClick=${() => sel.selectAll()} />`}
     <span class="pager__spacer"></span>
     ${list.canWrite && html`
       <${Button} size="sm" label=${t('customers.bulk.set_field')} testId="bulk-set-field" onClick=${() => runBulk(list, sel, 'set_field')} />
@@ -103,6 +103,21 @@ export function BulkBar({ list, sel }) {
 
 // ---------------------------------------------------------------------------------------------
 // Bulk actions.
+
+const TITLES = {
+  set_field: () => t('customers.bulk.set_field_title'),
+  owner: () => t('customers.bulk.owner_title'),
+  status: () => t('customers.bulk.status_title'),
+  delete: () => t('customers.bulk.delete_title'),
+};
+
+const SKIPPED = {
+  changed: () => t('customers.bulk.skipped.changed'),
+  not_owner: () => t('customers.bulk.skipped.not_owner'),
+  transition_not_allowed: () => t('customers.bulk.skipped.transition_not_allowed'),
+  in_use: () => t('customers.bulk.skipped.in_use'),
+  gone: () => t('customers.bulk.skipped.gone'),
+};
 
 function actionFields(list, action) {
   const { design, owners } = list;
@@ -144,7 +159,7 @@ export async function runBulk(list, sel, action) {
     }
   } else {
     started = await formDialog({
-      title: t(`customers.bulk.${action}_title`),
+      title: TITLES[action](),
       intro: t('customers.bulk.intro', { count: n }),
       testId: 'bulk-dialog',
       submitLabel: t('customers.bulk.apply', { count: n }),
@@ -156,7 +171,7 @@ export async function runBulk(list, sel, action) {
   }
   const job = await api.get(`/api/jobs/${started.job_id}`);
   const final = await jobDialog(job, {
-    title: t(`customers.bulk.${action}_title`),
+    title: TITLES[action](),
     messages: { running: t('customers.bulk.running', { count: count(started.count) }) },
   });
   if (final.state === 'done') {
@@ -169,7 +184,7 @@ export async function runBulk(list, sel, action) {
 
 function showReport(list, report) {
   const reasons = report.skipped.map((s) => html`<li key=${`${s.record_id}-${s.reason}`}>
-    <a href=${`#/customers/${encodeURIComponent(list.tableKey)}/${s.record_id}`}>#${s.record_id}</a> ${t(`customers.bulk.skipped.${s.reason}`)}</li>`);
+    <a href=${`#/customers/${encodeURIComponent(list.tableKey)}/${s.record_id}`}>#${s.record_id}</a> ${(SKIPPED[s.reason] || (() => s.reason))()}</li>`);
   const message = html`<div data-testid="bulk-report">
     <p>${t('customers.bulk.report', { done: count(report.done), unchanged: count(report.unchanged), skipped: count(report.skipped_count) })}</p>
     ${reasons.length > 0 && html`<ul class="bulk-report__list">${reasons}</ul>`}
@@ -278,7 +293,7 @@ export async function exportDialog(list, sel = null) {
   let chosen = null;
   const done = await formDialog({
     title: t('customers.export.title'),
-    intro: t(sel ? 'customers.export.intro_selected' : 'customers.export.intro', { count: count(n) }),
+    intro: sel ? t('customers.export.intro_selected', { count: count(n) }) : t('customers.export.intro', { count: count(n) }),
     testId: 'export-dialog',
     submitLabel: t('customers.export.download'),
     submitTestId: 'export-download',
