@@ -72,6 +72,7 @@ export function selectColumn(sel) {
     label: html`<input type="checkbox" class="checkbox" data-testid="select-page" aria-label=${t('customers.bulk.select_page')}
       checked=${state === 'all'} indeterminate=${state === 'some'} onChange=${() => sel.togglePage()} />`,
     width: '2.5rem',
+    className: 'cell--select',
     render: (r) => html`<input type="checkbox" class="checkbox" data-testid=${`select-${r.id}`} aria-label=${t('customers.bulk.select_row', { id: r.id })}
       checked=${sel.has(r.id)} onChange=${() => sel.toggle(r.id)} />`,
   };
