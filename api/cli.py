@@ -437,6 +437,89 @@ def import_(
     sys.exit(code)  # fmt: skip
 
 
+@main.command("export")
+@click.argument("table")
+@click.option("--view", default=None, help="a saved view's id or name (its filter and sort)")
+@click.option("--where", default=None, help="a filter: a condition tree as JSON")
+@click.option("--q", "query", default=None, help="full-text search, as in the list")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option(
+    "--encoding", type=click.Choice(["utf-8", "utf-8-bom", "cp932"]), default="utf-8",
+    help="CSV encoding: utf-8-bom or cp932 for Excel",
+)  # fmt: skip
+@click.option("--columns", default=None, help="field keys and system columns, comma-separated")
+@click.option("--labels", type=click.Choice(["ja", "en", "keys"]), default="ja",
+              help="header labels")  # fmt: skip
+@click.option("--values", type=click.Choice(["display", "stored"]), default="display",
+              help="choices, references and owners by label (display) or as stored")  # fmt: skip
+@click.option("--replace", is_flag=True, help="CP932: write 〓 for characters it cannot hold")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="write to this file (default: standard output)")  # fmt: skip
+@friendly_errors
+def export(
+    table: str, view: str | None, where: str | None, query: str | None, fmt: str,
+    encoding: str, columns: str | None, labels: str, values: str, replace: bool,
+    output: str | None,
+) -> None:  # fmt: skip
+    """Export TABLE's records (all, a view, a filter) as CSV or .xlsx.
+
+    Exit 0: written. Exit 2: refused (bad option, or CP932 cannot hold some values: each
+    record and field is listed; --replace writes 〓 for them instead)."""
+    import json
+    from pathlib import Path
+
+    from api.customers import record_set
+    from api.errors import ValidationFailed
+    from api.exports import services
+    from api.principal import cli_principal
+    from api.runtime import build_runtime
+
+    actor = cli_principal("kizuna export")
+    runtime = build_runtime(_settings())
+    try:
+        options = services.parse_options(
+            format=fmt, encoding=encoding, columns=columns, labels=labels, values=values,
+            replace=replace,
+        )  # fmt: skip
+        target = Path(output) if output else None
+        directory = target.resolve().parent if target else services.exports_dir(
+            runtime.settings.var_dir
+        )  # fmt: skip
+        with runtime.db.read() as session:
+            view_id: int | None = None
+            if view is not None:
+                view_id = record_set.find_view(session, actor, table, view)
+            rs = record_set.record_set(
+                session, actor, table, view=view_id, q=query,
+                where=json.loads(where) if where else None,
+            )  # fmt: skip
+            try:
+                path, result = services.export_file(session, rs, options, directory)
+            except ValidationFailed as exc:
+                if exc.code != "cp932_gaps":
+                    raise
+                click.secho(exc.detail, fg="red", err=True)
+                for e in exc.errors:
+                    p = e.params or {}
+                    click.echo(f"  record {p.get('record_id')} {p.get('field')}: {e.message}",
+                               err=True)  # fmt: skip
+                sys.exit(2)
+        with runtime.db.transaction() as session:
+            services.record_export(session, actor, rs, options, result)
+        if target is not None:
+            path.replace(target)
+            note = f", {result.gap_count} value(s) replaced by 〓" if result.gap_count else ""
+            click.echo(f"{result.rows} record(s) written to {target}{note}.", err=True)
+        else:
+            stdout = sys.stdout.buffer
+            for block in services.chunks(path):
+                stdout.write(block)
+            stdout.flush()
+            path.unlink(missing_ok=True)
+    finally:
+        runtime.close()
+
+
 @main.command()
 @friendly_errors
 def check() -> None:

@@ -4,10 +4,20 @@ declares (``api/<domain>/domain.py``). Adding a domain is its folder and one lin
 from api.audit.domain import DOMAIN as audit
 from api.customers.domain import DOMAIN as customers
 from api.domain import Domain
+from api.exports.domain import DOMAIN as exports
 from api.imports.domain import DOMAIN as imports
 from api.jobs.domain import DOMAIN as jobs
 from api.livesettings.domain import DOMAIN as livesettings
 from api.mail.domain import DOMAIN as mail
 from api.staff.domain import DOMAIN as staff
 
-DOMAINS: tuple[Domain, ...] = (staff, audit, livesettings, jobs, mail, customers, imports)
+DOMAINS: tuple[Domain, ...] = (
+    staff,
+    audit,
+    livesettings,
+    jobs,
+    mail,
+    customers,
+    imports,
+    exports,
+)

@@ -18,11 +18,14 @@ from litestar.status_codes import (
     HTTP_204_NO_CONTENT,
 )
 
-from api.customers import duplicates, files, merge, records, schema_file, services, views
+from api.customers import bulk, duplicates, files, merge, records, schema_file, services, views
 from api.customers import permissions as perms
 from api.customers.definitions import parse_field, parse_table
 from api.customers.models import CustomerView
 from api.customers.schemas import (
+    BulkIn,
+    BulkReport,
+    BulkStarted,
     DuplicateGroupOut,
     DuplicateGroupPage,
     DuplicateOut,
@@ -846,3 +849,49 @@ class CustomerDuplicateController(Controller):
             merged=result["merged"],
             moved=[MovedOut(**m) for m in result["moved"]],
         )
+
+
+class CustomerBulkController(Controller):
+    path = "/api/customers/tables/{table:str}/bulk"
+    tags = ["customers"]
+
+    @post(
+        "/",
+        guards=[requires(perms.CUSTOMERS_WRITE)],
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+    )
+    def start(
+        self,
+        table: TableKey,
+        data: JSONBody[BulkIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> BulkStarted:
+        """Set a field, change the owner or status, or delete, on a selection (``ids``) or
+        on every record of a view / filter / search: checked now, run as a job (follow it at
+        ``/api/jobs/{job_id}``; ``GET …/bulk/{job_id}`` gives what was done and skipped)."""
+        with runtime.db.transaction() as session:
+            job_id, count = bulk.start(
+                session, principal, table, data.action, ids=data.ids, view=data.view,
+                where=data.where, q=data.q, field=data.field, value=data.value,
+                owner_id=data.owner_id, status=data.status,
+            )  # fmt: skip
+        return BulkStarted(job_id=job_id, count=count)
+
+    @get("/{job_id:int}", guards=[requires(perms.CUSTOMERS_READ)], sync_to_thread=True)
+    def report(
+        self,
+        table: TableKey,
+        job_id: Annotated[int, PathParameter(ge=1, le=2**63 - 1)],
+        runtime: NamedDependency[Runtime],
+    ) -> BulkReport:
+        """What a bulk action did so far: records changed, unchanged, skipped (and why)."""
+        from api.errors import NotFound
+        from api.jobs import services as jobs
+
+        with runtime.db.read() as session:
+            job = jobs.get_job(session, job_id)
+            if job.kind != bulk.KIND_NAME or job.payload.get("table") != table:
+                raise NotFound(detail=f"no bulk action {job_id} on {table}", code="job_not_found")
+            return BulkReport(job_id=job_id, state=job.state, **bulk.report(session, job_id))

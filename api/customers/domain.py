@@ -2,6 +2,7 @@
 
 from api.customers import permissions, tasks
 from api.customers.controllers import (
+    CustomerBulkController,
     CustomerDuplicateController,
     CustomerRecordController,
     CustomerTableController,
@@ -17,6 +18,7 @@ DOMAIN = Domain(
         CustomerRecordController,
         CustomerViewController,
         CustomerDuplicateController,
+        CustomerBulkController,
     ),
     job_kinds=tasks.KINDS,
     labels={
@@ -54,5 +56,19 @@ DOMAIN = Domain(
         "customers.source.form": {"ja": "フォーム", "en": "Form"},
         "customers.source.member": {"ja": "会員本人", "en": "Member"},
         "customers.source.system": {"ja": "システム", "en": "System"},
+        "customers.source.bulk": {"ja": "一括操作", "en": "Bulk action"},
+        "audit.action.customers.bulk.set_field": {
+            "ja": "一括で項目を設定",
+            "en": "Bulk: set a field",
+        },
+        "audit.action.customers.bulk.owner": {
+            "ja": "一括で担当者を変更",
+            "en": "Bulk: owner changed",
+        },
+        "audit.action.customers.bulk.status": {
+            "ja": "一括でステータスを変更",
+            "en": "Bulk: status changed",
+        },
+        "audit.action.customers.bulk.delete": {"ja": "一括削除", "en": "Bulk: deleted"},
     },
 )

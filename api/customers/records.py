@@ -41,7 +41,7 @@ from api.permissions import Role
 from api.principal import Principal
 from api.staff.models import Staff
 
-SOURCES = ("api", "admin", "import", "form", "member", "system")
+SOURCES = ("api", "admin", "import", "form", "member", "system", "bulk")
 UNSET: Any = object()
 
 

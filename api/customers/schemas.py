@@ -256,3 +256,31 @@ class DuplicateOut(msgspec.Struct, kw_only=True):
     record: RecordOut
     reasons: list[str]
     score: int
+
+
+class BulkIn(Strict):
+    """A bulk action on a selection (``ids``) or a whole view / filter / search."""
+
+    action: Annotated[str, Meta(max_length=20)]  # set_field | owner | status | delete
+    ids: Annotated[list[Annotated[int, Meta(ge=1)]], Meta(max_length=100_000)] | None = None
+    view: Annotated[int, Meta(ge=1, le=2_147_483_647)] | None = None
+    where: Any = None
+    q: Annotated[str, Meta(max_length=1000)] | None = None
+    field: Annotated[str, Meta(max_length=30)] | None = None
+    value: Any = None
+    owner_id: StaffId | None = None
+    status: Annotated[str, Meta(max_length=50)] | None = None
+
+
+class BulkStarted(msgspec.Struct, kw_only=True):
+    job_id: int
+    count: int  # records in the set when the job was created
+
+
+class BulkReport(msgspec.Struct, kw_only=True):
+    job_id: int
+    state: str
+    done: int  # records changed (or deleted)
+    unchanged: int  # already had the value
+    skipped_count: int
+    skipped: list[dict[str, Any]]  # {record_id, reason[, from]}: changed, not_owner, gone…

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.customers import search, type_change
+from api.customers import bulk, search, type_change
 from api.customers.services import load_design
 from api.jobs.context import UnitContext
 from api.jobs.kinds import JobKind
@@ -30,4 +30,4 @@ SEARCH_REBUILD = JobKind(
     label={"ja": "検索データの再構築", "en": "Search data rebuild"},
 )
 
-KINDS = (SEARCH_REBUILD, type_change.KIND)
+KINDS = (SEARCH_REBUILD, type_change.KIND, bulk.KIND)

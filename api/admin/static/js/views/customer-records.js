@@ -20,6 +20,8 @@ import { countConditions, FilterBuilder } from '../ui/filter-builder.js';
 import { displayValue } from '../customers/display.js';
 import { activeFields, fieldLabel, labelField, loadDesigns, loadOwners, ownerName, statusLabel, statusTone, tableLabel } from '../customers/design.js';
 import { createRecordsList, systemColumns } from '../customers/records-list.js';
+import { BulkBar, createSelection, exportDialog, selectColumn } from '../customers/bulk.js';
+import { can } from '../session.js';
 
 export async function load(ctx) {
   const key = ctx.params.table;
@@ -213,9 +215,15 @@ function FilterPanel({ list }) {
 
 export default function CustomerRecordsView({ ctx, data }) {
   const list = useConst(() => createRecordsList(ctx, data));
+  const sel = useConst(() => createSelection(list));
   const { design, table } = list;
   const columns = allColumns(list);
-  const shown = columns.filter((c) => list.columns.value.includes(c.key));
+  const canExport = can('customers:export');
+  const selectable = list.canWrite || canExport;
+  const picked = columns.filter((c) => list.columns.value.includes(c.key));
+  const shown = selectable && picked.length ? [selectColumn(sel), ...picked] : picked;
+  // A new filter or search is a new set: what was selected in the old one is let go.
+  useEffect(() => sel.clear(), [list.where.value, list.search.value]);
   const count = countConditions(list.where.value); // applied, not the draft in the builder
   const filtered = list.where.value != null;
   const newHref = `#/customers/${encodeURIComponent(list.tableKey)}/new`;
@@ -235,6 +243,7 @@ export default function CustomerRecordsView({ ctx, data }) {
       html`<${LinkButton} href=${`#/customers/${encodeURIComponent(list.tableKey)}/duplicates`} label=${t('customers.duplicates.open')} icon="copy" variant="ghost" />`,
       list.canDesign && html`<${LinkButton} href=${`#/customers/${encodeURIComponent(list.tableKey)}/design`} label=${t('customers.list.design')} icon="sliders" variant="ghost" />`,
       list.canWrite && html`<${LinkButton} href=${`#/customers/${encodeURIComponent(list.tableKey)}/import`} label=${t('customers.list.import')} icon="upload" variant="ghost" />`,
+      canExport && html`<${Button} label=${t('customers.export.button')} icon="download" variant="ghost" testId="export-open" onClick=${() => exportDialog(list)} />`,
       list.canWrite && html`<${LinkButton} href=${newHref} label=${t('customers.list.new')} icon="plus" variant="primary" />`,
     ]}
     toolbar=${html`<${Toolbar}>
@@ -250,6 +259,7 @@ export default function CustomerRecordsView({ ctx, data }) {
     <//>`}
   >
     <${FilterPanel} list=${list} />
+    <${BulkBar} list=${list} sel=${sel} />
     <${DataTable}
       table=${table}
       label=${tableLabel(design)}

@@ -1,0 +1,12 @@
+"""Exports: taking records out of Kizuna as a file is more than reading them on screen, so it
+is its own permission (viewers read, but do not export)."""
+
+from api.permissions import Permission, Role
+
+CUSTOMERS_EXPORT = Permission(
+    "customers:export",
+    roles=frozenset({Role.marketer, Role.sales}),
+    label={"ja": "顧客データのエクスポート", "en": "Export customer records"},
+)
+
+PERMISSIONS = (CUSTOMERS_EXPORT,)
