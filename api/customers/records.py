@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from api.customers import duplicates, search
+from api.customers import search
 from api.customers.definitions import FieldSpec
 from api.customers.models import CustomerField, RecordHistory
 from api.customers.permissions import CUSTOMERS_WRITE
@@ -667,7 +667,7 @@ def update_record(
         raise _stale(session, design, _fetch(session, design, actor, record_id), version)
     _history(session, design, actor, record_id, version + 1, "update", changes, source)
     after = _fetch(session, design, actor, record_id)
-    if search.feeds_search(design, updates) or duplicates.feeds_keys(design, updates):
+    if search.feeds_search(design, updates):
         search.index_rows(session, design, [after._mapping])  # and the match keys
     return _out(design, after)
 

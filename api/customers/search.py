@@ -221,9 +221,12 @@ def _specs(design: Any) -> list[FieldSpec]:
 
 
 def feeds_search(design: Any, changed_columns: Iterable[str]) -> bool:
-    """Whether writing these columns changes a record's search text."""
+    """Whether writing these columns changes a record's search data: its search text, or the
+    match keys of duplicate finding that are kept with it (a company reference, say). Every
+    write path asks this before :func:`index_records`."""
+    changed = list(changed_columns)
     names = {column_name(s.key) for s in _specs(design)}
-    return any(c in names for c in changed_columns)
+    return any(c in names for c in changed) or duplicates.feeds_keys(design, changed)
 
 
 def index_rows(session: Session, design: Any, rows: Iterable[Mapping[Any, Any]]) -> int:

@@ -30,7 +30,7 @@ def summary(batch: CustomerImport | dict[str, Any], *, dry_run: bool = False) ->
             f"{c['invalid']} invalid, {c['duplicate_keys']} duplicate keys; nothing written."
         )
     return (
-        f"Imported {batch.rows_done} of {batch.rows_total} rows: {batch.created} created, "
+        f"Read {batch.rows_done} of {batch.rows_total} rows: {batch.created} created, "
         f"{batch.updated} updated, {batch.unchanged} unchanged, {batch.invalid} refused, "
         f"{batch.duplicate_keys} duplicate keys."
     )

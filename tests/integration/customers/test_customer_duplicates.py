@@ -3,9 +3,13 @@ merging them: chosen values, related rows re-pointed, unique fields, history, 40
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
+from api.customers import bulk
+from api.jobs.runner import run_job
+from api.runtime import Runtime
 from tests.fixtures.app import StaffClient
 
 BASE = "/api/customers/tables"
@@ -332,4 +336,30 @@ def test_merging_companies_moves_their_customers_name_keys(admin: StaffClient) -
     assert merged.status_code == 200, merged.text
     found = groups(admin)
     assert [ids_of(g) for g in found] == [{a["id"], b["id"]}]
+    assert found[0]["reasons"] == ["name_company"]
+
+
+def test_a_bulk_change_of_company_alone_re_keys_the_duplicates(
+    admin: StaffClient, runtime: Runtime
+) -> None:
+    """The company is no searched text, but it is part of a match key: every write path (here
+    a bulk action) keeps the keys in step when only it changes."""
+    design(admin)
+    kizuna = add(admin, "companies", name="株式会社絆")["id"]
+    aoba = add(admin, "companies", name="青葉商事")["id"]
+    first = add(admin, "customers", name="山田 太郎", company=kizuna)["id"]
+    second = add(admin, "customers", name="山田　太郎", company=aoba)["id"]
+    assert groups(admin) == []  # same name, different companies: two people
+    started = admin.post(
+        f"{BASE}/customers/bulk",
+        json={"action": "set_field", "ids": [second], "field": "company", "value": kizuna},
+    )
+    assert started.status_code == 202, started.text
+    run_job(runtime, bulk.KIND, started.json()["job_id"])  # or the in-process worker ran it
+    for _ in range(100):
+        found = groups(admin)
+        if found:
+            break
+        time.sleep(0.1)
+    assert [ids_of(g) for g in found] == [{first, second}]
     assert found[0]["reasons"] == ["name_company"]
