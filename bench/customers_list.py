@@ -23,19 +23,17 @@ PostgreSQL: ``--rows 1000000``).
 from __future__ import annotations
 
 import argparse
-import secrets
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from benchkit import compare, scratch_postgres
 
 from api.customers import records, search, services
 from api.customers.definitions import parse_field, parse_table
-from api.db import Database, make_engine
+from api.db import Database
 from api.migrate import upgrade
 from api.principal import cli_principal
 
@@ -116,35 +114,6 @@ def fill(db: Database, rows: int) -> None:
     with db.engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
-    return statistics.median(ordered) * 1000, p95 * 1000
-
-
-def line(label: str, samples: list[float], peer: tuple[float, float] | None = None) -> None:
-    p50, p95 = percentiles(samples)
-    ratio = f"   ×{p50 / peer[0]:.2f} / ×{p95 / peer[1]:.2f}" if peer else ""
-    print(f"  {label:<58} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms{ratio}")
-
-
-def compare(queries: int, ours: tuple[str, Callable[[int], Any]], *peers: Any) -> None:
-    """Time the services' call and its peers over ``queries`` runs, interleaved (so load from
-    elsewhere on the machine falls on both alike); print p50/p95 and ours / the first peer."""
-    runs = [ours, *peers]
-    for _, fn in runs:
-        fn(0)  # warm up
-    samples: list[list[float]] = [[] for _ in runs]
-    for i in range(queries):
-        for n, (_, fn) in enumerate(runs):
-            start = time.perf_counter()
-            fn(i)
-            samples[n].append(time.perf_counter() - start)
-    for (label, _), taken in zip(peers, samples[1:], strict=True):
-        line(label, taken)
-    line(ours[0], samples[0], percentiles(samples[1]))
 
 
 class Peer:
@@ -304,22 +273,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.sqlite_rows, args.queries)
     if args.postgres:
-        name = f"kizuna_bench_{secrets.token_hex(4)}"
-        admin = make_engine(args.postgres, pool=False).execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            run(
-                sa.make_url(args.postgres).set(database=name).render_as_string(False),
-                args.rows,
-                args.queries,
-            )
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+        with scratch_postgres(args.postgres) as url:
+            run(url, args.rows, args.queries)
 
 
 if __name__ == "__main__":
