@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from api import copyin
 from api.customers.definitions import FieldSpec
 from api.customers.types import FieldType, column_name, table_name
 from api.errors import FieldError, ValidationFailed
@@ -183,14 +184,8 @@ def _insert(conn: Connection, design: Any, entries: list[tuple[str, str, int]]) 
         return
     table = keys_table(design.key)
     if conn.dialect.name == "postgresql":
-        driver: Any = conn.connection.dbapi_connection
-        name = conn.dialect.identifier_preparer.quote(table.name)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {name} (kind, key, id) FROM STDIN") as copy,
-        ):
-            for entry in entries:
-                copy.write_row(entry)
+        lines = (f"{copyin.text(k)}\t{copyin.text(v)}\t{i}\n" for k, v, i in entries)
+        copyin.copy_lines(conn, table.name, ("kind", "key", "id"), lines)
     else:
         conn.execute(sa.insert(table), [{"kind": k, "key": v, "id": i} for k, v, i in entries])
 
