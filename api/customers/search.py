@@ -90,25 +90,41 @@ def searched(spec: FieldSpec) -> bool:
     return spec.type in SEARCHED_TYPES
 
 
-def _texts(spec: FieldSpec, stored: Any) -> list[str]:
-    if stored is None:
-        return []
-    if spec.type in (FieldType.select, FieldType.multi_select):
-        values = stored if isinstance(stored, list | tuple) else [stored]
-        labels = {c.value: c.label for c in spec.choices}
-        texts: list[str] = []
-        for value in values:
-            texts.append(str(value))
-            texts.extend(str(label) for label in (labels.get(str(value)) or {}).values())
-        return texts
-    return [str(stored)]
-
-
 def search_text(specs: Sequence[FieldSpec], row: Mapping[Any, Any]) -> str:
     """A record's search text from its stored values (``row`` by column name): the search key
     of each value, one a line. The values are folded in one call, joined by NUL (which no
     stored value holds and no folding step touches), then split again."""
-    texts = [t for spec in specs for t in _texts(spec, row.get(column_name(spec.key)))]
+    return _search_text(_text_plan(specs), row)
+
+
+# What each searched field gives: (column, None) for a text value; (column, labels by choice
+# value) for a choice, whose value and labels are all searched.
+TextPlan = list[tuple[str, dict[str, list[str]] | None]]
+
+
+def _text_plan(specs: Sequence[FieldSpec]) -> TextPlan:
+    plan: TextPlan = []
+    for spec in specs:
+        if spec.type in (FieldType.select, FieldType.multi_select):
+            labels = {c.value: [str(x) for x in (c.label or {}).values()] for c in spec.choices}
+            plan.append((column_name(spec.key), labels))
+        else:
+            plan.append((column_name(spec.key), None))
+    return plan
+
+
+def _search_text(plan: TextPlan, row: Mapping[Any, Any]) -> str:
+    texts: list[str] = []
+    for column, labels in plan:
+        stored = row.get(column)
+        if stored is None:
+            continue
+        if labels is None:
+            texts.append(stored if isinstance(stored, str) else str(stored))
+            continue
+        for value in stored if isinstance(stored, list | tuple) else [stored]:
+            texts.append(str(value))
+            texts.extend(labels.get(str(value), ()))
     if not texts:
         return ""
     keys = dict.fromkeys(search_key("\x00".join(texts)).split("\x00"))
@@ -121,12 +137,11 @@ def grams(body: str) -> list[str]:
 
 
 def gram_set(body: str) -> set[str]:
-    """:func:`grams` unsorted (what the index needs): taken over the whole text at once, then
-    the line breaks and the bigrams across them dropped."""
-    out = set(body)
-    out.update(map(str.__add__, body, body[1:]))
-    if "\n" in out:
-        out = {g for g in out if "\n" not in g}
+    """:func:`grams` unsorted (what the index needs)."""
+    out: set[str] = set()
+    for part in body.split("\n"):
+        out.update(part)
+        out.update(map(str.__add__, part, part[1:]))
     return out
 
 
@@ -245,9 +260,10 @@ def index_rows(session: Session, design: Any, rows: Iterable[Mapping[Any, Any]])
     conn = session.connection()
     duplicates.index_rows(conn, design, rows)  # kept in step with the search data
     count = 0
+    plan = _text_plan(specs)
     batch: list[tuple[int, str]] = []
     for row in rows:
-        batch.append((int(row["id"]), search_text(specs, row)))
+        batch.append((int(row["id"]), _search_text(plan, row)))
         if len(batch) >= BATCH:
             count += _write(conn, design, batch)
             batch = []
@@ -357,6 +373,7 @@ def _fill(conn: Connection, design: Any, search: sa.Table) -> int:
         return 0
     data = design.sa_table()
     columns = [data.c.id, *(data.c[column_name(s.key)] for s in specs)]
+    plan = _text_plan(specs)
     last = 0
     count = 0
     while True:
@@ -369,7 +386,7 @@ def _fill(conn: Connection, design: Any, search: sa.Table) -> int:
         )
         if not rows:
             return count
-        batch = [(int(r["id"]), search_text(specs, r)) for r in rows]
+        batch = [(int(r["id"]), _search_text(plan, r)) for r in rows]
         count += _insert(conn, design, batch)
         last = batch[-1][0]
 
@@ -403,7 +420,8 @@ def index_range(session: Session, design: Any, start: int, end: int) -> int:
     rows = conn.execute(
         sa.select(*columns).where(data.c.id >= start, data.c.id < end).order_by(data.c.id)
     ).mappings()
-    return _insert(conn, design, [(int(r["id"]), search_text(specs, r)) for r in rows])
+    plan = _text_plan(specs)
+    return _insert(conn, design, [(int(r["id"]), _search_text(plan, r)) for r in rows])
 
 
 def schedule_rebuild(session: Session, design: Any, *, created_by: str = "") -> int | None:
