@@ -19,8 +19,9 @@ search data in step (``api.customers.search`` calls :func:`index_rows` / :func:`
 A group is the records sharing one key: ``GROUP BY kind, key HAVING count(*) > 1`` walked in
 key order over the primary key's index, so a page of groups costs the keys it passes over,
 not the whole table. The fields that count: by type (every e-mail and phone field); the name
-and company fields are chosen by :func:`rule` (the table's ``name``-like text field and its
-first reference, or a ``company`` text field).
+and company fields are the table's settings (``name_field``, ``company_field``, checked by
+:func:`check_setting`), else chosen by :func:`rule` (the table's ``name``-like text field and
+its first reference, or a ``company`` text field).
 """
 
 from __future__ import annotations
