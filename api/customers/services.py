@@ -830,7 +830,8 @@ def _setting_follows(
     }
     if cleared:
         after = replace(spec, **cleared)  # type: ignore[arg-type]
-        design.table.options = after.options()
+        kept = {k: v for k, v in (design.table.options or {}).items() if k not in TABLE_OPTIONS}
+        design.table.options = {**kept, **after.options()}
         design.table.updated_at = utcnow()
         session.add(design.table)
         old, new = audit.changed(spec.as_dict(), after.as_dict())

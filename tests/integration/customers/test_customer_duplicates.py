@@ -432,3 +432,12 @@ def test_the_table_setting_chooses_the_name_and_company_fields(admin: StaffClien
     # null: chosen automatically again.
     assert table_setting(admin, company_field=None).status_code == 200
     assert admin.get(f"{BASE}/customers/duplicates").json()["rule"]["company_field"] == "company"
+
+    # A type the setting cannot name any more clears it too.
+    assert table_setting(admin, name_field="employer", company_field="company").status_code == 200
+    changed = admin.patch(
+        f"{BASE}/customers/fields/employer", json={"type": "email", "allow_loss": True}
+    )
+    assert changed.status_code == 200, changed.text
+    table = admin.get(f"{BASE}/customers").json()
+    assert table["name_field"] is None and table["company_field"] == "company"
