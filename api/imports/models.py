@@ -40,7 +40,8 @@ class CustomerImport(SQLModel, table=True):
             sa.Integer, ForeignKey("customer_table.id", ondelete="CASCADE"), nullable=False
         )
     )
-    # uploaded | checking | checked | running | done | failed | undoing | undone
+    # uploaded | checking | checked | running | done | failed | undoing | undone; refused: a
+    # file kept after its encoding was refused, to be read again (``check`` holds the refusal)
     state: str = Field(
         default="uploaded", max_length=20, sa_column_kwargs={"server_default": "uploaded"}
     )

@@ -28,6 +28,12 @@ class RunIn(Strict):
     all_or_nothing: bool = False
 
 
+class ImportSettingsOut(msgspec.Struct, kw_only=True):
+    max_bytes: int  # the upload limit (a larger file is refused while it streams)
+    encodings: list[str]
+    formats: list[str]
+
+
 class JobStarted(msgspec.Struct, kw_only=True):
     job_id: int
 
@@ -57,6 +63,9 @@ class BatchOut(msgspec.Struct, kw_only=True):
     check: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
     undo: dict[str, Any] | None = None
+    # state "refused": why the file could not be read ({field, code, message, params}), until
+    # it is read again in another encoding (PATCH encoding)
+    refusal: dict[str, Any] | None = None
     message: str = ""
 
 
@@ -91,7 +100,8 @@ def batch_out(batch: CustomerImport, table: str) -> BatchOut:
             "invalid": batch.invalid,
             "duplicate_keys": batch.duplicate_keys,
         },
-        check=batch.check,
+        check=None if batch.state == "refused" else batch.check,
+        refusal=(batch.check or {}).get("refusal") if batch.state == "refused" else None,
         result=batch.result,
         undo=batch.undo,
         message=batch.message,
