@@ -262,7 +262,7 @@ def _insert(conn: Connection, design: Any, entries: list[tuple[str, str, int]]) 
         lines = (f"{copyin.text(k)}\t{copyin.text(v)}\t{i}\n" for k, v, i in entries)
         copyin.copy_lines(conn, table.name, ("kind", "key", "id"), lines)
     else:
-        conn.execute(sa.insert(table), [{"kind": k, "key": v, "id": i} for k, v, i in entries])
+        copyin.insert_many(conn, table, [{"kind": k, "key": v, "id": i} for k, v, i in entries])
 
 
 def forget(conn: Connection, design: Any, ids: Sequence[int]) -> None:

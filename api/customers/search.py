@@ -287,7 +287,7 @@ def _insert(conn: Connection, design: Any, batch: list[tuple[int, str]]) -> int:
         lines = (f"{i}\t{copyin.text(b)}\t{copyin.array(gram_set(b))}\n" for i, b in kept)
         copyin.copy_lines(conn, search.name, ("id", "body", "grams"), lines)
     else:
-        conn.execute(sa.insert(search), [{"id": i, "body": body} for i, body in kept])
+        copyin.insert_many(conn, search, [{"id": i, "body": body} for i, body in kept])
         _fts(conn, design.key, "", [(i, " ".join(grams(body))) for i, body in kept])
     return len(kept)
 

@@ -522,7 +522,7 @@ def _insert_records(
     for row, record_id in zip(rows, ids, strict=True):
         row["id"] = record_id
     if design.dialect != "postgresql":
-        conn.execute(sa.insert(table), rows)
+        copyin.insert_many(conn, table, rows)
         return ids
     names = list(rows[0])
     formats = [
@@ -543,7 +543,7 @@ HISTORY_COLUMNS = (
 
 def _insert_history(conn: sa.Connection, design: Design, rows: list[dict[str, Any]]) -> None:
     if design.dialect != "postgresql":
-        conn.execute(sa.insert(RecordHistory.__table__), rows)  # type: ignore[attr-defined]
+        copyin.insert_many(conn, RecordHistory.__table__, rows)  # type: ignore[attr-defined]
         return
     formats = [copyin.jsonb if c == "changes" else copyin.field for c in HISTORY_COLUMNS]
     lines = (
