@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api import copyin
-from api.customers import search
+from api.customers import duplicates, search
 from api.customers.definitions import FieldSpec
 from api.customers.models import RecordHistory
 from api.customers.services import Design
@@ -157,12 +157,9 @@ def key_part(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
-def _key_expr(table: sa.Table, spec: FieldSpec) -> sa.ColumnElement[Any]:
-    column: sa.ColumnElement[Any] = table.c[column_name(spec.key)]
-    if spec.type == FieldType.phone:
-        for char in ("-", " ", "(", ")", ".", "\u3000"):
-            column = sa.func.replace(column, char, "")
-    return column
+def _phone_candidates(design: Design, digits: list[str]) -> sa.Select[Any]:
+    keys = duplicates.keys_table(design.key)
+    return sa.select(keys.c.id).where(keys.c.kind == duplicates.PHONE, keys.c.key.in_(digits))
 
 
 class Seen:
@@ -232,13 +229,19 @@ def classify(
     keyed = [r for r in rows if r.outcome == "" and r.key is not None]
     found: dict[tuple[Any, ...], list[Any]] = {}
     if keyed and plan.key:
-        exprs = [_key_expr(table, s) for s in plan.key]
         keys = list({r.key for r in keyed if r.key is not None})
+        phone = next((i for i, s in enumerate(plan.key) if s.type == FieldType.phone), None)
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
-            if len(exprs) == 1:
-                condition = exprs[0].in_([k[0] for k in part])
+            if phone is not None:
+                # A phone is compared by its digits, which the data table has no index for;
+                # the duplicates' match keys hold every phone field's digits, indexed: they
+                # give the candidates, and the key is checked on each record below.
+                condition = table.c.id.in_(_phone_candidates(design, [k[phone] for k in part]))
+            elif len(plan.key) == 1:
+                condition = table.c[column_name(plan.key[0].key)].in_([k[0] for k in part])
             else:
+                exprs = [table.c[column_name(s.key)] for s in plan.key]
                 condition = sa.tuple_(*exprs).in_(part)
             query = sa.select(table).where(condition)
             if lock and design.dialect == "postgresql":
