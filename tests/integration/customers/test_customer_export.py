@@ -318,27 +318,61 @@ def _system() -> Principal:
     return cli_principal("tests")
 
 
-def test_the_copy_path_writes_what_the_general_path_writes(
-    runtime: Runtime, actor: Principal, table: str, make_staff: Callable[..., Staff]
+@pytest.mark.parametrize("sort", [None, "memo", "-seen"])
+def test_the_fast_path_writes_what_the_general_path_writes(
+    runtime: Runtime, actor: Principal, table: str, make_staff: Callable[..., Staff],
+    sort: str | None,
 ) -> None:
-    """On PostgreSQL a CSV export is made by COPY with the cells formatted in SQL: the same
-    hostile and typed values come out byte for byte as the general (Python) path writes them."""
+    """A CSV export is made with the cells formatted by the query (PostgreSQL: dumped by COPY;
+    SQLite: written in batches, conversions by registered functions calling the general
+    converters): the same hostile and typed values, line breaks inside long texts included,
+    come out byte for byte as the general (Python) path writes them, in the same order."""
     owner = make_staff("marketer", name="=cmd|' /C calc'!A0")
     with runtime.db.transaction() as session:
         services.add_field(session, actor, table, parse_field({"key": "ok", "type": "boolean"}))
-        for memo in ("-1", "@x", "=1+2", "+", "普通 〜", None):
+        services.add_field(session, actor, table, parse_field({"key": "n", "type": "integer"}))
+        services.add_field(session, actor, table, parse_field({"key": "note",
+                                                               "type": "long_text"}))
+        services.add_field(session, actor, table, parse_field({"key": "web", "type": "url"}))
+        memos = ("-1", "@x", "=1+2", "+", "普通 〜 −", None, 'a "quoted", comma', "")
+        for i, memo in enumerate(memos):
             records.create_record(
                 session, actor, table,
-                {"name": memo, "memo": memo, "tags": ["b"], "ok": memo is None, "score": "-3"},
-                owner_id=owner.id,
+                {"name": memo, "memo": memo, "tags": ["b"] if i % 2 else ["b", "a"],
+                 "ok": memo is None, "score": "-3" if i % 3 else None, "n": i - 3,
+                 "note": f"一行目\n=二行目\r\n\t三 {memo or ''}" if i % 2 else "-\nx",
+                 "seen": f"2026-0{i + 1}-01T23:30:00+00:00" if i % 4 else None,
+                 "web": "https://example.com/?a=1" if i % 2 else None},
+                owner_id=owner.id if i % 2 else None,
             )  # fmt: skip
+    fast_path = "copy" if runtime.db.dialect == "postgresql" else "sql"
     for encoding in ("utf-8", "utf-8-bom", "cp932"):
         for values in ("display", "stored"):
-            options = exports.parse_options(encoding=encoding, values=values)
-            with runtime.db.read() as session:
-                rs = record_set(session, actor, table)
-                fast, general = io.BytesIO(), io.BytesIO()
-                one = exports.write(session, rs, options, fast)
-                two = exports.write(session, rs, options, general, fast_path_off=True)
-            assert one.rows == two.rows == 11
-            assert fast.getvalue() == general.getvalue(), (encoding, values)
+            for labels in ("ja", "en"):
+                options = exports.parse_options(encoding=encoding, values=values, labels=labels)
+                with runtime.db.read() as session:
+                    rs = record_set(session, actor, table, sort=sort)
+                    fast, general = io.BytesIO(), io.BytesIO()
+                    one = exports.write(session, rs, options, fast, batch=3)
+                    two = exports.write(session, rs, options, general, fast_path_off=True)
+                assert one.path == fast_path and two.path == "general"
+                assert one.rows == two.rows == 13
+                assert fast.getvalue() == general.getvalue(), (encoding, values, labels)
+    # A line break inside a cell is a LF (as stored, as Excel writes Alt+Enter); rows end CRLF.
+    data = fast.getvalue().decode("cp932")
+    assert '"一行目\n=二行目\n\t三 @x"' in data  # a LF inside, only the cell's start neutralised
+    assert '"\'-\nx"' in data and "一行目\r\n" not in data and data.count("\r\n") == 14
+
+
+def test_a_gap_sends_the_fast_path_back_to_the_general_path(
+    runtime: Runtime, actor: Principal, table: str
+) -> None:
+    with runtime.db.transaction() as session:
+        records.create_record(session, actor, table, {"name": "🍣", "memo": "=1"})
+    options = exports.parse_options(encoding="cp932", replace=True, columns="id,name,memo")
+    with runtime.db.read() as session:
+        rs = record_set(session, actor, table)
+        out = io.BytesIO()
+        result = exports.write(session, rs, options, out, batch=2)
+    assert result.path == "general" and result.gap_count == 1 and result.rows == 6
+    assert "〓,'=1" in out.getvalue().decode("cp932")
