@@ -420,7 +420,13 @@ def export_file(
 
 
 def record_export(
-    session: Session, actor: Principal, rs: RecordSet, options: Options, result: Result
+    session: Session,
+    actor: Principal,
+    rs: RecordSet,
+    options: Options,
+    result: Result,
+    *,
+    job: int | None = None,
 ) -> None:
     """The audit entry of an export: who took which records, how, how many."""
     audit.record(
@@ -437,6 +443,7 @@ def record_export(
             "columns": result.columns,
             "rows": result.rows,
             "replaced": result.gap_count if options.replace else 0,
+            **({"job": job} if job is not None else {}),
         },
     )
 

@@ -28,6 +28,7 @@ records both ways and compares the bytes.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
@@ -42,13 +43,14 @@ from api.exports.copy import STAFF, Gap, _twins
 from api.tabular.reader import FORMULA_STARTS
 from api.tabular.writer import cell_text, neutralise
 
-_STARTS = tuple(FORMULA_STARTS)
+_STARTS = [ord(c) for c in FORMULA_STARTS]
 
 
 def _neutral(expr: Any) -> Any:
-    """:func:`neutralise` in SQL: a text starting with a formula character gets an apostrophe."""
+    """:func:`neutralise` in SQL: a text starting with a formula character gets an apostrophe
+    (``unicode()`` is the first character's code point: an integer compared, no string made)."""
     return sa.case(
-        (sa.func.substr(expr, 1, 1).in_(_STARTS), sa.literal("'") + expr), else_=expr
+        (sa.func.unicode(expr).in_(_STARTS), sa.literal("'") + expr), else_=expr
     )
 
 
@@ -81,10 +83,12 @@ def cell_expressions(
             return {}
         return {c.value: c.label.get(lang) or c.label.get("ja") or c.value for c in choices}
 
-    def through_python(i: int, col: Any) -> Any:
-        """The general path's converter, called by SQLite on the stored value."""
-        process: Callable[[Any], Any] | None = col.type.dialect_impl(dialect).result_processor(
-            dialect, None
+    def through_python(i: int, col: Any, *, stored_text: bool = False) -> Any:
+        """The general path's converter, called by SQLite on the stored value (as SQLAlchemy
+        reads it; ``stored_text``: the converter takes the stored text itself, as the
+        datetime converter takes ISO text)."""
+        process: Callable[[Any], Any] | None = (
+            None if stored_text else col.type.dialect_impl(dialect).result_processor(dialect, None)
         )
         convert = converters[i][1]
 
@@ -95,7 +99,8 @@ def cell_expressions(
             return text or None
 
         name = f"kizuna_export_{i}"
-        raw.create_function(name, 1, cell, deterministic=True)
+        # Memoised: records written together share their times (an import's created_at).
+        raw.create_function(name, 1, functools.lru_cache(maxsize=4_096)(cell), deterministic=True)
         return getattr(sa.func, name)(col)
 
     refs = _References(session, design)
@@ -113,16 +118,18 @@ def cell_expressions(
             else:
                 out.append(table.c.owner_id)
         elif key in ("created_at", "updated_at"):
-            out.append(through_python(i, table.c[key]))
+            out.append(through_python(i, table.c[key], stored_text=True))
         else:
             spec = design.specs[key]
             col = table.c[column_name(key)]
             kind = spec.type
             if kind in (FieldType.text, FieldType.long_text, FieldType.email, FieldType.phone,
                         FieldType.url, FieldType.postal_code, FieldType.furigana):  # fmt: skip
-                out.append(_neutral(sa.func.nullif(col, "")))
-            elif kind == FieldType.integer:
-                out.append(col)
+                out.append(_neutral(col))
+            elif kind in (FieldType.integer, FieldType.date):
+                out.append(col)  # an integer; a date is stored as its ISO text
+            elif kind == FieldType.datetime:
+                out.append(through_python(i, col, stored_text=True))
             elif kind == FieldType.boolean:
                 out.append(sa.case((col == 1, "TRUE"), (col == 0, "FALSE")))
             elif kind == FieldType.select:
@@ -139,7 +146,7 @@ def cell_expressions(
                     out.append(sa.func.coalesce(_neutral(name), col))
             elif kind == FieldType.reference:
                 out.append(col)
-            else:  # datetime, date, decimal, multi-select, file: the general converter
+            else:  # decimal, multi-select, file: the general converter
                 out.append(through_python(i, col))
     return out
 
