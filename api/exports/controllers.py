@@ -128,7 +128,7 @@ class ExportJobController(Controller):
         status_code=HTTP_202_ACCEPTED,
         sync_to_thread=True,
     )
-    def start(
+    def start_export(
         self,
         table: TableKey,
         data: JSONBody[ExportIn],
@@ -140,7 +140,7 @@ class ExportJobController(Controller):
         download it from ``…/exports/{job_id}/file`` until it expires."""
         options = {
             "format": data.format, "encoding": data.encoding, "columns": data.columns,
-            "labels": data.labels, "values": data.values, "replace": data.replace,
+            "labels": data.header, "values": data.values, "replace": data.replace,
         }  # fmt: skip
         with runtime.db.transaction() as session:
             job, _ = jobs.start(
@@ -151,7 +151,7 @@ class ExportJobController(Controller):
         return _state(out)
 
     @get("/{job_id:int}", guards=[requires(CUSTOMERS_EXPORT)], sync_to_thread=True)
-    def state(
+    def export_state(
         self,
         table: TableKey,
         job_id: JobId,
@@ -166,7 +166,7 @@ class ExportJobController(Controller):
             return _state(jobs.state(session, job, services.exports_dir(runtime.settings.var_dir)))
 
     @get("/{job_id:int}/file", guards=[requires(CUSTOMERS_EXPORT)], sync_to_thread=True)
-    def download(
+    def download_export(
         self,
         table: TableKey,
         job_id: JobId,

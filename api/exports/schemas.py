@@ -22,7 +22,8 @@ class ExportIn(Strict):
     columns: Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=500)] | None = (
         None
     )
-    labels: Annotated[str, Meta(max_length=10)] | None = None
+    # The header: ja, en or keys (the download's ``labels``; "labels" is taken by a dependency)
+    header: Annotated[str, Meta(max_length=10)] | None = None
     values: Annotated[str, Meta(max_length=10)] | None = None
     replace: bool = False
     ids: Annotated[list[Annotated[int, Meta(ge=1)]], Meta(max_length=100_000)] | None = None

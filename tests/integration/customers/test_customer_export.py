@@ -422,7 +422,8 @@ def test_export_job_writes_the_download_s_file_for_its_starter_only(
     bad = marketer.post(f"{base}/exports", json={"format": "pdf", "columns": ["nope"]})
     assert bad.status_code == 422, bad.text  # checked at once, not a failed job
     started = marketer.post(
-        f"{base}/exports", json={**params, "columns": params["columns"].split(",")}
+        f"{base}/exports",
+        json={"encoding": "cp932", "columns": params["columns"].split(","), "header": "en"},
     )
     assert started.status_code == 202, started.text
     body = started.json()

@@ -253,7 +253,7 @@ function exportUrl(list, sel, values, replace = false) {
 /** The body of POST …/exports: the same set and options as exportUrl's query. */
 function exportBody(list, sel, values, replace = false) {
   const target = sel ? sel.target() : { where: list.where.value ?? null, q: list.search.value || null };
-  const body = { format: values.format, labels: values.labels, values: values.values, replace: !!(replace || values.replace) };
+  const body = { format: values.format, header: values.labels, values: values.values, replace: !!(replace || values.replace) };
   if (values.format === 'csv') body.encoding = values.encoding;
   if (values.columns === 'shown') body.columns = ['id', ...list.columns.value.filter((k) => k !== 'id')];
   if (target.where) body.where = target.where;
