@@ -17,8 +17,8 @@ from api.customers import record_set
 from api.customers.controllers import TableKey, _parse_where
 from api.customers.files import content_disposition
 from api.exports import jobs, services
-from api.exports.schemas import ExportIn, ExportState, GapOut
 from api.exports.permissions import CUSTOMERS_EXPORT
+from api.exports.schemas import ExportIn, ExportState, GapOut
 from api.principal import Principal
 from api.runtime import Runtime
 from api.web.auth import requires

@@ -153,8 +153,7 @@ def run_unit(unit: UnitContext) -> dict[str, Any]:
             "rows_written": result.rows,
             "gap_count": result.gap_count,
             "gaps": [
-                {"record_id": g.record_id, "field": g.field, "chars": g.chars}
-                for g in result.gaps
+                {"record_id": g.record_id, "field": g.field, "chars": g.chars} for g in result.gaps
             ],
         }
     part.replace(final)

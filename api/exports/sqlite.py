@@ -49,9 +49,7 @@ _STARTS = [ord(c) for c in FORMULA_STARTS]
 def _neutral(expr: Any) -> Any:
     """:func:`neutralise` in SQL: a text starting with a formula character gets an apostrophe
     (``unicode()`` is the first character's code point: an integer compared, no string made)."""
-    return sa.case(
-        (sa.func.unicode(expr).in_(_STARTS), sa.literal("'") + expr), else_=expr
-    )
+    return sa.case((sa.func.unicode(expr).in_(_STARTS), sa.literal("'") + expr), else_=expr)
 
 
 def _named(expr: Any, names: dict[str, str]) -> Any:

@@ -170,7 +170,9 @@ def test_select_rows_change_status_and_export_cp932(
     dialog.get_by_test_id("export-download").click()
     gaps = page.get_by_test_id("export-gaps")
     expect(gaps.get_by_test_id("export-gaps-list")).to_contain_text("🍣", timeout=15_000)
-    expect(gaps.get_by_test_id("export-replace")).to_have_text(ja("customers.export.replace_prepare"))
+    expect(gaps.get_by_test_id("export-replace")).to_have_text(
+        ja("customers.export.replace_prepare")
+    )
     gaps.get_by_test_id("export-replace").click()
     job = page.get_by_test_id("export-job-dialog")
     download_button = job.get_by_test_id("export-job-download")

@@ -320,7 +320,10 @@ def _system() -> Principal:
 
 @pytest.mark.parametrize("sort", [None, "memo", "-seen"])
 def test_the_fast_path_writes_what_the_general_path_writes(
-    runtime: Runtime, actor: Principal, table: str, make_staff: Callable[..., Staff],
+    runtime: Runtime,
+    actor: Principal,
+    table: str,
+    make_staff: Callable[..., Staff],
     sort: str | None,
 ) -> None:
     """A CSV export is made with the cells formatted by the query (PostgreSQL: dumped by COPY;
@@ -331,8 +334,7 @@ def test_the_fast_path_writes_what_the_general_path_writes(
     with runtime.db.transaction() as session:
         services.add_field(session, actor, table, parse_field({"key": "ok", "type": "boolean"}))
         services.add_field(session, actor, table, parse_field({"key": "n", "type": "integer"}))
-        services.add_field(session, actor, table, parse_field({"key": "note",
-                                                               "type": "long_text"}))
+        services.add_field(session, actor, table, parse_field({"key": "note", "type": "long_text"}))
         services.add_field(session, actor, table, parse_field({"key": "web", "type": "url"}))
         memos = ("-1", "@x", "=1+2", "+", "普通 〜 −", None, 'a "quoted", comma', "")
         for i, memo in enumerate(memos):
