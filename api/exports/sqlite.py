@@ -14,11 +14,16 @@ No rule is written twice here:
   (``substr(x, 1, 1) IN`` :data:`api.tabular.reader.FORMULA_STARTS`), booleans as
   ``TRUE``/``FALSE``, a choice's label for its value (each label neutralised once, in Python,
   by :func:`api.tabular.writer.neutralise`), the owner's name, a reference's label;
-- everything that needs a conversion (datetimes in the site's zone, decimals, multi-selects,
-  file names, any type without a case below) is a **registered SQLite function** that calls
-  the general path's own converter (:func:`api.exports.services._converters`) on the value as
-  SQLAlchemy would have read it (the column type's result processor) and the writer's own cell
-  text (:func:`api.tabular.writer.cell_text`) — the same Python code, called by SQLite.
+- everything that needs a conversion (decimals, multi-selects, file names, any type without a
+  case below) is a **registered SQLite function** that calls the general path's own converter
+  (:func:`api.exports.services._converters`) on the value as SQLAlchemy would have read it
+  (the column type's result processor) and the writer's own cell text
+  (:func:`api.tabular.writer.cell_text`) — the same Python code, called by SQLite;
+- datetimes: SQLite's ``datetime()`` adds to the stored UTC time (its whole seconds) the site
+  zone's offset *for that UTC hour*, which a registered function reads from the same
+  ``zoneinfo`` (memoised by hour); an hour in which the offset changes (a daylight-saving
+  change not on a whole UTC hour) has no single offset, and that value goes to the general
+  converter, registered as above.
 
 Rows come in the list's keyset order (``records._keyset``, as :func:`iter_rows` walks it), so
 the order is the general path's by construction. A test exports the same hostile and typed
@@ -28,6 +33,7 @@ records both ways and compares the bytes.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import io
 from collections.abc import Callable, Sequence
@@ -40,6 +46,7 @@ from api.customers.query import sort_columns
 from api.customers.record_set import RecordSet
 from api.customers.types import FieldType, column_name, table_name
 from api.exports.copy import STAFF, Gap, _twins
+from api.livesettings.services import site_time_zone
 from api.tabular.reader import FORMULA_STARTS
 from api.tabular.writer import cell_text, neutralise
 
@@ -101,6 +108,36 @@ def cell_expressions(
         raw.create_function(name, 1, functools.lru_cache(maxsize=4_096)(cell), deterministic=True)
         return getattr(sa.func, name)(col)
 
+    zone = site_time_zone(session)
+
+    @functools.lru_cache(maxsize=65_536)
+    def offset(hour: str | None) -> str | None:
+        """The site zone's UTC offset during this UTC hour (``2026-04-01 09``) as a SQLite
+        modifier, from the same ``zoneinfo`` as the converter; None when the offset changes
+        within the hour (a DST change) or the text is not an hour: the converter then decides."""
+        if hour is None:
+            return None
+        try:
+            start = dt.datetime.fromisoformat(hour + ":00:00").replace(tzinfo=dt.UTC)
+        except ValueError:
+            return None
+        first = start.astimezone(zone).utcoffset()
+        last = (start + dt.timedelta(seconds=3599)).astimezone(zone).utcoffset()
+        if first is None or first != last:
+            return None
+        return f"{int(first.total_seconds()):+d} seconds"
+
+    raw.create_function("kizuna_zone_offset", 1, offset, deterministic=True)
+
+    def local_time(i: int, col: Any) -> Any:
+        """A stored UTC time (``2026-04-01 00:30:00.123456``) in the site's zone, to the second:
+        SQLite adds the zone's offset for that hour to the whole seconds (the fraction is cut
+        first, as the converter drops it; SQLite would round it); when the hour has no single
+        offset, the general converter (registered) does it."""
+        whole = sa.func.substr(col, 1, 19)
+        shifted = sa.func.datetime(whole, sa.func.kizuna_zone_offset(sa.func.substr(col, 1, 13)))
+        return sa.func.coalesce(shifted, through_python(i, col, stored_text=True))
+
     refs = _References(session, design)
     out: list[Any] = []
     for i, key in enumerate(columns):
@@ -116,7 +153,7 @@ def cell_expressions(
             else:
                 out.append(table.c.owner_id)
         elif key in ("created_at", "updated_at"):
-            out.append(through_python(i, table.c[key], stored_text=True))
+            out.append(local_time(i, table.c[key]))
         else:
             spec = design.specs[key]
             col = table.c[column_name(key)]
@@ -127,7 +164,7 @@ def cell_expressions(
             elif kind in (FieldType.integer, FieldType.date):
                 out.append(col)  # an integer; a date is stored as its ISO text
             elif kind == FieldType.datetime:
-                out.append(through_python(i, col, stored_text=True))
+                out.append(local_time(i, col))
             elif kind == FieldType.boolean:
                 out.append(sa.case((col == 1, "TRUE"), (col == 0, "FALSE")))
             elif kind == FieldType.select:

@@ -318,18 +318,35 @@ def _system() -> Principal:
     return cli_principal("tests")
 
 
-@pytest.mark.parametrize("sort", [None, "memo", "-seen"])
+@pytest.mark.parametrize(
+    ("sort", "zone"),
+    [(None, None), ("memo", "Europe/Paris"), ("-seen", "Asia/Kolkata")],
+)
 def test_the_fast_path_writes_what_the_general_path_writes(
     runtime: Runtime,
     actor: Principal,
     table: str,
     make_staff: Callable[..., Staff],
     sort: str | None,
+    zone: str | None,
 ) -> None:
     """A CSV export is made with the cells formatted by the query (PostgreSQL: dumped by COPY;
-    SQLite: written in batches, conversions by registered functions calling the general
-    converters): the same hostile and typed values, line breaks inside long texts included,
-    come out byte for byte as the general (Python) path writes them, in the same order."""
+        SQLite: written in batches, conversions by registered functions calling the general
+        converters): the same hostile and typed values, line breaks inside long texts included,
+        come out byte for byte as the general (Python) path writes them, in the same order. Times
+    around daylight-saving changes: Paris changes on a UTC hour, Adelaide (+10:30 → +9:30) in the
+    middle of one (SQLite then leaves that hour to the general converter)."""
+    from api.livesettings import services as live
+
+    if zone:
+        with runtime.db.transaction() as session:
+            live.update(session, actor, {"site.time_zone": zone})
+    edges = {
+        3: "2026-03-29T01:30:00+00:00",  # Paris: just after the change to summer time
+        5: "1942-08-31T18:45:00+00:00",  # Kolkata: 15 minutes after the change to +6:30
+        7: "1942-08-31T18:15:59.999999+00:00",  # … and 15 minutes before, a fraction cut
+        6: "2026-10-25T00:59:59.999999+00:00",  # Paris: the last second of summer time
+    }
     owner = make_staff("marketer", name="=cmd|' /C calc'!A0")
     with runtime.db.transaction() as session:
         services.add_field(session, actor, table, parse_field({"key": "ok", "type": "boolean"}))
@@ -343,7 +360,7 @@ def test_the_fast_path_writes_what_the_general_path_writes(
                 {"name": memo, "memo": memo, "tags": ["b"] if i % 2 else ["b", "a"],
                  "ok": memo is None, "score": "-3" if i % 3 else None, "n": i - 3,
                  "note": f"一行目\n=二行目\r\n\t三 {memo or ''}" if i % 2 else "-\nx",
-                 "seen": f"2026-0{i + 1}-01T23:30:00+00:00" if i % 4 else None,
+                 "seen": edges.get(i) or (f"2026-0{i + 1}-01T23:30:00+00:00" if i % 4 else None),
                  "web": "https://example.com/?a=1" if i % 2 else None},
                 owner_id=owner.id if i % 2 else None,
             )  # fmt: skip
