@@ -110,7 +110,7 @@ def cell_expressions(
 
     zone = site_time_zone(session)
 
-    @functools.lru_cache(maxsize=65_536)
+    @functools.lru_cache(maxsize=8_192)  # about a year of hours
     def offset(hour: str | None) -> str | None:
         """The site zone's UTC offset during this UTC hour (``2026-04-01 09``) as a SQLite
         modifier, from the same ``zoneinfo`` as the converter; None when the offset changes
