@@ -169,8 +169,7 @@ class Text:
         object.__setattr__(self, "key", _key(self.value))
 
     def __str__(self) -> str:
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
+        return '"' + "".join("\\" + c if c in _QUOTED else c for c in self.value) + '"'
 
     def equals(self, value: Any) -> bool | None:
         return _key(value) == self.key if isinstance(value, str) else None
@@ -182,6 +181,10 @@ class Text:
         """``contains`` on a text value: this text's key is part of the value's key."""
         return isinstance(value, str) and self.key in _key(value)
 
+
+# Escaped in canonical text: the backslash and the double quote, in ASCII and full width (the
+# lexer reads full-width ones as ASCII outside text, so a full-width quote would end the text).
+_QUOTED = frozenset('\\"\uff3c\uff02')
 
 _NUMBER_CHARS = frozenset("0123456789.-+")
 
@@ -802,7 +805,7 @@ def _string(src: _Source, start: int, out: list[_Token]) -> int:
             if escaped not in _ESCAPABLE:
                 shown = text[i + 1 : i + 2]
                 raise src.error("rule_bad_escape", i, char="" if shown in _LINE_BREAKS else shown)
-            chars.append(escaped)
+            chars.append(text[i + 1])  # as written: \＂ keeps the full-width quote
             i += 2
             continue
         chars.append(text[i])
