@@ -68,6 +68,10 @@ MESSAGES: dict[str, Message] = {
         "Write not before a condition, or != to compare, instead of “!”.",
         "「!」ではなく、条件の前に not を書くか、比較には != を使ってください。",
     ),
+    "rule_use_operator": Message(
+        "Write {sign} instead of “{char}”.",
+        "「{char}」ではなく {sign} と書いてください。",
+    ),
     "rule_single_equals": Message(
         "Write == to compare: a single = is not an operator.",
         "比較には == を使います（= が 1 つでは比較になりません）。",

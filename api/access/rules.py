@@ -122,6 +122,15 @@ class RuleError(_Located, ValueError):
     def __str__(self) -> str:
         return self.describe("en")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable whole (a build runs in a child process), not rebuilt from the message.
+        state = {"source": self.source, "line": self.line, "column": self.column}
+        return (_rule_error, (self.code, self.params, state))
+
+
+def _rule_error(code: str, params: Mapping[str, Any], state: Mapping[str, Any]) -> RuleError:
+    return RuleError(code, params, **state)
+
 
 @dataclass(frozen=True, slots=True)
 class RuleWarning(_Located):
@@ -142,7 +151,13 @@ class RuleWarning(_Located):
 # ``equals`` / ``order`` answer None when the value is not of a comparable kind (then every
 # comparison is false, != included).
 
-_key: Callable[[str], str] = lru_cache(maxsize=4096)(match_key)
+_cached_key: Callable[[str], str] = lru_cache(maxsize=4096)(match_key)
+_CACHED_LENGTH = 200  # longer values (long text under contains) are keyed each time, not kept
+
+
+def _key(value: str) -> str:
+    """``match_key``, cached for the short values rules compare again and again."""
+    return _cached_key(value) if len(value) <= _CACHED_LENGTH else match_key(value)
 
 
 def _missing(value: Any) -> bool:
@@ -381,6 +396,11 @@ class Group(_Node):
 
     name: str
     at: Position | None = _attr(default=None, compare=False, repr=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # An ASCII name reads the same in any case: kept in lower case, written bare.
+        if self.name and set(self.name.lower()) <= _NAME_CHARS:
+            object.__setattr__(self, "name", self.name.lower())
 
     def __str__(self) -> str:
         if self.name and set(self.name) <= _NAME_CHARS:
@@ -666,6 +686,8 @@ _NAME = _WORD | {"-"}
 _ESCAPABLE = frozenset("\\\"'")
 _CURLY_QUOTES = frozenset("“”‘’„‚«»「」『』")
 _HINTS = {"&": "rule_use_and", "|": "rule_use_or", "!": "rule_use_not"}
+# Comparison signs of Japanese input and mathematics, and what to write instead.
+_SIGNS = {"≠": "!=", "≦": "<=", "≤": "<=", "≧": ">=", "≥": ">="}
 
 
 @dataclass(frozen=True, slots=True)
@@ -756,6 +778,8 @@ def _tokens(src: _Source) -> list[_Token]:
             raise src.error("rule_curly_quote", i, char=text[i])
         elif c in _HINTS:
             raise src.error(_HINTS[c], i, char=text[i])
+        elif c in _SIGNS:
+            raise src.error("rule_use_operator", i, char=text[i], sign=_SIGNS[c])
         elif _is_other(c):
             raise _not_a_key(src, i)
         else:

@@ -3,6 +3,7 @@ and the limits that keep hostile input cheap."""
 
 from __future__ import annotations
 
+import pickle
 import re
 from pathlib import Path
 
@@ -31,6 +32,8 @@ CASES = [
     ("members && group:a", "rule_use_and", 1, 9),
     ("members || group:a", "rule_use_or", 1, 9),
     ("!members", "rule_use_not", 1, 1),
+    ("age ≦ 3", "rule_use_operator", 1, 5),
+    ("age ≠ 3", "rule_use_operator", 1, 5),
     ('plan = "gold"', "rule_single_equals", 1, 6),
     ("age => 3", "rule_single_equals", 1, 5),
     ('plan <> "gold"', "rule_use_not_equal", 1, 6),
@@ -183,6 +186,20 @@ def test_limits_are_inclusive() -> None:
 def test_hostile_input_is_refused_quickly_without_recursion_errors(text: str) -> None:
     with pytest.raises(RuleError):
         parse(text)
+
+
+def test_errors_pickle_whole() -> None:
+    """A build runs in a child process: its errors must cross back unchanged."""
+    with pytest.raises(RuleError) as caught:
+        parse("age ≧ 3", source="content/a.md", line=2, column=9)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (again.code, again.params, again.source, again.line, again.column) == (
+        "rule_use_operator", {"char": "≧", "sign": ">="}, "content/a.md", 2, 13
+    )  # fmt: skip
+    assert str(again) == "content/a.md, line 2, column 13: Write >= instead of “≧”."
+    assert (
+        again.describe("ja") == "content/a.md 2行目 13文字目：「≧」ではなく >= と書いてください。"
+    )
 
 
 def test_not_text_is_refused() -> None:

@@ -86,6 +86,10 @@ def test_groups(rule: str, groups: set[str], expected: bool) -> None:
         ('company contains "Clinic"', "Kizuna CLINIC Tokyo", True),
         ('company contains "clinics"', "Kizuna CLINIC Tokyo", False),
         ('email contains "@example.co.jp"', "taro@EXAMPLE.co.jp", True),
+        # a long value (keyed each time, not cached) folds the same way
+        ('company contains "病院"', "あ" * 5000 + "病院", True),
+        ('company contains "びょういん"', "あ" * 5000 + "ビョウイン", True),
+        ('company contains "病院"', "あ" * 5000 + "ビョウイン", False),  # kanji is not kana
     ],
 )
 def test_text(rule: str, value: str, expected: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 from datetime import date
@@ -18,6 +19,7 @@ from api.access.rules import (
     Date,
     Group,
     In,
+    Member,
     Members,
     Not,
     Number,
@@ -106,7 +108,9 @@ def test_precedence_not_over_and_over_or(text: str, root: object) -> None:
         ("Members", "members"),
         ("group:DOCTORS OR Group:Nurses", "group:doctors or group:nurses"),
         ('group:"doctors"', "group:doctors"),
-        ('group:"Doctors"', 'group:"Doctors"'),
+        ('group:"Doctors"', "group:doctors"),  # an ASCII name reads the same in any case
+        ('group:"医師会"', 'group:"医師会"'),
+        ('group:"Dr. Smith"', 'group:"Dr. Smith"'),
         ("Plan=='gold'AND NOT(age<20)", 'plan == "gold" and not age < 20'),
         ("(a == 1 or b == 1) and (c == 1)", "(a == 1 or b == 1) and c == 1"),
         ("not (a == 1 and b == 1)", "not (a == 1 and b == 1)"),
@@ -164,6 +168,14 @@ def test_rules_are_values_equality_ignores_source_and_positions() -> None:
     # literals of different kinds never compare equal (True == 1 in Python)
     assert parse("x == true") != parse("x == 1")
     assert parse('x == "1"') != parse("x == 1")
+
+
+def test_rules_members_and_warnings_pickle() -> None:
+    rule = parse('plan in ("gold", 1, true, 2026-04-01) and not group:"医師"', source="a.md")
+    assert pickle.loads(pickle.dumps(rule)) == rule
+    assert pickle.loads(pickle.dumps(rule)).fields() == {"plan"}
+    member = Member(id=1, groups=frozenset({"医師"}), fields={"plan": "gold"})
+    assert pickle.loads(pickle.dumps(member)) == member
 
 
 def test_json_form_round_trips() -> None:
