@@ -1,4 +1,5 @@
-"""The ``kizuna`` command: run, build, worker, migrate, createstaff, demo-data, schema, check."""
+"""The ``kizuna`` command: run, build, worker, migrate, createstaff, demo-data, schema, access,
+check."""
 
 from __future__ import annotations
 
@@ -518,6 +519,84 @@ def export(
             path.unlink(missing_ok=True)
     finally:
         runtime.close()
+
+
+@main.group()
+def access() -> None:
+    """Access rules: who may read a page (the rule language of `Access:` metadata)."""
+
+
+@access.command("check")
+@click.argument("rule")
+@click.option(
+    "--fields",
+    "known_fields",
+    default=None,
+    help="the member table's field keys, comma-separated: warn about any other",
+)
+@click.option(
+    "--groups",
+    "known_groups",
+    default=None,
+    help="the groups there are, comma-separated: warn about any other",
+)
+@click.option(
+    "--member",
+    "member_json",
+    default=None,
+    help='a member as JSON, e.g. \'{"groups": ["doctors"], "fields": {"plan": "gold"}}\' '
+    "(or null for an anonymous visitor): say what the gate would do",
+)
+@click.option("--locale", type=click.Choice(["ja", "en"]), default="en", show_default=True)
+def access_check(
+    rule: str,
+    known_fields: str | None,
+    known_groups: str | None,
+    member_json: str | None,
+    locale: str,
+) -> None:
+    """Parse RULE; print its canonical form, the member fields and groups it reads, and warnings.
+
+    Exit status 1 when the rule does not parse (the message names the line, the column and
+    what was expected)."""
+    import json
+
+    from api.access.rules import Member, RuleError, check, parse
+
+    try:
+        compiled = parse(rule)
+    except RuleError as exc:
+        click.secho(exc.describe(locale), fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"rule:   {compiled}")
+    click.echo(f"fields: {', '.join(sorted(compiled.fields())) or '-'}")
+    click.echo(f"groups: {', '.join(sorted(compiled.groups())) or '-'}")
+    if known_fields is not None or known_groups is not None:
+
+        def listed(value: str) -> list[str]:
+            return [item.strip() for item in value.split(",") if item.strip()]
+
+        # Only --groups given: the fields are taken as known.
+        fields = compiled.fields() if known_fields is None else listed(known_fields)
+        groups = None if known_groups is None else listed(known_groups)
+        for warning in check(compiled, fields, groups=groups):
+            click.secho(f"warning: {warning.describe(locale)}", fg="yellow")
+    if member_json is not None:
+        try:
+            data = json.loads(member_json)
+            member = (
+                None
+                if data is None
+                else Member(
+                    id=data.get("id"),
+                    active=bool(data.get("active", True)),
+                    groups=frozenset(map(str, data.get("groups", []))),
+                    fields=dict(data.get("fields", {})),
+                )
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise click.BadParameter(f"not a member as JSON: {exc}", param_hint="--member") from exc
+        click.echo(f"member: {compiled.decide(member).value}")
 
 
 @main.command()
