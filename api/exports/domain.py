@@ -1,13 +1,23 @@
 """Exports: a record set (selection, view, filter) as CSV or .xlsx, and `kizuna export`."""
 
-from api.domain import Domain
-from api.exports import permissions
+from datetime import timedelta
+
+from api.domain import Domain, Housekeeping
+from api.exports import permissions, services
 from api.exports.controllers import ExportController
 
 DOMAIN = Domain(
     name="exports",
     permissions=permissions.PERMISSIONS,
     controllers=(ExportController,),
+    housekeeping=(
+        Housekeeping(
+            name="leftover export files",
+            run=services.remove_leftovers,
+            every=timedelta(hours=1),
+            settings=True,
+        ),
+    ),
     labels={
         "audit.action.customers.export": {"ja": "エクスポート", "en": "Export"},
     },

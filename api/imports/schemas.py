@@ -57,7 +57,11 @@ class BatchOut(msgspec.Struct, kw_only=True):
     check: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
     undo: dict[str, Any] | None = None
+    # What happened, when it needs saying (a stopped run: how far it got, resume or undo).
     message: str = ""
+    message_ja: str = ""
+    # Housekeeping removed the uploaded file: no more dry run, run or resume.
+    file_removed_at: datetime | None = None
 
 
 def batch_out(batch: CustomerImport, table: str) -> BatchOut:
@@ -90,9 +94,16 @@ def batch_out(batch: CustomerImport, table: str) -> BatchOut:
             "unchanged": batch.unchanged,
             "invalid": batch.invalid,
             "duplicate_keys": batch.duplicate_keys,
+            # the dry run's and the undo's progress (their jobs' units say it too)
+            "checked": int((batch.check or {}).get("rows", 0)),
+            "undo_done": int((batch.undo or {}).get("done", 0)),
+            "undo_total": int((batch.undo or {}).get("entries", 0)),
         },
-        check=batch.check,
+        # the counts of a dry run, once it is through (until then they are partial)
+        check=None if batch.state == "checking" else batch.check,
         result=batch.result,
-        undo=batch.undo,
+        undo=batch.undo if batch.state == "undone" else None,
         message=batch.message,
+        message_ja=batch.message_ja,
+        file_removed_at=batch.file_removed_at,
     )
