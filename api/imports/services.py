@@ -1303,7 +1303,7 @@ def remove_old_files(session: Session, settings: Settings, now: datetime | None 
         for path in imports_dir.iterdir():
             if path.name not in held and path.is_file() and path.stat().st_mtime < cutoff:
                 gone.append(path)
-    present = [p for p in gone if p.exists()]
+    present = [p for p in dict.fromkeys(gone) if p.exists()]
     run_after_commit(session, lambda: _unlink(present))
     return len(present)
 

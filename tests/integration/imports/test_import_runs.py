@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from api.customers import records, services
-from api.customers.definitions import parse_field, parse_table
+from api.customers import records
 from api.customers.models import RecordHistory
 from api.db import utcnow
 from api.domain import job_registry
@@ -27,25 +26,6 @@ from api.jobs.services import recover
 from api.principal import SYSTEM, Principal
 from api.runtime import Runtime
 from tests.integration.imports.test_import_api import wait
-
-
-@pytest.fixture
-def table(runtime: Runtime, actor: Principal) -> str:
-    with runtime.db.transaction() as session:
-        services.create_table(
-            session,
-            actor,
-            parse_table({"key": "customers"}),
-            [
-                parse_field({"key": "email", "type": "email", "unique": True,
-                             "label": {"ja": "メールアドレス", "en": "E-mail"}}),
-                parse_field({"key": "name", "type": "text", "required": True,
-                             "label": {"ja": "氏名", "en": "Name"}}),
-                parse_field({"key": "phone", "type": "phone", "label": {"ja": "電話番号"}}),
-                parse_field({"key": "age", "type": "integer", "label": {"en": "Age"}}),
-            ],
-        )  # fmt: skip
-    return "customers"
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
