@@ -126,8 +126,9 @@ MESSAGES: dict[str, Message] = {
         "アップロードから {days} 日以内に取り込まれなかったため、ファイルを削除しました。"
         "取り込むにはもう一度アップロードしてください。",
     ),
-    "import_stopped_reason": Message("the job was cancelled", "ジョブが取り消されました"),
 }
+# Why a step stopped, when its job was cancelled (else the failed chunk and its error).
+CANCELLED = Message("the job was cancelled", "ジョブが取り消されました")
 
 
 def both(code: str, params: Mapping[str, Any] | None = None) -> tuple[str, str]:

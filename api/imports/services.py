@@ -39,7 +39,7 @@ from api.errors import (
 )
 from api.fields import chars
 from api.imports import engine
-from api.imports.messages import both, message
+from api.imports.messages import CANCELLED, both, message
 from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.models import Job, JobUnit, UnitState
@@ -730,8 +730,7 @@ def job_stopped(session: Session, job: Job, state: str, error: str) -> None:
     if batch is None or batch.job_id != job.id:
         return
     if state == "cancelled":
-        reason = message("import_stopped_reason")
-        reason_ja = message("import_stopped_reason", locale="ja")
+        reason, reason_ja = CANCELLED.en, CANCELLED.ja
     else:
         reason = reason_ja = (_first_failure(session, job) or error or state)[:500]
     if batch.state == "running":
