@@ -7,6 +7,7 @@
 //   wizard.setField(col, key) · setMode(mode) · toggleKey(key)   the mapping, kept in the browser
 //   wizard.check()           PATCH the mapping, POST /{id}/check, follow the job → batch.check
 //   wizard.run()             POST /{id}/run, follow the job (rows/s, ETA) → batch.result
+//   wizard.resume()          POST /{id}/resume: a stopped run (or undo) goes on where it stopped
 //   undoBatch(base, batch, { signal, onUpdate })   POST /{id}/undo, follow the job → the batch
 //
 // Errors of the API's PATCH (`mapping.<col>`, `key`) and the mapping's own checks (a field
@@ -39,8 +40,20 @@ export const modeLabel = (mode) => tOr(`customers.import.mode.${mode}`, mode);
 /** Why the undo left a record alone (changed_since, deleted_since, cannot_restore, in_use). */
 export const undoReason = (reason) => tOr(`customers.import.undo.reason.${reason}`, reason || '');
 export const stateLabel = (state) => tOr(`customers.import.state.${state}`, state || '');
-const STATE_TONES = { uploaded: 'neutral', checking: 'info', checked: 'info', running: 'info', done: 'success', failed: 'danger', undoing: 'info', undone: 'neutral', interrupted: 'warning' };
+const STATE_TONES = { uploaded: 'neutral', checking: 'info', checked: 'info', running: 'info', done: 'success', failed: 'danger', undoing: 'info', undone: 'neutral', interrupted: 'warning', undo_interrupted: 'warning', expired: 'neutral' };
 export const stateTone = (state) => STATE_TONES[state] || 'neutral';
+/** What the server says happened to a batch (a stopped run: how far it got, resume or undo),
+ * in the staff's language; else the catalog's sentence for its state. */
+export function batchMessage(b) {
+  const own = getLanguage() === 'ja' ? b?.message_ja || b?.message : b?.message;
+  if (own) return own;
+  const code = { interrupted: 'import_interrupted', undo_interrupted: 'import_undo_interrupted', expired: 'import_abandoned' }[b?.state];
+  return code ? tOr(`error.${code}`, '') : '';
+}
+/** A stopped run or undo goes on where it stopped (POST /{id}/resume). */
+export const canResume = (b) => b?.state === 'interrupted' || b?.state === 'undo_interrupted';
+/** What went in can be taken out: a finished run, or one that stopped part-way. */
+export const canUndo = (b) => ['done', 'interrupted'].includes(b?.state);
 
 /** One refused file's message, with the server's suggestion (choose CP932…) after it. */
 export function refusedText(err) {
@@ -106,7 +119,7 @@ export function durationText(seconds) {
 
 function stepOf(b) {
   if (!b) return 'upload';
-  if (['running', 'done', 'failed', 'undoing', 'undone', 'interrupted'].includes(b.state) || b.result) return 'run';
+  if (['running', 'done', 'failed', 'undoing', 'undone', 'interrupted', 'undo_interrupted', 'expired'].includes(b.state) || b.result) return 'run';
   if (b.check && b.state !== 'uploaded') return 'check';
   return 'mapping';
 }
@@ -337,6 +350,31 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
     }
   }
 
+  /** Resumes a stopped run from its first unfinished chunk, or a stopped undo where it stopped. */
+  async function resume() {
+    busy.value = true;
+    error.value = null;
+    const b = batch.value;
+    const undoing = b.state === 'undo_interrupted';
+    const rate = createRate();
+    progress.value = { done: b.progress?.done || 0, total: b.rows_total || b.rows_estimate || 0, perSecond: null, left: null };
+    try {
+      await runJob(
+        () => api.post(`${base}/${encodeURIComponent(b.id)}/resume`, {}, { signal: ctx.signal }),
+        (j) => {
+          if (!['done', 'failed'].includes(j.state)) batch.value = { ...batch.value, state: undoing ? 'undoing' : 'running' };
+          const rows = progressRows(j, batch.value);
+          progress.value = rate.sample(rows.done, rows.total);
+        },
+      );
+      if (undoing) undone.value = batch.value.undo || null;
+    } catch (err) {
+      if (!isAbort(err)) error.value = errorText(err);
+    } finally {
+      busy.value = false;
+    }
+  }
+
   /** Follows a batch whose job is under way (opened from the history or after a reload). */
   async function watch() {
     const b = batch.value;
@@ -395,7 +433,7 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
 
   return {
     table, base, fields, byKey, batch, step, busy, sent, uploadError, error, errors, mapping, auto, mode, key, job, progress, undone,
-    mappedFields, keyFields, upload, setField, setMode, toggleKey, saveMapping, check, run, watch, undo, restart,
+    mappedFields, keyFields, upload, setField, setMode, toggleKey, saveMapping, check, run, resume, watch, undo, restart,
     back: () => go('mapping'),
   };
 }
