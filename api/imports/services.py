@@ -557,6 +557,14 @@ def _chunks(batch: CustomerImport, start: int) -> list[UnitSpec]:
     return units
 
 
+def _check_units(batch: CustomerImport) -> list[UnitSpec]:
+    """All or nothing: the units that check every row first, in chunks, numbered."""
+    return [
+        UnitSpec(f"check {u.key}", {**u.payload, "check": True, "n": n})
+        for n, u in enumerate(_chunks(batch, 0))
+    ]
+
+
 def _new_job(
     session: Session, kind: JobKind, table_key: str, batch: CustomerImport,
     actor: dict[str, Any], units: list[UnitSpec], created_by: str,
@@ -614,10 +622,7 @@ def start_run(
     if imports_dir is not None:
         _has_file(imports_dir, batch)
     plan_of(design, batch)
-    units: list[UnitSpec] = []
-    if all_or_nothing:
-        units.append(UnitSpec("check every row", {"batch": batch.id, "check": True}))
-    units += _chunks(batch, 0)
+    units = [*_check_units(batch), *_chunks(batch, 0)] if all_or_nothing else _chunks(batch, 0)
     batch.state = "running"
     batch.all_or_nothing = all_or_nothing
     batch.chunks_total = len(units)
@@ -694,10 +699,9 @@ def resume(
     runner = (previous.payload.get("actor") if previous is not None else None) or actor_payload(
         actor
     )
-    units: list[UnitSpec] = []
-    if batch.all_or_nothing and batch.chunks_done == 0:
-        units.append(UnitSpec("check every row", {"batch": batch.id, "check": True}))
-    units += _chunks(batch, batch.rows_done)
+    units = _unfinished(session, previous) if previous is not None else []
+    if not units:
+        units = _chunks(batch, batch.rows_done)
     batch.chunks_total = batch.chunks_done + len(units)
     batch.state = "running"
     _say(batch)
@@ -707,6 +711,17 @@ def resume(
         after={"table": table_key, "file": batch.filename, "from_row": batch.rows_done + 2},
     )  # fmt: skip
     return job_id
+
+
+def _unfinished(session: Session, job: Job) -> list[UnitSpec]:
+    """The units of a stopped job that are not done, in order: its run goes on with them
+    (each still runs only where the last one ended)."""
+    rows = session.exec(
+        select(JobUnit)
+        .where(JobUnit.job_id == job.id, JobUnit.state != UnitState.done.value)
+        .order_by(col(JobUnit.seq))
+    ).all()
+    return [UnitSpec(u.key, dict(u.payload)) for u in rows]
 
 
 def _first_failure(session: Session, job: Job) -> str:
@@ -937,9 +952,7 @@ def run_chunk(
     table_key = _table_key(session, batch)
     design = load_design(session, table_key)
     if payload.get("check"):
-        if batch.chunks_done:
-            return {"skipped": "already checked"}
-        return _check_all(session, imports_dir, batch, design, actor)
+        return _check_part(session, imports_dir, cache, batch, design, actor, payload)
     start, end = int(payload["start"]), int(payload["end"])
     skipped = _where(batch.rows_done, start, "in")
     if skipped:
@@ -985,28 +998,36 @@ def result_of(batch: CustomerImport) -> dict[str, int]:
     }
 
 
-def _check_all(
+def _check_part(
     session: Session,
     imports_dir: Path,
+    cache: dict[str, Any],
     batch: CustomerImport,
     design: Design,
     actor: Principal,
+    payload: dict[str, Any],
 ) -> dict[str, Any]:
-    """All or nothing: every row checked first; any refused row stops the run before a record
-    is written (the refused rows are kept for the report)."""
-    plan = plan_of(design, batch)
-    cursor = open_cursor(imports_dir, plan, batch)
-    refused: list[engine.Row] = []
+    """All or nothing: the rows are checked first, in chunks (the dry run's rules; each unit
+    one transaction that keeps its refused rows for the report); after the last one, any
+    refused row stops the run before a record is written (``failed``). The ``n``-th check
+    unit runs only when ``n`` units are done."""
+    n = int(payload.get("n", 0))
+    start, end = int(payload.get("start", 0)), int(payload.get("end", batch.rows_total))
+    if n < batch.chunks_done:
+        return {"skipped": "already checked"}
+    if n > batch.chunks_done:
+        raise RuntimeError(f"rows before row {start + 2} are not checked yet")
+    cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
-        while True:
-            rows = cursor.read(CHUNK)
-            if not rows:
-                break
-            engine.classify(session, plan, rows, actor)
-            refused += [r for r in rows if r.outcome in ("invalid", "duplicate")]
-    finally:
+        rows = cursor.read(end - start)
+        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode)
+        engine.classify(session, plan, rows, actor)
+    except BaseException:
         cursor.close()
-    batch.chunks_done += 1
+        raise
+    last = end >= batch.rows_total
+    _keep(cache, cursor, last)
+    refused = [r for r in rows if r.outcome in ("invalid", "duplicate")]
     if refused:
         session.connection().execute(
             sa.insert(CustomerImportError.__table__),  # type: ignore[attr-defined]
@@ -1014,13 +1035,16 @@ def _check_all(
              for r in refused],
         )  # fmt: skip
         counts = engine.count(refused)
-        batch.invalid, batch.duplicate_keys = counts.invalid, counts.duplicate_keys
+        batch.invalid += counts.invalid
+        batch.duplicate_keys += counts.duplicate_keys
+    batch.chunks_done += 1
+    if last and (batch.invalid or batch.duplicate_keys):
         batch.state = "failed"
-        batch.message = message("import_aborted", {"invalid": len(refused)})
+        _say(batch, "import_aborted", {"invalid": batch.invalid + batch.duplicate_keys})
         batch.result = result_of(batch)
     batch.updated_at = utcnow()
     session.add(batch)
-    return {"refused": len(refused)}
+    return {"rows": len(rows), "refused": len(refused)}
 
 
 # ------------------------------------------------------------------ error report

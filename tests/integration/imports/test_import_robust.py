@@ -455,3 +455,57 @@ def test_the_janitor_runs_both_clean_ups(runtime: Runtime, table: str, actor: Pr
     assert done["import files past their retention"] == 1
     assert done["leftover export files"] == 0
     assert list(runtime.settings.imports_dir.iterdir()) == []
+
+
+# ------------------------------------------------------------------ all or nothing, in chunks
+
+
+def test_all_or_nothing_checks_in_chunks_and_writes_nothing_when_a_row_is_refused(
+    runtime: Runtime, table: str, actor: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", 4)
+    rows = [*ROWS]
+    rows[9] = ["u9@example.com", "n9", "", "x"]  # the last chunk
+    batch_id = stored_batch(runtime, actor, rows)
+    with runtime.db.transaction() as session:
+        job_id = imports.start_run(session, actor, "customers", batch_id, tasks.RUN,
+                                   all_or_nothing=True)  # fmt: skip
+    assert run_job(runtime, tasks.RUN, job_id) == "done"
+    _, units = job_of(runtime, job_id)
+    assert [k for k, _ in units] == ["check rows 2–5", "check rows 6–9", "check rows 10–11",
+                                     "rows 2–5", "rows 6–9", "rows 10–11"]  # fmt: skip
+    batch = batch_of(runtime, batch_id)
+    assert batch.state == "failed" and batch.invalid == 1 and batch.created == 0
+    assert "all or nothing" in batch.message and "すべてか無し" in batch.message_ja
+    assert by_email(runtime) == {}
+    report = io.BytesIO()
+    with runtime.db.read() as session:
+        imports.error_report(session, "customers", batch_id, report)
+    assert [line[0] for line in csv.reader(io.StringIO(report.getvalue().decode()))][1:] == [
+        "u9@example.com"
+    ]
+
+
+def test_all_or_nothing_stopped_while_checking_resumes_with_the_rest_of_the_check(
+    runtime: Runtime, table: str, actor: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", 4)
+    batch_id = stored_batch(runtime, actor, ROWS)
+    fail_on_call(monkeypatch, engine, "classify", 2)  # the second check chunk
+    with runtime.db.transaction() as session:
+        job_id = imports.start_run(session, actor, "customers", batch_id, tasks.RUN,
+                                   all_or_nothing=True)  # fmt: skip
+    assert run_job(runtime, tasks.RUN, job_id) == "failed"
+    batch = batch_of(runtime, batch_id)
+    assert batch.state == "interrupted" and batch.chunks_done == 1 and batch.rows_done == 0
+    assert "nothing was written" in batch.message
+    with runtime.db.transaction() as session:
+        resumed = imports.resume(session, actor, "customers", batch_id, tasks.RUN, tasks.UNDO,
+                                 imports_dir=runtime.settings.imports_dir)  # fmt: skip
+    assert run_job(runtime, tasks.RUN, resumed) == "done"
+    assert [k for k, _ in job_of(runtime, resumed)[1]] == [
+        "check rows 6–9", "check rows 10–11", "rows 2–5", "rows 6–9", "rows 10–11"
+    ]  # fmt: skip
+    batch = batch_of(runtime, batch_id)
+    assert batch.state == "done" and batch.created == 10 and batch.chunks_done == 6
+    assert history_count(runtime, batch_id) == 10
