@@ -10,6 +10,7 @@ each time, so a file changed underneath is refused, not misread). The work on ro
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -724,14 +725,26 @@ def _unfinished(session: Session, job: Job) -> list[UnitSpec]:
     return [UnitSpec(u.key, dict(u.payload)) for u in rows]
 
 
-def _first_failure(session: Session, job: Job) -> str:
+UNIT_KEY = re.compile(r"^(check )?(rows|changes) (\d+)–(\d+)$")
+
+
+def _first_failure(session: Session, job: Job) -> tuple[str, str]:
+    """The first failed unit and its error, in English and Japanese ("rows 6–9: …")."""
     unit = session.exec(
         select(JobUnit)
         .where(JobUnit.job_id == job.id, JobUnit.state == UnitState.failed.value)
         .order_by(col(JobUnit.seq))
         .limit(1)
     ).first()
-    return f"{unit.key}: {unit.error}" if unit is not None and unit.error else ""
+    if unit is None or not unit.error:
+        return "", ""
+    key_ja = unit.key
+    found = UNIT_KEY.match(unit.key)
+    if found:
+        check, what, first, last = found.groups()
+        noun = "行目" if what == "rows" else "件目の変更"
+        key_ja = f"{'確認 ' if check else ''}{first}〜{last} {noun}"
+    return f"{unit.key}: {unit.error}", f"{key_ja}: {unit.error}"
 
 
 def job_stopped(session: Session, job: Job, state: str, error: str) -> None:
@@ -747,7 +760,10 @@ def job_stopped(session: Session, job: Job, state: str, error: str) -> None:
     if state == "cancelled":
         reason, reason_ja = CANCELLED.en, CANCELLED.ja
     else:
-        reason = reason_ja = (_first_failure(session, job) or error or state)[:500]
+        reason, reason_ja = _first_failure(session, job)
+        if not reason:
+            reason = reason_ja = error or state
+        reason, reason_ja = reason[:500], reason_ja[:500]
     if batch.state == "running":
         batch.state = "interrupted"
         params: dict[str, Any] = {

@@ -184,6 +184,7 @@ def test_a_failing_chunk_interrupts_the_batch_and_resume_finishes_it_exactly_onc
     assert "3 of 11 rows are done" in batch.message and "from row 5" in batch.message
     assert "rows 5–7: the disk is full" in batch.message and "Resume" in batch.message
     assert "11 行のうち 3 行" in batch.message_ja and "5 行目から" in batch.message_ja
+    assert "5〜7 行目: the disk is full" in batch.message_ja
     # nothing else can start on it; resume goes on from the first unfinished chunk
     with runtime.db.transaction() as session, pytest.raises(Conflict):
         imports.start_run(session, actor, "customers", batch_id, tasks.RUN)

@@ -304,8 +304,9 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
       },
     });
     batch.value = fresh;
-    if (j && j.state !== 'done') {
-      error.value = j.state === 'failed' ? t('customers.import.job_failed', { error: j.error || '' }) : t('customers.import.job_unfinished', { state: tOr(`job.state.${j.state}`, j.state) });
+    // A step that stopped says what happened on the batch (the run screen shows it, with Resume).
+    if (j && j.state !== 'done' && !canResume(fresh)) {
+      error.value = batchMessage(fresh) || (j.state === 'failed' ? t('customers.import.job_failed', { error: j.error || '' }) : t('customers.import.job_unfinished', { state: tOr(`job.state.${j.state}`, j.state) }));
     }
     return fresh;
   }
@@ -317,7 +318,17 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
       if (!(await saveMapping())) return;
       job.value = null;
       const b = batch.value;
-      await runJob(() => api.post(`${base}/${encodeURIComponent(b.id)}/check`, {}, { signal: ctx.signal }));
+      // The dry run goes through the file in chunks, like the run: rows/s and ETA as it goes.
+      const rate = createRate();
+      progress.value = { done: 0, total: b.rows_total || b.rows_estimate || 0, perSecond: null, left: null };
+      await runJob(
+        () => api.post(`${base}/${encodeURIComponent(b.id)}/check`, {}, { signal: ctx.signal }),
+        (j) => {
+          const rows = progressRows(j, batch.value);
+          progress.value = rate.sample(rows.done, rows.total);
+        },
+      );
+      progress.value = null;
       if (batch.value.check) go('check');
     } catch (err) {
       if (!isAbort(err)) error.value = errorText(err);

@@ -216,6 +216,7 @@ function MappingStep({ wizard }) {
       <p class="field__help">${t('customers.import.key.help')}</p>
       ${errs.key && html`<p class="field__error">${errs.key}</p>`}
     </fieldset>`}
+    ${wizard.busy.value && wizard.progress.value && html`<${Progress} p=${wizard.progress.value} />`}
     ${wizard.error.value && html`<${Notice} tone="danger" message=${wizard.error.value} />`}
     <div class="wizard__actions">
       <${Button} label=${t('customers.import.another_file')} variant="ghost" onClick=${wizard.restart} />
@@ -370,7 +371,7 @@ function RunStep({ wizard, ctx }) {
       ['invalid', t('customers.import.count.invalid'), r.invalid, 'danger'],
       ['duplicate_keys', t('customers.import.count.duplicate_keys'), r.duplicate_keys, 'warning'],
     ]} />`}
-    ${b.state === 'failed' && html`<${Notice} tone="danger" title=${t('customers.import.run.failed')} message=${b.all_or_nothing ? t('error.import_aborted', { invalid: fmt.number((b.progress?.invalid || 0) + (b.progress?.duplicate_keys || 0)) }) : b.message || t('customers.import.run.failed_help')} />`}
+    ${b.state === 'failed' && html`<${Notice} tone="danger" title=${t('customers.import.run.failed')} message=${b.all_or_nothing ? t('error.import_aborted', { invalid: fmt.number((b.progress?.invalid || 0) + (b.progress?.duplicate_keys || 0)) }) : batchMessage(b) || t('customers.import.run.failed_help')} />`}
     ${stopped && html`<${Notice} tone="warning" testId="import-stopped" title=${b.state === 'undo_interrupted' ? t('customers.import.undo.interrupted') : b.state === 'expired' ? t('customers.import.expired') : t('customers.import.run.interrupted')} message=${batchMessage(b)} />`}
     ${r && refused > 0 && html`<${Notice} tone="warning" message=${t('customers.import.run.some_refused', { count: fmt.number(refused) })}>
       <div class="notice__actions"><${ErrorReport} wizard=${wizard} b=${b} /></div><//>`}
@@ -390,10 +391,12 @@ function RunStep({ wizard, ctx }) {
 // ------------------------------------------------------------------------------------ history
 
 function countsText(b) {
-  const r = b.result || b.check;
+  // A run that stopped part-way: its counters are what is in.
+  const run = b.result || (['interrupted', 'undo_interrupted'].includes(b.state) ? b.progress : null);
+  const r = run || b.check;
   if (!r) return fmt.EMPTY;
   const parts = [];
-  if (b.result) {
+  if (run) {
     parts.push(t('customers.import.history.created', { count: fmt.number(r.created ?? 0) }));
     parts.push(t('customers.import.history.updated', { count: fmt.number(r.updated ?? 0) }));
   }
