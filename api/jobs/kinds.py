@@ -16,6 +16,12 @@ Two shapes of work:
   transaction of its own together with its outcome (import chunks).
 
 A kind with side effects must use units: there is no other way to declare it.
+
+Units that depend on the ones before them (the chunks of a file) say ``stop_on_failure``: a
+failed unit ends the job (the rest "not tried"), so nothing runs after a gap. ``on_stopped``
+lets the kind's domain record on its own rows that the job stopped for good (failed,
+uncertain, cancelled), in the transaction that settles it — an import batch then says how far
+it got instead of "running" for ever.
 """
 
 from __future__ import annotations
