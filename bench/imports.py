@@ -136,7 +136,8 @@ def child(url: str, file: Path, var: Path) -> None:
         for row in table.rows():
             validator.row(row.number, row.cells, row.problem)
     validated = time.perf_counter() - start
-    # the import itself
+    # the import itself, its steps timed by wrapping them (in this child only)
+    phases = _time_phases()
     start = time.perf_counter()
     target = imports._target(runtime.settings.imports_dir)
     target.write_bytes(file.read_bytes())
@@ -154,7 +155,44 @@ def child(url: str, file: Path, var: Path) -> None:
         result = imports.result_of(done)
     runtime.close()
     print(json.dumps({"read": read, "validated": validated, "upload": uploaded,
-                      "total": total, "result": result}))  # fmt: skip
+                      "total": total, "result": result, "phases": phases}))  # fmt: skip
+
+
+def _time_phases() -> dict[str, float]:
+    """Wrap the run's steps with timers: validation (the validator, per row), matching
+    (classify: key lookups, changes), records (ids + COPY/executemany), history rows, search
+    data and match keys (``search.index_rows`` / ``index_records``). Nested steps are counted
+    once, in the innermost."""
+    from api.customers import search
+    from api.imports import engine
+
+    phases: dict[str, float] = {}
+    stack: list[float] = []
+
+    def wrap(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            stack.append(0.0)
+            begun = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                took = time.perf_counter() - begun
+                nested = stack.pop()
+                phases[label] = phases.get(label, 0.0) + took - nested
+                if stack:
+                    stack[-1] += took
+
+        setattr(owner, name, timed)
+
+    wrap(engine.Validator, "row", "validate")
+    wrap(engine, "classify", "match")
+    wrap(engine, "_insert_records", "records")
+    wrap(engine, "_insert_history", "history")
+    wrap(search, "index_rows", "search data + match keys")
+    wrap(search, "index_records", "search data + match keys")
+    return phases
 
 
 def ours(url: str, file: Path) -> dict[str, Any]:
@@ -252,6 +290,14 @@ def report(dialect: str, rows: int, figures: dict[str, Any], peer: float, peer_n
     print(f"  where our time goes: read+decode {read:.1f} s, validate+normalise "
           f"{validated - read:.1f} s, upload survey {figures['upload']:.1f} s, match+write+commit "
           f"{total - figures['upload'] - validated:.1f} s")  # fmt: skip
+    phases = figures.get("phases") or {}
+    if phases:
+        job = total - figures["upload"]
+        shown = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(phases.items(), key=lambda x: -x[1]))
+        print(
+            f"  inside the run ({job:.1f} s): {shown}, the rest (reading the file, chunk "
+            f"transactions, commits, refused rows) {job - sum(phases.values()):.1f} s"
+        )
     print(f"  result: {figures['result']}")
 
 

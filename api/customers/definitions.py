@@ -11,6 +11,8 @@ from api.customers.types import (
     DECIMAL_PRECISION,
     DEFAULT_DECIMAL_SCALE,
     DEFAULT_TEXT_LENGTH,
+    KEY_MAX_LENGTH,
+    KEY_PATTERN,
     MAX_DECIMAL_SCALE,
     MAX_LENGTHS,
     NOT_INDEXABLE,
@@ -143,6 +145,10 @@ class TableSpec:
     transitions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     is_member_table: bool = False
     owner_only: bool = False
+    # The person's name and company fields of the duplicates' name + company key (None:
+    # chosen automatically, ``api.customers.duplicates.rule``).
+    name_field: str | None = None
+    company_field: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"key": self.key, "label": dict(self.label)}
@@ -152,7 +158,17 @@ class TableSpec:
             data["transitions"] = {k: list(v) for k, v in self.transitions.items()}
         data["is_member_table"] = self.is_member_table
         data["owner_only"] = self.owner_only
+        data["name_field"] = self.name_field
+        data["company_field"] = self.company_field
         return data
+
+    def options(self) -> dict[str, Any]:
+        """The settings kept in ``customer_table.options``."""
+        return {
+            k: v
+            for k, v in (("name_field", self.name_field), ("company_field", self.company_field))
+            if v is not None
+        }
 
     def differences(self, other: TableSpec) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
@@ -198,6 +214,8 @@ def table_spec(row: CustomerTable) -> TableSpec:
         transitions={k: tuple(v) for k, v in (row.transitions or {}).items()},
         is_member_table=row.is_member_table,
         owner_only=row.owner_only,
+        name_field=(row.options or {}).get("name_field"),
+        company_field=(row.options or {}).get("company_field"),
     )
 
 
@@ -484,7 +502,7 @@ def _parse_pattern(ftype: FieldType, pattern: Any, errors: _Errors) -> str | Non
 
 TABLE_KEYS = frozenset(
     {"key", "label", "statuses", "transitions", "is_member_table", "member", "owner_only",
-     "fields"}
+     "name_field", "company_field", "fields"}
 )  # fmt: skip
 
 
@@ -516,6 +534,17 @@ def parse_table(data: dict[str, Any], prefix: str = "") -> TableSpec:
             errors.add(name, "must be true or false")
             value = False
         flags[name] = value
+    chosen: dict[str, str | None] = {}
+    for name in ("name_field", "company_field"):
+        value = data.get(name)
+        if value is not None and (
+            not isinstance(value, str)
+            or len(value) > KEY_MAX_LENGTH
+            or not KEY_PATTERN.fullmatch(value)
+        ):
+            errors.add(name, "must be the key of a field of this table, or null (automatic)")
+            value = None
+        chosen[name] = value
     label = parse_label(data.get("label"), errors)
     errors.raise_if_any()
     return TableSpec(
@@ -525,6 +554,8 @@ def parse_table(data: dict[str, Any], prefix: str = "") -> TableSpec:
         transitions=transitions,
         is_member_table=flags["is_member_table"],
         owner_only=flags["owner_only"],
+        name_field=chosen["name_field"],
+        company_field=chosen["company_field"],
     )
 
 

@@ -19,8 +19,9 @@ search data in step (``api.customers.search`` calls :func:`index_rows` / :func:`
 A group is the records sharing one key: ``GROUP BY kind, key HAVING count(*) > 1`` walked in
 key order over the primary key's index, so a page of groups costs the keys it passes over,
 not the whole table. The fields that count: by type (every e-mail and phone field); the name
-and company fields are chosen by :func:`rule` (the table's ``name``-like text field and its
-first reference, or a ``company`` text field).
+and company fields are the table's settings (``name_field``, ``company_field``, checked by
+:func:`check_setting`), else chosen by :func:`rule` (the table's ``name``-like text field and
+its first reference, or a ``company`` text field).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from api import copyin
 from api.customers.definitions import FieldSpec
 from api.customers.types import FieldType, column_name, table_name
 from api.errors import FieldError, ValidationFailed
@@ -98,6 +100,9 @@ class Rule:
             "company_is_reference": bool(
                 self.company and design.specs[self.company].type == FieldType.reference
             ),
+            # chosen in the table's settings (else automatically)
+            "name_field_set": bool(self.name and self.name == design.spec.name_field),
+            "company_field_set": bool(self.company and self.company == design.spec.company_field),
         }
 
 
@@ -105,14 +110,80 @@ def _labels(spec: FieldSpec) -> str:
     return " ".join(str(v) for v in (spec.label or {}).values()).casefold()
 
 
+# The types a person's name may be (text typed by people, one line) and a company field's.
+NAME_TYPES = frozenset({FieldType.text, FieldType.furigana})
+COMPANY_TYPES = frozenset({FieldType.text, FieldType.reference})
+
+
+def fits(design: Any, role: str, key: str | None) -> bool:
+    """Whether the field ``key`` may be the table's ``name`` or ``company`` field: active, of
+    a name's type (text, furigana) or a company's (a reference to another table, or text)."""
+    if not key or key not in design.specs:
+        return False
+    if any(row.key == key and row.retired_at is not None for row in design.fields):
+        return False
+    spec = design.specs[key]
+    if role == "name":
+        return spec.type in NAME_TYPES
+    if spec.type == FieldType.reference:
+        return spec.references != design.key
+    return spec.type in COMPANY_TYPES
+
+
+def check_setting(design: Any, name_field: str | None, company_field: str | None) -> None:
+    """The table setting naming the name and company fields, checked against the design:
+    422 at ``name_field`` / ``company_field`` saying what fits."""
+    errors: list[FieldError] = []
+    if name_field is not None and not fits(design, "name", name_field):
+        errors.append(
+            FieldError(
+                "name_field",
+                "must be an active text or furigana field of this table",
+                "invalid_name_field",
+                params={"field": name_field},
+            )
+        )
+    if company_field is not None:
+        if not fits(design, "company", company_field):
+            errors.append(
+                FieldError(
+                    "company_field",
+                    "must be an active reference to another table, or an active text field",
+                    "invalid_company_field",
+                    params={"field": company_field},
+                )
+            )
+        elif company_field == name_field:
+            errors.append(
+                FieldError("company_field", "must be another field than the name", "same_as_name")
+            )
+    if errors:
+        raise ValidationFailed(
+            detail="; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
+        )
+
+
 def rule(design: Any) -> Rule:
-    """Which fields count: every active e-mail and phone field; the name field is the text
-    field keyed ``name`` (or ``full_name``…, or labelled 氏名/名前/Name), else none; the
-    company is a reference to a table whose key says company (会社), else the first reference,
-    else a text field keyed ``company`` (or labelled 会社/勤務先/Company)."""
+    """Which fields count: every active e-mail and phone field; the name and company fields
+    the table's settings name (``name_field``, ``company_field``), each while it still fits
+    (:func:`fits`), else chosen automatically: the name is the text field keyed ``name`` (or
+    ``full_name``…, or labelled 氏名/名前/Name), else none; the company is a reference to a
+    table whose key says company (会社), else the first reference, else a text field keyed
+    ``company`` (or labelled 会社/勤務先/Company)."""
     active = [spec for _, spec in design.active()]
     emails = tuple(s.key for s in active if s.type == FieldType.email)
     phones = tuple(s.key for s in active if s.type == FieldType.phone)
+    setting = design.spec
+    name = setting.name_field if fits(design, "name", setting.name_field) else None
+    company = setting.company_field if fits(design, "company", setting.company_field) else None
+    name = name or _guess_name(active)
+    company = company or _guess_company(design, active, name)
+    if company == name:
+        company = None
+    return Rule(emails, phones, name, company if name else None)
+
+
+def _guess_name(active: list[FieldSpec]) -> str | None:
     texts = [s for s in active if s.type == FieldType.text]
     name = next((s.key for k in NAME_KEYS for s in texts if s.key == k), None)
     if name is None:
@@ -125,6 +196,11 @@ def rule(design: Any) -> Rule:
             ),
             None,
         )
+    return name
+
+
+def _guess_company(design: Any, active: list[FieldSpec], name: str | None) -> str | None:
+    texts = [s for s in active if s.type == FieldType.text]
     refs = [s for s in active if s.type == FieldType.reference and s.references != design.key]
     company = next((s.key for s in refs if "compan" in (s.references or "")), None)
     company = company or next((s.key for s in refs), None)
@@ -139,7 +215,7 @@ def rule(design: Any) -> Rule:
             ),
             None,
         )
-    return Rule(emails, phones, name, company if name else None)
+    return company
 
 
 def record_keys(design: Any, the_rule: Rule, row: Mapping[Any, Any]) -> set[tuple[str, str]]:
@@ -183,16 +259,10 @@ def _insert(conn: Connection, design: Any, entries: list[tuple[str, str, int]]) 
         return
     table = keys_table(design.key)
     if conn.dialect.name == "postgresql":
-        driver: Any = conn.connection.dbapi_connection
-        name = conn.dialect.identifier_preparer.quote(table.name)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {name} (kind, key, id) FROM STDIN") as copy,
-        ):
-            for entry in entries:
-                copy.write_row(entry)
+        lines = (f"{copyin.text(k)}\t{copyin.text(v)}\t{i}\n" for k, v, i in entries)
+        copyin.copy_lines(conn, table.name, ("kind", "key", "id"), lines)
     else:
-        conn.execute(sa.insert(table), [{"kind": k, "key": v, "id": i} for k, v, i in entries])
+        copyin.insert_many(conn, table, [{"kind": k, "key": v, "id": i} for k, v, i in entries])
 
 
 def forget(conn: Connection, design: Any, ids: Sequence[int]) -> None:

@@ -42,6 +42,11 @@ class CustomerTable(SQLModel, table=True):
     is_member_table: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # Sales staff see only the records they own (they always edit only those).
     owner_only: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Settings beyond the columns: {"name_field": key, "company_field": key} (the fields the
+    # duplicates' name + company key uses; absent: chosen automatically).
+    options: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
     position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(

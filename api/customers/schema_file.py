@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any
 
@@ -151,33 +151,47 @@ def plan(
     current = {d.key: d for d in services.list_designs(session, retired=True)}
     tables: list[Step] = []
     fields: list[Step] = []
+    settings: list[Step] = []  # the name/company fields, once the fields they name exist
     retires: list[Step] = []
     wanted = {t.spec.key for t in desired}
     for table in desired:
         key = table.spec.key
         design = current.get(key)
+        now = design.spec if design is not None else None
+        early = replace(
+            table.spec,
+            name_field=now.name_field if now else None,
+            company_field=now.company_field if now else None,
+        )
+        later = [
+            name
+            for name in ("name_field", "company_field")
+            if getattr(table.spec, name) != getattr(early, name)
+        ]
+        if later:
+            settings.append(
+                Step("update_table", key, detail=", ".join(later), table_spec=table.spec)
+            )
         if design is None:
-            tables.append(Step("create_table", key, table_spec=table.spec))
+            tables.append(Step("create_table", key, table_spec=early))
             fields += [
                 Step("add_field", key, f.key, str(f.type), field_spec=f) for f in table.fields
             ]
             continue
         if design.table.retired_at is not None:
             tables.append(Step("restore_table", key))
-        merged = _merged_table(design.spec, table.spec)
+        merged = _merged_table(design.spec, early)
         diff = merged.differences(design.spec)
         if diff:
-            tables.append(Step("update_table", key, detail=", ".join(diff), table_spec=table.spec))
+            tables.append(Step("update_table", key, detail=", ".join(diff), table_spec=early))
         fields += _field_steps(session, design, table)
     for key, design in current.items():
         if key not in wanted and design.table.retired_at is None and not keep_other_tables:
             retires.append(Step("retire_table", key, detail="hidden; its records are kept"))
-    return tables + fields + retires
+    return tables + fields + settings + retires
 
 
 def _merged_table(old: TableSpec, new: TableSpec) -> TableSpec:
-    from dataclasses import replace
-
     return replace(new, statuses=services.merge_choices(old.statuses, new.statuses))
 
 
@@ -324,8 +338,11 @@ def export(session: Session) -> str:
         spec = design.spec.as_dict()
         lines.append("")
         lines.append(f"[tables.{design.key}]")
-        for name in ("label", "statuses", "transitions", "is_member_table", "owner_only"):
-            if name in spec and spec[name] not in ({}, [], False):
+        for name in (
+            "label", "statuses", "transitions", "is_member_table", "owner_only", "name_field",
+            "company_field",
+        ):  # fmt: skip
+            if name in spec and spec[name] not in ({}, [], False, None):
                 value = spec[name]
                 text = _toml_choices(value) if name == "statuses" else _toml(value)
                 lines.append(f"{name} = {text}")

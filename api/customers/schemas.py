@@ -88,6 +88,9 @@ class TableIn(Strict):
     transitions: dict[str, list[str]] | UnsetType = UNSET
     is_member_table: bool = False
     owner_only: bool = False
+    # The duplicates' name + company fields; null: chosen automatically.
+    name_field: Key | UnsetType | None = UNSET
+    company_field: Key | UnsetType | None = UNSET
     fields: Annotated[list[FieldIn], Meta(max_length=500)] = []
 
 
@@ -97,6 +100,8 @@ class TableUpdate(Strict):
     transitions: dict[str, list[str]] | UnsetType = UNSET
     is_member_table: bool | UnsetType = UNSET
     owner_only: bool | UnsetType = UNSET
+    name_field: Key | UnsetType | None = UNSET
+    company_field: Key | UnsetType | None = UNSET
 
 
 class RowProblemOut(msgspec.Struct, kw_only=True):

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from api import copyin
 from api.customers import duplicates
 from api.customers.definitions import FieldSpec
 from api.customers.types import TEXT_TYPES, FieldType, column_name, object_name, table_name
@@ -89,25 +90,41 @@ def searched(spec: FieldSpec) -> bool:
     return spec.type in SEARCHED_TYPES
 
 
-def _texts(spec: FieldSpec, stored: Any) -> list[str]:
-    if stored is None:
-        return []
-    if spec.type in (FieldType.select, FieldType.multi_select):
-        values = stored if isinstance(stored, list | tuple) else [stored]
-        labels = {c.value: c.label for c in spec.choices}
-        texts: list[str] = []
-        for value in values:
-            texts.append(str(value))
-            texts.extend(str(label) for label in (labels.get(str(value)) or {}).values())
-        return texts
-    return [str(stored)]
-
-
 def search_text(specs: Sequence[FieldSpec], row: Mapping[Any, Any]) -> str:
     """A record's search text from its stored values (``row`` by column name): the search key
     of each value, one a line. The values are folded in one call, joined by NUL (which no
     stored value holds and no folding step touches), then split again."""
-    texts = [t for spec in specs for t in _texts(spec, row.get(column_name(spec.key)))]
+    return _search_text(_text_plan(specs), row)
+
+
+# What each searched field gives: (column, None) for a text value; (column, labels by choice
+# value) for a choice, whose value and labels are all searched.
+TextPlan = list[tuple[str, dict[str, list[str]] | None]]
+
+
+def _text_plan(specs: Sequence[FieldSpec]) -> TextPlan:
+    plan: TextPlan = []
+    for spec in specs:
+        if spec.type in (FieldType.select, FieldType.multi_select):
+            labels = {c.value: [str(x) for x in (c.label or {}).values()] for c in spec.choices}
+            plan.append((column_name(spec.key), labels))
+        else:
+            plan.append((column_name(spec.key), None))
+    return plan
+
+
+def _search_text(plan: TextPlan, row: Mapping[Any, Any]) -> str:
+    texts: list[str] = []
+    for column, labels in plan:
+        stored = row.get(column)
+        if stored is None:
+            continue
+        if labels is None:
+            texts.append(stored if isinstance(stored, str) else str(stored))
+            continue
+        for value in stored if isinstance(stored, list | tuple) else [stored]:
+            texts.append(str(value))
+            texts.extend(labels.get(str(value), ()))
     if not texts:
         return ""
     keys = dict.fromkeys(search_key("\x00".join(texts)).split("\x00"))
@@ -116,11 +133,16 @@ def search_text(specs: Sequence[FieldSpec], row: Mapping[Any, Any]) -> str:
 
 def grams(body: str) -> list[str]:
     """The distinct characters and bigrams of each line of a search text, sorted."""
+    return sorted(gram_set(body))
+
+
+def gram_set(body: str) -> set[str]:
+    """:func:`grams` unsorted (what the index needs)."""
     out: set[str] = set()
     for part in body.split("\n"):
         out.update(part)
         out.update(map(str.__add__, part, part[1:]))
-    return sorted(out)
+    return out
 
 
 def _term_grams(term: str) -> list[str]:
@@ -238,9 +260,10 @@ def index_rows(session: Session, design: Any, rows: Iterable[Mapping[Any, Any]])
     conn = session.connection()
     duplicates.index_rows(conn, design, rows)  # kept in step with the search data
     count = 0
+    plan = _text_plan(specs)
     batch: list[tuple[int, str]] = []
     for row in rows:
-        batch.append((int(row["id"]), search_text(specs, row)))
+        batch.append((int(row["id"]), _search_text(plan, row)))
         if len(batch) >= BATCH:
             count += _write(conn, design, batch)
             batch = []
@@ -261,16 +284,10 @@ def _insert(conn: Connection, design: Any, batch: list[tuple[int, str]]) -> int:
     search = search_table(design.key, design.dialect)
     if design.dialect == "postgresql":
         # COPY on the transaction's own connection: the fastest way in, for one row or many.
-        driver: Any = conn.connection.dbapi_connection
-        name = _quote(conn, search.name)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {name} (id, body, grams) FROM STDIN") as copy,
-        ):
-            for i, body in kept:
-                copy.write_row((i, body, grams(body)))
+        lines = (f"{i}\t{copyin.text(b)}\t{copyin.array(gram_set(b))}\n" for i, b in kept)
+        copyin.copy_lines(conn, search.name, ("id", "body", "grams"), lines)
     else:
-        conn.execute(sa.insert(search), [{"id": i, "body": body} for i, body in kept])
+        copyin.insert_many(conn, search, [{"id": i, "body": body} for i, body in kept])
         _fts(conn, design.key, "", [(i, " ".join(grams(body))) for i, body in kept])
     return len(kept)
 
@@ -356,6 +373,7 @@ def _fill(conn: Connection, design: Any, search: sa.Table) -> int:
         return 0
     data = design.sa_table()
     columns = [data.c.id, *(data.c[column_name(s.key)] for s in specs)]
+    plan = _text_plan(specs)
     last = 0
     count = 0
     while True:
@@ -368,7 +386,7 @@ def _fill(conn: Connection, design: Any, search: sa.Table) -> int:
         )
         if not rows:
             return count
-        batch = [(int(r["id"]), search_text(specs, r)) for r in rows]
+        batch = [(int(r["id"]), _search_text(plan, r)) for r in rows]
         count += _insert(conn, design, batch)
         last = batch[-1][0]
 
@@ -402,7 +420,8 @@ def index_range(session: Session, design: Any, start: int, end: int) -> int:
     rows = conn.execute(
         sa.select(*columns).where(data.c.id >= start, data.c.id < end).order_by(data.c.id)
     ).mappings()
-    return _insert(conn, design, [(int(r["id"]), search_text(specs, r)) for r in rows])
+    plan = _text_plan(specs)
+    return _insert(conn, design, [(int(r["id"]), _search_text(plan, r)) for r in rows])
 
 
 def schedule_rebuild(session: Session, design: Any, *, created_by: str = "") -> int | None:

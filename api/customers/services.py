@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.audit import services as audit
-from api.customers import physical, search
+from api.customers import duplicates, physical, search
 from api.customers.definitions import (
     Choice,
     FieldSpec,
@@ -45,6 +45,8 @@ REPORT_LIMIT = 100
 TYPE_CHANGE_JOB_ROWS = 100_000
 # The option a field carries while a type-change job converts it (the job's id).
 TYPE_CHANGE_MARK = "type_change_job"
+# The table settings kept in ``customer_table.options`` (``TableSpec.options``).
+TABLE_OPTIONS = ("name_field", "company_field")
 
 
 # ------------------------------------------------------------------ reading the design
@@ -199,6 +201,7 @@ def create_table(
         transitions={k: list(v) for k, v in spec.transitions.items()},
         is_member_table=spec.is_member_table,
         owner_only=spec.owner_only,
+        options=spec.options(),
         position=position,
     )
     session.add(row)
@@ -216,7 +219,10 @@ def create_table(
     )
     for number, field_def in enumerate(fields):
         add_field(session, actor, spec.key, field_def, position=number)
-    return load_design(session, spec.key)
+    design = load_design(session, spec.key)
+    if spec.options():  # the fields it names exist now
+        duplicates.check_setting(design, spec.name_field, spec.company_field)
+    return design
 
 
 def _check_single_member_table(session: Session, key: str) -> None:
@@ -246,12 +252,17 @@ def update_table(session: Session, actor: Principal, key: str, spec: TableSpec) 
         return design
     if spec.is_member_table and not before.is_member_table:
         _check_single_member_table(session, key)
+    if (spec.name_field, spec.company_field) != (before.name_field, before.company_field):
+        duplicates.check_setting(design, spec.name_field, spec.company_field)
+    rule_before = duplicates.rule(design)
     table = design.table
     table.label = dict(spec.label)
     table.statuses = [s.as_dict() for s in spec.statuses]
     table.transitions = {k: list(v) for k, v in spec.transitions.items()}
     table.is_member_table = spec.is_member_table
     table.owner_only = spec.owner_only
+    kept = {k: v for k, v in (table.options or {}).items() if k not in TABLE_OPTIONS}
+    table.options = {**kept, **spec.options()}
     table.updated_at = utcnow()
     session.add(table)
     old, new = audit.changed(before.as_dict(), spec.as_dict())
@@ -265,6 +276,9 @@ def update_table(session: Session, actor: Principal, key: str, spec: TableSpec) 
         after=new,
     )
     session.flush()
+    forget_designs(session)
+    if duplicates.rule(load_design(session, key)) != rule_before:
+        _rebuild_search(session, actor, key)  # the match keys follow the new name/company
     return load_design(session, key)
 
 
@@ -641,6 +655,7 @@ def save_field_row(
     lost: int = 0,
 ) -> None:
     """The field's metadata row after a change, and the change's audit entry."""
+    rule_before = duplicates.rule(load_design(session, table_key))
     row.type = str(new.type)
     row.label = dict(new.label)
     row.required = new.required
@@ -652,8 +667,10 @@ def save_field_row(
         row.position = position
     row.updated_at = utcnow()
     session.add(row)
-    if search.search_changes(old, new) and row.retired_at is None:
+    rebuilt = search.search_changes(old, new) and row.retired_at is None
+    if rebuilt:
         _rebuild_search(session, actor, table_key)
+    _setting_follows(session, actor, table_key, rule_before, rebuilt=rebuilt)
     old_values, new_values = audit.changed(old.as_dict(), new.as_dict())
     audit.record(
         session,
@@ -768,11 +785,14 @@ def retire_field(
     row = design.field_row(field_key)
     if (row.retired_at is None) == restore:
         return
+    rule_before = duplicates.rule(design)
     row.retired_at = None if restore else utcnow()
     row.updated_at = utcnow()
     session.add(row)
-    if search.searched(design.specs[field_key]):
+    rebuilt = search.searched(design.specs[field_key])
+    if rebuilt:
         _rebuild_search(session, actor, table_key)
+    _setting_follows(session, actor, table_key, rule_before, rebuilt=rebuilt)
     audit.record(
         session,
         actor,
@@ -785,6 +805,50 @@ def retire_field(
 def record_count(session: Session, design: Design) -> int:
     table = design.sa_table()
     return int(_conn(session).execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def _setting_follows(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    rule_before: duplicates.Rule,
+    *,
+    rebuilt: bool,
+) -> None:
+    """After a field was changed or retired: a table setting naming it as the duplicates'
+    name or company field that it no longer fits is cleared (automatic again, audited), and
+    the match keys are rebuilt when the fields that count changed (unless just rebuilt)."""
+    session.flush()
+    forget_designs(session)
+    design = load_design(session, table_key)
+    spec = design.spec
+    cleared = {
+        name: None
+        for role, name in (("name", "name_field"), ("company", "company_field"))
+        if getattr(spec, name) is not None
+        and not duplicates.fits(design, role, getattr(spec, name))
+    }
+    if cleared:
+        after = replace(spec, **cleared)  # type: ignore[arg-type]
+        kept = {k: v for k, v in (design.table.options or {}).items() if k not in TABLE_OPTIONS}
+        design.table.options = {**kept, **after.options()}
+        design.table.updated_at = utcnow()
+        session.add(design.table)
+        old, new = audit.changed(spec.as_dict(), after.as_dict())
+        audit.record(
+            session,
+            actor,
+            "customers.table.update",
+            target_type="customer_table",
+            target_id=table_key,
+            before=old,
+            after=new,
+        )
+        session.flush()
+        forget_designs(session)
+        design = load_design(session, table_key)
+    if not rebuilt and duplicates.rule(design) != rule_before:
+        _rebuild_search(session, actor, table_key)
 
 
 def _rebuild_search(session: Session, actor: Principal, table_key: str) -> None:

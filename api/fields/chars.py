@@ -31,12 +31,16 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udff
 _TAB = "\t"
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+_NOT_PLAIN = re.compile(f"[{_CONTROL.pattern[1:-1]}\t{LINE_BREAKS}{BIDI_CONTROLS}]")
 # Trimmed from both ends: spaces of every width (category Zs, U+3000 included), TAB, CR, LF,
 # and the invisible zero-width space / BOM that copy-paste and Excel leave behind. Not the
 # other characters Python counts as whitespace (VT, FF, FS…RS, NEL, U+2028, U+2029): those
 # are refused wherever they are, not quietly dropped at the ends.
 _TRIMMED = "\t\n\r \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u200b\ufeff"
 _EDGES = re.compile(f"^[{_TRIMMED}]+|[{_TRIMMED}]+$")
+EDGE_CHARS = frozenset("\t\n\r \u00a0\u1680\u202f\u205f\u3000\u200b\ufeff") | frozenset(
+    map(chr, range(0x2000, 0x200B))
+)  # _TRIMMED as a set: a value whose ends are not in it needs no trimming
 _SPACES = re.compile(r"[\s\u200b\ufeff]+")
 
 # Hiragana ぁ..ゖ and ゝゞ ↔ katakana ァ..ヶ and ヽヾ differ by 0x60.
@@ -52,14 +56,36 @@ _ITAIJI = str.maketrans(
 )
 
 
+_SEARCH_FOLD = {**_KATA_TO_HIRA, **_ITAIJI}
+_SEARCH_FOLDED = re.compile("[" + "".join(map(chr, _SEARCH_FOLD)) + "]")
+# The same as a list indexed by code point (str.translate reads it 2-3× faster than a dict;
+# a character past its end raises IndexError, which translate takes as "leave it").
+_SEARCH_FOLD_TABLE = list(range(max(_SEARCH_FOLD) + 1))
+for _code, _folded in _SEARCH_FOLD.items():
+    _SEARCH_FOLD_TABLE[_code] = _folded
+
+
 def trim(value: str) -> str:
     """Remove leading/trailing whitespace of any width (U+3000 too), zero-width space and BOM."""
+    if value and value[0] not in EDGE_CHARS and value[-1] not in EDGE_CHARS:
+        return value
     return _EDGES.sub("", value)
 
 
 def nfkc(value: str) -> str:
     """The typed-value form: NFKC (１２３ → 123, ＡＢＣ → ABC, ｶﾀｶﾅ → カタカナ), trimmed."""
+    if value.isascii():  # no ASCII character changes under NFKC
+        return trim(value)
     return trim(unicodedata.normalize("NFKC", value))
+
+
+def is_plain_line(value: str) -> bool:
+    """True when ``value`` needs nothing from the single-line rules: no control character
+    (TAB included), line break or bidi control anywhere, nothing to trim at either end. The
+    fast path of every single-line value (one scan instead of five)."""
+    if value and (value[0] in EDGE_CHARS or value[-1] in EDGE_CHARS):
+        return False
+    return not _NOT_PLAIN.search(value)
 
 
 def has_control(value: str, *, allow_tab: bool = False) -> bool:
@@ -110,4 +136,10 @@ def search_key(value: str) -> str:
     :func:`match_key` without any whitespace (so "山田太郎" finds "山田 太郎") and with common
     kanji variants folded (髙 → 高, 﨑 → 崎, 邊 → 辺…).
     """
-    return _SPACES.sub("", match_key(value).translate(_ITAIJI))
+    # The same steps as match_key's then the variants, in one translate (the two tables touch
+    # different characters) and only when there is something to fold; every space goes, so
+    # match_key's collapsing and trimming need not run first.
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    if _SEARCH_FOLDED.search(folded):
+        folded = folded.translate(_SEARCH_FOLD_TABLE)
+    return _SPACES.sub("", folded)

@@ -64,6 +64,8 @@ def _text(raw: Any, *, multiline: bool = False) -> str:
     """A string with the never-accepted characters refused; trimmed (U+3000 included)."""
     if not isinstance(raw, str):
         raise Invalid("not_text")
+    if not multiline and chars.is_plain_line(raw):
+        return raw
     value = chars.trim(chars.unify_line_breaks(raw) if multiline else raw)
     if chars.has_control(value, allow_tab=multiline):
         raise Invalid("control_chars")

@@ -13,9 +13,17 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from api.customers.permissions import CUSTOMERS_READ, CUSTOMERS_WRITE
 from api.imports import services, tasks
-from api.imports.schemas import BatchOut, BatchUpdate, JobStarted, RunIn, batch_out
+from api.imports.schemas import (
+    BatchOut,
+    BatchUpdate,
+    ImportSettingsOut,
+    JobStarted,
+    RunIn,
+    batch_out,
+)
 from api.principal import Principal
 from api.runtime import Runtime
+from api.tabular.messages import FileRefused
 from api.web.auth import requires
 
 TableKey = Annotated[str, PathParameter(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -46,11 +54,19 @@ class ImportController(Controller):
         runtime: NamedDependency[Runtime],
         encoding: Annotated[str | None, QueryParameter(max_length=10)] = None,
         filename: Annotated[str | None, QueryParameter(max_length=1000)] = None,
+        keep_refused: Annotated[
+            bool,
+            QueryParameter(
+                description="keep a file refused for its encoding, to be read again in "
+                "another one (PATCH the batch named by the error's params.batch_id)"
+            ),
+        ] = False,
     ) -> BatchOut:
         """Upload a CSV or .xlsx (``multipart/form-data`` part ``file``, optional part
         ``encoding``: auto, utf-8 or cp932; or the bytes as the body). Streamed to
         ``var/imports``; over the size limit 413 while streaming; a file that cannot be read
-        422 (nothing kept)."""
+        422 (nothing kept; with ``keep_refused``, a file refused for its encoding is kept as a
+        batch in state ``refused`` whose id is the error's ``params.batch_id``)."""
         settings = runtime.settings
 
         def check_table() -> None:
@@ -69,15 +85,52 @@ class ImportController(Controller):
             filename=filename,
         )
 
+        chosen = encoding or fields.get("encoding") or "auto"
+
         def keep() -> BatchOut:
-            with runtime.db.transaction() as session:
-                batch = services.create_batch(
-                    session, principal, table, received,
-                    encoding=encoding or fields.get("encoding") or "auto",
-                )  # fmt: skip
-                return batch_out(batch, table)
+            try:
+                with runtime.db.transaction() as session:
+                    batch = services.create_batch(
+                        session, principal, table, received,
+                        encoding=chosen, keep_refused=keep_refused,
+                    )  # fmt: skip
+                    return batch_out(batch, table)
+            except FileRefused as refused:
+                if not (keep_refused and services.rereadable(refused)):
+                    raise
+                try:
+                    with runtime.db.transaction() as session:
+                        kept = services.refused_batch(
+                            session, principal, table, received, encoding=chosen, refusal=refused
+                        )
+                        kept_id = kept.id
+                except BaseException:
+                    received.path.unlink(missing_ok=True)
+                    raise
+                assert kept_id is not None  # committed: the error names it
+                raise services.with_batch(refused, kept_id) from None
 
         return await sync_to_thread(keep)
+
+    @get("/settings", guards=[requires(CUSTOMERS_WRITE)])
+    async def import_settings(
+        self, table: TableKey, runtime: NamedDependency[Runtime]
+    ) -> ImportSettingsOut:
+        """What an upload may be: the size limit in bytes (``import_max_bytes``; a larger
+        file is refused with 413 while it streams), the encodings and the formats."""
+
+        def check_table() -> None:
+            from api.customers.services import load_design
+
+            with runtime.db.read() as session:
+                load_design(session, table)
+
+        await sync_to_thread(check_table)
+        return ImportSettingsOut(
+            max_bytes=runtime.settings.import_max_bytes,
+            encodings=list(services.ENCODINGS),
+            formats=["csv", "xlsx"],
+        )
 
     @get("/", guards=[requires(CUSTOMERS_READ)], sync_to_thread=True)
     def list_batches(

@@ -41,7 +41,9 @@ class CustomerImport(SQLModel, table=True):
         )
     )
     # uploaded | checking | checked | running | interrupted | done | failed | undoing
-    # | undo_interrupted | undone | expired (abandoned: the file was removed before a run)
+    # | undo_interrupted | undone | expired (abandoned: the file was removed before a run);
+    # refused: a file kept after its encoding was refused, to be read again (``check`` holds
+    # the refusal)
     state: str = Field(
         default="uploaded", max_length=20, sa_column_kwargs={"server_default": "uploaded"}
     )

@@ -28,6 +28,12 @@ class RunIn(Strict):
     all_or_nothing: bool = False
 
 
+class ImportSettingsOut(msgspec.Struct, kw_only=True):
+    max_bytes: int  # the upload limit (a larger file is refused while it streams)
+    encodings: list[str]
+    formats: list[str]
+
+
 class JobStarted(msgspec.Struct, kw_only=True):
     job_id: int
 
@@ -57,6 +63,9 @@ class BatchOut(msgspec.Struct, kw_only=True):
     check: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
     undo: dict[str, Any] | None = None
+    # state "refused": why the file could not be read ({field, code, message, params}), until
+    # it is read again in another encoding (PATCH encoding)
+    refusal: dict[str, Any] | None = None
     # What happened, when it needs saying (a stopped run: how far it got, resume or undo).
     message: str = ""
     message_ja: str = ""
@@ -95,12 +104,13 @@ def batch_out(batch: CustomerImport, table: str) -> BatchOut:
             "invalid": batch.invalid,
             "duplicate_keys": batch.duplicate_keys,
             # the dry run's and the undo's progress (their jobs' units say it too)
-            "checked": int((batch.check or {}).get("rows", 0)),
+            "checked": int((batch.check or {}).get("rows", 0)) if batch.state != "refused" else 0,
             "undo_done": int((batch.undo or {}).get("done", 0)),
             "undo_total": int((batch.undo or {}).get("entries", 0)),
         },
         # the counts of a dry run, once it is through (until then they are partial)
-        check=None if batch.state == "checking" else batch.check,
+        check=None if batch.state in ("refused", "checking") else batch.check,
+        refusal=(batch.check or {}).get("refusal") if batch.state == "refused" else None,
         result=batch.result,
         undo=batch.undo if batch.state == "undone" else None,
         message=batch.message,

@@ -178,8 +178,11 @@ async def receive(
     return Received(target, clean[:255], size), fields
 
 
+ENCODINGS = ("auto", "utf-8", "cp932")
+
+
 def _requested(encoding: str) -> Any:
-    if encoding not in ("auto", "utf-8", "cp932"):
+    if encoding not in ENCODINGS:
         raise _refused("import_encoding", "encoding")
     return encoding
 
@@ -191,10 +194,13 @@ def create_batch(
     received: Received,
     *,
     encoding: str = "auto",
+    keep_refused: bool = False,
 ) -> CustomerImport:
     """Read the received file's header and rows (the encoding is checked over the whole file,
     every row counted) and keep it as a new batch, mapped automatically or as the table's last
-    import was. A refused file is deleted: :class:`FileRefused` (422), nothing kept."""
+    import was. A refused file is deleted: :class:`FileRefused` (422), nothing kept — unless
+    ``keep_refused`` and the refusal is its encoding's (:data:`REREADABLE`): then the file
+    stays for :func:`refused_batch`, to be read again in another encoding."""
     design = load_design(session, table_key)
     try:
         requested = _requested(encoding)
@@ -206,8 +212,9 @@ def create_batch(
             header, sample, total = _survey(table)
             actual = table.encoding or ""
             kind = table.format
-    except BaseException:
-        received.path.unlink(missing_ok=True)
+    except BaseException as error:
+        if not (keep_refused and rereadable(error)):
+            received.path.unlink(missing_ok=True)
         raise
     mapping, source = _initial_mapping(session, design, header)
     key = _default_key(design, mapping)
@@ -242,6 +249,57 @@ def _survey(table: Table) -> tuple[list[str], list[list[str]], int]:
         if len(sample) < SAMPLE_ROWS and row.problem is None:
             sample.append(row.cells)
     return list(table.header), sample, total
+
+
+# Refusals another encoding may cure: the file is kept (a batch in state ``refused``) so staff
+# can read it again as CP932 or UTF-8 without sending it again.
+REREADABLE = frozenset({"file_not_utf8", "file_not_cp932", "file_encoding_unknown"})
+
+
+def rereadable(error: BaseException) -> bool:
+    return isinstance(error, FileRefused) and any(e.code in REREADABLE for e in error.errors)
+
+
+def with_batch(error: FileRefused, batch_id: int) -> FileRefused:
+    """The refusal naming the kept batch (``params.batch_id``) that can be read again."""
+    errors = [
+        FieldError(e.field, e.message, e.code, e.row, {**(e.params or {}), "batch_id": batch_id})
+        for e in error.errors
+    ]
+    return FileRefused(detail=error.detail, code=error.code, errors=errors)
+
+
+def refused_batch(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    received: Received,
+    *,
+    encoding: str,
+    refusal: FileRefused,
+) -> CustomerImport:
+    """Keep a file refused for its encoding as a batch in state ``refused`` (no header, no
+    rows; the refusal in ``check.refusal``), to be read again by :func:`update_batch` with
+    another encoding. Left out of the table's list of imports."""
+    design = load_design(session, table_key)
+    first = refusal.errors[0] if refusal.errors else None
+    batch = CustomerImport(
+        table_id=design.table.id,  # type: ignore[arg-type]
+        state="refused",
+        stored=received.path.name,
+        filename=received.name,
+        format="csv",
+        encoding="",
+        requested_encoding=encoding,
+        size=received.size,
+        check={"refusal": first.as_dict() if first else {"code": refusal.code}},
+        message=refusal.detail[:2000],
+        created_by=actor.label,
+        created_by_id=actor.staff_id,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
 
 
 def _names(spec: FieldSpec) -> set[str]:
@@ -353,7 +411,9 @@ def list_batches(
 ) -> list[CustomerImport]:
     """The table's imports, newest first; ``before`` (an id) pages on to older ones."""
     design = load_design(session, table_key, retired=True)
-    query = select(CustomerImport).where(CustomerImport.table_id == design.table.id)
+    query = select(CustomerImport).where(
+        CustomerImport.table_id == design.table.id, CustomerImport.state != "refused"
+    )
     if before is not None:
         query = query.where(col(CustomerImport.id) < before)
     return list(session.exec(query.order_by(col(CustomerImport.id).desc()).limit(limit)).all())
@@ -455,9 +515,15 @@ def update_batch(
     encoding: str | None = None,
 ) -> CustomerImport:
     """Change the mapping, mode, key or encoding of a batch not yet run. The mapping and key
-    are checked now (422 naming the column or the key); a new encoding re-reads the file."""
+    are checked now (422 naming the column or the key); a new encoding re-reads the whole
+    file (refused as at upload, the batch unchanged), and a header read differently is mapped
+    afresh. A ``refused`` batch takes only an encoding: read, it becomes ``uploaded``."""
     design = load_design(session, table_key)
     batch = get_batch(session, table_key, batch_id, lock=True)
+    if batch.state == "refused":
+        if encoding is None or mapping is not None or mode is not None or key is not None:
+            _state(batch, (), "changed")
+        return _reread(session, design, batch, imports_dir, encoding or "auto")
     _state(batch, ("uploaded", "checked", "checking"), "changed")
     if mode is not None:
         if mode not in MODES:
@@ -483,14 +549,45 @@ def update_batch(
     if key is not None:
         batch.key = list(dict.fromkeys(key))
     if encoding is not None and encoding != batch.requested_encoding:
-        path = stored_path(imports_dir, batch)
+        before = list(batch.header)
+        _read_again(batch, imports_dir, encoding)
+        if batch.header != before and mapping is None:
+            batch.mapping, batch.mapping_source = _initial_mapping(session, design, batch.header)
+            if key is None:
+                batch.key = _default_key(design, batch.mapping)
+    plan_of(design, batch)  # 422 now, not when the job runs
+    batch.check = None
+    batch.state = "uploaded"
+    batch.updated_at = utcnow()
+    session.add(batch)
+    return batch
+
+
+def _read_again(batch: CustomerImport, imports_dir: Path, encoding: str) -> None:
+    """The batch's file read whole in ``encoding``: its header, sample and rows; a
+    :class:`FileRefused` naming the batch when it does not decode."""
+    path = stored_path(imports_dir, batch)
+    try:
         with open_table(path, encoding=_requested(encoding)) as table:
             header, sample, total = _survey(table)
             batch.encoding = table.encoding or ""
-        batch.requested_encoding = encoding
-        batch.header, batch.sample, batch.rows_total = header, sample, total
-    plan_of(design, batch)  # 422 now, not when the job runs
+    except FileRefused as refused:
+        assert batch.id is not None
+        raise with_batch(refused, batch.id) from None
+    batch.requested_encoding = encoding
+    batch.header, batch.sample, batch.rows_total = header, sample, total
+
+
+def _reread(
+    session: Session, design: Design, batch: CustomerImport, imports_dir: Path, encoding: str
+) -> CustomerImport:
+    """A refused batch read again in another encoding: mapped as a new upload would be."""
+    _read_again(batch, imports_dir, encoding)
+    batch.mapping, batch.mapping_source = _initial_mapping(session, design, batch.header)
+    batch.key = _default_key(design, batch.mapping)
+    batch.mode = "upsert"
     batch.check = None
+    batch.message = ""
     batch.state = "uploaded"
     batch.updated_at = utcnow()
     session.add(batch)
@@ -1288,7 +1385,7 @@ def _undo_history(
 # A finished batch's file is kept this long after its last step, for resume and a new dry run;
 # the batch itself (counts, refused rows, history) stays.
 KEEPS_FILE = ("done", "failed", "undone", "interrupted", "undo_interrupted")
-NEVER_STARTED = ("uploaded", "checked")
+NEVER_STARTED = ("uploaded", "checked", "refused")  # refused: kept to be read again
 
 
 def remove_old_files(session: Session, settings: Settings, now: datetime | None = None) -> int:

@@ -152,3 +152,61 @@ def test_duplicates_screens_in_both_languages(
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     assert console.problems == []
+
+
+def test_the_name_and_company_fields_are_a_table_setting(
+    live_server: LiveServer, make_page: Callable[..., Page], screenshot: Callable[..., Path]
+) -> None:
+    """The designer's table settings name the fields the name + company key compares; a field
+    that cannot be one is refused at its place; the duplicates screen says they are set. The
+    fields chosen are the ones guessed (so the groups the other tests count stay as they are),
+    and the setting is back to automatic at the end."""
+    seed_duplicates(live_server)
+    page = make_page(viewport="desktop", locale="ja-JP")
+    console = ConsoleWatch(page)
+    console.expect(lambda message, url: url.endswith("/api/staff/auth/me") and "401" in message)
+    console.expect(lambda message, url: url.endswith("/tables/leads") and "422" in message)
+    log_in(page, live_server)
+    page.goto(live_server.url + "/admin/#/customers/leads/duplicates")
+    rule = page.get_by_test_id("duplicate-rule")
+    expect(rule).to_contain_text(text("ja", "customers.duplicates.rule.automatic"))
+
+    page.goto(live_server.url + "/admin/#/customers/leads/design")
+    page.get_by_test_id("table-settings-open").click()
+    dialog = page.locator("dialog[data-testid=table-settings]")
+    name = dialog.get_by_label(text("ja", "customers.design.settings.name_field"), exact=True)
+    company = dialog.get_by_label(text("ja", "customers.design.settings.company_field"), exact=True)
+    automatic = text("ja", "customers.design.settings.automatic")
+    expect(name.locator("option:checked")).to_have_text(automatic)
+    # Only fields that can be a name (text) or a company (a reference, text) are offered.
+    expect(name.locator("option")).to_have_text([automatic, "氏名 (name)", "メモ (notes)"])
+    expect(company.locator("option")).to_have_text(
+        [automatic, "氏名 (name)", "会社 (company)", "メモ (notes)"]
+    )
+    name.select_option(label="メモ (notes)")
+    company.select_option(label="メモ (notes)")
+    dialog.get_by_test_id("table-settings-save").click()
+    expect(dialog).to_contain_text(text("ja", "error.same_as_name"))
+    screenshot(page, "table-settings-duplicates-error")
+    name.select_option(label="氏名 (name)")
+    company.select_option(label="会社 (company)")
+    dialog.get_by_test_id("table-settings-save").click()
+    expect(dialog).to_be_hidden()
+
+    page.goto(live_server.url + "/admin/#/customers/leads/duplicates")
+    expect(rule).to_contain_text(text("ja", "customers.duplicates.rule.set"))
+    expect(rule).to_contain_text(
+        text("ja", "customers.duplicates.rule.name_company", name="氏名", company="会社")
+    )
+    expect(page.get_by_test_id("duplicate-group").first).to_be_visible()
+    screenshot(page, "duplicates-rule-set")
+
+    page.goto(live_server.url + "/admin/#/customers/leads/design")
+    page.get_by_test_id("table-settings-open").click()
+    name.select_option(label=automatic)
+    company.select_option(label=automatic)
+    dialog.get_by_test_id("table-settings-save").click()
+    expect(dialog).to_be_hidden()
+    page.goto(live_server.url + "/admin/#/customers/leads/duplicates")
+    expect(rule).to_contain_text(text("ja", "customers.duplicates.rule.automatic"))
+    assert console.problems == []

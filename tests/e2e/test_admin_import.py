@@ -1,8 +1,11 @@
 """Importing a CP932 CSV through the admin, as staff do it: a file Excel saved on Japanese
 Windows (with ① ㈱ 髙, NEC/IBM extension characters), first refused as UTF-8 with the server's
-suggestion, then read, its columns mapped, a dry run, the import, the error report downloaded,
-a row of it fixed and imported again as it is, and the first batch undone (a record changed
-since is listed and left alone). Export is another part of the issue (its own test)."""
+suggestion, then read again as CP932 without sending it again, its columns mapped, a dry run,
+the import, the error report downloaded, a row of it fixed and imported again as it is, the
+first batch undone (a record changed since is listed and left alone), and the records exported
+as CP932 CSV through the list's export dialog. Then: a file over the upload limit refused
+before it is sent, and a UTF-8 file read as CP932 (garbled samples) read again as UTF-8 from
+the mapping step."""
 
 from __future__ import annotations
 
@@ -141,7 +144,7 @@ def test_a_cp932_csv_through_the_wizard_report_fixed_reimported_and_undone(
     seed_customers(live_server)
     console = ConsoleWatch(page)
     console.expect(lambda message, url: url.endswith("/api/staff/auth/me") and "401" in message)
-    console.expect(lambda message, url: url.endswith("/imports") and "422" in message)  # refused
+    console.expect(lambda message, url: "/imports?" in url and "422" in message)  # refused
     log_in(page, live_server)
     page.goto(live_server.url + "/admin/#/customers/customers")
     page.get_by_role("link", name=ja("customers.list.import")).click()
@@ -150,19 +153,35 @@ def test_a_cp932_csv_through_the_wizard_report_fixed_reimported_and_undone(
     )
     data = cp932_csv(HEADER, ROWS)
 
+    # The limit the server set is told before choosing a file.
+    expect(page.get_by_test_id("import-limit")).to_have_text(
+        ja("customers.import.upload.limit", limit="4 MB")
+    )
+    uploads: list[str] = []
+    page.on(
+        "request",
+        lambda r: uploads.append(r.url) if r.method == "POST" and "/imports" in r.url else None,
+    )
+
     # Chosen as UTF-8, the file is refused with the line that does not decode and a suggestion.
     upload(page, "顧客リスト.csv", data, "utf-8", drop=True)
     refused = page.get_by_test_id("import-refused")
     expect(refused).to_contain_text(ja("customers.import.upload.refused"))
     expect(refused).to_contain_text("UTF-8")
     expect(refused).to_contain_text(ja("customers.import.suggest.cp932"))
+    expect(refused).to_contain_text(ja("customers.import.reread.kept", file="顧客リスト.csv"))
+    reread = refused.get_by_test_id("import-reread")
+    expect(reread.locator("select")).to_have_value("cp932")  # the server's suggestion
     screenshot(page, "refused")
 
-    # Detected: CP932; the labelled columns are mapped by themselves.
-    upload(page, "顧客リスト.csv", data, "auto")
+    # Read again as CP932, the same file kept on the server: not sent a second time.
+    kept = re.search(r"batch=(\d+)", page.url)
+    assert kept and len(uploads) == 1
+    reread.get_by_test_id("import-reread-submit").click()
     mapping = page.get_by_test_id("import-mapping")
     expect(mapping).to_contain_text("CP932")
     expect(mapping).to_contain_text("髙橋 一郎")  # the sample, not mojibake
+    assert len(uploads) == 1 and f"batch={kept.group(1)}" in page.url
     row = mapping.locator("tr[data-column='1']")
     expect(row.locator("select")).to_have_value("email")
     expect(row).to_contain_text(ja("customers.import.mapping.auto"))
@@ -256,4 +275,85 @@ def test_a_cp932_csv_through_the_wizard_report_fixed_reimported_and_undone(
     assert find(token_api, "yamamoto@example.jp") is None
     assert find(token_api, "takahashi@example.jp") is not None  # changed since: kept
     assert find(token_api, "sato@example.jp") is not None  # the second batch stays
+
+    # Export what the imports left, through the records list's export dialog, as CP932.
+    where = {"field": "email", "op": "in", "value": ["takahashi@example.jp", "sato@example.jp"]}
+    page.goto(live_server.url + f"/admin/#/customers/customers?where={json.dumps(where)}")
+    expect(page.locator(".table__loading, .page-loading")).to_have_count(0)
+    page.get_by_test_id("export-open").click()
+    dialog = page.get_by_test_id("export-dialog")
+    expect(dialog).to_contain_text(ja("customers.export.intro", count=2))
+    dialog.get_by_label(ja("customers.export.encoding")).select_option(
+        label=ja("customers.export.cp932")
+    )
+    dialog.get_by_label(ja("customers.export.columns")).select_option(
+        label=ja("customers.export.columns_all")
+    )
+    screenshot(page, "export")
+    with page.expect_download() as exported:
+        dialog.get_by_test_id("export-download").click()
+    raw = Path(exported.value.path()).read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # CP932 bytes, as Excel on Japanese Windows reads them
+    table = list(csv.reader(io.StringIO(raw.decode("cp932"), newline="")))
+    head, rows = table[0], {r[table[0].index("メールアドレス")]: r for r in table[1:]}
+    assert set(rows) == {"takahashi@example.jp", "sato@example.jp"}
+    takahashi_row = rows["takahashi@example.jp"]
+    assert takahashi_row[head.index("氏名")] == "髙橋 一郎"
+    assert takahashi_row[head.index("メモ")] == "㈱髙島屋 担当①"  # NEC/IBM characters intact
+    assert takahashi_row[head.index("電話番号")] == "03-9999-0000"  # changed since the import
+    assert rows["sato@example.jp"][head.index("氏名")] == "佐藤 次郎"
     assert console.problems == []
+
+
+def test_a_file_over_the_limit_is_not_sent_and_a_garbled_one_is_read_again(
+    live_server: LiveServer, page: Page, screenshot: Callable[..., Path]
+) -> None:
+    """The size limit the API tells stops a larger file before a byte is sent; a UTF-8 file
+    read as CP932 shows garbled samples and is read again as UTF-8 from the mapping step
+    (the header mapped afresh). Nothing is imported."""
+    seed_customers(live_server)
+    console = ConsoleWatch(page)
+    console.expect(lambda message, url: url.endswith("/api/staff/auth/me") and "401" in message)
+    log_in(page, live_server)
+    page.goto(live_server.url + "/admin/#/customers/customers/import")
+    uploads: list[str] = []
+    page.on(
+        "request",
+        lambda r: uploads.append(r.url) if r.method == "POST" and "/imports" in r.url else None,
+    )
+    big = b"email\r\n" + b"someone@example.jp\r\n" * ((5 << 20) // 20)
+    page.get_by_test_id("import-file").set_input_files(
+        {"name": "大きい.csv", "mimeType": "text/csv", "buffer": big}
+    )
+    refused = page.get_by_test_id("import-refused")
+    expect(refused).to_contain_text(
+        ja("customers.import.upload.too_large", size="5 MB", limit="4 MB")
+    )
+    expect(page.get_by_test_id("import-upload-submit")).to_be_disabled()
+    screenshot(page, "too-large")
+    assert uploads == []
+
+    data = "氏名,メールアドレス\r\n山田,garbled@example.jp\r\n".encode()  # decodes as CP932
+    upload(page, "utf8.csv", data, "cp932")
+    mapping = page.get_by_test_id("import-mapping")
+    expect(mapping).to_contain_text("螻ｱ逕ｰ")  # 山田 in UTF-8, read as CP932
+    expect(mapping.locator("tr[data-column='0'] select")).to_have_value("")
+    box = mapping.get_by_test_id("import-reread-mapping")
+    expect(box.locator("select")).to_have_value("utf-8")
+    screenshot(page, "garbled")
+    box.get_by_test_id("import-reread-mapping-submit").click()
+    expect(mapping.locator("tr[data-column='0']")).to_contain_text("山田")
+    expect(mapping.locator("tr[data-column='0'] select")).to_have_value("name")
+    expect(mapping.locator("tr[data-column='1'] select")).to_have_value("email")
+    expect(mapping).to_contain_text(ja("customers.import.encoding.utf8_plain"))
+    assert len(uploads) == 1
+    screenshot(page, "read-again")
+    assert find_none(live_server, "garbled@example.jp")
+    assert console.problems == []
+
+
+def find_none(server: LiveServer, email: str) -> bool:
+    secret = api_token(server, "取り込み確認2", role="admin")
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {secret}"}) as c:
+        return find(c, email) is None

@@ -363,3 +363,81 @@ def test_a_bulk_change_of_company_alone_re_keys_the_duplicates(
         time.sleep(0.1)
     assert [ids_of(g) for g in found] == [{first, second}]
     assert found[0]["reasons"] == ["name_company"]
+
+
+def table_setting(admin: StaffClient, **body: Any) -> Any:
+    return admin.patch(f"{BASE}/customers", json=body)
+
+
+def test_the_table_setting_chooses_the_name_and_company_fields(admin: StaffClient) -> None:
+    """Which fields are the person's name and company is a table setting (else guessed):
+    checked with field errors, and a change rebuilds the match keys of the records."""
+    design(admin)
+    for field in (
+        {"key": "contact", "type": "text", "label": {"ja": "担当者名"}},
+        {"key": "employer", "type": "text", "label": {"ja": "勤務先"}},
+    ):
+        assert admin.post(f"{BASE}/customers/fields", json=field).status_code == 201
+    kizuna = add(admin, "companies", name="絆商事")["id"]
+    aoba = add(admin, "companies", name="青葉")["id"]
+    a = add(admin, "customers", name="山田 太郎", contact="サトウ 一郎", company=kizuna,
+            employer="株式会社絆")["id"]  # fmt: skip
+    b = add(admin, "customers", name="山田 花子", contact="ｻﾄｳ 一郎", company=aoba,
+            employer="株式会社　絆")["id"]  # fmt: skip
+    assert groups(admin) == []  # guessed: name + the company reference, both differ
+    page = admin.get(f"{BASE}/customers/duplicates").json()
+    assert page["rule"]["name_field"] == "name" and page["rule"]["company_field"] == "company"
+    assert page["rule"]["name_field_set"] is False
+
+    # Refused with an error at the setting's place; nothing changes.
+    for body, place, code in (
+        ({"name_field": "email"}, "name_field", "invalid_name_field"),
+        ({"name_field": "nothing"}, "name_field", "invalid_name_field"),
+        ({"name_field": "Not A Key"}, "name_field", "invalid"),
+        ({"company_field": "phone"}, "company_field", "invalid_company_field"),
+        ({"name_field": "contact", "company_field": "contact"}, "company_field", "same_as_name"),
+    ):
+        answer = table_setting(admin, **body)
+        assert answer.status_code == 422, (body, answer.text)
+        assert [(e["field"], e["code"]) for e in answer.json()["errors"]] == [(place, code)]
+    assert admin.get(f"{BASE}/customers").json()["name_field"] is None
+
+    # The contact is the person, the text employer the company: the keys are rebuilt at once.
+    answer = table_setting(admin, name_field="contact", company_field="employer")
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["name_field"], answer.json()["company_field"]) == ("contact", "employer")
+    found = groups(admin)
+    assert [ids_of(g) for g in found] == [{a, b}] and found[0]["reasons"] == ["name_company"]
+    rule = admin.get(f"{BASE}/customers/duplicates").json()["rule"]
+    assert (rule["name_field"], rule["name_field_set"], rule["company_is_reference"]) == (
+        "contact",
+        True,
+        False,
+    )
+    duplicates_of_a = admin.get(f"{BASE}/customers/records/{a}/duplicates").json()
+    assert [d["record"]["id"] for d in duplicates_of_a] == [b]
+
+    # Back to the reference as the company: different companies, not a group.
+    assert table_setting(admin, company_field="company").status_code == 200
+    assert groups(admin) == []
+    assert table_setting(admin, company_field="employer").status_code == 200
+    assert len(groups(admin)) == 1
+
+    # Retiring the chosen name field clears the setting (automatic again) and re-keys.
+    assert admin.delete(f"{BASE}/customers/fields/contact").status_code in (200, 204)
+    table = admin.get(f"{BASE}/customers").json()
+    assert table["name_field"] is None and table["company_field"] == "employer"
+    assert groups(admin) == []  # the names 山田 太郎 / 山田 花子 differ
+
+    # null: chosen automatically again.
+    assert table_setting(admin, company_field=None).status_code == 200
+    assert admin.get(f"{BASE}/customers/duplicates").json()["rule"]["company_field"] == "company"
+
+    # A type the setting cannot name any more clears it too.
+    assert table_setting(admin, name_field="employer", company_field="company").status_code == 200
+    changed = admin.patch(
+        f"{BASE}/customers/fields/employer", json={"type": "email", "allow_loss": True}
+    )
+    assert changed.status_code == 200, changed.text
+    table = admin.get(f"{BASE}/customers").json()
+    assert table["name_field"] is None and table["company_field"] == "company"

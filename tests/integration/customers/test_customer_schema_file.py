@@ -212,3 +212,37 @@ def test_one_member_table_and_a_bad_file_from_the_command_line(
     refused = kizuna(env, "schema", "apply", str(path), check=False)
     assert refused.returncode == 1
     assert "tables.x.fields[0].key" in refused.stderr and "lower-case letter" in refused.stderr
+
+
+def test_the_duplicates_name_and_company_fields_are_set_after_the_fields_they_name(
+    db: Database, actor: Principal
+) -> None:
+    text = """
+[tables.people]
+label = "人"
+name_field = "contact"
+company_field = "employer"
+[[tables.people.fields]]
+key = "contact"
+type = "text"
+[[tables.people.fields]]
+key = "employer"
+type = "text"
+"""
+    assert planned(db, text) == [
+        "+ create table people",
+        "+ add field people.contact: text",
+        "+ add field people.employer: text",
+        "~ update table people: name_field, company_field",
+    ]
+    apply(db, actor, text)
+    assert planned(db, text) == []
+    with db.read() as session:
+        spec = services.load_design(session, "people").spec
+        assert (spec.name_field, spec.company_field) == ("contact", "employer")
+        exported = schema_file.export(session)
+    assert 'name_field = "contact"' in exported and planned(db, exported) == []
+    wrong = text.replace('name_field = "contact"', 'name_field = "missing"')
+    with pytest.raises(ValidationFailed) as refused:
+        apply(db, actor, wrong)
+    assert refused.value.errors[0].field == "name_field"

@@ -20,6 +20,7 @@ def settings_overrides() -> dict[str, Any]:
 
 def test_too_large_is_refused_while_streaming(admin: StaffClient, runtime: Runtime) -> None:
     make_table(admin)
+    assert admin.get(f"{BASE}/imports/settings").json()["max_bytes"] == 10_000
     sent = {"bytes": 0}
 
     def body() -> Iterator[bytes]:

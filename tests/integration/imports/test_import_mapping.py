@@ -133,6 +133,91 @@ def test_a_file_in_the_wrong_encoding_is_refused_and_not_kept(
     assert list(runtime.settings.imports_dir.glob("*")) == []
 
 
+def test_a_file_refused_for_its_encoding_is_kept_when_asked_and_read_again(
+    admin: StaffClient, runtime: Runtime
+) -> None:
+    """The admin asks to keep a file refused for its encoding: the same file is read again
+    in another encoding without sending it again (the whole file checked each time)."""
+    make_table(admin)
+    data = csv_bytes([["メールアドレス", "氏名"], ["a@example.com", "髙橋①"]], "cp932")
+    answer = admin.post(
+        f"{BASE}/imports",
+        params={"keep_refused": "true"},
+        files={"file": ("名簿.csv", data, "text/csv")},
+        data={"encoding": "utf-8"},
+    )
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["errors"][0]
+    assert error["code"] == "file_not_utf8" and "CP932" in error["message"]
+    batch_id = error["params"]["batch_id"]
+    assert len(list(runtime.settings.imports_dir.glob("*"))) == 1
+    assert admin.get(f"{BASE}/imports").json() == []  # not an import (yet)
+    url = f"{BASE}/imports/{batch_id}"
+    kept = admin.get(url).json()
+    assert (kept["state"], kept["header"], kept["filename"]) == ("refused", [], "名簿.csv")
+    assert kept["refusal"]["code"] == "file_not_utf8" and kept["check"] is None
+    # Only the encoding can change; not run, not checked.
+    assert admin.patch(url, json={"mode": "insert"}).status_code == 409
+    assert admin.post(f"{url}/run").status_code == 409
+    # The same encoding again: the same refusal, the batch as it was.
+    again = admin.patch(url, json={"encoding": "utf-8"})
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["code"] == "file_not_utf8"
+    assert again.json()["errors"][0]["params"]["batch_id"] == batch_id
+    assert admin.get(url).json()["state"] == "refused"
+    read = admin.patch(url, json={"encoding": "cp932"})
+    assert read.status_code == 200, read.text
+    batch = read.json()
+    assert (batch["state"], batch["encoding"], batch["rows_estimate"]) == ("uploaded", "cp932", 1)
+    assert batch["sample"] == [["a@example.com", "髙橋①"]] and batch["refusal"] is None
+    assert batch["mapping"] == {"0": "email", "1": "name"} and batch["key"] == ["email"]
+    assert [b["id"] for b in admin.get(f"{BASE}/imports").json()] == [batch_id]
+    assert wait(admin, admin.post(f"{url}/run").json()["job_id"])["state"] == "done"
+    assert admin.get(f"{BASE}/records").json()["items"][0]["values"]["name"] == "髙橋①"
+
+    # A refusal another encoding cannot cure (an empty file) is not kept.
+    empty = admin.post(
+        f"{BASE}/imports", params={"keep_refused": "true"}, files={"file": ("e.csv", b"")}
+    )
+    assert empty.status_code == 422 and "batch_id" not in empty.json()["errors"][0].get(
+        "params", {}
+    )
+    assert len(list(runtime.settings.imports_dir.glob("*"))) == 1
+
+
+def test_a_file_read_in_the_wrong_encoding_is_read_again_and_mapped_afresh(
+    admin: StaffClient,
+) -> None:
+    make_table(admin)
+    data = csv_bytes([["氏名", "メールアドレス"], ["山田", "a@example.com"]])  # UTF-8
+    made = upload(admin, data, encoding="cp932")  # decodes, as mojibake
+    assert made.status_code == 201, made.text
+    url = f"{BASE}/imports/{made.json()['id']}"
+    assert made.json()["header"][0] == "豌丞錐" and set(made.json()["mapping"].values()) == {None}
+    refused = admin.patch(url, json={"encoding": "cp932x"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "encoding"
+    read = admin.patch(url, json={"encoding": "utf-8"})
+    assert read.status_code == 200, read.text
+    batch = read.json()
+    assert batch["header"] == ["氏名", "メールアドレス"] and batch["sample"] == [
+        ["山田", "a@example.com"]
+    ]
+    assert batch["mapping"] == {"0": "name", "1": "email"} and batch["key"] == ["email"]
+    assert batch["encoding"] == "utf-8"
+
+
+def test_the_upload_limit_is_told(admin: StaffClient, runtime: Runtime) -> None:
+    make_table(admin)
+    answer = admin.get(f"{BASE}/imports/settings")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "max_bytes": runtime.settings.import_max_bytes,
+        "encodings": ["auto", "utf-8", "cp932"],
+        "formats": ["csv", "xlsx"],
+    }
+    assert admin.get("/api/customers/tables/nothing/imports/settings").status_code == 404
+
+
 @pytest.mark.parametrize("mode", ["insert", "update", "upsert"])
 def test_each_mode_through_the_api(admin: StaffClient, mode: str, actor: Principal) -> None:
     make_table(admin)

@@ -34,6 +34,7 @@ from api.jobs.models import Job, JobUnit
 from api.jobs.runner import run_job
 from api.principal import SYSTEM, Principal
 from api.runtime import Runtime
+from api.tabular.messages import FileRefused
 from tests.integration.imports.test_import_runs import HEADER, by_email, cli, write_csv
 
 ROWS = [[f"u{n}@example.com", f"n{n}", "", str(n)] for n in range(10)]
@@ -450,12 +451,24 @@ def test_the_janitor_runs_both_clean_ups(runtime: Runtime, table: str, actor: Pr
     from api.workers.janitor import housekeeping as run_housekeeping
 
     stored_batch(runtime, actor, ROWS)
+    # a file refused for its encoding, kept to be read again, and never read again
+    path = imports._target(runtime.settings.imports_dir)
+    write_csv(path, [HEADER, ["a@example.com", "髙橋", "", ""]], "cp932")
+    received = imports.Received(path, "sjis.csv", path.stat().st_size)
+    with runtime.db.transaction() as session:
+        with pytest.raises(FileRefused) as refusal:
+            imports.create_batch(session, actor, "customers", received, encoding="utf-8",
+                                 keep_refused=True)  # fmt: skip
+        refused = imports.refused_batch(session, actor, "customers", received, encoding="utf-8",
+                                        refusal=refusal.value)  # fmt: skip
+        refused_id = refused.id
     with runtime.db.transaction() as session:
         session.execute(sa.update(CustomerImport).values(updated_at=utcnow() - timedelta(days=3)))
     done = run_housekeeping(runtime, housekeeping(DOMAINS))
-    assert done["import files past their retention"] == 1
+    assert done["import files past their retention"] == 2
     assert done["leftover export files"] == 0
     assert list(runtime.settings.imports_dir.iterdir()) == []
+    assert refused_id is not None and batch_of(runtime, refused_id).state == "expired"
 
 
 # ------------------------------------------------------------------ all or nothing, in chunks

@@ -59,6 +59,16 @@ const refused = new ApiError(422, { code: 'file_refused', errors: [{ field: 'fil
 out.refused_ja = m.refusedText(refused);
 const tooBig = new ApiError(413, { code: 'import_too_large', errors: [{ field: 'file', code: 'import_too_large', message: 'x', params: { limit: 1024 } }] });
 out.too_big_ja = m.refusedText(tooBig);
+// A file over the limit the API told is refused before anything is sent.
+const small = m.createImportWizard(ctx, { design, settings: { max_bytes: 2048 } });
+await small.upload({ name: 'big.csv', size: 3 * 1024 * 1024 }, 'auto');
+out.before_sending = [small.uploadError.value, small.busy.value, small.step.value];
+out.fits = small.tooLarge({ size: 2048 });
+// A batch kept after a refusal of its encoding: the upload step, the refusal, the suggestion.
+const kept = { id: 9, state: 'refused', filename: 'a.csv', header: [], refusal: { field: 'file', code: 'file_not_utf8', message: 'x', params: { line: 3, offset: 120, suggest: 'cp932', batch_id: 9 } } };
+const again = m.createImportWizard(ctx, { design, batch: kept });
+out.kept = [again.step.value, again.refused.value, again.uploadError.value];
+out.kept_id = m.refusedBatchId(new ApiError(422, { code: 'file_refused', errors: [kept.refusal] }));
 const row = { row: 7, column: 2, field: 'email', code: 'import_duplicate_key', params: { first: 2 }, message: 'repeats the key of row 2; only the first is imported', message_ja: '2 行目と同じキーです。最初の行だけを取り込みます' };
 out.row_ja = m.rowErrorText(row);
 out.column_ja = m.columnText(batch.header, 2);
@@ -122,6 +132,19 @@ def test_the_import_wizards_model() -> None:
         "Choose CP932 (Shift_JIS) and read the file again."
     )
     assert "1,024 MB" in out["too_big_ja"]
+    assert out["before_sending"] == [
+        "ファイル（3 MB）が上限の 2 KB を超えているため送信しません。分割して取り込んでください。",
+        False,
+        "upload",
+    ]
+    assert out["fits"] is None
+    assert out["kept"] == [
+        "upload",
+        {"id": 9, "filename": "a.csv", "suggest": "cp932"},
+        "ファイルが UTF-8 ではありません：3 行目（120 バイト目）を読めません。"
+        "CP932（Shift_JIS）を選んでもう一度読み込んでください。",
+    ]
+    assert out["kept_id"] == 9
     assert out["row_ja"] == "2 行目と同じキーです。最初の行だけを取り込みます"
     assert out["row_en"] == "Repeats the key of row 2; only the first is imported"
     assert out["row_en_code_only"] == "Repeats the key of row 4; only the first is imported."

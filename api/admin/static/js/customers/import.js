@@ -3,7 +3,11 @@
 //
 //   const wizard = createImportWizard(ctx, { design, batch });
 //   wizard.step.value        'upload' | 'mapping' | 'check' | 'run' | 'result'
-//   wizard.upload(file, encoding)   POST / (multipart) → the batch, its header, sample, mapping
+//   wizard.upload(file, encoding)   POST /?keep_refused=true (multipart) → the batch, its header,
+//                            sample, mapping; a file over the limit (GET /settings) is refused
+//                            before a byte is sent; one refused for its encoding is kept
+//   wizard.reread(encoding)  PATCH /{id} {encoding}: the same file read again in another
+//                            encoding (a refused one, or one read wrongly), mapped afresh
 //   wizard.setField(col, key) · setMode(mode) · toggleKey(key)   the mapping, kept in the browser
 //   wizard.check()           PATCH the mapping, POST /{id}/check, follow the job → batch.check
 //   wizard.run()             POST /{id}/run, follow the job (rows/s, ETA) → batch.result
@@ -17,7 +21,7 @@ import { batch as batchSignals, computed, signal } from '../lib.js';
 import { api, ApiError, isAbort, upload as uploadFile } from '../api.js';
 import { getLanguage, t, tComplete, tOr } from '../i18n.js';
 import { errorText, fieldErrorText } from '../errors.js';
-import { number } from '../format.js';
+import { bytes, number } from '../format.js';
 import { pollJob } from '../jobs.js';
 import { activeFields, fieldLabel } from './design.js';
 
@@ -60,6 +64,24 @@ export function refusedText(err) {
   if (!(err instanceof ApiError)) return errorText(err);
   const e = err.errors.find((x) => x.field === 'file') || err.errors[0];
   if (!e) return errorText(err);
+  return refusalText(e);
+}
+
+/** The kept batch a refusal names (a file refused for its encoding, to be read again). */
+export function refusedBatchId(err) {
+  if (!(err instanceof ApiError)) return null;
+  const id = err.errors.find((x) => x.params?.batch_id != null)?.params.batch_id;
+  return id ?? null;
+}
+
+/** "The file (1.2 GB) is larger than the limit of 1 GB…": checked before a byte is sent. */
+export function tooLargeText(size, limit) {
+  return t('customers.import.upload.too_large', { size: bytes(size), limit: bytes(limit) });
+}
+
+/** A refusal as the API words it ({field, code, message, params}): the message by code,
+ * then the suggestion (choose CP932…). */
+export function refusalText(e) {
   const main = fieldErrorText(e);
   const suggest = e.params?.suggest;
   const hint = suggest ? tOr(`customers.import.suggest.${suggest}`, '') : '';
@@ -118,7 +140,7 @@ export function durationText(seconds) {
 }
 
 function stepOf(b) {
-  if (!b) return 'upload';
+  if (!b || b.state === 'refused') return 'upload';
   if (['running', 'done', 'failed', 'undoing', 'undone', 'interrupted', 'undo_interrupted', 'expired'].includes(b.state) || b.result) return 'run';
   if (b.check && b.state !== 'uploaded') return 'check';
   return 'mapping';
@@ -141,7 +163,7 @@ export function undoBatch(base, b, { signal, onUpdate } = {}) {
   return follow(base, b.id, () => api.post(`${base}/${encodeURIComponent(b.id)}/undo`, {}, { signal }), { signal, onUpdate });
 }
 
-export function createImportWizard(ctx, { design, batch: initial = null }) {
+export function createImportWizard(ctx, { design, batch: initial = null, settings = null }) {
   const table = design.key;
   const base = importBase(table);
   const fields = importableFields(design);
@@ -161,6 +183,10 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
   const progress = signal(null); // { done, total, perSecond, left }
   const undone = signal(null); // the batch's undo outcome, after an undo made here
   const sent = signal(null); // the upload under way: { loaded, total } bytes
+  const maxBytes = settings?.max_bytes ?? null; // the server's upload limit
+  // A file refused for its encoding, kept by the server to be read again: { id, filename, suggest }
+  const refused = signal(initial?.state === 'refused' ? { id: initial.id, filename: initial.filename, suggest: initial.refusal?.params?.suggest || null } : null);
+  const rereadError = signal(null); // the mapping step's re-read that failed: text
 
   function take(b) {
     batchSignals(() => {
@@ -177,7 +203,8 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
       errors.value = {};
     });
   }
-  if (initial) take(initial);
+  if (initial && initial.state !== 'refused') take(initial);
+  if (initial?.state === 'refused' && initial.refusal) uploadError.value = refusalText(initial.refusal);
 
   function go(next, b) {
     batchSignals(() => {
@@ -225,23 +252,65 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
     return out;
   }
 
+  /** The refusal of a file over the limit (null when it fits, or the limit is unknown). */
+  function tooLarge(file) {
+    return file && maxBytes != null && file.size > maxBytes ? tooLargeText(file.size, maxBytes) : null;
+  }
+
   async function upload(file, encoding) {
     if (!file) return;
+    refused.value = null;
+    uploadError.value = tooLarge(file);
+    if (uploadError.value) return; // not a byte sent: the server would refuse it (413) anyway
     busy.value = true;
-    uploadError.value = null;
     sent.value = { loaded: 0, total: file.size };
     const form = new FormData();
     form.append('file', file, file.name);
     form.append('encoding', encoding || 'auto');
     try {
-      const b = await uploadFile(base, form, { signal: ctx.signal, onProgress: (p) => (sent.value = p) });
+      const b = await uploadFile(`${base}?keep_refused=true`, form, { signal: ctx.signal, onProgress: (p) => (sent.value = p) });
       take(b);
       go('mapping', b);
     } catch (err) {
-      if (!isAbort(err)) uploadError.value = refusedText(err);
+      if (isAbort(err)) return;
+      uploadError.value = refusedText(err);
+      const id = refusedBatchId(err);
+      if (id != null) {
+        const e = err.errors.find((x) => x.params?.batch_id != null);
+        refused.value = { id, filename: file.name, suggest: e?.params?.suggest || null };
+        ctx.setQuery({ batch: id });
+      }
     } finally {
       busy.value = false;
       sent.value = null;
+    }
+  }
+
+  /** Reads the batch's file again in another encoding (PATCH, the whole file checked): a
+   * refused file from the upload step, or one read wrongly from the mapping step. */
+  async function reread(encoding) {
+    const id = refused.value?.id ?? batch.value?.id;
+    if (id == null) return;
+    const wasRefused = refused.value != null;
+    busy.value = true;
+    rereadError.value = null;
+    try {
+      const b = await api.patch(`${base}/${encodeURIComponent(id)}`, { encoding }, { signal: ctx.signal });
+      const sameHeader = !wasRefused && JSON.stringify(b.header) === JSON.stringify(batch.value?.header);
+      batchSignals(() => {
+        refused.value = null;
+        uploadError.value = null;
+        if (sameHeader) batch.value = b; // the mapping being made stays
+        else take(b);
+      });
+      go('mapping', b);
+    } catch (err) {
+      if (isAbort(err)) return;
+      const text = err instanceof ApiError && err.status === 422 ? refusedText(err) : errorText(err);
+      if (wasRefused) uploadError.value = text;
+      else rereadError.value = text;
+    } finally {
+      busy.value = false;
     }
   }
 
@@ -435,6 +504,8 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
       progress.value = null;
       undone.value = null;
       uploadError.value = null;
+      refused.value = null;
+      rereadError.value = null;
       errors.value = {};
       step.value = 'upload';
       error.value = null;
@@ -444,7 +515,8 @@ export function createImportWizard(ctx, { design, batch: initial = null }) {
 
   return {
     table, base, fields, byKey, batch, step, busy, sent, uploadError, error, errors, mapping, auto, mode, key, job, progress, undone,
-    mappedFields, keyFields, upload, setField, setMode, toggleKey, saveMapping, check, run, resume, watch, undo, restart,
+    maxBytes, refused, rereadError, tooLarge,
+    mappedFields, keyFields, upload, reread, setField, setMode, toggleKey, saveMapping, check, run, resume, watch, undo, restart,
     back: () => go('mapping'),
   };
 }

@@ -1,6 +1,7 @@
 // The table designer (#/customers/<key>/design): the table's fields (active and retired) with
 // add, edit, reorder (drag, or the up/down buttons), retire and restore; the table's settings
-// (labels, statuses and their transitions, member table, owner-only); and beside them a live
+// (labels, statuses and their transitions, member table, owner-only, the name and company
+// fields the likely duplicates compare); and beside them a live
 // preview of the record form, built by customers/fields.js exactly as the create and edit
 // screens build it, following the field being edited as it is typed.
 //
@@ -32,6 +33,7 @@ registerCustomerFieldTypes();
 
 const NUMBER_TYPES = new Set(['integer', 'decimal']);
 const CHOICE_TYPES = new Set(['select', 'multi_select']);
+const NAME_TYPES = new Set(['text', 'furigana']);
 const NOT_UNIQUE = new Set(['long_text', 'multi_select', 'file']);
 // Types a field keeps for good (add a new field instead): their values cannot be converted.
 const FIXED_TYPES = new Set(['reference', 'file']);
@@ -589,6 +591,11 @@ function createDesigner(ctx, data) {
 
   async function settings() {
     const d = design.value;
+    // The duplicates' name + company fields (api/customers/duplicates.py `fits`): a name is
+    // text or furigana; a company a reference to another table, or text.
+    const active = (d.fields || []).filter((f) => !f.retired);
+    const companyFits = (f) => (f.type === 'reference' ? f.references !== d.key : f.type === 'text');
+    const option = (f) => ({ value: f.key, label: `${fieldLabel(f)} (${f.key})` });
     const saved = await formDialog({
       title: t('customers.design.settings.title'),
       size: 'lg',
@@ -603,6 +610,11 @@ function createDesigner(ctx, data) {
         { type: 'section', label: t('customers.design.settings.access') },
         { name: 'owner_only', type: 'checkbox', label: t('customers.design.settings.owner_only'), help: t('customers.design.settings.owner_only_help') },
         { name: 'is_member_table', type: 'checkbox', label: t('customers.design.settings.member_table'), help: t('customers.design.settings.member_table_help') },
+        { type: 'section', label: t('customers.design.settings.duplicates_section') },
+        { name: 'name_field', type: 'select', label: t('customers.design.settings.name_field'), help: t('customers.design.settings.name_field_help'),
+          options: [{ value: null, label: t('customers.design.settings.automatic') }, ...active.filter((f) => NAME_TYPES.has(f.type)).map(option)] },
+        { name: 'company_field', type: 'select', label: t('customers.design.settings.company_field'), help: t('customers.design.settings.company_field_help'),
+          options: [{ value: null, label: t('customers.design.settings.automatic') }, ...active.filter(companyFits).map(option)] },
       ],
       values: {
         label_ja: d.label?.ja || '',
@@ -611,6 +623,8 @@ function createDesigner(ctx, data) {
         transitions: { limited: Object.keys(d.transitions || {}).length > 0, map: { ...(d.transitions || {}) } },
         owner_only: !!d.owner_only,
         is_member_table: !!d.is_member_table,
+        name_field: d.name_field ?? null,
+        company_field: d.company_field ?? null,
       },
       submitLabel: t('common.save'),
       submitTestId: 'table-settings-save',
@@ -623,7 +637,10 @@ function createDesigner(ctx, data) {
           for (const s of values) transitions[s] = (v.transitions.map[s] || []).filter((x) => values.has(x) && x !== s);
         }
         try {
-          return await api.patch(tableBase(key), { label: labelOut(v.label_ja, v.label_en) || {}, statuses, transitions, owner_only: v.owner_only, is_member_table: v.is_member_table });
+          return await api.patch(tableBase(key), {
+            label: labelOut(v.label_ja, v.label_en) || {}, statuses, transitions, owner_only: v.owner_only, is_member_table: v.is_member_table,
+            name_field: v.name_field ?? null, company_field: v.company_field ?? null,
+          });
         } catch (err) {
           throw editorErrors(err);
         }

@@ -130,6 +130,7 @@ function RuleNote({ rule, design }) {
     rule.name_field && rule.company_field
       ? t('customers.duplicates.rule.name_company', { name: name(rule.name_field), company: name(rule.company_field) })
       : t('customers.duplicates.rule.no_name'),
+    rule.name_field_set || rule.company_field_set ? t('customers.duplicates.rule.set') : t('customers.duplicates.rule.automatic'),
   ].filter(Boolean);
   return html`<p class="muted dup-rule" data-testid="duplicate-rule">${parts.join(' ')}</p>`;
 }

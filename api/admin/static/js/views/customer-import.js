@@ -1,6 +1,8 @@
 // Importing a CSV or Excel file into a table (#/customers/<table>/import?batch=<id>), step by
-// step: 1 the file (picker or drop, encoding auto/UTF-8/CP932; a refused file says why and what
-// to do), 2 the mapping (each column with its sample values → a field or "do not import", the
+// step: 1 the file (picker or drop, encoding auto/UTF-8/CP932, the size limit the API tells: a
+// larger file is refused before it is sent; a refused file says why and what to do, and one
+// refused for its encoding is read again in another without sending it again), 2 the mapping
+// (the file can be read again in another encoding there too, when its samples are garbled) (each column with its sample values → a field or "do not import", the
 // mode and its key), 3 the dry run (counts, the first errors by row and column, the error
 // report), 4 the run (progress with rows/s and ETA, the result, the error report, undo). Under
 // it, the table's import history (each batch with its state, counts, who and when; undo).
@@ -28,6 +30,8 @@ export async function load(ctx) {
   const designs = await loadDesigns({ signal: ctx.signal });
   const design = designs.get(key);
   if (!design) throw new ApiError(404, { code: 'table_not_found' });
+  // The upload limit, the encodings and formats (GET …/imports/settings).
+  const settings = await api.get(`${importBase(key)}/settings`, null, { signal: ctx.signal });
   let batch = null;
   if (ctx.query.batch) {
     try {
@@ -36,7 +40,7 @@ export async function load(ctx) {
       if (err.status !== 404) throw err;
     }
   }
-  return { design, batch };
+  return { design, batch, settings };
 }
 
 const STEP_LABELS = {
@@ -80,7 +84,8 @@ function UploadStep({ wizard }) {
   function pick(f) {
     if (!f) return;
     file.value = f;
-    wizard.uploadError.value = null;
+    wizard.refused.value = null;
+    wizard.uploadError.value = wizard.tooLarge(f); // refused here, before a byte is sent
   }
   function onDrop(e) {
     e.preventDefault();
@@ -102,7 +107,7 @@ function UploadStep({ wizard }) {
         ? html`<span class="dropzone__name">${f.name}</span><span class="muted">${fmt.bytes(f.size)} · ${t('customers.import.upload.change')}</span>`
         : html`<span class="dropzone__title">${t('customers.import.upload.drop')}</span><span class="muted">${t('customers.import.upload.or_choose')}</span>`}
     </label>
-    <p class="muted wizard__limit">${t('customers.import.upload.limit')}</p>
+    ${wizard.maxBytes != null && html`<p class="muted wizard__limit" data-testid="import-limit">${t('customers.import.upload.limit', { limit: fmt.bytes(wizard.maxBytes) })}</p>`}
     <div class="field field--md">
       <label class="field__label" for="import-encoding">${t('customers.import.encoding.label')}</label>
       <select id="import-encoding" class="input" name="encoding" value=${encoding.value} onChange=${(e) => (encoding.value = e.currentTarget.value)}>
@@ -116,13 +121,32 @@ function UploadStep({ wizard }) {
         ? t('customers.import.upload.reading')
         : t('customers.import.upload.sending', { sent: fmt.bytes(wizard.sent.value.loaded), total: fmt.bytes(wizard.sent.value.total) })}</span></p>
     </div>`}
-    ${wizard.uploadError.value && html`<${Notice} tone="danger" title=${t('customers.import.upload.refused')} message=${wizard.uploadError.value} testId="import-refused" />`}
+    ${wizard.uploadError.value && html`<${Notice} tone="danger" title=${t('customers.import.upload.refused')} message=${wizard.uploadError.value} testId="import-refused">
+      ${wizard.refused.value && html`<div class="notice__actions">
+        <p>${t('customers.import.reread.kept', { file: wizard.refused.value.filename })}</p>
+        <${Reread} wizard=${wizard} initial=${wizard.refused.value.suggest || 'auto'} testId="import-reread" />
+      </div>`}
+    <//>`}
     <div class="wizard__actions">
       <span class="pager__spacer"></span>
-      <${Button} label=${t('customers.import.upload.submit')} variant="primary" icon="right" disabled=${!f} busy=${wizard.busy.value}
+      <${Button} label=${t('customers.import.upload.submit')} variant="primary" icon="right" disabled=${!f || !!wizard.tooLarge(f)} busy=${wizard.busy.value}
         testId="import-upload-submit" onClick=${() => wizard.upload(file.value, encoding.value)} />
     </div>
   </section>`;
+}
+
+/** "Read it again as [encoding] [Read again]": the same uploaded file, another encoding. */
+function Reread({ wizard, initial, testId }) {
+  const encoding = useSignal(initial);
+  const id = `${testId}-encoding`;
+  return html`<div class="reread" data-testid=${testId}>
+    <label class="reread__label" for=${id}>${t('customers.import.reread.label')}</label>
+    <select id=${id} class="input input--sm" name="reread-encoding" value=${encoding.value} onChange=${(e) => (encoding.value = e.currentTarget.value)}>
+      ${ENCODINGS.map((enc) => html`<option value=${enc} key=${enc}>${encodingLabel(enc)}</option>`)}
+    </select>
+    <${Button} size="sm" label=${t('customers.import.reread.submit')} icon="refresh" busy=${wizard.busy.value} testId=${`${testId}-submit`}
+      onClick=${() => wizard.reread(encoding.value)} />
+  </div>`;
 }
 
 function encodingLabel(enc) {
@@ -185,6 +209,11 @@ function MappingStep({ wizard }) {
   return html`<section class="card wizard__card" aria-labelledby="import-mapping-title" data-testid="import-mapping">
     <h2 class="subheading" id="import-mapping-title">${t('customers.import.mapping.title')}</h2>
     <${BatchFacts} batch=${b} />
+    ${b.format === 'csv' && html`<div class="reread-box">
+      <p class="muted">${t('customers.import.reread.garbled')}</p>
+      <${Reread} key=${b.encoding} wizard=${wizard} initial=${b.encoding === 'cp932' ? 'utf-8' : 'cp932'} testId="import-reread-mapping" />
+      ${wizard.rereadError.value && html`<${Notice} tone="danger" title=${t('customers.import.upload.refused')} message=${wizard.rereadError.value} testId="import-reread-refused" />`}
+    </div>`}
     <p class="muted">${remembered ? t('customers.import.mapping.remembered') : t('customers.import.mapping.help')}</p>
     ${errs.general && html`<${Notice} tone="danger" message=${errs.general} />`}
     ${errs.mapping && html`<${Notice} tone="danger" message=${errs.mapping} />`}

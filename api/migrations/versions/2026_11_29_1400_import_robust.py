@@ -1,8 +1,8 @@
 """import batches: the message in Japanese too, and when housekeeping removed the file
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-11-29 13:00:00
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-29 14:00:00
 
 Immutable once on main: change the schema in a new migration.
 """
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
