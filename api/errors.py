@@ -84,6 +84,12 @@ class Conflict(KizunaError):
     default_code = "conflict"
 
 
+class Gone(KizunaError):
+    status = 410
+    title = "No longer available"
+    default_code = "gone"
+
+
 class RateLimited(KizunaError):
     status = 429
     title = "Too many requests"

@@ -1,21 +1,24 @@
-"""``GET /api/customers/tables/{table}/export``: a record set as a CSV or ``.xlsx`` download."""
+"""``GET /api/customers/tables/{table}/export``: a record set as a CSV or ``.xlsx`` download;
+``…/exports``: the same file written by a job (``exports.run``) and downloaded later."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import File
+from litestar.status_codes import HTTP_202_ACCEPTED
 
 from api.customers import record_set
 from api.customers.controllers import TableKey, _parse_where
 from api.customers.files import content_disposition
-from api.exports import services
+from api.exports import jobs, services
 from api.exports.permissions import CUSTOMERS_EXPORT
+from api.exports.schemas import ExportIn, ExportState, GapOut
 from api.principal import Principal
 from api.runtime import Runtime
 from api.web.auth import requires
@@ -104,4 +107,86 @@ class ExportController(Controller):
                 "x-export-rows": str(result.rows),
             },
             background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+
+
+def _state(data: dict[str, object]) -> ExportState:
+    gaps = [GapOut(**g) for g in data.pop("gaps")]  # type: ignore[attr-defined]
+    return ExportState(**data, gaps=gaps)  # type: ignore[arg-type]
+
+
+JobId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+
+
+class ExportJobController(Controller):
+    path = "/api/customers/tables/{table:str}/exports"
+    tags = ["customers"]
+
+    @post(
+        "/",
+        guards=[requires(CUSTOMERS_EXPORT)],
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+    )
+    def start_export(
+        self,
+        table: TableKey,
+        data: JSONBody[ExportIn],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> ExportState:
+        """Export the set as a job: the options and the set are checked now (422 as the
+        download), the file is written by a worker; follow it at ``…/exports/{job_id}`` and
+        download it from ``…/exports/{job_id}/file`` until it expires."""
+        options = {
+            "format": data.format, "encoding": data.encoding, "columns": data.columns,
+            "labels": data.header, "values": data.values, "replace": data.replace,
+        }  # fmt: skip
+        with runtime.db.transaction() as session:
+            job, _ = jobs.start(
+                session, principal, table, options, ids=data.ids, view=data.view,
+                where=data.where, q=data.q, sort=data.sort,
+            )  # fmt: skip
+            out = jobs.state(session, job, services.exports_dir(runtime.settings.var_dir))
+        return _state(out)
+
+    @get("/{job_id:int}", guards=[requires(CUSTOMERS_EXPORT)], sync_to_thread=True)
+    def export_state(
+        self,
+        table: TableKey,
+        job_id: JobId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> ExportState:
+        """Where an export job is: queued, running (rows written of the total), ready (until
+        ``expires_at``), refused (the CP932 gaps), expired or failed. Only for the staff member
+        who started it, or an admin."""
+        with runtime.db.read() as session:
+            job = jobs.get(session, principal, table, job_id)
+            return _state(jobs.state(session, job, services.exports_dir(runtime.settings.var_dir)))
+
+    @get("/{job_id:int}/file", guards=[requires(CUSTOMERS_EXPORT)], sync_to_thread=True)
+    def download_export(
+        self,
+        table: TableKey,
+        job_id: JobId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> File:
+        """The export's file (kept until ``expires_at``: 410 ``export_expired`` after; 409
+        ``export_not_ready`` before it is written, ``export_refused`` for CP932 gaps)."""
+        with runtime.db.read() as session:
+            job = jobs.get(session, principal, table, job_id)
+            path, state = jobs.ready_file(
+                session, job, services.exports_dir(runtime.settings.var_dir)
+            )
+        return File(
+            path=path,
+            media_type=MEDIA[state["format"]],
+            headers={
+                "content-disposition": content_disposition(str(state["name"] or path.name)),
+                "x-content-type-options": "nosniff",
+                "cache-control": "private, no-store",
+                "x-export-rows": str(state["rows_written"]),
+            },
         )

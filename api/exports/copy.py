@@ -8,7 +8,8 @@ datetimes in the site's zone without an offset, choices by label, multi-selects 
 ``", "``, references by their label, the owner by name, and the OWASP neutralisation of
 :func:`api.tabular.writer.neutralise` on every text cell (``FORMULA_STARTS``). Python then only
 re-encodes the stream: UTF-8 as it comes (a BOM first if asked), CP932 with the writer's twins
-(``CP932_TWINS``). Rows end with CRLF, as the writer's do.
+(``CP932_TWINS``). Rows end with CRLF, as the writer's do; a line break inside a long text
+stays a LF, as the writer writes it (and as it is stored).
 
 A value CP932 cannot hold stops the fast path (:class:`Gap`): the caller then writes the export
 the general way, which lists each gap by record and field (and refuses or replaces).
@@ -16,7 +17,7 @@ the general way, which lists each gap by record and field (and refuses or replac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
@@ -156,7 +157,13 @@ def cell_expressions(
 
 
 def copy_rows(
-    session: Any, rs: RecordSet, columns: Sequence[str], options: Any, stream: BinaryIO
+    session: Any,
+    rs: RecordSet,
+    columns: Sequence[str],
+    options: Any,
+    stream: BinaryIO,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write every record of the set as CSV rows (no header) to ``stream`` by ``COPY``; how
     many. Raises :class:`Gap` at the first character CP932 cannot hold (``stream`` then holds
@@ -181,25 +188,45 @@ def copy_rows(
     params = compiled.params
     raw = session.connection().connection.driver_connection
     cp932 = options.encoding == "cp932"
+    rows: list[bytes] = []
+    size = 0
+    written = 0
     pending = b""
     with raw.cursor() as cur:
         cur.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # dates as 2026-04-01, in this transaction
         with cur.copy(sql, params) as copy:
             for block in copy:
+                # One block is one row: "messages sent from the backend will always correspond
+                # to single data rows" (the protocol's COPY). Only its final LF ends the row;
+                # a LF before it is inside a quoted cell and stays a LF, as the general path
+                # writes it. A block cut inside a quoted cell (odd number of quotes so far)
+                # waits for the rest.
                 data = pending + bytes(block)
-                cut = data.rfind(b"\n") + 1
-                if not cut:
+                if not data.endswith(b"\n") or data.count(b'"') % 2:
                     pending = data
                     continue
-                piece, pending = data[:cut], data[cut:]
-                _emit(piece, stream, cp932)
+                pending = b""
+                rows.append(data[:-1])
+                size += len(data)
+                if size >= 1 << 20:
+                    written += len(rows)
+                    _emit(rows, stream, cp932)
+                    if progress is not None:
+                        progress(written)
+                    rows, size = [], 0
             if pending:
-                _emit(pending + b"\n", stream, cp932)
+                rows.append(pending.removesuffix(b"\n"))
+            if rows:
+                written += len(rows)
+                _emit(rows, stream, cp932)
+                if progress is not None:
+                    progress(written)
         return int(cur.rowcount)
 
 
-def _emit(piece: bytes, stream: BinaryIO, cp932: bool) -> None:
-    piece = piece.replace(b"\n", b"\r\n")
+def _emit(rows: list[bytes], stream: BinaryIO, cp932: bool) -> None:
+    """Rows (without their LF) as CSV lines ending with CRLF, re-encoded for CP932."""
+    piece = b"\r\n".join(rows) + b"\r\n"
     if cp932:
         text = piece.decode("utf-8")
         if not text.isascii():

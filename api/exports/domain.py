@@ -3,13 +3,14 @@
 from datetime import timedelta
 
 from api.domain import Domain, Housekeeping
-from api.exports import permissions, services
-from api.exports.controllers import ExportController
+from api.exports import jobs, permissions, services
+from api.exports.controllers import ExportController, ExportJobController
 
 DOMAIN = Domain(
     name="exports",
     permissions=permissions.PERMISSIONS,
-    controllers=(ExportController,),
+    controllers=(ExportController, ExportJobController),
+    job_kinds=(jobs.KIND,),
     housekeeping=(
         Housekeeping(
             name="leftover export files",

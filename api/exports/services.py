@@ -92,6 +92,7 @@ class Result:
     columns: list[str] = field(default_factory=list)
     gaps: list[GapOut] = field(default_factory=list)
     gap_count: int = 0
+    path: str = "general"  # how it was written: "copy" (PostgreSQL), "sql" (SQLite), "general"
 
 
 def parse_options(
@@ -301,23 +302,21 @@ def write(
     *,
     batch: int = 2_000,
     fast_path_off: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Result:
     """Write the set to ``stream`` (the header, then every record) and say what was written.
     CP932 gaps are replaced by 〓 in the stream and listed in the result: the caller decides
-    whether the file may leave (:func:`export_file` does).
+    whether the file may leave (:func:`export_file` does). ``progress`` is called with the
+    rows written so far, after each batch.
 
-    On PostgreSQL a CSV export into a seekable stream takes the ``COPY`` path
-    (:mod:`api.exports.copy`), unless a value CP932 cannot hold sends it back here."""
+    A CSV export into a seekable stream takes the fast path of its database — ``COPY`` on
+    PostgreSQL (:mod:`api.exports.copy`), cells made by the query on SQLite
+    (:mod:`api.exports.sqlite`) — unless a value CP932 cannot hold sends it back here."""
     design = rs.design
     columns = _check_columns(design, options.columns or default_columns(design))
     converters, refs = _converters(session, design, columns, options)
-    if (
-        options.format == "csv"
-        and design.dialect == "postgresql"
-        and stream.seekable()
-        and not fast_path_off
-    ):
-        from api.exports import copy
+    if options.format == "csv" and stream.seekable() and not fast_path_off:
+        from api.exports import copy, sqlite
 
         start = stream.tell()
         head = CsvWriter(stream, options.encoding)
@@ -325,12 +324,22 @@ def write(
         head.close()
         if not head.gaps:
             try:
-                copied = copy.copy_rows(session, rs, columns, options, stream)
-                return Result(rows=copied, columns=columns)
+                if design.dialect == "postgresql":
+                    copied = copy.copy_rows(
+                        session, rs, columns, options, stream, progress=progress
+                    )
+                    return Result(rows=copied, columns=columns, path="copy")
+                copied = sqlite.write_rows(
+                    session, rs, columns, options, stream, batch=max(batch, 5_000),
+                    progress=progress,
+                )  # fmt: skip
+                return Result(rows=copied, columns=columns, path="sql")
             except copy.Gap:
                 pass  # the general way lists each gap by record and field
         stream.seek(start)
         stream.truncate()
+        if progress is not None:
+            progress(0)
     out: CsvWriter | XlsxWriter
     if options.format == "xlsx":
         out = XlsxWriter(
@@ -354,6 +363,8 @@ def write(
             data = row._mapping
             out.write([convert(data[name]) for name, convert in converters], key=data["id"])
         result.rows += len(rows)
+        if progress is not None:
+            progress(result.rows)
     out.close()
     result.gap_count = len(out.gaps)
     result.gaps = [
@@ -392,14 +403,16 @@ def exports_dir(var_dir: Path) -> Path:
 
 
 def remove_leftovers(session: Session, settings: Settings) -> int:
-    """Housekeeping: export files left in ``var/exports`` (a process stopped between writing
-    one and sending it) once older than ``export_leftover_hours``. Returns how many went."""
+    """Housekeeping: export files left in ``var/exports`` once older than
+    ``export_leftover_hours``: a download's file (a process stopped between writing it and
+    sending it) and an export job's unfinished ``.part`` (its worker died). Returns how many
+    went. (Finished export jobs' files expire by ``jobs.sweep``.)"""
     directory = settings.var_dir / "exports"
     if not directory.is_dir():
         return 0
     cutoff = time.time() - settings.export_leftover_hours * 3600
     removed = 0
-    for path in directory.glob("export-*"):
+    for path in [*directory.glob("export-*"), *directory.glob("job-*.part")]:
         try:
             if path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink()
@@ -429,7 +442,13 @@ def export_file(
 
 
 def record_export(
-    session: Session, actor: Principal, rs: RecordSet, options: Options, result: Result
+    session: Session,
+    actor: Principal,
+    rs: RecordSet,
+    options: Options,
+    result: Result,
+    *,
+    job: int | None = None,
 ) -> None:
     """The audit entry of an export: who took which records, how, how many."""
     audit.record(
@@ -446,6 +465,7 @@ def record_export(
             "columns": result.columns,
             "rows": result.rows,
             "replaced": result.gap_count if options.replace else 0,
+            **({"job": job} if job is not None else {}),
         },
     )
 

@@ -461,6 +461,21 @@ def claim_unit(session: Session, unit_id: int, worker: str) -> bool:
     return _rowcount(session.execute(_CLAIM_UNIT, params)) == 1
 
 
+def unit_progress(session: Session, unit_id: int, worker: str, progress: dict[str, Any]) -> bool:
+    """How far a running unit of ours got (its result until it finishes, e.g. rows written),
+    for a progress bar; the unit's outcome replaces it."""
+    done = session.execute(
+        update(_UNIT)
+        .where(
+            _UNIT.c.id == unit_id,
+            _UNIT.c.claimed_by == worker,
+            _UNIT.c.state == UnitState.running.value,
+        )
+        .values(result=progress, updated_at=utcnow())
+    )
+    return _rowcount(done) == 1
+
+
 def record_unit(
     session: Session,
     unit_id: int,

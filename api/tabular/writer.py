@@ -52,7 +52,9 @@ def neutralise(text: str) -> str:
     return "'" + text if text and text[0] in FORMULA_STARTS else text
 
 
-def _text(cell: Cell) -> str:
+def cell_text(cell: Cell) -> str:
+    """A cell's text in CSV: empty for None, text neutralised, booleans TRUE/FALSE, datetimes
+    ``2026-04-01 09:30:00``, dates ISO, numbers as ``str``."""
     if cell is None:
         return ""
     if isinstance(cell, str):
@@ -79,7 +81,7 @@ class CsvWriter:
         self._csv = csv.writer(self._text, lineterminator="\r\n")
 
     def write(self, cells: Sequence[Cell], *, key: Hashable = None) -> None:
-        texts = [_text(c) for c in cells]
+        texts = [cell_text(c) for c in cells]
         if self._cp932:
             for column, text in enumerate(texts):
                 if not text.isascii():

@@ -158,4 +158,35 @@ def test_select_rows_change_status_and_export_cp932(
     info.value.save_as(path)
     names = [r[1] for r in read_csv(path, "cp932")[1:]]
     assert "寿司〓" in names
+
+    # The same export prepared in the background (an exports.run job): refused for the gap, listed
+    # the same way, prepared again with 〓, the rows written shown, then the file downloaded.
+    page.get_by_test_id("export-open").click()
+    dialog = page.get_by_test_id("export-dialog")
+    dialog.get_by_label(ja("customers.export.encoding")).select_option(
+        label=ja("customers.export.cp932")
+    )
+    dialog.get_by_label(ja("customers.export.background")).check()
+    dialog.get_by_test_id("export-download").click()
+    gaps = page.get_by_test_id("export-gaps")
+    expect(gaps.get_by_test_id("export-gaps-list")).to_contain_text("🍣", timeout=15_000)
+    expect(gaps.get_by_test_id("export-replace")).to_have_text(
+        ja("customers.export.replace_prepare")
+    )
+    gaps.get_by_test_id("export-replace").click()
+    job = page.get_by_test_id("export-job-dialog")
+    download_button = job.get_by_test_id("export-job-download")
+    expect(download_button).to_be_visible(timeout=15_000)
+    total = len(names)
+    expect(job.get_by_test_id("export-job-rows")).to_have_text(
+        ja("customers.export.job_rows", done=f"{total:,}", total=f"{total:,}")
+    )
+    screenshot(page, "export-job-ready")
+    with page.expect_download() as info:
+        download_button.click()
+    assert info.value.suggested_filename.startswith("顧客_")
+    path = tmp_path / "job.csv"
+    info.value.save_as(path)
+    assert [r[1] for r in read_csv(path, "cp932")[1:]] == names
+    expect(job).to_have_count(0)
     assert console.problems == []

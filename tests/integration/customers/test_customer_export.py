@@ -318,27 +318,212 @@ def _system() -> Principal:
     return cli_principal("tests")
 
 
-def test_the_copy_path_writes_what_the_general_path_writes(
-    runtime: Runtime, actor: Principal, table: str, make_staff: Callable[..., Staff]
+@pytest.mark.parametrize(
+    ("sort", "zone"),
+    [(None, None), ("memo", "Europe/Paris"), ("-seen", "Asia/Kolkata")],
+)
+def test_the_fast_path_writes_what_the_general_path_writes(
+    runtime: Runtime,
+    actor: Principal,
+    table: str,
+    make_staff: Callable[..., Staff],
+    sort: str | None,
+    zone: str | None,
 ) -> None:
-    """On PostgreSQL a CSV export is made by COPY with the cells formatted in SQL: the same
-    hostile and typed values come out byte for byte as the general (Python) path writes them."""
+    """A CSV export is made with the cells formatted by the query (PostgreSQL: dumped by COPY;
+        SQLite: written in batches, conversions by registered functions calling the general
+        converters): the same hostile and typed values, line breaks inside long texts included,
+        come out byte for byte as the general (Python) path writes them, in the same order. Times
+    around daylight-saving changes: Paris changes on a UTC hour, Adelaide (+10:30 → +9:30) in the
+    middle of one (SQLite then leaves that hour to the general converter)."""
+    from api.livesettings import services as live
+
+    if zone:
+        with runtime.db.transaction() as session:
+            live.update(session, actor, {"site.time_zone": zone})
+    edges = {
+        3: "2026-03-29T01:30:00+00:00",  # Paris: just after the change to summer time
+        5: "1942-08-31T18:45:00+00:00",  # Kolkata: 15 minutes after the change to +6:30
+        7: "1942-08-31T18:15:59.999999+00:00",  # … and 15 minutes before, a fraction cut
+        6: "2026-10-25T00:59:59.999999+00:00",  # Paris: the last second of summer time
+    }
     owner = make_staff("marketer", name="=cmd|' /C calc'!A0")
     with runtime.db.transaction() as session:
         services.add_field(session, actor, table, parse_field({"key": "ok", "type": "boolean"}))
-        for memo in ("-1", "@x", "=1+2", "+", "普通 〜", None):
+        services.add_field(session, actor, table, parse_field({"key": "n", "type": "integer"}))
+        services.add_field(session, actor, table, parse_field({"key": "note", "type": "long_text"}))
+        services.add_field(session, actor, table, parse_field({"key": "web", "type": "url"}))
+        memos = ("-1", "@x", "=1+2", "+", "普通 〜 −", None, 'a "quoted", comma', "")
+        for i, memo in enumerate(memos):
             records.create_record(
                 session, actor, table,
-                {"name": memo, "memo": memo, "tags": ["b"], "ok": memo is None, "score": "-3"},
-                owner_id=owner.id,
+                {"name": memo, "memo": memo, "tags": ["b"] if i % 2 else ["b", "a"],
+                 "ok": memo is None, "score": "-3" if i % 3 else None, "n": i - 3,
+                 "note": f"一行目\n=二行目\r\n\t三 {memo or ''}" if i % 2 else "-\nx",
+                 "seen": edges.get(i) or (f"2026-0{i + 1}-01T23:30:00+00:00" if i % 4 else None),
+                 "web": "https://example.com/?a=1" if i % 2 else None},
+                owner_id=owner.id if i % 2 else None,
             )  # fmt: skip
+    fast_path = "copy" if runtime.db.dialect == "postgresql" else "sql"
     for encoding in ("utf-8", "utf-8-bom", "cp932"):
         for values in ("display", "stored"):
-            options = exports.parse_options(encoding=encoding, values=values)
-            with runtime.db.read() as session:
-                rs = record_set(session, actor, table)
-                fast, general = io.BytesIO(), io.BytesIO()
-                one = exports.write(session, rs, options, fast)
-                two = exports.write(session, rs, options, general, fast_path_off=True)
-            assert one.rows == two.rows == 11
-            assert fast.getvalue() == general.getvalue(), (encoding, values)
+            for labels in ("ja", "en"):
+                options = exports.parse_options(encoding=encoding, values=values, labels=labels)
+                with runtime.db.read() as session:
+                    rs = record_set(session, actor, table, sort=sort)
+                    fast, general = io.BytesIO(), io.BytesIO()
+                    one = exports.write(session, rs, options, fast, batch=3)
+                    two = exports.write(session, rs, options, general, fast_path_off=True)
+                assert one.path == fast_path and two.path == "general"
+                assert one.rows == two.rows == 13
+                assert fast.getvalue() == general.getvalue(), (encoding, values, labels)
+    # A line break inside a cell is a LF (as stored, as Excel writes Alt+Enter); rows end CRLF.
+    data = fast.getvalue().decode("cp932")
+    assert '"一行目\n=二行目\n\t三 @x"' in data  # a LF inside, only the cell's start neutralised
+    assert '"\'-\nx"' in data and "一行目\r\n" not in data and data.count("\r\n") == 14
+
+
+def test_a_gap_sends_the_fast_path_back_to_the_general_path(
+    runtime: Runtime, actor: Principal, table: str
+) -> None:
+    with runtime.db.transaction() as session:
+        records.create_record(session, actor, table, {"name": "🍣", "memo": "=1"})
+    options = exports.parse_options(encoding="cp932", replace=True, columns="id,name,memo")
+    with runtime.db.read() as session:
+        rs = record_set(session, actor, table)
+        out = io.BytesIO()
+        result = exports.write(session, rs, options, out, batch=2)
+    assert result.path == "general" and result.gap_count == 1 and result.rows == 6
+    assert "〓,'=1" in out.getvalue().decode("cp932")
+
+
+# ------------------------------------------------------------------ export jobs
+
+
+def _finish(runtime: Runtime, job_id: int) -> None:
+    import time
+
+    from api.exports import jobs
+    from api.jobs.models import Job, JobState
+    from api.jobs.runner import run_job
+
+    run_job(runtime, jobs.KIND, job_id)  # here, unless the app's in-process worker took it
+    for _ in range(300):
+        with runtime.db.read() as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            now, error = job.state, job.error
+            if now not in (JobState.queued, JobState.running):
+                break
+        time.sleep(0.1)
+    assert now == JobState.done, (now, error)
+
+
+def _age(runtime: Runtime, job_id: int, by: Any) -> None:
+    """The job finished ``by`` earlier than it did."""
+    from api.jobs.models import Job
+
+    with runtime.db.transaction() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.finished_at is not None
+        job.finished_at = job.finished_at - by
+        session.add(job)
+
+
+def test_export_job_writes_the_download_s_file_for_its_starter_only(
+    login_as: Callable[[str], StaffClient], runtime: Runtime, table: str, tmp_path: Path
+) -> None:
+    base = "/api/customers/tables/customers"
+    params = {"encoding": "cp932", "columns": "id,name,memo,seen", "labels": "en"}
+    marketer = login_as("marketer")
+    direct = marketer.get(f"{base}/export", params=params)
+    assert direct.status_code == 200
+    bad = marketer.post(f"{base}/exports", json={"format": "pdf", "columns": ["nope"]})
+    assert bad.status_code == 422, bad.text  # checked at once, not a failed job
+    started = marketer.post(
+        f"{base}/exports",
+        json={"encoding": "cp932", "columns": params["columns"].split(","), "header": "en"},
+    )
+    assert started.status_code == 202, started.text
+    body = started.json()
+    assert body["rows_total"] == 5 and body["state"] in ("queued", "running", "ready")
+    job_id = body["job_id"]
+    _finish(runtime, job_id)
+    state = marketer.get(f"{base}/exports/{job_id}").json()
+    assert state["state"] == "ready" and state["rows_written"] == 5 and state["expires_at"]
+    assert state["name"].startswith("Customers_") and state["name"].endswith(".csv")
+    got = marketer.get(f"{base}/exports/{job_id}/file")
+    assert got.status_code == 200 and got.content == direct.content
+    assert "filename*=UTF-8''Customers_" in got.headers["content-disposition"]
+    with runtime.db.read() as session:
+        entries = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "customers.export")
+        ).all()
+        assert [(e.after or {}).get("job") for e in entries] == [None, job_id]
+        assert (entries[1].after or {})["rows"] == 5
+    other = login_as("marketer")  # another marketer: not theirs
+    assert other.get(f"{base}/exports/{job_id}").status_code == 404
+    assert other.get(f"{base}/exports/{job_id}/file").status_code == 404
+    admin = login_as("admin")
+    assert admin.get(f"{base}/exports/{job_id}/file").content == direct.content
+    assert login_as("viewer").post(f"{base}/exports", json={}).status_code == 403
+
+
+def test_export_job_refused_for_cp932_gaps_and_expired_files_say_so(
+    login_as: Callable[[str], StaffClient], runtime: Runtime, actor: Principal, table: str
+) -> None:
+    import datetime as dt
+
+    from api.exports import jobs
+
+    base = "/api/customers/tables/customers"
+    with runtime.db.transaction() as session:
+        sushi = records.create_record(session, actor, table, {"name": "🍣"})
+    marketer = login_as("marketer")
+    job_id = marketer.post(f"{base}/exports", json={"encoding": "cp932"}).json()["job_id"]
+    _finish(runtime, job_id)
+    state = marketer.get(f"{base}/exports/{job_id}").json()
+    assert state["state"] == "refused" and state["gap_count"] == 1
+    assert state["gaps"] == [{"record_id": sushi["id"], "field": "name", "chars": "🍣"}]
+    refused = marketer.get(f"{base}/exports/{job_id}/file")
+    assert refused.status_code == 409 and refused.json()["code"] == "export_refused"
+    directory = runtime.settings.var_dir / "exports"
+    assert not list(directory.glob(f"job-{job_id}.*"))  # nothing kept
+    job_id = marketer.post(
+        f"{base}/exports", json={"encoding": "cp932", "replace": True, "format": "csv"}
+    ).json()["job_id"]
+    _finish(runtime, job_id)
+    got = marketer.get(f"{base}/exports/{job_id}/file")
+    assert got.status_code == 200 and "〓".encode("cp932") in got.content
+    path = directory / f"job-{job_id}.csv"
+    assert path.is_file()
+    # A day later the file is gone, and the download says so.
+    _age(runtime, job_id, jobs.KEEP + dt.timedelta(seconds=1))
+    gone = marketer.get(f"{base}/exports/{job_id}/file")
+    assert gone.status_code == 410 and gone.json()["code"] == "export_expired"
+    assert "start the export again" in gone.json()["detail"] and not path.exists()
+    assert marketer.get(f"{base}/exports/{job_id}").json()["state"] == "expired"
+
+
+def test_expired_export_files_are_swept_when_another_export_runs(
+    runtime: Runtime, actor: Principal, table: str
+) -> None:
+    import datetime as dt
+
+    from api.exports import jobs
+
+    directory = runtime.settings.var_dir / "exports"
+    with runtime.db.transaction() as session:
+        old, _ = jobs.start(session, actor, table, {"format": "xlsx"})
+        old_id = old.id
+    assert old_id is not None
+    _finish(runtime, old_id)
+    assert (directory / f"job-{old_id}.xlsx").is_file()
+    _age(runtime, old_id, dt.timedelta(days=2))
+    with runtime.db.transaction() as session:
+        new, count = jobs.start(session, actor, table, {"values": "stored"}, sort="name")
+        new_id = new.id
+    assert new_id is not None and count == 5
+    _finish(runtime, new_id)
+    assert not (directory / f"job-{old_id}.xlsx").exists()
+    assert (directory / f"job-{new_id}.csv").is_file()

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from api.customers import records
+from api.customers import records, services
+from api.customers.definitions import parse_field, parse_table
 from api.customers.models import RecordHistory
 from api.db import utcnow
 from api.domain import job_registry
@@ -120,6 +121,41 @@ def test_modes_keys_duplicates_and_bad_rows(runtime: Runtime, table: str, tmp_pa
     code, out, _ = cli(runtime, path, mode="update", key=["phone"], errors_out=report)
     assert code == OK, out + report.read_text("utf-8")
     assert by_email(runtime)["taro@example.com"]["values"]["name"] == "電話"
+
+
+def test_a_phone_key_matches_by_digits_in_that_field_only(
+    runtime: Runtime, actor: Principal, tmp_path: Path
+) -> None:
+    """A phone key finds its record through the indexed match keys of duplicate finding,
+    whatever the grouping typed; a record holding the digits in another phone field is not
+    a match."""
+    with runtime.db.transaction() as session:
+        services.create_table(
+            session, actor, parse_table({"key": "customers"}),
+            [parse_field({"key": "email", "type": "email"}),
+             parse_field({"key": "name", "type": "text"}),
+             parse_field({"key": "phone", "type": "phone", "label": {"ja": "電話番号"}}),
+             parse_field({"key": "mobile", "type": "phone", "label": {"ja": "携帯"}})],
+        )  # fmt: skip
+    first = write_csv(
+        tmp_path / "first.csv",
+        [["email", "name", "phone", "mobile"],
+         ["a@example.com", "A", "03-1234-5678", ""],
+         ["b@example.com", "B", "06-1111-2222", "090-1234-5678"]],
+    )  # fmt: skip
+    assert cli(runtime, first)[0] == OK
+    second = write_csv(
+        tmp_path / "second.csv",
+        [["電話番号", "name"], ["0312345678", "A2"], ["(090) 1234-5678", "nobody"]],
+    )
+    report = tmp_path / "errors.csv"
+    code, out, _ = cli(runtime, second, mode="update", key=["phone"], errors_out=report)
+    assert code == SOME_REFUSED, out
+    found = by_email(runtime)
+    assert found["a@example.com"]["values"]["name"] == "A2"
+    assert found["b@example.com"]["values"]["name"] == "B"  # its mobile is not its phone
+    lines = list(csv.reader(io.StringIO(report.read_text("utf-8"))))
+    assert [line[0] for line in lines[1:]] == ["(090) 1234-5678"]
 
 
 def test_error_report_round_trip(runtime: Runtime, table: str, tmp_path: Path) -> None:

@@ -5,12 +5,18 @@
 //   html`<${BulkBar} list=${list} sel=${sel} />` // shown while something is selected
 //   exportDialog(list, sel)                      // format, encoding, columns, labels → download
 //
+// Export: a set of up to EXPORT_JOB_FROM records is downloaded at once (GET …/export); a larger
+// one is prepared in the background by default (POST …/exports, an `exports.run` job): the
+// dialog shows the rows written, then offers the file, which stays downloadable for 24 hours.
+// The "in the background" box lets staff choose either way.
+//
 // What the list shows (filter, search, sort) is the record set both act on: the selection's ids
 // and-ed with it, or all of it. Bulk actions run as a job (POST …/bulk → the job dialog), and the
 // outcome lists the records that were skipped and why (changed meanwhile, not yours…).
 
 import { html, signal, computed } from '../lib.js';
-import { api, ApiError } from '../api.js';
+import { api, ApiError, isAbort } from '../api.js';
+import { Notice } from '../ui/page.js';
 import { t } from '../i18n.js';
 import { errorText } from '../errors.js';
 import * as fmt from '../format.js';
@@ -244,8 +250,97 @@ function exportUrl(list, sel, values, replace = false) {
   return `${list.base}/export?${query}`;
 }
 
+/** The body of POST …/exports: the same set and options as exportUrl's query. */
+function exportBody(list, sel, values, replace = false) {
+  const target = sel ? sel.target() : { where: list.where.value ?? null, q: list.search.value || null };
+  const body = { format: values.format, header: values.labels, values: values.values, replace: !!(replace || values.replace) };
+  if (values.format === 'csv') body.encoding = values.encoding;
+  if (values.columns === 'shown') body.columns = ['id', ...list.columns.value.filter((k) => k !== 'id')];
+  if (target.where) body.where = target.where;
+  if (target.q) body.q = target.q;
+  if (list.sort.value) body.sort = list.sort.value;
+  if (target.ids) body.ids = target.ids;
+  return body;
+}
+
+export const EXPORT_JOB_FROM = 5_000;
+
+/** Follows an export job: rows written of the total, then the file to download (or the gaps of a
+ *  refused CP932 export). Resolves with the last state, and whether the file was downloaded. */
+function exportJobDialog(list, started) {
+  const base = `${list.base}/exports/${started.job_id}`;
+  const current = signal(started);
+  const problem = signal(null);
+  const controller = new AbortController();
+  let downloaded = false;
+  const closeOnly = [{ label: t('common.close'), onClick: (close) => close() }];
+
+  function Status() {
+    const s = current.value;
+    const total = s.rows_total || 0;
+    const written = Math.min(s.rows_written || 0, total || Infinity);
+    let message = null;
+    if (problem.value) message = html`<${Notice} tone="danger" message=${problem.value} />`;
+    else if (s.state === 'ready') message = html`<${Notice} tone="success" message=${t('customers.export.job_ready', { count: count(s.rows_written), until: fmt.dateTime(s.expires_at) })} />`;
+    else if (s.state === 'failed') message = html`<${Notice} tone="danger" title=${t('job.failed')} message=${s.error || null} />`;
+    else if (s.state === 'expired') message = html`<${Notice} tone="warning" message=${t('customers.export.job_expired')} />`;
+    else if (s.state === 'refused') message = html`<${Notice} tone="warning" message=${t('customers.export.gaps_intro', { count: count(s.gap_count) })} />`;
+    const running = s.state === 'queued' || s.state === 'running';
+    return html`<div class="import-progress" role="status" aria-live="polite" data-testid="export-job">
+      ${running && html`<p class="job__running"><span class="spinner"></span>${t('customers.export.job_running')}</p>`}
+      <progress max=${total || 1} value=${s.state === 'ready' ? total || 1 : written}></progress>
+      <p class="import-progress__text" data-testid="export-job-rows">${t('customers.export.job_rows', { done: count(s.state === 'ready' ? s.rows_written : written), total: count(total) })}</p>
+      ${message}
+    </div>`;
+  }
+
+  const dlg = openDialog({ title: t('customers.export.job_title'), size: 'sm', body: Status, actions: closeOnly, testId: 'export-job-dialog' });
+  dlg.result.then(() => controller.abort());
+
+  function offer() {
+    dlg.setActions([
+      { label: t('common.close'), onClick: (close) => close() },
+      {
+        label: t('customers.export.download'), variant: 'primary', autofocus: true, testId: 'export-job-download',
+        onClick: async (close) => {
+          try {
+            const got = await download(`${base}/file`);
+            downloaded = true;
+            toast(t('customers.export.done', { name: got.name }), { type: 'success' });
+            close();
+          } catch (err) {
+            if (err instanceof ApiError && err.code === 'export_expired') current.value = { ...current.value, state: 'expired' };
+            problem.value = errorText(err);
+          }
+        },
+      },
+    ]);
+  }
+
+  async function follow() {
+    let s = started;
+    while (s.state === 'queued' || s.state === 'running') {
+      await new Promise((r) => setTimeout(r, 700));
+      if (controller.signal.aborted) return s;
+      try {
+        s = await api.get(base, null, { signal: controller.signal });
+      } catch (err) {
+        if (isAbort(err)) return s;
+        problem.value = errorText(err);
+        return s;
+      }
+      current.value = s;
+    }
+    if (s.state === 'ready') offer();
+    else if (s.state === 'refused') dlg.close(s);
+    return s;
+  }
+
+  return Promise.all([follow(), dlg.result]).then(([s]) => ({ state: s, downloaded }));
+}
+
 /** The gaps of a refused CP932 export: each record and field, and a way to replace them. */
-function gapsDialog(list, err) {
+function gapsDialog(list, err, replaceLabel = t('customers.export.replace_download')) {
   const fields = new Map(activeFields(list.design).map((f) => [f.key, fieldLabel(f)]));
   const items = err.errors.slice(0, 100).map((e) => {
     const p = e.params || {};
@@ -263,7 +358,7 @@ function gapsDialog(list, err) {
     </div>`,
     actions: [
       { label: t('common.cancel'), onClick: (close) => close(false) },
-      { label: t('customers.export.replace_download'), variant: 'primary', testId: 'export-replace', onClick: (close) => close(true) },
+      { label: replaceLabel, variant: 'primary', testId: 'export-replace', onClick: (close) => close(true) },
     ],
   });
   return dlg.result;
@@ -289,6 +384,8 @@ export async function exportDialog(list, sel = null) {
       options: [{ value: 'ja', label: t('customers.export.labels_ja') }, { value: 'en', label: t('customers.export.labels_en') }, { value: 'keys', label: t('customers.export.labels_keys') }] },
     { name: 'values', type: 'select', label: t('customers.export.values'), value: 'display',
       options: [{ value: 'display', label: t('customers.export.values_display') }, { value: 'stored', label: t('customers.export.values_stored') }] },
+    { name: 'background', type: 'checkbox', label: t('customers.export.background'), testId: 'export-background',
+      help: t('customers.export.background_help', { count: count(EXPORT_JOB_FROM) }), value: n > EXPORT_JOB_FROM },
   ];
   let refused = null;
   let chosen = null;
@@ -301,6 +398,7 @@ export async function exportDialog(list, sel = null) {
     fields,
     onSubmit: async (values) => {
       chosen = values;
+      if (values.background) return { job: await api.post(`${list.base}/exports`, exportBody(list, sel, values)) };
       try {
         return await download(exportUrl(list, sel, values));
       } catch (err) {
@@ -313,6 +411,21 @@ export async function exportDialog(list, sel = null) {
     },
   });
   if (!done) return;
+  if (done.job) {
+    const { state } = await exportJobDialog(list, done.job);
+    if (state.state !== 'refused') return;
+    const gaps = {
+      detail: String(state.gap_count),
+      errors: state.gaps.map((g) => ({ field: `records.${g.record_id}.${g.field}`, params: g })),
+    };
+    if (!(await gapsDialog(list, gaps, t('customers.export.replace_prepare')))) return;
+    try {
+      await exportJobDialog(list, await api.post(`${list.base}/exports`, exportBody(list, sel, chosen, true)));
+    } catch (err) {
+      toast(errorText(err), { type: 'error' });
+    }
+    return;
+  }
   if (refused) {
     if (!(await gapsDialog(list, refused))) return;
     try {
