@@ -438,6 +438,78 @@ def import_(
     sys.exit(code)  # fmt: skip
 
 
+@main.group("imports")
+def imports_group() -> None:
+    """Go on with or undo an import batch (its id is printed by kizuna import)."""
+
+
+@imports_group.command("resume")
+@click.argument("table")
+@click.argument("batch", type=int)
+@click.option(
+    "--errors",
+    "errors_out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="write the refused rows and their reasons to this CSV",
+)
+@friendly_errors
+def imports_resume(table: str, batch: int, errors_out: str | None) -> None:
+    """Resume a stopped import from its first unfinished chunk (or a stopped undo where it
+    stopped). Exit codes as kizuna import; 2: it cannot be resumed."""
+    from pathlib import Path
+
+    from api.imports.cli import resume_import
+    from api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        code = resume_import(
+            runtime, table, batch, errors_out=Path(errors_out) if errors_out else None
+        )
+    finally:
+        runtime.close()
+    sys.exit(code)
+
+
+@imports_group.command("undo")
+@click.argument("table")
+@click.argument("batch", type=int)
+@friendly_errors
+def imports_undo(table: str, batch: int) -> None:
+    """Undo an import: records it created are deleted, fields it changed restored, except
+    where they changed since (listed). Exit 0: all undone; 1: some left or it stopped; 2:
+    refused."""
+    from api.imports.cli import undo_import
+    from api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        code = undo_import(runtime, table, batch)
+    finally:
+        runtime.close()
+    sys.exit(code)
+
+
+@main.command("housekeeping")
+@friendly_errors
+def housekeeping_() -> None:
+    """Run every domain's periodic clean-up now (old login sessions, import files past their
+    retention, leftover export files); the janitor of a running worker does it on its own."""
+    from api.domain import housekeeping
+    from api.domains import DOMAINS
+    from api.runtime import build_runtime
+    from api.workers.janitor import housekeeping as run_housekeeping
+
+    runtime = build_runtime(_settings())
+    try:
+        done = run_housekeeping(runtime, housekeeping(DOMAINS))
+    finally:
+        runtime.close()
+    for name, count in done.items():
+        click.echo(f"{name}: {count}")
+
+
 @main.command("export")
 @click.argument("table")
 @click.option("--view", default=None, help="a saved view's id or name (its filter and sort)")
