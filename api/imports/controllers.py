@@ -23,7 +23,6 @@ from api.imports.schemas import (
 )
 from api.principal import Principal
 from api.runtime import Runtime
-from api.tabular.messages import FileRefused
 from api.web.auth import requires
 
 TableKey = Annotated[str, PathParameter(min_length=1, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -88,27 +87,11 @@ class ImportController(Controller):
         chosen = encoding or fields.get("encoding") or "auto"
 
         def keep() -> BatchOut:
-            try:
-                with runtime.db.transaction() as session:
-                    batch = services.create_batch(
-                        session, principal, table, received,
-                        encoding=chosen, keep_refused=keep_refused,
-                    )  # fmt: skip
-                    return batch_out(batch, table)
-            except FileRefused as refused:
-                if not (keep_refused and services.rereadable(refused)):
-                    raise
-                try:
-                    with runtime.db.transaction() as session:
-                        kept = services.refused_batch(
-                            session, principal, table, received, encoding=chosen, refusal=refused
-                        )
-                        kept_id = kept.id
-                except BaseException:
-                    received.path.unlink(missing_ok=True)
-                    raise
-                assert kept_id is not None  # committed: the error names it
-                raise services.with_batch(refused, kept_id) from None
+            batch_id = services.keep_upload(
+                runtime.db, principal, table, received, encoding=chosen, keep_refused=keep_refused
+            )
+            with runtime.db.read() as session:
+                return batch_out(services.get_batch(session, table, batch_id), table)
 
         return await sync_to_thread(keep)
 

@@ -29,7 +29,7 @@ from api.customers.models import RecordHistory
 from api.customers.services import Design, load_design
 from api.customers.types import FieldType, column_name
 from api.customers.values import normalise, to_json
-from api.db import run_after_commit, utcnow
+from api.db import Database, run_after_commit, utcnow
 from api.errors import (
     Conflict,
     FieldError,
@@ -254,6 +254,42 @@ def _survey(table: Table) -> tuple[list[str], list[list[str]], int]:
 # Refusals another encoding may cure: the file is kept (a batch in state ``refused``) so staff
 # can read it again as CP932 or UTF-8 without sending it again.
 REREADABLE = frozenset({"file_not_utf8", "file_not_cp932", "file_encoding_unknown"})
+
+
+def keep_upload(
+    db: Database,
+    actor: Principal,
+    table_key: str,
+    received: Received,
+    *,
+    encoding: str = "auto",
+    keep_refused: bool = False,
+) -> int:
+    """A received file made a batch (:func:`create_batch`, in its own transaction); returns its
+    id. A refused file raises :class:`FileRefused`; with ``keep_refused`` and a refusal of its
+    encoding, the file is first kept as a ``refused`` batch (a second transaction: the first
+    rolled back) which the error names (``params.batch_id``), to be read again."""
+    try:
+        with db.transaction() as session:
+            batch = create_batch(
+                session, actor, table_key, received, encoding=encoding, keep_refused=keep_refused
+            )
+            assert batch.id is not None
+            return batch.id
+    except FileRefused as refused:
+        if not (keep_refused and rereadable(refused)):
+            raise
+        try:
+            with db.transaction() as session:
+                kept = refused_batch(
+                    session, actor, table_key, received, encoding=encoding, refusal=refused
+                )
+                kept_id = kept.id
+        except BaseException:
+            received.path.unlink(missing_ok=True)
+            raise
+        assert kept_id is not None  # committed: the error names it
+        raise with_batch(refused, kept_id) from None
 
 
 def rereadable(error: BaseException) -> bool:
