@@ -18,6 +18,12 @@ DOMAIN = Domain(
             every=timedelta(hours=1),
             settings=True,
         ),
+        Housekeeping(
+            name="expired export job files",
+            run=jobs.expire_files,
+            every=timedelta(hours=1),
+            settings=True,
+        ),
     ),
     labels={
         "audit.action.customers.export": {"ja": "エクスポート", "en": "Export"},

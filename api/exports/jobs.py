@@ -124,7 +124,8 @@ def run_unit(unit: UnitContext) -> dict[str, Any]:
     payload = unit.job.payload
     job_id = int(unit.job.job.id or 0)
     directory = services.exports_dir(runtime.settings.var_dir)
-    sweep(runtime, directory)
+    with runtime.db.read() as session:
+        sweep(session, directory)
     options = _options(payload["options"])
     final = file_path(directory, job_id, options.format)
     part = final.with_suffix(final.suffix + ".part")
@@ -264,7 +265,12 @@ def ready_file(session: Session, job: Job, directory: Path) -> tuple[Path, dict[
     )
 
 
-def sweep(runtime: Any, directory: Path) -> int:
+def expire_files(session: Session, settings: Any) -> int:
+    """Housekeeping: the files of export jobs that expired (24 h after they finished)."""
+    return sweep(session, services.exports_dir(settings.var_dir))
+
+
+def sweep(session: Session, directory: Path) -> int:
     """Remove the files of exports that expired (and of jobs gone from the table); how many."""
     found: dict[int, list[Path]] = {}
     for path in directory.glob("job-*"):
@@ -274,14 +280,13 @@ def sweep(runtime: Any, directory: Path) -> int:
     if not found:
         return 0
     cutoff = utcnow() - KEEP
-    with runtime.db.read() as session:
-        alive = {
-            int(i or 0)
-            for i, finished in session.exec(
-                select(Job.id, Job.finished_at).where(col(Job.id).in_(sorted(found)))
-            ).all()
-            if finished is None or finished > cutoff
-        }
+    alive = {
+        int(i or 0)
+        for i, finished in session.exec(
+            select(Job.id, Job.finished_at).where(col(Job.id).in_(sorted(found)))
+        ).all()
+        if finished is None or finished > cutoff
+    }
     removed = 0
     for job_id, paths in found.items():
         if job_id not in alive:

@@ -406,7 +406,7 @@ def remove_leftovers(session: Session, settings: Settings) -> int:
     """Housekeeping: export files left in ``var/exports`` once older than
     ``export_leftover_hours``: a download's file (a process stopped between writing it and
     sending it) and an export job's unfinished ``.part`` (its worker died). Returns how many
-    went. (Finished export jobs' files expire by ``jobs.sweep``.)"""
+    went. (Finished export jobs' files expire by ``jobs.expire_files``.)"""
     directory = settings.var_dir / "exports"
     if not directory.is_dir():
         return 0

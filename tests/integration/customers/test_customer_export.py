@@ -505,7 +505,7 @@ def test_export_job_refused_for_cp932_gaps_and_expired_files_say_so(
     assert marketer.get(f"{base}/exports/{job_id}").json()["state"] == "expired"
 
 
-def test_expired_export_files_are_swept_when_another_export_runs(
+def test_expired_export_files_are_swept_by_housekeeping_and_when_another_export_runs(
     runtime: Runtime, actor: Principal, table: str
 ) -> None:
     import datetime as dt
@@ -527,3 +527,12 @@ def test_expired_export_files_are_swept_when_another_export_runs(
     _finish(runtime, new_id)
     assert not (directory / f"job-{old_id}.xlsx").exists()
     assert (directory / f"job-{new_id}.csv").is_file()
+    # and by the janitor's housekeeping, when no other export runs
+    from api.domain import housekeeping
+    from api.domains import DOMAINS
+    from api.workers.janitor import housekeeping as run_housekeeping
+
+    assert run_housekeeping(runtime, housekeeping(DOMAINS))["expired export job files"] == 0
+    _age(runtime, new_id, dt.timedelta(days=2))
+    assert run_housekeeping(runtime, housekeeping(DOMAINS))["expired export job files"] == 1
+    assert not (directory / f"job-{new_id}.csv").exists()
