@@ -70,17 +70,20 @@ def member_design(session: Session) -> Design:
 
 
 def record_label(design: Design, row: Any) -> str:
-    """A record's display name: the table's name field, else its first text field with a
-    value, else ``#id``."""
+    """A record's display name, as the admin names it (``customers/design.js`` labelField):
+    the field ``name`` if it is text-like, else the first text field, else the first text-like
+    one; ``#id`` when that has no value."""
+    text_like = {FieldType.text, FieldType.furigana, FieldType.email, FieldType.phone,
+                 FieldType.postal_code, FieldType.url}  # fmt: skip
+    specs = [s for _, s in design.active()]
+    field = (
+        next((s for s in specs if s.key == "name" and s.type in text_like), None)
+        or next((s for s in specs if s.type == FieldType.text), None)
+        or next((s for s in specs if s.type in text_like), None)
+    )
     data = row._mapping
-    name = (design.table.options or {}).get("name_field")
-    keys = [name] if name and name in design.specs else []
-    keys += [s.key for _, s in design.active() if s.type in (FieldType.text, FieldType.email)]
-    for key in keys:
-        value = data.get(column_name(key))
-        if value not in (None, ""):
-            return str(value)
-    return f"#{data['id']}"
+    value = data.get(column_name(field.key)) if field is not None else None
+    return f"#{data['id']}" if value in (None, "") else str(value)
 
 
 # ------------------------------------------------------------------ groups
@@ -372,7 +375,7 @@ def _existing(session: Session, design: Design, ids: Sequence[int], field: str) 
     if missing:
         shown = ", ".join(str(i) for i in missing[:10])
         raise _invalid(
-            field, f"{design.key} has no record {shown}", "record_not_found",
+            field, f"{design.key} has no record {shown}", "member_not_found",
             ids=shown, count=len(missing),
         )  # fmt: skip
 

@@ -128,7 +128,7 @@ def test_members_added_removed_listed(
     # unknown record ids: refused as a whole, naming them
     with runtime.db.transaction() as session, pytest.raises(ValidationFailed) as exc:
         groups.change_members(session, actor, "doctors", [members[4], 999_999], add=True)
-    assert codes(exc) == [("record_ids", "record_not_found")]
+    assert codes(exc) == [("record_ids", "member_not_found")]
     assert "999999" in exc.value.errors[0].message
     with runtime.db.read() as session:
         page = groups.list_members(session, actor, "doctors", offset=1, limit=2)
