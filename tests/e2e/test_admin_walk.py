@@ -428,7 +428,9 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     dialog.locator("input[name=label_en]").fill(f"Walk {w.lang} {w.viewport}")
     w.snap("group-create")
     dialog.locator("[data-testid=group-create-submit]").click()
-    group_label = f"ウォーク {w.lang} {w.viewport}" if w.lang == "ja" else f"Walk {w.lang} {w.viewport}"
+    group_label = (
+        f"ウォーク {w.lang} {w.viewport}" if w.lang == "ja" else f"Walk {w.lang} {w.viewport}"
+    )
     expect(page.get_by_role("heading", level=1)).to_have_text(group_label)
     w.loaded()
     expect(page.get_by_text(f"group:{group_key}")).to_be_visible()

@@ -85,7 +85,9 @@ def test_create_rename_delete(runtime: Runtime, actor: Principal, members: list[
     assert codes(exc) == [("label.fr", "unknown_field")]
 
     with runtime.db.transaction() as session:
-        groups.update_group(session, actor, "doctors", label={"ja": "医師・歯科医師", "en": "Doctors"})
+        groups.update_group(
+            session, actor, "doctors", label={"ja": "医師・歯科医師", "en": "Doctors"}
+        )
     with runtime.db.transaction() as session, pytest.raises(ValidationFailed) as exc:
         groups.update_group(session, actor, "doctors", new_key="physicians")
     assert codes(exc) == [("key", "key_immutable")]
@@ -232,9 +234,7 @@ def test_bulk_add_and_remove_over_a_filter(
     assert codes(exc) == [("action", "invalid_choice")]
 
 
-def test_api(
-    login_as: Callable[[str], StaffClient], runtime: Runtime, members: list[int]
-) -> None:
+def test_api(login_as: Callable[[str], StaffClient], runtime: Runtime, members: list[int]) -> None:
     viewer = login_as("viewer")
     marketer = login_as("marketer")
     assert viewer.post("/api/groups", json={"key": "a", "label": "A"}).status_code == 403
@@ -246,7 +246,9 @@ def test_api(
     bad = marketer.post("/api/groups", json={"key": "Bad Key", "label": "x"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "key"
-    renamed = marketer.patch("/api/groups/doctors", json={"label": {"ja": "医師会員", "en": "Doctors"}})
+    renamed = marketer.patch(
+        "/api/groups/doctors", json={"label": {"ja": "医師会員", "en": "Doctors"}}
+    )
     assert renamed.status_code == 200 and renamed.json()["label"]["ja"] == "医師会員"
     rekey = marketer.patch("/api/groups/doctors", json={"key": "docs"})
     assert rekey.status_code == 422 and rekey.json()["errors"][0]["code"] == "key_immutable"
@@ -260,14 +262,18 @@ def test_api(
     assert viewer.get("/api/groups").json()["member_table"] == "members"
     mine = viewer.get(f"/api/member-groups/{members[0]}")
     assert [g["key"] for g in mine.json()["groups"]] == ["doctors"]
-    assert viewer.request("PUT", f"/api/member-groups/{members[0]}", json={"groups": []}).status_code == 403
+    assert (
+        viewer.request("PUT", f"/api/member-groups/{members[0]}", json={"groups": []}).status_code
+        == 403
+    )
     cleared = marketer.request("PUT", f"/api/member-groups/{members[0]}", json={"groups": []})
     assert cleared.status_code == 200 and cleared.json()["groups"] == []
     removed = marketer.post("/api/groups/doctors/members/remove", json={"record_ids": members[:2]})
     assert removed.json() == {"changed": 1, "unchanged": 1}
 
     started = marketer.post(
-        "/api/groups/doctors/bulk", json={"action": "add", "where": {"field": "city", "op": "eq", "value": "大阪"}}
+        "/api/groups/doctors/bulk",
+        json={"action": "add", "where": {"field": "city", "op": "eq", "value": "大阪"}},
     )
     assert started.status_code == 202, started.text
     job_id = started.json()["job_id"]

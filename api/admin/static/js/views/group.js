@@ -118,7 +118,7 @@ export default function GroupView({ ctx, data }) {
       memberTable && [t('groups.member_table'), html`<${LinkButton} href=${`#/customers/${encodeURIComponent(memberTable)}`} label=${t('groups.open_member_table')} size="sm" variant="ghost" />`],
     ].filter(Boolean))}</div>`}
   >
-    <${DataTable} table=${table} label=${t('groups.members.title')} columns=${columns} empty=${muted(t('groups.members.empty'))}
+    <${DataTable} table=${table} label=${t('groups.members.title')} columns=${columns} empty=${t('groups.members.empty')}
       onRowClick=${(m) => ctx.navigate(`/customers/${encodeURIComponent(m.table)}/${encodeURIComponent(m.id)}`)} />
   <//>`;
 }

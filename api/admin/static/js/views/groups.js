@@ -47,7 +47,7 @@ export default function GroupsView({ ctx }) {
     actions=${[canWrite && html`<${Button} label=${t('groups.create')} icon="plus" variant="primary" testId="group-new" onClick=${openCreate} />`]}
   >
     ${loaded && !state.memberTable && html`<${Notice} tone="warning" testId="groups-no-member-table" message=${t('groups.no_member_table')} />`}
-    <${DataTable} table=${table} label=${t('nav.groups')} columns=${columns} empty=${muted(t('groups.empty'))}
+    <${DataTable} table=${table} label=${t('nav.groups')} columns=${columns} empty=${t('groups.empty')}
       onRowClick=${(g) => ctx.navigate(`/groups/${encodeURIComponent(g.key)}`)} />
   <//>`;
 }
