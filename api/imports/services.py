@@ -35,6 +35,7 @@ from api.errors import (
     ValidationFailed,
 )
 from api.fields import chars
+from api.groups import imports as group_column
 from api.imports import engine
 from api.imports.messages import message
 from api.imports.models import CustomerImport, CustomerImportError
@@ -314,6 +315,9 @@ def auto_mapping(design: Design, header: list[str]) -> dict[str, str | None]:
         if _mappable(spec):
             for name in _names(spec):
                 by_name.setdefault(name, spec.key)
+    if group_column.allowed(design):
+        for name in group_column.HEADERS:
+            by_name.setdefault(chars.match_key(name), group_column.KEY)
     out: dict[str, str | None] = {}
     used: set[str] = set()
     for index, name in enumerate(header):
@@ -347,6 +351,8 @@ def _initial_mapping(
         chars.match_key(name): last.mapping.get(str(i)) for i, name in enumerate(last.header)
     }
     active = {spec.key for _, spec in design.active() if _mappable(spec)}
+    if group_column.allowed(design):
+        active.add(group_column.KEY)
     out: dict[str, str | None] = {}
     hit = False
     for index, name in enumerate(header):
@@ -370,7 +376,7 @@ def _initial_mapping(
 
 
 def _default_key(design: Design, mapping: dict[str, str | None]) -> list[str]:
-    mapped = [design.specs[k] for k in mapping.values() if k]
+    mapped = [design.specs[k] for k in mapping.values() if k and k in design.specs]
     for spec in mapped:
         if spec.unique:
             return [spec.key]
@@ -448,6 +454,7 @@ def plan_of(design: Design, batch: CustomerImport) -> engine.Plan:
     columns: list[tuple[int, FieldSpec]] = []
     first: dict[str, int] = {}
     width = len(batch.header)
+    groups_index: int | None = None
     for index_text, key in sorted(batch.mapping.items(), key=lambda kv: int(kv[0])):
         if not key:
             continue
@@ -456,6 +463,9 @@ def plan_of(design: Design, batch: CustomerImport) -> engine.Plan:
         params: dict[str, Any] = {"field": key}
         if index < 0 or index >= width:
             errors.append(FieldError(where, "is not a column of the file", "invalid"))
+            continue
+        if key == group_column.KEY and group_column.allowed(design) and groups_index is None:
+            groups_index = index  # the member table's groups (api/groups/imports.py)
             continue
         spec = design.specs.get(key)
         active = {s.key for _, s in design.active()}
@@ -491,7 +501,7 @@ def plan_of(design: Design, batch: CustomerImport) -> engine.Plan:
         raise ValidationFailed(
             detail="; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
         )
-    return engine.Plan(design, columns, key_specs, batch.mode)
+    return engine.Plan(design, columns, key_specs, batch.mode, groups_column=groups_index)
 
 
 def update_batch(
@@ -811,7 +821,8 @@ def run_chunk(
                 break
     cache["cursor"] = None  # until this chunk is through
     rows = cursor.read(end - start)
-    plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode)
+    plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
+                       groups_column=cursor.plan.groups_column)  # fmt: skip
     engine.classify(session, plan, rows, actor, lock=True)
     assert batch.id is not None
     written = engine.write(session, plan, rows, actor, batch.id)
