@@ -39,7 +39,7 @@ IMPORT_CODES = (
     "import_key_ambiguous", "import_not_owner", "taken", "not_found", "import_aborted",
     "import_unknown_field", "import_retired_field", "import_file_field", "import_mapped_twice",
     "import_no_key", "import_key_not_mapped", "import_nothing_mapped", "import_too_large",
-    "import_file_missing", "import_encoding", "import_state",
+    "import_file_missing", "import_encoding", "import_state", "import_unknown_group",
 )  # fmt: skip
 IMPORT_STATES = ("uploaded", "checking", "checked", "running", "done", "failed", "undoing", "undone")  # fmt: skip
 
@@ -170,6 +170,9 @@ PARAM_CODES = {
     "import_key_not_mapped": {"field"},
     "import_too_large": {"limit"},
     "import_state": {"state", "action"},
+    "import_unknown_group": {"groups"},
+    # groups (api/groups)
+    "member_not_found": {"ids"},
 }
 # Prefixes of keys looked up at run time; keys under them may look unused.
 DYNAMIC_PREFIXES = (
