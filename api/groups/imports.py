@@ -79,10 +79,13 @@ def apply(
 ) -> None:
     """Make each written member's groups what its cell says (after the chunk is written)."""
     wanted: dict[int, list[str]] = {}
+    created: set[int] = set()  # their create history row lists their groups already
     for row in rows:
         if row.outcome not in ("new", "updated", "unchanged") or row.groups is None:
             continue
         record_id = row.record_id
+        if record_id is not None and row.outcome == "new":
+            created.add(record_id)
         if record_id is None and row.record is not None:
             record_id = int(row.record._mapping["id"])
         if record_id is not None:
@@ -102,7 +105,10 @@ def apply(
             removes.setdefault(key, []).append(record_id)
     for changes, add in ((adds, True), (removes, False)):
         for key, ids in sorted(changes.items()):
-            services.change_members(
-                session, actor, key, sorted(ids), add=add, source="import",
-                batch_id=batch_id, checked=True,
-            )  # fmt: skip
+            for part, history in (([i for i in ids if i not in created], True),
+                                  ([i for i in ids if i in created], False)):  # fmt: skip
+                if part:
+                    services.change_members(
+                        session, actor, key, sorted(part), add=add, source="import",
+                        batch_id=batch_id, checked=True, history=history,
+                    )  # fmt: skip

@@ -390,6 +390,7 @@ def change_members(
     source: str = SOURCE,
     batch_id: int | None = None,
     checked: bool = False,
+    history: bool = True,
 ) -> tuple[int, int]:
     """Add (or remove) records of the member table to (from) group ``key``:
     ``(changed, unchanged)``. Unknown record ids are refused as a whole (nothing written)."""
@@ -422,7 +423,8 @@ def change_members(
             )
     if todo:
         after = {i: sorted({*before.get(i, [])} ^ {key}) for i in todo}
-        _history(session, design, actor, todo, before, after, source=source, batch_id=batch_id)
+        if history:  # False: the caller's own history row says it (an import's create)
+            _history(session, design, actor, todo, before, after, source=source, batch_id=batch_id)
         if batch_id is None:
             audit.record(
                 session, actor, f"groups.members.{'add' if add else 'remove'}",

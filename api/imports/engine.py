@@ -489,6 +489,8 @@ def _write_bulk(
                 changes["owner_id"] = {"before": None, "after": owner}
             if status:
                 changes["status"] = {"before": None, "after": status}
+            if r.groups:  # in the create row, so undo still sees it as the import's last
+                changes["groups"] = {"before": [], "after": r.groups}
             history.append(
                 {**base, "record_id": record_id, "version": 1, "action": "create",
                  "changes": changes}

@@ -19,6 +19,7 @@ from api.customers.models import RecordHistory
 from api.groups import services as groups
 from api.imports import services as imports
 from api.imports.cli import OK, SOME_REFUSED, run_import
+from api.imports.models import CustomerImport
 from api.principal import SYSTEM, Principal
 from api.runtime import Runtime
 
@@ -101,8 +102,11 @@ def test_groups_column_assigns_then_replaces(
             .where(col(RecordHistory.source) == "import")
             .order_by(col(RecordHistory.id))
         ).all()
-        changes = [(h.batch_id is not None, h.changes) for h in rows if "groups" in h.changes]
-    assert (True, {"groups": {"before": [], "after": ["doctors"]}}) in changes
+        changes = [(h.batch_id is not None, h.changes) for h in rows if h.action == "update"]
+        page = records.list_records(session, SYSTEM, "members", limit=100)
+        ids = {r["values"]["email"][0]: r["id"] for r in page.items}
+        created = [h.changes for h in rows if h.action == "create" and h.record_id == ids["b"]]
+    assert created[0]["groups"] == {"before": [], "after": ["doctors"]}
     assert (True, {"groups": {"before": ["doctors", "nurses"], "after": ["nurses"]}}) in changes
     assert (True, {"groups": {"before": ["nurses"], "after": []}}) in changes
 
@@ -113,3 +117,22 @@ def test_only_the_member_table_maps_a_groups_column(runtime: Runtime, members: N
         assert imports.auto_mapping(design, ["email", "groups"]) == {"0": "email", "1": None}
         member = services.load_design(session, "members")
         assert imports.auto_mapping(member, ["email", "Group"]) == {"0": "email", "1": "groups"}
+
+
+def test_undo_deletes_the_members_it_created_with_their_groups(
+    runtime: Runtime, members: None, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "new.csv", [["email", "groups"], ["e@example.jp", "doctors;nurses"]]
+    )
+    code, out, _ = cli(runtime, "members", path)
+    assert code == OK, out
+    assert member_groups(runtime) == {"e@example.jp": ["doctors", "nurses"]}
+    with runtime.db.transaction() as session:
+        batch = session.exec(select(CustomerImport).order_by(col(CustomerImport.id).desc())).first()
+        assert batch is not None
+        undone = imports.undo_batch(session, batch, SYSTEM)
+    assert undone["deleted"] == 1, undone
+    assert member_groups(runtime) == {}
+    with runtime.db.read() as session:
+        assert groups.list_members(session, SYSTEM, "doctors").total == 0
