@@ -114,4 +114,23 @@ def test_create_a_group_add_a_member_see_it_on_the_record(
 
     page.goto(live_server.url + "/admin/#/groups/e2e-doctors")
     expect(page.get_by_text(ja("groups.members.empty"))).to_be_visible()
+
+    # Back in by the members list's bulk bar: the selection, "Groups", add, the job.
+    page.goto(live_server.url + "/admin/#/customers/members")
+    expect(page.locator(".table__loading, .page-loading")).to_have_count(0)
+    page.get_by_test_id(f"select-{member}").check()
+    page.get_by_test_id("bulk-groups").click()
+    dialog = page.get_by_test_id("bulk-groups-dialog")
+    expect(dialog).to_contain_text(ja("groups.bulk.intro", count=1))
+    dialog.locator("select[name=action]").select_option(label=ja("groups.bulk.add"))
+    dialog.locator("select[name=group]").select_option(label="医師 (e2e-doctors)")
+    screenshot(page, "bulk-groups-dialog")
+    dialog.get_by_test_id("bulk-groups-apply").click()
+    done = page.locator(".dialog").get_by_role("button", name=ja("common.close"), exact=True).last
+    expect(done).to_be_visible(timeout=15_000)
+    expect(page.locator(".job")).to_contain_text(ja("job.done"), timeout=15_000)
+    done.click()
+    expect(page.get_by_text(ja("groups.bulk.report", done=1, unchanged=0))).to_be_visible()
+    page.goto(live_server.url + "/admin/#/groups/e2e-doctors")
+    expect(page.get_by_role("row").filter(has_text="群 花子")).to_be_visible()
     assert console.problems == [], console.problems

@@ -208,7 +208,7 @@ async function runGroupBulk(list, sel) {
   const target = sel.target();
   const started = await formDialog({
     title: t('groups.bulk.title'),
-    intro: t('customers.bulk.intro', { count: n }),
+    intro: t('groups.bulk.intro', { count: n }),
     testId: 'bulk-groups-dialog',
     submitLabel: t('customers.bulk.apply', { count: n }),
     submitTestId: 'bulk-groups-apply',
