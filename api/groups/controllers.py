@@ -214,7 +214,12 @@ class MemberGroupsController(Controller):
     path = "/api/member-groups"
     tags = ["groups"]
 
-    @get("/{record_id:int}", guards=[requires(perms.GROUPS_READ)], sync_to_thread=True)
+    @get(
+        "/{record_id:int}",
+        guards=[requires(perms.GROUPS_READ)],
+        sync_to_thread=True,
+        problems=(409,),  # no member table
+    )
     def record_groups(
         self,
         record_id: RecordIdPath,
