@@ -1,4 +1,5 @@
-"""The ``kizuna`` command: run, build, worker, migrate, createstaff, demo-data, schema, check."""
+"""The ``kizuna`` command: run, build, worker, migrate, createstaff, demo-data, schema, access,
+check."""
 
 from __future__ import annotations
 
@@ -437,6 +438,78 @@ def import_(
     sys.exit(code)  # fmt: skip
 
 
+@main.group("imports")
+def imports_group() -> None:
+    """Go on with or undo an import batch (its id is printed by kizuna import)."""
+
+
+@imports_group.command("resume")
+@click.argument("table")
+@click.argument("batch", type=int)
+@click.option(
+    "--errors",
+    "errors_out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="write the refused rows and their reasons to this CSV",
+)
+@friendly_errors
+def imports_resume(table: str, batch: int, errors_out: str | None) -> None:
+    """Resume a stopped import from its first unfinished chunk (or a stopped undo where it
+    stopped). Exit codes as kizuna import; 2: it cannot be resumed."""
+    from pathlib import Path
+
+    from api.imports.cli import resume_import
+    from api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        code = resume_import(
+            runtime, table, batch, errors_out=Path(errors_out) if errors_out else None
+        )
+    finally:
+        runtime.close()
+    sys.exit(code)
+
+
+@imports_group.command("undo")
+@click.argument("table")
+@click.argument("batch", type=int)
+@friendly_errors
+def imports_undo(table: str, batch: int) -> None:
+    """Undo an import: records it created are deleted, fields it changed restored, except
+    where they changed since (listed). Exit 0: all undone; 1: some left or it stopped; 2:
+    refused."""
+    from api.imports.cli import undo_import
+    from api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        code = undo_import(runtime, table, batch)
+    finally:
+        runtime.close()
+    sys.exit(code)
+
+
+@main.command("housekeeping")
+@friendly_errors
+def housekeeping_() -> None:
+    """Run every domain's periodic clean-up now (old login sessions, import files past their
+    retention, leftover export files); the janitor of a running worker does it on its own."""
+    from api.domain import housekeeping
+    from api.domains import DOMAINS
+    from api.runtime import build_runtime
+    from api.workers.janitor import housekeeping as run_housekeeping
+
+    runtime = build_runtime(_settings())
+    try:
+        done = run_housekeeping(runtime, housekeeping(DOMAINS))
+    finally:
+        runtime.close()
+    for name, count in done.items():
+        click.echo(f"{name}: {count}")
+
+
 @main.command("export")
 @click.argument("table")
 @click.option("--view", default=None, help="a saved view's id or name (its filter and sort)")
@@ -518,6 +591,84 @@ def export(
             path.unlink(missing_ok=True)
     finally:
         runtime.close()
+
+
+@main.group()
+def access() -> None:
+    """Access rules: who may read a page (the rule language of `Access:` metadata)."""
+
+
+@access.command("check")
+@click.argument("rule")
+@click.option(
+    "--fields",
+    "known_fields",
+    default=None,
+    help="the member table's field keys, comma-separated: warn about any other",
+)
+@click.option(
+    "--groups",
+    "known_groups",
+    default=None,
+    help="the groups there are, comma-separated: warn about any other",
+)
+@click.option(
+    "--member",
+    "member_json",
+    default=None,
+    help='a member as JSON, e.g. \'{"groups": ["doctors"], "fields": {"plan": "gold"}}\' '
+    "(or null for an anonymous visitor): say what the gate would do",
+)
+@click.option("--locale", type=click.Choice(["ja", "en"]), default="en", show_default=True)
+def access_check(
+    rule: str,
+    known_fields: str | None,
+    known_groups: str | None,
+    member_json: str | None,
+    locale: str,
+) -> None:
+    """Parse RULE; print its canonical form, the member fields and groups it reads, and warnings.
+
+    Exit status 1 when the rule does not parse (the message names the line, the column and
+    what was expected)."""
+    import json
+
+    from api.access.rules import Member, RuleError, check, parse
+
+    try:
+        compiled = parse(rule)
+    except RuleError as exc:
+        click.secho(exc.describe(locale), fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"rule:   {compiled}")
+    click.echo(f"fields: {', '.join(sorted(compiled.fields())) or '-'}")
+    click.echo(f"groups: {', '.join(sorted(compiled.groups())) or '-'}")
+    if known_fields is not None or known_groups is not None:
+
+        def listed(value: str) -> list[str]:
+            return [item.strip() for item in value.split(",") if item.strip()]
+
+        # Only --groups given: the fields are taken as known.
+        fields = compiled.fields() if known_fields is None else listed(known_fields)
+        groups = None if known_groups is None else listed(known_groups)
+        for warning in check(compiled, fields, groups=groups):
+            click.secho(f"warning: {warning.describe(locale)}", fg="yellow")
+    if member_json is not None:
+        try:
+            data = json.loads(member_json)
+            member = (
+                None
+                if data is None
+                else Member(
+                    id=data.get("id"),
+                    active=bool(data.get("active", True)),
+                    groups=frozenset(map(str, data.get("groups", []))),
+                    fields=dict(data.get("fields", {})),
+                )
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise click.BadParameter(f"not a member as JSON: {exc}", param_hint="--member") from exc
+        click.echo(f"member: {compiled.decide(member).value}")
 
 
 @main.command()

@@ -13,19 +13,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session
-
 from api.jobs.kinds import JobKind, JobRegistry
 from api.permissions import Permission, PermissionRegistry
 
 
 @dataclass(frozen=True, kw_only=True)
 class Housekeeping:
-    """A periodic clean-up: takes a session, returns how many rows it removed or changed."""
+    """A periodic clean-up: takes a session (and with ``settings=True`` the settings too:
+    where the files are, how long they are kept), returns how many rows or files it removed
+    or changed. Files go only once the session's changes are committed
+    (``api.db.run_after_commit``)."""
 
     name: str
-    run: Callable[[Session], int]
+    run: Callable[..., int]
     every: timedelta = timedelta(hours=1)
+    settings: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=1 << 30, ge=1, description="largest import file accepted (bytes, default 1 GiB)"
     )
+    import_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="days an import's uploaded file is kept after its last step (done, undone, "
+        "stopped); its counts, error report and undo stay",
+    )
+    import_abandoned_days: int = Field(
+        default=2, ge=1, description="days an uploaded file that was never imported is kept"
+    )
+    export_leftover_hours: int = Field(
+        default=24, ge=1, description="hours after which a leftover export file in var/exports goes"
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

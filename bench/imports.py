@@ -30,6 +30,7 @@ import json
 import random
 import resource
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -140,7 +141,7 @@ def child(url: str, file: Path, var: Path) -> None:
     phases = _time_phases()
     start = time.perf_counter()
     target = imports._target(runtime.settings.imports_dir)
-    target.write_bytes(file.read_bytes())
+    shutil.copyfile(file, target)  # as the upload streams it: never the whole file in memory
     received = imports.Received(target, file.name, target.stat().st_size)
     with runtime.db.transaction() as session:
         batch = imports.create_batch(session, ACTOR, "customers", received)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +35,7 @@ from api.customers.values import to_json
 from api.errors import FieldError, ValidationFailed
 from api.livesettings.services import site_time_zone
 from api.principal import Principal
+from api.settings import Settings
 from api.staff.models import Staff
 from api.tabular.messages import message
 from api.tabular.writer import Cell, CsvWriter, XlsxWriter
@@ -398,6 +400,26 @@ def exports_dir(var_dir: Path) -> Path:
     path = var_dir / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def remove_leftovers(session: Session, settings: Settings) -> int:
+    """Housekeeping: export files left in ``var/exports`` once older than
+    ``export_leftover_hours``: a download's file (a process stopped between writing it and
+    sending it) and an export job's unfinished ``.part`` (its worker died). Returns how many
+    went. (Finished export jobs' files expire by ``jobs.sweep``.)"""
+    directory = settings.var_dir / "exports"
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - settings.export_leftover_hours * 3600
+    removed = 0
+    for path in [*directory.glob("export-*"), *directory.glob("job-*.part")]:
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # sent and removed meanwhile
+            continue
+    return removed
 
 
 def export_file(

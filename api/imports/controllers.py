@@ -191,8 +191,11 @@ class ImportController(Controller):
         """The dry run, as a job: the batch's ``check`` holds the counts when it is done."""
         with runtime.db.transaction() as session:
             return JobStarted(
-                job_id=services.start_check(session, principal, table, batch_id, tasks.CHECK)
-            )
+                job_id=services.start_check(
+                    session, principal, table, batch_id, tasks.CHECK,
+                    imports_dir=runtime.settings.imports_dir,
+                )
+            )  # fmt: skip
 
     @post(
         "/{batch_id:int}/run",
@@ -213,6 +216,30 @@ class ImportController(Controller):
             job_id = services.start_run(
                 session, principal, table, batch_id, tasks.RUN,
                 all_or_nothing=bool(data and data.all_or_nothing),
+                imports_dir=runtime.settings.imports_dir,
+            )  # fmt: skip
+            return JobStarted(job_id=job_id)
+
+    @post(
+        "/{batch_id:int}/resume",
+        guards=[requires(CUSTOMERS_WRITE)],
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+    )
+    def resume(
+        self,
+        table: TableKey,
+        batch_id: BatchId,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> JobStarted:
+        """Go on with a stopped import (state ``interrupted``: from its first unfinished chunk,
+        as the staff member who started it) or a stopped undo (``undo_interrupted``: where it
+        stopped). 409 in any other state or when the file is no longer kept."""
+        with runtime.db.transaction() as session:
+            job_id = services.resume(
+                session, principal, table, batch_id, tasks.RUN, tasks.UNDO,
+                imports_dir=runtime.settings.imports_dir,
             )  # fmt: skip
             return JobStarted(job_id=job_id)
 
@@ -229,8 +256,9 @@ class ImportController(Controller):
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
     ) -> JobStarted:
-        """Undo the batch, as a job: the batch's ``undo`` says what was deleted, restored
-        and left because it changed since."""
+        """Undo the batch (done, failed or interrupted), as a job in chunks: the batch's
+        ``undo`` says what was deleted, restored and left because it changed since. A stopped
+        undo (``undo_interrupted``) goes on where it stopped."""
         with runtime.db.transaction() as session:
             return JobStarted(
                 job_id=services.start_undo(session, principal, table, batch_id, tasks.UNDO)

@@ -1,7 +1,9 @@
 """Imports of CSV and Excel files into the customer database (``api/imports/README.md``)."""
 
-from api.domain import Domain
-from api.imports import tasks
+from datetime import timedelta
+
+from api.domain import Domain, Housekeeping
+from api.imports import services, tasks
 from api.imports.controllers import ImportController
 
 DOMAIN = Domain(
@@ -11,8 +13,17 @@ DOMAIN = Domain(
     permissions=(),
     controllers=(ImportController,),
     job_kinds=tasks.KINDS,
+    housekeeping=(
+        Housekeeping(
+            name="import files past their retention",
+            run=services.remove_old_files,
+            every=timedelta(hours=1),
+            settings=True,
+        ),
+    ),
     labels={
         "audit.action.imports.run": {"ja": "インポート実行", "en": "Import run"},
         "audit.action.imports.undo": {"ja": "インポート取り消し", "en": "Import undone"},
+        "audit.action.imports.resume": {"ja": "インポート再開", "en": "Import resumed"},
     },
 )

@@ -89,7 +89,56 @@ MESSAGES: dict[str, Message] = {
         "The import is {state}: it cannot be {action} now.",
         "このインポートは現在「{state}」のため、{action}できません。",
     ),
+    "import_interrupted": Message(
+        "The import stopped ({reason}). {done} of {total} rows are done, in whole chunks "
+        "({created} created, {updated} updated, {refused} refused); the {rest} rows from row "
+        "{row} on are not in. Resume the import to continue from row {row}, or undo it to "
+        "remove what went in.",
+        "インポートが途中で止まりました（{reason}）。{total} 行のうち {done} 行は区切りごと"
+        "取り込み済みです（新規 {created} 件、更新 {updated} 件、エラー {refused} 件）。"
+        "{row} 行目からの {rest} 行は取り込まれていません。再開すると {row} 行目から続きを"
+        "取り込みます。取り消すと取り込んだ分を元に戻します。",
+    ),
+    "import_interrupted_none": Message(
+        "The import stopped ({reason}) before any row went in: nothing was written. Resume "
+        "the import to start it again.",
+        "インポートが 1 行も取り込む前に止まりました（{reason}）。何も書き込んでいません。"
+        "再開すると最初から取り込みます。",
+    ),
+    "import_check_stopped": Message(
+        "The dry run stopped ({reason}); nothing was written. Run it again.",
+        "事前確認が途中で止まりました（{reason}）。何も書き込んでいません。もう一度実行して"
+        "ください。",
+    ),
+    "import_undo_interrupted": Message(
+        "The undo stopped ({reason}). {done} of the import's {total} changes are undone "
+        "({deleted} records deleted, {restored} fields restored); the others are still as "
+        "the import left them. Undo again to continue where it stopped.",
+        "取り消しが途中で止まりました（{reason}）。インポートによる変更 {total} 件のうち "
+        "{done} 件を元に戻しました（削除 {deleted} 件、復元 {restored} 項目）。残りは"
+        "インポートした状態のままです。もう一度取り消すと、止まったところから続けます。",
+    ),
+    "import_file_expired": Message(
+        "The uploaded file is no longer kept (it was removed after the retention period): "
+        "this import can no longer be checked, run or resumed. Its counts, error report and "
+        "undo still work.",
+        "アップロードしたファイルは保存期間を過ぎたため削除しました。このインポートは"
+        "事前確認・実行・再開ができません。件数、エラーレポート、取り消しは引き続き使えます。",
+    ),
+    "import_abandoned": Message(
+        "The file was uploaded but not imported within {days} days, so it was removed. "
+        "Upload it again to import it.",
+        "アップロードから {days} 日以内に取り込まれなかったため、ファイルを削除しました。"
+        "取り込むにはもう一度アップロードしてください。",
+    ),
 }
+# Why a step stopped, when its job was cancelled (else the failed chunk and its error).
+CANCELLED = Message("the job was cancelled", "ジョブが取り消されました")
+
+
+def both(code: str, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """The message in English and Japanese."""
+    return message(code, params), message(code, params, "ja")
 
 
 def message(code: str, params: Mapping[str, Any] | None = None, locale: str = "en") -> str:

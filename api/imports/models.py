@@ -40,8 +40,10 @@ class CustomerImport(SQLModel, table=True):
             sa.Integer, ForeignKey("customer_table.id", ondelete="CASCADE"), nullable=False
         )
     )
-    # uploaded | checking | checked | running | done | failed | undoing | undone; refused: a
-    # file kept after its encoding was refused, to be read again (``check`` holds the refusal)
+    # uploaded | checking | checked | running | interrupted | done | failed | undoing
+    # | undo_interrupted | undone | expired (abandoned: the file was removed before a run);
+    # refused: a file kept after its encoding was refused, to be read again (``check`` holds
+    # the refusal)
     state: str = Field(
         default="uploaded", max_length=20, sa_column_kwargs={"server_default": "uploaded"}
     )
@@ -83,7 +85,11 @@ class CustomerImport(SQLModel, table=True):
     unchanged: int = Field(default=0, sa_column=_count())
     invalid: int = Field(default=0, sa_column=_count())
     duplicate_keys: int = Field(default=0, sa_column=_count())
+    # What happened, when it needs saying (an interrupted run: how far it got, what to do).
     message: str = Field(default="", max_length=2000, sa_column_kwargs=EMPTY_TEXT)
+    message_ja: str = Field(default="", max_length=2000, sa_column_kwargs=EMPTY_TEXT)
+    # Housekeeping removed the uploaded file (after the retention): no more check, run, resume.
+    file_removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by: str = Field(default="", max_length=300, sa_column_kwargs=EMPTY_TEXT)
     created_by_id: int | None = Field(default=None)  # the staff member (their role limits the run)
     created_at: datetime = Field(

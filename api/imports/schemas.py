@@ -66,7 +66,11 @@ class BatchOut(msgspec.Struct, kw_only=True):
     # state "refused": why the file could not be read ({field, code, message, params}), until
     # it is read again in another encoding (PATCH encoding)
     refusal: dict[str, Any] | None = None
+    # What happened, when it needs saying (a stopped run: how far it got, resume or undo).
     message: str = ""
+    message_ja: str = ""
+    # Housekeeping removed the uploaded file: no more dry run, run or resume.
+    file_removed_at: datetime | None = None
 
 
 def batch_out(batch: CustomerImport, table: str) -> BatchOut:
@@ -99,10 +103,17 @@ def batch_out(batch: CustomerImport, table: str) -> BatchOut:
             "unchanged": batch.unchanged,
             "invalid": batch.invalid,
             "duplicate_keys": batch.duplicate_keys,
+            # the dry run's and the undo's progress (their jobs' units say it too)
+            "checked": int((batch.check or {}).get("rows", 0)) if batch.state != "refused" else 0,
+            "undo_done": int((batch.undo or {}).get("done", 0)),
+            "undo_total": int((batch.undo or {}).get("entries", 0)),
         },
-        check=None if batch.state == "refused" else batch.check,
+        # the counts of a dry run, once it is through (until then they are partial)
+        check=None if batch.state in ("refused", "checking") else batch.check,
         refusal=(batch.check or {}).get("refusal") if batch.state == "refused" else None,
         result=batch.result,
-        undo=batch.undo,
+        undo=batch.undo if batch.state == "undone" else None,
         message=batch.message,
+        message_ja=batch.message_ja,
+        file_removed_at=batch.file_removed_at,
     )

@@ -1,16 +1,20 @@
-"""Import batches: upload, mapping, dry run, run, error report, undo. No HTTP here.
+"""Import batches: upload, mapping, dry run, run, resume, error report, undo, housekeeping.
+No HTTP here.
 
-The file is kept under ``var/imports/<batch stored name>`` from the upload until the batch is
-undone or deleted; every step re-reads it through :func:`api.tabular.open_table` (the encoding
-checked over the whole file each time, so a file changed underneath is refused, not
-misread). The work on rows is in :mod:`api.imports.engine`.
+The file is kept under ``var/imports/<batch stored name>`` from the upload until housekeeping
+removes it (:func:`remove_old_files`: a retention after the batch's last step); every step
+re-reads it through :func:`api.tabular.open_table` (the encoding checked over the whole file
+each time, so a file changed underneath is refused, not misread). The work on rows is in
+:mod:`api.imports.engine`.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,7 +29,7 @@ from api.customers.models import RecordHistory
 from api.customers.services import Design, load_design
 from api.customers.types import FieldType, column_name
 from api.customers.values import normalise, to_json
-from api.db import utcnow
+from api.db import run_after_commit, utcnow
 from api.errors import (
     Conflict,
     FieldError,
@@ -37,17 +41,21 @@ from api.errors import (
 from api.fields import chars
 from api.groups import imports as group_column
 from api.imports import engine
-from api.imports.messages import message
+from api.imports.messages import CANCELLED, both, message
 from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.kinds import JobKind, UnitSpec
+from api.jobs.models import Job, JobUnit, UnitState
 from api.jobs.services import create_job
 from api.permissions import Role
 from api.principal import Principal
+from api.settings import Settings
 from api.tabular.messages import FileRefused
 from api.tabular.reader import Table, open_table, sniff_format
 from api.tabular.writer import CsvWriter
 
-CHUNK = 5_000  # rows per chunk of the run: one transaction each
+CHUNK = 5_000  # rows per chunk of the dry run and the run: one transaction each
+UNDO_CHUNK = 2_000  # history rows per chunk of the undo: one transaction each
+SKIPPED_LISTED = 1_000  # what an undo left (changed since…): listed one by one up to this
 SAMPLE_ROWS = 5
 FIRST_ERRORS = 100
 ERROR_COLUMN = "エラー / Error"
@@ -597,6 +605,14 @@ def _reread(
 
 
 # ------------------------------------------------------------------ jobs
+# Each step is a job in units: the dry run and the run in chunks of ``CHUNK`` rows, the undo in
+# chunks of ``UNDO_CHUNK`` history rows. A unit is one transaction with the batch's counters,
+# so the batch always says how far a step got; a unit runs only where the last one ended
+# (``rows_done``, ``check.rows``, ``undo.after``), so nothing is done twice, whoever runs it.
+# When a step's job stops for good (a unit failed, the job failed or was cancelled), the
+# kind's ``on_stopped`` (:func:`job_stopped`) says so on the batch: ``interrupted`` or
+# ``undo_interrupted`` with a message in both languages, and :func:`resume` goes on from the
+# first unfinished chunk.
 
 
 def actor_payload(actor: Principal) -> dict[str, Any]:
@@ -620,22 +636,80 @@ def actor_of(payload: dict[str, Any]) -> Principal:
     )
 
 
+def _has_file(imports_dir: Path, batch: CustomerImport) -> None:
+    if batch.file_removed_at is not None or not stored_path(imports_dir, batch).exists():
+        raise Conflict(detail=message("import_file_expired"), code="import_file_expired")
+
+
+def _own(actor: Principal, batch: CustomerImport, what: str) -> None:
+    if actor.role == Role.sales and batch.created_by_id != actor.staff_id:
+        raise PermissionDenied(
+            detail=f"Sales staff {what} only the imports they ran", code="not_owner"
+        )
+
+
+def _say(batch: CustomerImport, code: str = "", params: dict[str, Any] | None = None) -> None:
+    batch.message, batch.message_ja = both(code, params) if code else ("", "")
+
+
+def _chunks(batch: CustomerImport, start: int) -> list[UnitSpec]:
+    """The units of the rows from ``start`` (0-based, data rows) to the end, ``CHUNK`` each;
+    keys in Excel's row numbers (the header is row 1)."""
+    total = batch.rows_total
+    units: list[UnitSpec] = []
+    for first in range(start, max(total, start + 1), CHUNK):
+        end = min(first + CHUNK, total)
+        units.append(
+            UnitSpec(f"rows {first + 2}–{end + 1}", {"batch": batch.id, "start": first, "end": end})
+        )
+    return units
+
+
+def _check_units(batch: CustomerImport) -> list[UnitSpec]:
+    """All or nothing: the units that check every row first, in chunks, numbered."""
+    return [
+        UnitSpec(f"check {u.key}", {**u.payload, "check": True, "n": n})
+        for n, u in enumerate(_chunks(batch, 0))
+    ]
+
+
+def _new_job(
+    session: Session, kind: JobKind, table_key: str, batch: CustomerImport,
+    actor: dict[str, Any], units: list[UnitSpec], created_by: str,
+) -> int:  # fmt: skip
+    job = create_job(
+        session, kind, {"table": table_key, "batch": batch.id, "actor": actor},
+        created_by=created_by, units=units,
+    )  # fmt: skip
+    assert job.id is not None
+    batch.job_id = job.id
+    batch.updated_at = utcnow()
+    session.add(batch)
+    return job.id
+
+
 def start_check(
-    session: Session, actor: Principal, table_key: str, batch_id: int, kind: JobKind
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    batch_id: int,
+    kind: JobKind,
+    *,
+    imports_dir: Path | None = None,
 ) -> int:
+    """Start the dry run: a job whose units are the chunks of the run, counting instead of
+    writing (the batch's ``check`` when it is done)."""
     design = load_design(session, table_key)
     batch = get_batch(session, table_key, batch_id, lock=True)
     _state(batch, ("uploaded", "checked"), "checked")
+    if imports_dir is not None:
+        _has_file(imports_dir, batch)
     plan_of(design, batch)
     batch.state = "checking"
-    batch.check = None
-    session.add(batch)
-    job = create_job(
-        session, kind, {"table": table_key, "batch": batch.id, "actor": actor_payload(actor)},
-        created_by=actor.label,
-    )  # fmt: skip
-    assert job.id is not None
-    return job.id
+    batch.check = _empty_check()
+    _say(batch)
+    return _new_job(session, kind, table_key, batch, actor_payload(actor), _chunks(batch, 0),
+                    actor.label)  # fmt: skip
 
 
 def start_run(
@@ -646,68 +720,188 @@ def start_run(
     kind: JobKind,
     *,
     all_or_nothing: bool = False,
+    imports_dir: Path | None = None,
 ) -> int:
     """Start the run: a job whose units are chunks of ``CHUNK`` rows (plus a first unit that
     checks every row, when all or nothing). The mapping is remembered for the table."""
     design = load_design(session, table_key)
     batch = get_batch(session, table_key, batch_id, lock=True)
     _state(batch, ("uploaded", "checked"), "run")
+    if imports_dir is not None:
+        _has_file(imports_dir, batch)
     plan_of(design, batch)
-    total = batch.rows_total
-    units: list[UnitSpec] = []
-    if all_or_nothing:
-        units.append(UnitSpec("check every row", {"batch": batch.id, "check": True}))
-    for start in range(0, max(total, 1), CHUNK):
-        end = min(start + CHUNK, total)
-        units.append(
-            UnitSpec(f"rows {start + 2}–{end + 1}", {"batch": batch.id, "start": start, "end": end})
-        )
+    units = [*_check_units(batch), *_chunks(batch, 0)] if all_or_nothing else _chunks(batch, 0)
     batch.state = "running"
     batch.all_or_nothing = all_or_nothing
     batch.chunks_total = len(units)
     batch.chunks_done = 0
-    batch.updated_at = utcnow()
-    session.add(batch)
-    job = create_job(
-        session, kind, {"table": table_key, "batch": batch.id, "actor": actor_payload(actor)},
-        created_by=actor.label, units=units,
-    )  # fmt: skip
-    assert job.id is not None
-    batch.job_id = job.id
+    _say(batch)
+    job_id = _new_job(session, kind, table_key, batch, actor_payload(actor), units, actor.label)
     audit.record(
         session, actor, "imports.run", target_type="customer_import", target_id=batch.id,
-        after={"table": table_key, "file": batch.filename, "rows": total, "mode": batch.mode,
-               "key": batch.key, "all_or_nothing": all_or_nothing},
+        after={"table": table_key, "file": batch.filename, "rows": batch.rows_total,
+               "mode": batch.mode, "key": batch.key, "all_or_nothing": all_or_nothing},
     )  # fmt: skip
-    return job.id
+    return job_id
+
+
+def _undo_units(batch: CustomerImport) -> list[UnitSpec]:
+    progress = batch.undo or {}
+    total, done = int(progress.get("entries", 0)), int(progress.get("done", 0))
+    units = []
+    for first in range(done, max(total, done + 1), UNDO_CHUNK):
+        last = min(first + UNDO_CHUNK, total)
+        units.append(UnitSpec(f"changes {first + 1}–{last}", {"batch": batch.id, "undo": True}))
+    return units
 
 
 def start_undo(
     session: Session, actor: Principal, table_key: str, batch_id: int, kind: JobKind
 ) -> int:
+    """Undo the batch, as a job in chunks of ``UNDO_CHUNK`` of its history rows (each one
+    transaction). A stopped undo (``undo_interrupted``) goes on where it stopped."""
     batch = get_batch(session, table_key, batch_id, lock=True)
-    _state(batch, ("done", "failed"), "undone")
-    if actor.role == Role.sales and batch.created_by_id != actor.staff_id:
-        raise PermissionDenied(
-            detail="Sales staff undo only the imports they ran", code="not_owner"
-        )
+    _state(batch, ("done", "failed", "interrupted", "undo_interrupted"), "undone")
+    _own(actor, batch, "undo")
+    resumed = batch.state == "undo_interrupted"
+    if not resumed:
+        entries = session.connection().execute(
+            sa.select(sa.func.count()).select_from(RecordHistory)
+            .where(RecordHistory.batch_id == batch.id)  # type: ignore[arg-type]
+        ).scalar_one()  # fmt: skip
+        batch.undo = {"entries": int(entries), "done": 0, "after": 0, "deleted": 0,
+                      "restored": 0, "skipped": [], "skipped_total": 0}  # fmt: skip
     batch.state = "undoing"
-    session.add(batch)
-    job = create_job(
-        session, kind, {"table": table_key, "batch": batch.id, "actor": actor_payload(actor)},
-        created_by=actor.label,
-    )  # fmt: skip
+    _say(batch)
+    job_id = _new_job(session, kind, table_key, batch, actor_payload(actor), _undo_units(batch),
+                      actor.label)  # fmt: skip
     audit.record(
         session, actor, "imports.undo", target_type="customer_import", target_id=batch.id,
-        after={"table": table_key, "file": batch.filename},
+        after={"table": table_key, "file": batch.filename, "resumed": resumed},
     )  # fmt: skip
-    assert job.id is not None
-    return job.id
+    return job_id
+
+
+def resume(
+    session: Session,
+    actor: Principal,
+    table_key: str,
+    batch_id: int,
+    run_kind: JobKind,
+    undo_kind: JobKind,
+    *,
+    imports_dir: Path,
+) -> int:
+    """Go on with a stopped batch: an interrupted run from its first unfinished chunk (as the
+    staff member who started it, so the same rules apply), an interrupted undo where it
+    stopped. 409 in any other state, or when the file is gone."""
+    batch = get_batch(session, table_key, batch_id, lock=True)
+    _state(batch, ("interrupted", "undo_interrupted"), "resumed")
+    _own(actor, batch, "resume")
+    if batch.state == "undo_interrupted":
+        return start_undo(session, actor, table_key, batch_id, undo_kind)
+    _has_file(imports_dir, batch)
+    design = load_design(session, table_key)
+    plan_of(design, batch)
+    previous = session.get(Job, batch.job_id) if batch.job_id is not None else None
+    runner = (previous.payload.get("actor") if previous is not None else None) or actor_payload(
+        actor
+    )
+    units = _unfinished(session, previous) if previous is not None else []
+    if not units:
+        units = _chunks(batch, batch.rows_done)
+    batch.chunks_total = batch.chunks_done + len(units)
+    batch.state = "running"
+    _say(batch)
+    job_id = _new_job(session, run_kind, table_key, batch, runner, units, actor.label)
+    audit.record(
+        session, actor, "imports.resume", target_type="customer_import", target_id=batch.id,
+        after={"table": table_key, "file": batch.filename, "from_row": batch.rows_done + 2},
+    )  # fmt: skip
+    return job_id
+
+
+def _unfinished(session: Session, job: Job) -> list[UnitSpec]:
+    """The units of a stopped job that are not done, in order: its run goes on with them
+    (each still runs only where the last one ended)."""
+    rows = session.exec(
+        select(JobUnit)
+        .where(JobUnit.job_id == job.id, JobUnit.state != UnitState.done.value)
+        .order_by(col(JobUnit.seq))
+    ).all()
+    return [UnitSpec(u.key, dict(u.payload)) for u in rows]
+
+
+UNIT_KEY = re.compile(r"^(check )?(rows|changes) (\d+)–(\d+)$")
+
+
+def _first_failure(session: Session, job: Job) -> tuple[str, str]:
+    """The first failed unit and its error, in English and Japanese ("rows 6–9: …")."""
+    unit = session.exec(
+        select(JobUnit)
+        .where(JobUnit.job_id == job.id, JobUnit.state == UnitState.failed.value)
+        .order_by(col(JobUnit.seq))
+        .limit(1)
+    ).first()
+    if unit is None or not unit.error:
+        return "", ""
+    key_ja = unit.key
+    found = UNIT_KEY.match(unit.key)
+    if found:
+        check, what, first, last = found.groups()
+        noun = "行目" if what == "rows" else "件目の変更"
+        key_ja = f"{'確認 ' if check else ''}{first}〜{last} {noun}"
+    return f"{unit.key}: {unit.error}", f"{key_ja}: {unit.error}"
+
+
+def job_stopped(session: Session, job: Job, state: str, error: str) -> None:
+    """A step's job stopped for good (``on_stopped`` of the three kinds): the batch says how
+    far the step got and what can be done, in English and Japanese."""
+    batch = session.exec(
+        select(CustomerImport)
+        .where(CustomerImport.id == int(job.payload.get("batch", 0)))
+        .with_for_update()
+    ).first()
+    if batch is None or batch.job_id != job.id:
+        return
+    if state == "cancelled":
+        reason, reason_ja = CANCELLED.en, CANCELLED.ja
+    else:
+        reason, reason_ja = _first_failure(session, job)
+        if not reason:
+            reason = reason_ja = error or state
+        reason, reason_ja = reason[:500], reason_ja[:500]
+    if batch.state == "running":
+        batch.state = "interrupted"
+        params: dict[str, Any] = {
+            "done": batch.rows_done,
+            "total": batch.rows_total,
+            "rest": batch.rows_total - batch.rows_done,
+            "row": batch.rows_done + 2,
+            "created": batch.created,
+            "updated": batch.updated,
+            "refused": batch.invalid + batch.duplicate_keys,
+        }
+        code = "import_interrupted" if batch.rows_done else "import_interrupted_none"
+    elif batch.state == "checking":
+        batch.state = "uploaded"
+        batch.check = None
+        params, code = {}, "import_check_stopped"
+    elif batch.state == "undoing":
+        batch.state = "undo_interrupted"
+        progress = batch.undo or {}
+        params = {k: progress.get(k, 0) for k in ("done", "deleted", "restored")}
+        params["total"] = progress.get("entries", 0)
+        code = "import_undo_interrupted"
+    else:
+        return
+    batch.message = message(code, {**params, "reason": reason})[:2000]
+    batch.message_ja = message(code, {**params, "reason": reason_ja}, "ja")[:2000]
+    batch.updated_at = utcnow()
+    session.add(batch)
 
 
 # ------------------------------------------------------------------ the rows, in chunks
-
-
 @dataclass
 class Cursor:
     """Where a run is in its file: kept between the units of one worker's run (the job's
@@ -745,39 +939,109 @@ def open_cursor(imports_dir: Path, plan: engine.Plan, batch: CustomerImport) -> 
     return Cursor(batch.id, plan, table, table.rows(), engine.Validator(plan))
 
 
-def check_batch(
-    session: Session, imports_dir: Path, batch: CustomerImport, actor: Principal
-) -> dict[str, Any]:
-    """The dry run: every row validated and matched, nothing written."""
-    table_key = _table_key(session, batch)
-    design = load_design(session, table_key)
-    plan = plan_of(design, batch)
-    totals = engine.Written()
-    errors: list[dict[str, Any]] = []
-    cursor = open_cursor(imports_dir, plan, batch)
-    try:
-        while True:
-            rows = cursor.read(CHUNK)
-            if not rows:
-                break
-            engine.classify(session, plan, rows, actor)
-            totals.add(engine.count(rows))
-            for row in rows:
-                if row.outcome in ("invalid", "duplicate"):
-                    for r in row.reasons:
-                        if len(errors) < FIRST_ERRORS:
-                            errors.append({"row": row.number, **_public(r)})
-    finally:
+def _locked(session: Session, payload: dict[str, Any]) -> CustomerImport:
+    return session.exec(
+        select(CustomerImport).where(CustomerImport.id == int(payload["batch"])).with_for_update()
+    ).one()
+
+
+def _cursor_at(
+    cache: dict[str, Any], imports_dir: Path, plan: engine.Plan, batch: CustomerImport, start: int
+) -> Cursor:
+    """The file's rows from ``start``: the cursor the last unit left, if it ended there; else
+    the file read again from the top (the rows before only rebuild the repeated-key set). The
+    cache holds nothing until the caller puts the cursor back (its unit went through)."""
+    cursor: Cursor | None = cache.pop("cursor", None)
+    if cursor is None or cursor.batch_id != batch.id or cursor.position != start:
+        if cursor is not None:
+            cursor.close()
+        cursor = open_cursor(imports_dir, plan, batch)
+        try:
+            while cursor.position < start:  # a resumed step: the keys of the rows before
+                if not cursor.read(min(CHUNK, start - cursor.position)):
+                    break
+        except BaseException:
+            cursor.close()
+            raise
+    return cursor
+
+
+def _keep(cache: dict[str, Any], cursor: Cursor, finished: bool) -> None:
+    if finished:
         cursor.close()
-    counts = totals.as_dict()
-    return {
-        "new": counts["created"],
-        "updated": counts["updated"],
-        "unchanged": counts["unchanged"],
-        "invalid": counts["invalid"],
-        "duplicate_keys": counts["duplicate_keys"],
+    else:
+        cache["cursor"] = cursor
+
+
+def _where(done: int, start: int, what: str) -> dict[str, Any] | None:
+    """A unit runs where the last one ended: one already done is skipped (a unit of an older
+    job, retried), one further on is an error (the rows before are not done)."""
+    if start < done:
+        return {"skipped": f"already {what}"}
+    if start > done:
+        raise RuntimeError(f"rows {done + 2}–{start + 1} are not {what} yet")
+    return None
+
+
+def _empty_check() -> dict[str, Any]:
+    return {"rows": 0, "new": 0, "updated": 0, "unchanged": 0, "invalid": 0,
+            "duplicate_keys": 0, "errors": []}  # fmt: skip
+
+
+def check_chunk(
+    session: Session,
+    imports_dir: Path,
+    cache: dict[str, Any],
+    payload: dict[str, Any],
+    actor: Principal,
+    job_id: int,
+) -> dict[str, Any]:
+    """One unit of the dry run: its rows validated and matched against the table, nothing
+    written; the counts and the first errors added to the batch's ``check`` in the unit's
+    transaction. The last one makes the batch ``checked``."""
+    batch = _locked(session, payload)
+    if batch.job_id != job_id:
+        return {"skipped": "another job has this import now"}
+    if batch.state != "checking":
+        return {"skipped": batch.state}
+    progress = {**_empty_check(), **(batch.check or {})}
+    start, end = int(payload["start"]), int(payload["end"])
+    skipped = _where(int(progress["rows"]), start, "checked")
+    if skipped:
+        return skipped
+    design = load_design(session, _table_key(session, batch))
+    cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
+    try:
+        rows = cursor.read(end - start)
+        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
+                           groups_column=cursor.plan.groups_column)  # fmt: skip
+        engine.classify(session, plan, rows, actor)
+    except BaseException:
+        cursor.close()
+        raise
+    finished = end >= batch.rows_total
+    _keep(cache, cursor, finished)
+    counts = engine.count(rows).as_dict()
+    errors = list(progress["errors"])
+    for row in rows:
+        if row.outcome in ("invalid", "duplicate"):
+            for r in row.reasons:
+                if len(errors) < FIRST_ERRORS:
+                    errors.append({"row": row.number, **_public(r)})
+    batch.check = {
+        "rows": int(progress["rows"]) + len(rows),
+        "new": progress["new"] + counts["created"],
+        "updated": progress["updated"] + counts["updated"],
+        "unchanged": progress["unchanged"] + counts["unchanged"],
+        "invalid": progress["invalid"] + counts["invalid"],
+        "duplicate_keys": progress["duplicate_keys"] + counts["duplicate_keys"],
         "errors": errors,
     }
+    if finished:
+        batch.state = "checked"
+    batch.updated_at = utcnow()
+    session.add(batch)
+    return {"rows": len(rows), **counts}
 
 
 def _public(reason: dict[str, Any]) -> dict[str, Any]:
@@ -796,37 +1060,39 @@ def run_chunk(
     cache: dict[str, Any],
     payload: dict[str, Any],
     actor: Principal,
+    job_id: int | None = None,
 ) -> dict[str, Any]:
     """One unit of the run, in its transaction: the chunk's rows written with their history,
     the refused rows kept for the report, the batch's counters advanced. Run again after a
-    crash (nothing of it was kept), it does the same."""
-    batch = session.exec(
-        select(CustomerImport).where(CustomerImport.id == int(payload["batch"])).with_for_update()
-    ).one()
+    crash (nothing of it was kept), it does the same; a chunk already in is skipped."""
+    batch = _locked(session, payload)
+    if job_id is not None and batch.job_id != job_id:
+        return {"skipped": "another job has this import now"}
+    if batch.state == "interrupted":  # its job retried from the jobs screen
+        batch.state = "running"
+        _say(batch)
     if batch.state != "running":
         return {"skipped": batch.state}
     table_key = _table_key(session, batch)
     design = load_design(session, table_key)
     if payload.get("check"):
-        return _check_all(session, imports_dir, batch, design, actor)
+        return _check_part(session, imports_dir, cache, batch, design, actor, payload)
     start, end = int(payload["start"]), int(payload["end"])
-    cursor: Cursor | None = cache.get("cursor")
-    if cursor is None or cursor.batch_id != batch.id or cursor.position != start:
-        if cursor is not None:
-            cursor.close()
-        cursor = open_cursor(imports_dir, plan_of(design, batch), batch)
-        cache["cursor"] = cursor
-        while cursor.position < start:  # a resumed run: the keys of the rows before
-            if not cursor.read(min(CHUNK, start - cursor.position)):
-                break
-    cache["cursor"] = None  # until this chunk is through
-    rows = cursor.read(end - start)
-    plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
-                       groups_column=cursor.plan.groups_column)  # fmt: skip
-    engine.classify(session, plan, rows, actor, lock=True)
-    assert batch.id is not None
-    written = engine.write(session, plan, rows, actor, batch.id)
-    cache["cursor"] = cursor
+    skipped = _where(batch.rows_done, start, "in")
+    if skipped:
+        return skipped
+    cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
+    try:
+        rows = cursor.read(end - start)
+        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
+                           groups_column=cursor.plan.groups_column)  # fmt: skip
+        engine.classify(session, plan, rows, actor, lock=True)
+        assert batch.id is not None
+        written = engine.write(session, plan, rows, actor, batch.id)
+    except BaseException:
+        cursor.close()
+        raise
+    _keep(cache, cursor, end >= batch.rows_total)
     _advance(session, batch, written, len(rows))
     return {"rows": len(rows), **written.as_dict()}
 
@@ -857,28 +1123,37 @@ def result_of(batch: CustomerImport) -> dict[str, int]:
     }
 
 
-def _check_all(
+def _check_part(
     session: Session,
     imports_dir: Path,
+    cache: dict[str, Any],
     batch: CustomerImport,
     design: Design,
     actor: Principal,
+    payload: dict[str, Any],
 ) -> dict[str, Any]:
-    """All or nothing: every row checked first; any refused row stops the run before a record
-    is written (the refused rows are kept for the report)."""
-    plan = plan_of(design, batch)
-    cursor = open_cursor(imports_dir, plan, batch)
-    refused: list[engine.Row] = []
+    """All or nothing: the rows are checked first, in chunks (the dry run's rules; each unit
+    one transaction that keeps its refused rows for the report); after the last one, any
+    refused row stops the run before a record is written (``failed``). The ``n``-th check
+    unit runs only when ``n`` units are done."""
+    n = int(payload.get("n", 0))
+    start, end = int(payload.get("start", 0)), int(payload.get("end", batch.rows_total))
+    if n < batch.chunks_done:
+        return {"skipped": "already checked"}
+    if n > batch.chunks_done:
+        raise RuntimeError(f"rows before row {start + 2} are not checked yet")
+    cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
-        while True:
-            rows = cursor.read(CHUNK)
-            if not rows:
-                break
-            engine.classify(session, plan, rows, actor)
-            refused += [r for r in rows if r.outcome in ("invalid", "duplicate")]
-    finally:
+        rows = cursor.read(end - start)
+        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
+                           groups_column=cursor.plan.groups_column)  # fmt: skip
+        engine.classify(session, plan, rows, actor)
+    except BaseException:
         cursor.close()
-    batch.chunks_done += 1
+        raise
+    last = end >= batch.rows_total
+    _keep(cache, cursor, last)
+    refused = [r for r in rows if r.outcome in ("invalid", "duplicate")]
     if refused:
         session.connection().execute(
             sa.insert(CustomerImportError.__table__),  # type: ignore[attr-defined]
@@ -886,13 +1161,16 @@ def _check_all(
              for r in refused],
         )  # fmt: skip
         counts = engine.count(refused)
-        batch.invalid, batch.duplicate_keys = counts.invalid, counts.duplicate_keys
+        batch.invalid += counts.invalid
+        batch.duplicate_keys += counts.duplicate_keys
+    batch.chunks_done += 1
+    if last and (batch.invalid or batch.duplicate_keys):
         batch.state = "failed"
-        batch.message = message("import_aborted", {"invalid": len(refused)})
+        _say(batch, "import_aborted", {"invalid": batch.invalid + batch.duplicate_keys})
         batch.result = result_of(batch)
     batch.updated_at = utcnow()
     session.add(batch)
-    return {"refused": len(refused)}
+    return {"rows": len(rows), "refused": len(refused)}
 
 
 # ------------------------------------------------------------------ error report
@@ -942,113 +1220,160 @@ def describe(header: list[str], row: int, reasons: list[dict[str, Any]]) -> str:
 # ------------------------------------------------------------------ undo
 
 
-def undo_batch(session: Session, batch: CustomerImport, actor: Principal) -> dict[str, Any]:
-    """Records the batch created are deleted and the fields it changed restored, unless they
-    changed again since: those are listed (record, field, why) and left as they are."""
-    table_key = _table_key(session, batch)
-    design = load_design(session, table_key, retired=True)
+def undo_chunk(
+    session: Session, payload: dict[str, Any], actor: Principal, job_id: int | None = None
+) -> dict[str, Any]:
+    """One unit of the undo, in its transaction: the next ``UNDO_CHUNK`` history rows of the
+    batch (after ``undo.after``) undone, the counts and the listing of what was left added to
+    the batch's ``undo``. The unit that finds nothing more makes the batch ``undone``."""
+    batch = _locked(session, payload)
+    if job_id is not None and batch.job_id != job_id:
+        return {"skipped": "another job has this import now"}
+    if batch.state == "undo_interrupted":  # its job retried from the jobs screen
+        batch.state = "undoing"
+        _say(batch)
+    if batch.state != "undoing":
+        return {"skipped": batch.state}
+    progress = dict(batch.undo or {})
+    after = int(progress.get("after", 0))
+    design = load_design(session, _table_key(session, batch), retired=True)
+    entries = list(
+        session.exec(
+            select(RecordHistory)
+            .where(RecordHistory.batch_id == batch.id, col(RecordHistory.id) > after)
+            .order_by(col(RecordHistory.id))
+            .limit(UNDO_CHUNK)
+        ).all()
+    )
+    skipped: list[dict[str, Any]] = list(progress.get("skipped", []))
+    outcome = _undo_entries(session, design, actor, entries, skipped)
+    if entries:
+        after = entries[-1].id or after
+    more = (
+        bool(entries)
+        and session.exec(
+            select(RecordHistory.id)
+            .where(RecordHistory.batch_id == batch.id, col(RecordHistory.id) > after)
+            .limit(1)
+        ).first()
+        is not None
+    )
+    batch.undo = {
+        **progress,
+        "after": after,
+        "done": int(progress.get("done", 0)) + len(entries),
+        "deleted": int(progress.get("deleted", 0)) + outcome["deleted"],
+        "restored": int(progress.get("restored", 0)) + outcome["restored"],
+        "skipped": skipped,
+        "skipped_total": int(progress.get("skipped_total", 0)) + outcome["skipped"],
+    }
+    if not more:
+        batch.state = "undone"
+    batch.updated_at = utcnow()
+    session.add(batch)
+    return {"changes": len(entries), **outcome}
+
+
+def _undo_entries(
+    session: Session,
+    design: Design,
+    actor: Principal,
+    entries: list[RecordHistory],
+    skipped: list[dict[str, Any]],
+) -> dict[str, int]:
+    """Records these history rows created are deleted and the fields they changed restored,
+    unless they changed again since: those are listed in ``skipped`` (record, field, why;
+    the first ``SKIPPED_LISTED``) and left as they are."""
     table = design.sa_table()
     conn = session.connection()
-    deleted = restored = 0
-    skipped: list[dict[str, Any]] = []
-    skipped_total = 0
+    deleted = restored = skipped_count = 0
 
     def skip(record_id: int, field_key: str | None, why: str, current: Any = None) -> None:
-        nonlocal skipped_total
-        skipped_total += 1
-        if len(skipped) < 1000:
+        nonlocal skipped_count
+        skipped_count += 1
+        if len(skipped) < SKIPPED_LISTED:
             skipped.append({"record_id": record_id, "field": field_key, "reason": why,
                             "current": current})  # fmt: skip
 
-    last = 0
-    while True:
-        entries = session.exec(
-            select(RecordHistory)
-            .where(RecordHistory.batch_id == batch.id, col(RecordHistory.id) > last)
-            .order_by(col(RecordHistory.id))
-            .limit(1000)
+    if not entries:
+        return {"deleted": 0, "restored": 0, "skipped": 0}
+    ids = [e.record_id for e in entries]
+    current = {
+        int(r._mapping["id"]): r
+        for r in conn.execute(sa.select(table).where(table.c.id.in_(ids)).with_for_update())
+    }
+    latest: dict[int, int] = dict(
+        conn.execute(
+            sa.select(RecordHistory.record_id, sa.func.max(RecordHistory.id))  # type: ignore[call-overload]
+            .where(RecordHistory.table_id == design.table.id,
+                   col(RecordHistory.record_id).in_(ids))
+            .group_by(RecordHistory.record_id)
         ).all()
-        if not entries:
-            break
-        last = entries[-1].id or last
-        ids = [e.record_id for e in entries]
-        current = {
-            int(r._mapping["id"]): r
-            for r in conn.execute(sa.select(table).where(table.c.id.in_(ids)))
-        }
-        latest: dict[int, int] = dict(
-            conn.execute(
-                sa.select(RecordHistory.record_id, sa.func.max(RecordHistory.id))  # type: ignore[call-overload]
-                .where(RecordHistory.table_id == design.table.id,
-                       col(RecordHistory.record_id).in_(ids))
-                .group_by(RecordHistory.record_id)
-            ).all()
-        )  # fmt: skip
-        to_delete: list[int] = []
-        history: list[RecordHistory] = []
-        for entry in entries:
-            row = current.get(entry.record_id)
-            if row is None:
-                skip(entry.record_id, None, "deleted_since")
+    )  # fmt: skip
+    to_delete: list[int] = []
+    history: list[RecordHistory] = []
+    for entry in entries:
+        row = current.get(entry.record_id)
+        if row is None:
+            skip(entry.record_id, None, "deleted_since")
+            continue
+        data = row._mapping
+        if entry.action == "create":
+            if latest.get(entry.record_id) != entry.id:
+                skip(entry.record_id, None, "changed_since")
+            else:
+                to_delete.append(entry.record_id)
+            continue
+        updates: dict[str, Any] = {}
+        changes: dict[str, Any] = {}
+        for key, change in entry.changes.items():
+            spec = design.specs.get(key)
+            if spec is None:
                 continue
-            data = row._mapping
-            if entry.action == "create":
-                if latest.get(entry.record_id) != entry.id:
-                    skip(entry.record_id, None, "changed_since")
-                else:
-                    to_delete.append(entry.record_id)
+            now = to_json(spec, data[column_name(key)])
+            if now != change.get("after"):
+                skip(entry.record_id, key, "changed_since", now)
                 continue
-            updates: dict[str, Any] = {}
-            changes: dict[str, Any] = {}
-            for key, change in entry.changes.items():
-                spec = design.specs.get(key)
-                if spec is None:
-                    continue
-                now = to_json(spec, data[column_name(key)])
-                if now != change.get("after"):
-                    skip(entry.record_id, key, "changed_since", now)
-                    continue
-                before = change.get("before")
-                try:
-                    updates[column_name(key)] = normalise(spec, before)
-                except ValidationFailed:
-                    skip(entry.record_id, key, "cannot_restore", now)
-                    continue
-                changes[key] = {"before": now, "after": before}
-            if updates:
-                version = int(data["version"]) + 1
-                conn.execute(
-                    sa.update(table)
-                    .where(table.c.id == entry.record_id)
-                    .values({**updates, "version": version, "updated_at": utcnow()})
-                )
-                restored += len(changes)
-                history.append(_undo_history(design, actor, entry.record_id, version, "update",
-                                             changes))  # fmt: skip
-                if search.feeds_search(design, updates):
-                    search.index_records(session, design, [entry.record_id])
-        for record_id in to_delete:
-            row = current[record_id]
+            before = change.get("before")
             try:
-                with session.begin_nested():
-                    search.forget(session, design, [record_id])
-                    conn.execute(sa.delete(table).where(table.c.id == record_id))
-            except sa.exc.IntegrityError:
-                skip(record_id, None, "in_use")
+                updates[column_name(key)] = normalise(spec, before)
+            except ValidationFailed:
+                skip(entry.record_id, key, "cannot_restore", now)
                 continue
-            deleted += 1
-            values = {
-                spec.key: to_json(spec, row._mapping[column_name(spec.key)])
-                for _, spec in design.active()
-            }
-            changes = {k: {"before": v, "after": None} for k, v in values.items() if v is not None}
-            version = int(row._mapping["version"]) + 1
-            history.append(_undo_history(design, actor, record_id, version, "delete", changes))
-        for item in history:
-            session.add(item)
-        session.flush()
-    return {"deleted": deleted, "restored": restored, "skipped": skipped,
-            "skipped_total": skipped_total}  # fmt: skip
+            changes[key] = {"before": now, "after": before}
+        if updates:
+            version = int(data["version"]) + 1
+            conn.execute(
+                sa.update(table)
+                .where(table.c.id == entry.record_id)
+                .values({**updates, "version": version, "updated_at": utcnow()})
+            )
+            restored += len(changes)
+            history.append(_undo_history(design, actor, entry.record_id, version, "update",
+                                         changes))  # fmt: skip
+            if search.feeds_search(design, updates):
+                search.index_records(session, design, [entry.record_id])
+    for record_id in to_delete:
+        row = current[record_id]
+        try:
+            with session.begin_nested():
+                search.forget(session, design, [record_id])
+                conn.execute(sa.delete(table).where(table.c.id == record_id))
+        except sa.exc.IntegrityError:
+            skip(record_id, None, "in_use")
+            continue
+        deleted += 1
+        values = {
+            spec.key: to_json(spec, row._mapping[column_name(spec.key)])
+            for _, spec in design.active()
+        }
+        changes = {k: {"before": v, "after": None} for k, v in values.items() if v is not None}
+        version = int(row._mapping["version"]) + 1
+        history.append(_undo_history(design, actor, record_id, version, "delete", changes))
+    for item in history:
+        session.add(item)
+    session.flush()
+    return {"deleted": deleted, "restored": restored, "skipped": skipped_count}
 
 
 def _undo_history(
@@ -1066,6 +1391,75 @@ def _undo_history(
         actor_label=actor.label,
         changes=changes,
     )
+
+
+# ------------------------------------------------------------------ housekeeping
+
+# A finished batch's file is kept this long after its last step, for resume and a new dry run;
+# the batch itself (counts, refused rows, history) stays.
+KEEPS_FILE = ("done", "failed", "undone", "interrupted", "undo_interrupted")
+NEVER_STARTED = ("uploaded", "checked", "refused")  # refused: kept to be read again
+
+
+def remove_old_files(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Housekeeping: the uploaded files of batches finished (done, failed, undone, stopped)
+    longer than ``import_retention_days`` ago and of batches never started within
+    ``import_abandoned_days`` (those become ``expired``), and files under ``var/imports`` that
+    no batch holds (an upload cut off) after the latter. The batches say so; the files go once
+    that is committed. Returns how many files go."""
+    now = now or utcnow()
+    imports_dir = settings.imports_dir
+    gone: list[Path] = []
+    finished = session.exec(
+        select(CustomerImport)
+        .where(
+            col(CustomerImport.state).in_(KEEPS_FILE),
+            col(CustomerImport.file_removed_at).is_(None),
+            col(CustomerImport.updated_at) < now - timedelta(days=settings.import_retention_days),
+        )
+        .limit(1000)
+    ).all()
+    for batch in finished:
+        batch.file_removed_at = now
+        if batch.state == "interrupted":
+            _say(batch, "import_file_expired")
+        gone.append(stored_path(imports_dir, batch))
+        session.add(batch)
+    abandoned_days = settings.import_abandoned_days
+    abandoned = session.exec(
+        select(CustomerImport)
+        .where(
+            col(CustomerImport.state).in_(NEVER_STARTED),
+            col(CustomerImport.file_removed_at).is_(None),
+            col(CustomerImport.updated_at) < now - timedelta(days=abandoned_days),
+        )
+        .limit(1000)
+    ).all()
+    for batch in abandoned:
+        batch.file_removed_at = now
+        batch.state = "expired"
+        _say(batch, "import_abandoned", {"days": abandoned_days})
+        gone.append(stored_path(imports_dir, batch))
+        session.add(batch)
+    session.flush()
+    if imports_dir.is_dir():
+        held = set(
+            session.exec(
+                select(CustomerImport.stored).where(col(CustomerImport.file_removed_at).is_(None))
+            ).all()
+        )
+        cutoff = (now - timedelta(days=abandoned_days)).timestamp()
+        for path in imports_dir.iterdir():
+            if path.name not in held and path.is_file() and path.stat().st_mtime < cutoff:
+                gone.append(path)
+    present = [p for p in dict.fromkeys(gone) if p.exists()]
+    run_after_commit(session, lambda: _unlink(present))
+    return len(present)
+
+
+def _unlink(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def remove_file(imports_dir: Path, batch: CustomerImport) -> None:

@@ -1,34 +1,40 @@
-"""The import's job kinds: the dry run (``imports.check``), the run in chunks
-(``imports.run``) and the undo (``imports.undo``)."""
+"""The import's job kinds, all in units of one transaction each: the dry run
+(``imports.check``) and the run (``imports.run``) in chunks of rows, the undo
+(``imports.undo``) in chunks of the batch's history rows. A unit that fails stops its job
+(``stop_on_failure``); the batch then says how far the step got (``on_stopped``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
-
 from api.imports import services
-from api.imports.models import CustomerImport
-from api.jobs.context import JobContext, UnitContext
+from api.jobs.context import UnitContext
 from api.jobs.kinds import JobKind
 
+# Units make a stop harmless (the next worker goes on at the first unfinished one), but a
+# resumed run re-reads the file up to where it stopped: a generous limit keeps a slow
+# million-row step from being cut again and again.
+TIME_LIMIT = timedelta(hours=4)
 
-def _batch(ctx: JobContext) -> CustomerImport:
-    return ctx.session.exec(
-        select(CustomerImport).where(CustomerImport.id == int(ctx.payload["batch"]))
-    ).one()
+
+def _job_id(unit: UnitContext) -> int:
+    assert unit.job.job.id is not None
+    return unit.job.job.id
 
 
-def check(ctx: JobContext) -> dict[str, Any]:
-    """The dry run: every row validated and matched against the table, nothing written; the
-    counts and the first errors are kept on the batch."""
-    batch = _batch(ctx)
-    actor = services.actor_of(ctx.payload)
-    result = services.check_batch(ctx.session, ctx.runtime.settings.imports_dir, batch, actor)
-    batch.check = result
-    batch.state = "checked"
-    ctx.session.add(batch)
-    return {k: v for k, v in result.items() if k != "errors"}
+def check_chunk(unit: UnitContext) -> dict[str, Any]:
+    """One chunk of the dry run: validated and matched, nothing written; the counts and the
+    first errors are added to the batch."""
+    assert unit.session is not None
+    return services.check_chunk(
+        unit.session,
+        unit.runtime.settings.imports_dir,
+        unit.job.cache,
+        unit.payload,
+        services.actor_of(unit.job.payload),
+        _job_id(unit),
+    )
 
 
 def run_chunk(unit: UnitContext) -> dict[str, Any]:
@@ -40,16 +46,15 @@ def run_chunk(unit: UnitContext) -> dict[str, Any]:
         unit.job.cache,
         unit.payload,
         services.actor_of(unit.job.payload),
+        _job_id(unit),
     )
 
 
-def undo(ctx: JobContext) -> dict[str, Any]:
-    batch = _batch(ctx)
-    result = services.undo_batch(ctx.session, batch, services.actor_of(ctx.payload))
-    batch.undo = result
-    batch.state = "undone"
-    ctx.session.add(batch)
-    return {k: v for k, v in result.items() if k != "skipped"}
+def undo_chunk(unit: UnitContext) -> dict[str, Any]:
+    assert unit.session is not None
+    return services.undo_chunk(
+        unit.session, unit.payload, services.actor_of(unit.job.payload), _job_id(unit)
+    )
 
 
 def _summary(payload: dict[str, Any]) -> str:
@@ -59,9 +64,12 @@ def _summary(payload: dict[str, Any]) -> str:
 CHECK = JobKind(
     name="imports.check",
     side_effects=False,
-    run=check,
+    per_unit=check_chunk,
     summary=_summary,
     label={"ja": "インポートの事前確認", "en": "Import dry run"},
+    time_limit=TIME_LIMIT,
+    stop_on_failure=True,
+    on_stopped=services.job_stopped,
 )
 RUN = JobKind(
     name="imports.run",
@@ -69,13 +77,19 @@ RUN = JobKind(
     per_unit=run_chunk,
     summary=_summary,
     label={"ja": "インポート", "en": "Import"},
+    time_limit=TIME_LIMIT,
+    stop_on_failure=True,
+    on_stopped=services.job_stopped,
 )
 UNDO = JobKind(
     name="imports.undo",
     side_effects=False,
-    run=undo,
+    per_unit=undo_chunk,
     summary=_summary,
     label={"ja": "インポートの取り消し", "en": "Import undo"},
+    time_limit=TIME_LIMIT,
+    stop_on_failure=True,
+    on_stopped=services.job_stopped,
 )
 
 KINDS = (CHECK, RUN, UNDO)

@@ -107,4 +107,4 @@ class JobController(Controller):
     ) -> JobOut:
         """Cancel a queued job, or close a failed/uncertain one as handled."""
         with runtime.db.transaction() as session:
-            return JobOut.of(services.cancel_job(session, principal, job_id), jobs)
+            return JobOut.of(services.cancel_job(session, principal, job_id, jobs), jobs)

@@ -16,18 +16,29 @@ Two shapes of work:
   transaction of its own together with its outcome (import chunks).
 
 A kind with side effects must use units: there is no other way to declare it.
+
+Units that depend on the ones before them (the chunks of a file) say ``stop_on_failure``: a
+failed unit ends the job (the rest "not tried"), so nothing runs after a gap. ``on_stopped``
+lets the kind's domain record on its own rows that the job stopped for good (failed,
+uncertain, cancelled), in the transaction that settles it — an import batch then says how far
+it got instead of "running" for ever.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import Session
+
 from api.jobs.context import JobContext, UnitContext
 from api.jobs.models import Job
+
+log = logging.getLogger(__name__)
 
 KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
@@ -78,6 +89,14 @@ class JobKind:
     # can check an uncertain job; a payload from an older version must not break it.
     summary: Callable[[dict[str, Any]], str] | None = None
     label: Mapping[str, str] = field(default_factory=dict)  # {"ja": "…", "en": "…"}
+    # Units that depend on the ones before them (the chunks of a file): after a unit fails,
+    # the rest are not tried (failed, "not tried") and the job fails, so a person or the
+    # domain resumes it from the first unfinished unit instead of leaving a gap.
+    stop_on_failure: bool = False
+    # Called in the transaction that settles the job as failed, uncertain or cancelled (not
+    # when it is only queued again): ``(session, job, state, error)``. The domain records
+    # what happened on its own rows (an import batch says how far it got).
+    on_stopped: Callable[[Session, Job, str, str], None] | None = None
 
     def __post_init__(self) -> None:
         if not KIND_NAME.match(self.name):
@@ -95,6 +114,16 @@ class JobKind:
     @property
     def uses_units(self) -> bool:
         return self.per_unit is not None
+
+    def stopped(self, session: Session, job: Job, state: str, error: str) -> None:
+        """Tell the kind's domain that its job stopped for good (see ``on_stopped``)."""
+        if self.on_stopped is None:
+            return
+        try:
+            with session.begin_nested():
+                self.on_stopped(session, job, state, error or "")
+        except Exception:  # the job's own outcome is recorded whatever the domain's hook does
+            log.exception("job kind %s: on_stopped failed", self.name)
 
     def describe(self, payload: dict[str, Any]) -> str | None:
         if self.summary is None:

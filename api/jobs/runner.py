@@ -97,9 +97,11 @@ def run_job(runtime: Runtime, kind: JobKind, job_id: int) -> str | None:
         retry_in = kind.retry.delay(claimed.attempts) if retryable else None
         log.warning("job %s (%s) failed: %s", job_id, kind.name, exc, exc_info=not retryable)
         with runtime.db.transaction() as session:
-            return services.fail(
-                session, job_id, worker, str(exc) or type(exc).__name__, retry_in=retry_in
-            )
+            error = str(exc) or type(exc).__name__
+            state = services.fail(session, job_id, worker, error, retry_in=retry_in)
+            if state == JobState.failed.value:
+                _stopped(session, kind, job_id, state, error)
+            return state
     finally:
         beat.stop()
 
@@ -117,7 +119,10 @@ def _interrupted(
         requeued = services.requeue(session, job_id, worker, delay=timedelta(0), reason=reason)
         return JobState.queued.value if requeued else None
     if timed_out:
-        return services.fail(session, job_id, worker, reason)
+        state = services.fail(session, job_id, worker, reason)
+        if state == JobState.failed.value:
+            _stopped(session, kind, job_id, state, reason)
+        return state
     requeued = services.requeue(session, job_id, worker, delay=timedelta(0), reason=reason)
     return JobState.queued.value if requeued else None
 
@@ -134,7 +139,7 @@ def _run_units(runtime: Runtime, kind: JobKind, claimed: services.Claim, worker:
             services.plan_units(session, job_id, kind.plan(job.payload))
     ctx = JobContext(job, runtime, worker)
     retries_in_a_row = 0
-    paused = False
+    paused = stopped = False
     while not paused:
         with runtime.db.transaction() as session:
             batch = services.next_units(session, job_id, BATCH)
@@ -151,6 +156,15 @@ def _run_units(runtime: Runtime, kind: JobKind, claimed: services.Claim, worker:
             if retries_in_a_row >= PAUSE_AFTER_RETRIES:
                 paused = True
                 break
+            if kind.stop_on_failure and state in (UnitState.failed, UnitState.uncertain):
+                with runtime.db.transaction() as session:
+                    services.give_up_pending_units(
+                        session, job_id, f"Not tried: {unit.key} before it failed"
+                    )
+                stopped = True
+                break
+        if stopped:
+            break
     return _finish_units(runtime, kind, claimed, worker, paused=paused)
 
 
@@ -253,12 +267,20 @@ def _finish_units(
         elif failed:
             first = result["failed"][0]
             error = f"{failed} of {total} failed; first: {first['key']}: {first['error']}"
-            if not done:
+            if not done or kind.stop_on_failure:
                 state = JobState.failed
         if not services.complete(session, job_id, worker, result, state=state, error=error):
             log.error("job %s finished but was no longer ours (lease lost)", job_id)
             return None
+        if state is not JobState.done:
+            _stopped(session, kind, job_id, state.value, error or "")
         return state.value
+
+
+def _stopped(session: Session, kind: JobKind, job_id: int, state: str, error: str) -> None:
+    job = session.get(Job, job_id)
+    if job is not None:
+        kind.stopped(session, job, state, error)
 
 
 class _Heartbeat:

@@ -232,9 +232,12 @@ def retry_job(session: Session, principal: Principal, job_id: int) -> Job:
     return job
 
 
-def cancel_job(session: Session, principal: Principal, job_id: int) -> Job:
-    """Give up on a job that has not run, or close a failed/uncertain one as handled."""
-    return _settle_by_staff(
+def cancel_job(
+    session: Session, principal: Principal, job_id: int, registry: JobRegistry | None = None
+) -> Job:
+    """Give up on a job that has not run, or close a failed/uncertain one as handled. With
+    the ``registry``, the job's kind hears of it (``on_stopped``) in the same transaction."""
+    job = _settle_by_staff(
         session,
         principal,
         job_id,
@@ -242,6 +245,10 @@ def cancel_job(session: Session, principal: Principal, job_id: int) -> Job:
         action="cancel",
         values={"state": JobState.cancelled.value, "finished_at": utcnow()},
     )
+    kind = registry.get(job.kind) if registry is not None else None
+    if kind is not None:
+        kind.stopped(session, job, JobState.cancelled.value, "cancelled by staff")
+    return job
 
 
 # ------------------------------------------------------------------------------ the worker side

@@ -1,5 +1,5 @@
 """The janitor: recovers jobs whose worker vanished or whose message was lost, and runs the
-periodic housekeeping the domains declare (old login sessions…)."""
+periodic housekeeping the domains declare (old login sessions, import and export files…)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,10 @@ def housekeeping(runtime: Runtime, tasks: Sequence[Housekeeping]) -> dict[str, i
     for task in tasks:
         try:
             with runtime.db.transaction() as session:
-                removed[task.name] = task.run(session)
+                if task.settings:
+                    removed[task.name] = task.run(session, runtime.settings)
+                else:
+                    removed[task.name] = task.run(session)
         except Exception:
             log.exception("housekeeping %r failed; will try again", task.name)
     if any(removed.values()):

@@ -22,6 +22,7 @@ def test_help_lists_every_command() -> None:
         "migrate",
         "createstaff",
         "demo-data",
+        "access",
         "check",
     ):
         assert command in out

@@ -46,3 +46,24 @@ def test_exit_codes(tmp_path: Path) -> None:
     assert dry.returncode == 0 and "1 updated" in dry.stdout, dry.stdout  # "again" → 髙橋①
     unknown = kizuna(env, "import", "nope", str(good), check=False)
     assert unknown.returncode == 2 and "nope" in unknown.stderr
+
+
+def test_undo_and_housekeeping_commands(tmp_path: Path) -> None:
+    env = kizuna_env(tmp_path / "var")
+    kizuna(env, "migrate")
+    (tmp_path / "schema.toml").write_text(SCHEMA, "utf-8")
+    kizuna(env, "schema", "apply", str(tmp_path / "schema.toml"))
+    good = tmp_path / "good.csv"
+    good.write_text("E-mail,Name\r\na@example.com,A\r\nb@example.com,B\r\n", "utf-8")
+    done = kizuna(env, "import", "customers", str(good), check=False)
+    assert done.returncode == 0 and "Import 1: Read 2 of 2 rows" in done.stdout, done.stdout
+    resumed = kizuna(env, "imports", "resume", "customers", "1", check=False)
+    assert resumed.returncode == 2 and "cannot be resumed" in resumed.stderr
+    undone = kizuna(env, "imports", "undo", "customers", "1", check=False)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert "2 records deleted" in undone.stdout and "changes" in undone.stderr  # progress
+    again = kizuna(env, "imports", "undo", "customers", "1", check=False)
+    assert again.returncode == 2 and "undone" in again.stderr
+    house = kizuna(env, "housekeeping")
+    assert "import files past their retention: 0" in house.stdout, house.stdout
+    assert "leftover export files: 0" in house.stdout

@@ -29,25 +29,6 @@ from api.runtime import Runtime
 from tests.integration.imports.test_import_api import wait
 
 
-@pytest.fixture
-def table(runtime: Runtime, actor: Principal) -> str:
-    with runtime.db.transaction() as session:
-        services.create_table(
-            session,
-            actor,
-            parse_table({"key": "customers"}),
-            [
-                parse_field({"key": "email", "type": "email", "unique": True,
-                             "label": {"ja": "メールアドレス", "en": "E-mail"}}),
-                parse_field({"key": "name", "type": "text", "required": True,
-                             "label": {"ja": "氏名", "en": "Name"}}),
-                parse_field({"key": "phone", "type": "phone", "label": {"ja": "電話番号"}}),
-                parse_field({"key": "age", "type": "integer", "label": {"en": "Age"}}),
-            ],
-        )  # fmt: skip
-    return "customers"
-
-
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(rows)

@@ -15,6 +15,7 @@ from api.jobs import services
 from api.jobs.kinds import JobKind, JobRegistry, RetryPolicy, UnitSpec
 from api.jobs.models import JobState, UnitState
 from api.jobs.runner import JobContext, UnitContext, run_job
+from api.principal import SYSTEM
 from api.runtime import Runtime
 
 
@@ -308,3 +309,61 @@ def test_transactional_units_roll_back_alone(runtime: Runtime) -> None:
         (UnitState.failed, "row 7: not a date"),
     ]
     assert job(runtime, job_id).state == JobState.done
+
+
+# ------------------------------------------------------------ units that depend on each other
+
+
+def chunks(per_unit: Any, stopped: list[tuple[str, str]], **kw: Any) -> JobKind:
+    def on_stopped(session: Any, job: Any, state: str, error: str) -> None:
+        stopped.append((state, error))
+
+    return JobKind(name="test.chunks", side_effects=False, per_unit=per_unit,
+                   stop_on_failure=True, on_stopped=on_stopped, **kw)  # fmt: skip
+
+
+def test_stop_on_failure_leaves_the_rest_untried_and_tells_the_kind(runtime: Runtime) -> None:
+    ran: list[int] = []
+    stopped: list[tuple[str, str]] = []
+
+    def per_unit(unit: UnitContext) -> dict[str, Any]:
+        if unit.payload["n"] == 1 and unit.attempts == 1:
+            raise RuntimeError("the disk is full")
+        ran.append(unit.payload["n"])
+        return {}
+
+    kind = chunks(per_unit, stopped)
+    job_id = make(runtime, kind, units=4)
+    assert run_job(runtime, kind, job_id) == JobState.failed.value
+    assert ran == [0]
+    assert counts(runtime, job_id) == {UnitState.done: 1, UnitState.failed: 3}
+    assert stopped == [("failed", "3 of 4 failed; first: r1@example.jp: the disk is full")]
+    # retried by a person: the failed and untried units run, in order
+    with runtime.db.transaction() as s:
+        services.retry_job(s, SYSTEM, job_id)
+    assert run_job(runtime, kind, job_id) == JobState.done.value
+    assert ran == [0, 1, 2, 3] and len(stopped) == 1
+
+
+def test_cancelling_a_queued_job_tells_its_kind(runtime: Runtime) -> None:
+    stopped: list[tuple[str, str]] = []
+    kind = chunks(lambda unit: {}, stopped)
+    job_id = make(runtime, kind, units=2)
+    with runtime.db.transaction() as s:
+        services.cancel_job(s, SYSTEM, job_id, JobRegistry([kind]))
+    assert stopped == [("cancelled", "cancelled by staff")]
+    assert job(runtime, job_id).state == JobState.cancelled
+
+
+def test_a_hook_that_raises_does_not_undo_the_jobs_outcome(runtime: Runtime) -> None:
+    def on_stopped(session: Any, job: Any, state: str, error: str) -> None:
+        raise ValueError("a bug in the domain's hook")
+
+    def fail(unit: UnitContext) -> None:
+        raise RuntimeError("no")
+
+    kind = JobKind(name="test.chunks", side_effects=False, per_unit=fail, stop_on_failure=True,
+                   on_stopped=on_stopped)  # fmt: skip
+    job_id = make(runtime, kind, units=2)
+    assert run_job(runtime, kind, job_id) == JobState.failed.value
+    assert job(runtime, job_id).state == JobState.failed

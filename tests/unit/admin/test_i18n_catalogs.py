@@ -39,9 +39,12 @@ IMPORT_CODES = (
     "import_key_ambiguous", "import_not_owner", "taken", "not_found", "import_aborted",
     "import_unknown_field", "import_retired_field", "import_file_field", "import_mapped_twice",
     "import_no_key", "import_key_not_mapped", "import_nothing_mapped", "import_too_large",
-    "import_file_missing", "import_encoding", "import_state", "import_unknown_group",
+    "import_file_missing", "import_encoding", "import_state", "import_interrupted",
+    "import_interrupted_none", "import_check_stopped", "import_undo_interrupted",
+    "import_file_expired", "import_abandoned", "import_unknown_group",
 )  # fmt: skip
-IMPORT_STATES = ("uploaded", "checking", "checked", "running", "done", "failed", "undoing", "undone")  # fmt: skip
+IMPORT_STATES = ("uploaded", "checking", "checked", "running", "done", "failed", "undoing",
+                 "undone", "interrupted", "undo_interrupted", "expired")  # fmt: skip
 
 # Keys built at run time (tOr(`role.${name}`) …): the values the API contract defines must exist.
 REQUIRED_DYNAMIC = [

@@ -11,6 +11,7 @@
 //   wizard.setField(col, key) · setMode(mode) · toggleKey(key)   the mapping, kept in the browser
 //   wizard.check()           PATCH the mapping, POST /{id}/check, follow the job → batch.check
 //   wizard.run()             POST /{id}/run, follow the job (rows/s, ETA) → batch.result
+//   wizard.resume()          POST /{id}/resume: a stopped run (or undo) goes on where it stopped
 //   undoBatch(base, batch, { signal, onUpdate })   POST /{id}/undo, follow the job → the batch
 //
 // Errors of the API's PATCH (`mapping.<col>`, `key`) and the mapping's own checks (a field
@@ -43,8 +44,20 @@ export const modeLabel = (mode) => tOr(`customers.import.mode.${mode}`, mode);
 /** Why the undo left a record alone (changed_since, deleted_since, cannot_restore, in_use). */
 export const undoReason = (reason) => tOr(`customers.import.undo.reason.${reason}`, reason || '');
 export const stateLabel = (state) => tOr(`customers.import.state.${state}`, state || '');
-const STATE_TONES = { uploaded: 'neutral', checking: 'info', checked: 'info', running: 'info', done: 'success', failed: 'danger', undoing: 'info', undone: 'neutral', interrupted: 'warning' };
+const STATE_TONES = { uploaded: 'neutral', checking: 'info', checked: 'info', running: 'info', done: 'success', failed: 'danger', undoing: 'info', undone: 'neutral', interrupted: 'warning', undo_interrupted: 'warning', expired: 'neutral' };
 export const stateTone = (state) => STATE_TONES[state] || 'neutral';
+/** What the server says happened to a batch (a stopped run: how far it got, resume or undo),
+ * in the staff's language; else the catalog's sentence for its state. */
+export function batchMessage(b) {
+  const own = getLanguage() === 'ja' ? b?.message_ja || b?.message : b?.message;
+  if (own) return own;
+  const code = { interrupted: 'import_interrupted', undo_interrupted: 'import_undo_interrupted', expired: 'import_abandoned' }[b?.state];
+  return code ? tOr(`error.${code}`, '') : '';
+}
+/** A stopped run or undo goes on where it stopped (POST /{id}/resume). */
+export const canResume = (b) => b?.state === 'interrupted' || b?.state === 'undo_interrupted';
+/** What went in can be taken out: a finished run, or one that stopped part-way. */
+export const canUndo = (b) => ['done', 'interrupted'].includes(b?.state);
 
 /** One refused file's message, with the server's suggestion (choose CP932…) after it. */
 export function refusedText(err) {
@@ -128,7 +141,7 @@ export function durationText(seconds) {
 
 function stepOf(b) {
   if (!b || b.state === 'refused') return 'upload';
-  if (['running', 'done', 'failed', 'undoing', 'undone', 'interrupted'].includes(b.state) || b.result) return 'run';
+  if (['running', 'done', 'failed', 'undoing', 'undone', 'interrupted', 'undo_interrupted', 'expired'].includes(b.state) || b.result) return 'run';
   if (b.check && b.state !== 'uploaded') return 'check';
   return 'mapping';
 }
@@ -363,8 +376,9 @@ export function createImportWizard(ctx, { design, batch: initial = null, setting
       },
     });
     batch.value = fresh;
-    if (j && j.state !== 'done') {
-      error.value = j.state === 'failed' ? t('customers.import.job_failed', { error: j.error || '' }) : t('customers.import.job_unfinished', { state: tOr(`job.state.${j.state}`, j.state) });
+    // A step that stopped says what happened on the batch (the run screen shows it, with Resume).
+    if (j && j.state !== 'done' && !canResume(fresh)) {
+      error.value = batchMessage(fresh) || (j.state === 'failed' ? t('customers.import.job_failed', { error: j.error || '' }) : t('customers.import.job_unfinished', { state: tOr(`job.state.${j.state}`, j.state) }));
     }
     return fresh;
   }
@@ -376,7 +390,17 @@ export function createImportWizard(ctx, { design, batch: initial = null, setting
       if (!(await saveMapping())) return;
       job.value = null;
       const b = batch.value;
-      await runJob(() => api.post(`${base}/${encodeURIComponent(b.id)}/check`, {}, { signal: ctx.signal }));
+      // The dry run goes through the file in chunks, like the run: rows/s and ETA as it goes.
+      const rate = createRate();
+      progress.value = { done: 0, total: b.rows_total || b.rows_estimate || 0, perSecond: null, left: null };
+      await runJob(
+        () => api.post(`${base}/${encodeURIComponent(b.id)}/check`, {}, { signal: ctx.signal }),
+        (j) => {
+          const rows = progressRows(j, batch.value);
+          progress.value = rate.sample(rows.done, rows.total);
+        },
+      );
+      progress.value = null;
       if (batch.value.check) go('check');
     } catch (err) {
       if (!isAbort(err)) error.value = errorText(err);
@@ -402,6 +426,31 @@ export function createImportWizard(ctx, { design, batch: initial = null, setting
           progress.value = rate.sample(rows.done, rows.total);
         },
       );
+    } catch (err) {
+      if (!isAbort(err)) error.value = errorText(err);
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  /** Resumes a stopped run from its first unfinished chunk, or a stopped undo where it stopped. */
+  async function resume() {
+    busy.value = true;
+    error.value = null;
+    const b = batch.value;
+    const undoing = b.state === 'undo_interrupted';
+    const rate = createRate();
+    progress.value = { done: b.progress?.done || 0, total: b.rows_total || b.rows_estimate || 0, perSecond: null, left: null };
+    try {
+      await runJob(
+        () => api.post(`${base}/${encodeURIComponent(b.id)}/resume`, {}, { signal: ctx.signal }),
+        (j) => {
+          if (!['done', 'failed'].includes(j.state)) batch.value = { ...batch.value, state: undoing ? 'undoing' : 'running' };
+          const rows = progressRows(j, batch.value);
+          progress.value = rate.sample(rows.done, rows.total);
+        },
+      );
+      if (undoing) undone.value = batch.value.undo || null;
     } catch (err) {
       if (!isAbort(err)) error.value = errorText(err);
     } finally {
@@ -470,7 +519,7 @@ export function createImportWizard(ctx, { design, batch: initial = null, setting
   return {
     table, base, fields, byKey, groupsColumn, batch, step, busy, sent, uploadError, error, errors, mapping, auto, mode, key, job, progress, undone,
     maxBytes, refused, rereadError, tooLarge,
-    mappedFields, keyFields, upload, reread, setField, setMode, toggleKey, saveMapping, check, run, watch, undo, restart,
+    mappedFields, keyFields, upload, reread, setField, setMode, toggleKey, saveMapping, check, run, resume, watch, undo, restart,
     back: () => go('mapping'),
   };
 }

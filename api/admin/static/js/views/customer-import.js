@@ -22,7 +22,7 @@ import { toast } from '../ui/toast.js';
 import { Icon } from '../ui/icons.js';
 import { fieldLabel, loadDesigns, tableLabel } from '../customers/design.js';
 import {
-  columnText, createImportWizard, durationText, ENCODINGS, errorsUrl, importBase, MODES, modeLabel, rowErrorText, stateLabel, stateTone, STEPS, undoBatch, undoReason,
+  batchMessage, canResume, canUndo, columnText, createImportWizard, durationText, ENCODINGS, errorsUrl, importBase, MODES, modeLabel, rowErrorText, stateLabel, stateTone, STEPS, undoBatch, undoReason,
 } from '../customers/import.js';
 
 export async function load(ctx) {
@@ -246,6 +246,7 @@ function MappingStep({ wizard }) {
       <p class="field__help">${t('customers.import.key.help')}</p>
       ${errs.key && html`<p class="field__error">${errs.key}</p>`}
     </fieldset>`}
+    ${wizard.busy.value && wizard.progress.value && html`<${Progress} p=${wizard.progress.value} />`}
     ${wizard.error.value && html`<${Notice} tone="danger" message=${wizard.error.value} />`}
     <div class="wizard__actions">
       <${Button} label=${t('customers.import.another_file')} variant="ghost" onClick=${wizard.restart} />
@@ -376,7 +377,8 @@ function UndoOutcome({ undo, wizard }) {
 function RunStep({ wizard, ctx }) {
   const b = wizard.batch.value;
   // A failed run says how far it got: its counters are what is in (each chunk is whole).
-  const r = b.result || (b.state === 'failed' ? b.progress : null);
+  const stopped = ['interrupted', 'undo_interrupted', 'expired'].includes(b.state);
+  const r = b.result || (b.state === 'failed' || stopped ? b.progress : null);
   const running = !r && ['running', 'uploaded', 'checked', 'checking'].includes(b.state);
   const refused = r ? (r.invalid || 0) + (r.duplicate_keys || 0) : 0;
   const undo = wizard.undone.value || b.undo;
@@ -399,7 +401,8 @@ function RunStep({ wizard, ctx }) {
       ['invalid', t('customers.import.count.invalid'), r.invalid, 'danger'],
       ['duplicate_keys', t('customers.import.count.duplicate_keys'), r.duplicate_keys, 'warning'],
     ]} />`}
-    ${b.state === 'failed' && html`<${Notice} tone="danger" title=${t('customers.import.run.failed')} message=${b.all_or_nothing ? t('error.import_aborted', { invalid: fmt.number((b.progress?.invalid || 0) + (b.progress?.duplicate_keys || 0)) }) : b.message || t('customers.import.run.failed_help')} />`}
+    ${b.state === 'failed' && html`<${Notice} tone="danger" title=${t('customers.import.run.failed')} message=${b.all_or_nothing ? t('error.import_aborted', { invalid: fmt.number((b.progress?.invalid || 0) + (b.progress?.duplicate_keys || 0)) }) : batchMessage(b) || t('customers.import.run.failed_help')} />`}
+    ${stopped && html`<${Notice} tone="warning" testId="import-stopped" title=${b.state === 'undo_interrupted' ? t('customers.import.undo.interrupted') : b.state === 'expired' ? t('customers.import.expired') : t('customers.import.run.interrupted')} message=${batchMessage(b)} />`}
     ${r && refused > 0 && html`<${Notice} tone="warning" message=${t('customers.import.run.some_refused', { count: fmt.number(refused) })}>
       <div class="notice__actions"><${ErrorReport} wizard=${wizard} b=${b} /></div><//>`}
     ${r && b.state === 'done' && refused === 0 && html`<${Notice} tone="success" message=${t('customers.import.run.all_in')} />`}
@@ -408,7 +411,8 @@ function RunStep({ wizard, ctx }) {
     ${!running && html`<div class="wizard__actions">
       <${Button} label=${t('customers.import.another_file')} icon="upload" variant="ghost" onClick=${wizard.restart} />
       <span class="pager__spacer"></span>
-      ${b.state === 'done' && html`<${Button} label=${t('customers.import.undo.button')} variant="danger-ghost" busy=${wizard.busy.value} testId="import-undo" onClick=${undoIt} />`}
+      ${canUndo(b) && html`<${Button} label=${t('customers.import.undo.button')} variant="danger-ghost" busy=${wizard.busy.value} testId="import-undo" onClick=${undoIt} />`}
+      ${canResume(b) && html`<${Button} label=${t('customers.import.resume.button')} icon="refresh" variant="secondary" busy=${wizard.busy.value} testId="import-resume" onClick=${() => wizard.resume()} />`}
       <${Button} label=${t('customers.import.open_records')} variant="primary" onClick=${() => ctx.navigate(`/customers/${encodeURIComponent(wizard.table)}`)} />
     </div>`}
   </section>`;
@@ -417,10 +421,12 @@ function RunStep({ wizard, ctx }) {
 // ------------------------------------------------------------------------------------ history
 
 function countsText(b) {
-  const r = b.result || b.check;
+  // A run that stopped part-way: its counters are what is in.
+  const run = b.result || (['interrupted', 'undo_interrupted'].includes(b.state) ? b.progress : null);
+  const r = run || b.check;
   if (!r) return fmt.EMPTY;
   const parts = [];
-  if (b.result) {
+  if (run) {
     parts.push(t('customers.import.history.created', { count: fmt.number(r.created ?? 0) }));
     parts.push(t('customers.import.history.updated', { count: fmt.number(r.updated ?? 0) }));
   }
@@ -477,7 +483,7 @@ function History({ wizard, ctx }) {
     { key: 'created_by', label: t('customers.import.history.who'), nowrap: true, className: 'cell--wide-only', render: (r) => html`<span title=${r.created_by}>${String(r.created_by || '').replace(/\s*<[^>]*>$/, '') || fmt.EMPTY}</span>` },
     {
       key: 'actions', label: t('common.actions'), hideLabel: true, nowrap: true,
-      render: (r) => r.state === 'done' && html`<div class="row-actions row-actions--compact">
+      render: (r) => canUndo(r) && html`<div class="row-actions row-actions--compact">
         <${Button} size="sm" variant="danger-ghost" icon="refresh" label=${t('customers.import.history.undo')} title=${t('customers.import.undo.button')} testId=${`import-undo-${r.id}`} onClick=${(e) => { e.stopPropagation(); undo(r); }} />
       </div>`,
     },
