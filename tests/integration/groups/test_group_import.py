@@ -18,8 +18,11 @@ from api.customers.definitions import parse_field, parse_table
 from api.customers.models import RecordHistory
 from api.groups import services as groups
 from api.imports import services as imports
+from api.imports import tasks
 from api.imports.cli import OK, SOME_REFUSED, run_import
 from api.imports.models import CustomerImport
+from api.jobs.models import JobState
+from api.jobs.runner import run_job
 from api.principal import SYSTEM, Principal
 from api.runtime import Runtime
 
@@ -130,8 +133,11 @@ def test_undo_deletes_the_members_it_created_with_their_groups(
     assert member_groups(runtime) == {"e@example.jp": ["doctors", "nurses"]}
     with runtime.db.transaction() as session:
         batch = session.exec(select(CustomerImport).order_by(col(CustomerImport.id).desc())).first()
-        assert batch is not None
-        undone = imports.undo_batch(session, batch, SYSTEM)
+        assert batch is not None and batch.id is not None
+        job_id = imports.start_undo(session, SYSTEM, "members", batch.id, tasks.UNDO)
+    assert run_job(runtime, tasks.UNDO, job_id) == JobState.done
+    with runtime.db.read() as session:
+        undone = session.get(CustomerImport, batch.id).undo  # type: ignore[union-attr]
     assert undone["deleted"] == 1, undone
     assert member_groups(runtime) == {}
     with runtime.db.read() as session:
