@@ -5,6 +5,7 @@ from api.audit.domain import DOMAIN as audit
 from api.customers.domain import DOMAIN as customers
 from api.domain import Domain
 from api.exports.domain import DOMAIN as exports
+from api.groups.domain import DOMAIN as groups
 from api.imports.domain import DOMAIN as imports
 from api.jobs.domain import DOMAIN as jobs
 from api.livesettings.domain import DOMAIN as livesettings
@@ -20,4 +21,5 @@ DOMAINS: tuple[Domain, ...] = (
     customers,
     imports,
     exports,
+    groups,
 )

@@ -10,6 +10,7 @@ from api.customers.models import (
     CustomerView,
     RecordHistory,
 )
+from api.groups.models import GroupMembership, MemberGroup
 from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.models import Job, JobUnit
 from api.livesettings.models import Setting
@@ -26,8 +27,10 @@ __all__ = [
     "CustomerImportError",
     "CustomerTable",
     "CustomerView",
+    "GroupMembership",
     "Job",
     "JobUnit",
+    "MemberGroup",
     "RecordHistory",
     "Setting",
     "Staff",

@@ -52,6 +52,7 @@ class Plan:
     columns: list[tuple[int, FieldSpec]]  # (column index, field) of the mapped columns
     key: list[FieldSpec]
     mode: str  # insert | update | upsert
+    groups_column: int | None = None  # the member table's `groups` column (api/groups/imports.py)
 
 
 def reason(
@@ -86,6 +87,8 @@ class Row:
     outcome: str = ""
     record: Any = None  # the matched record's row
     changes: dict[str, Any] = field(default_factory=dict)
+    groups: list[str] | None = None  # the `groups` column's keys (api/groups/imports.py)
+    record_id: int | None = None  # a new record's id, once written
 
 
 class _Refused(tuple[str, dict[str, Any] | None]):
@@ -223,6 +226,10 @@ def classify(
     """Decide each row of a chunk (rows already validated and checked for repeated keys):
     new, updated, unchanged or invalid, with the reason. ``lock`` (the run) locks the matched
     records until the chunk's transaction ends, so nobody changes them in between."""
+    if plan.groups_column is not None:
+        from api.groups import imports as group_column
+
+        group_column.check(session, plan, rows)
     design = plan.design
     table = design.sa_table()
     conn = session.connection()
@@ -419,6 +426,10 @@ def write(
                 for r in refused
             ],
         )
+    if plan.groups_column is not None:
+        from api.groups import imports as group_column
+
+        group_column.apply(session, plan, rows, actor, batch_id)
     return count(rows)
 
 
@@ -468,6 +479,7 @@ def _write_bulk(
         ready = {k: json_ready(s) for k, s in design.specs.items()}
         for r, item, record_id in zip(new, inserts, ids, strict=True):
             item["id"] = record_id
+            r.record_id = record_id
             changes = {
                 k: {"before": None, "after": v if ready[k] else to_json(design.specs[k], v)}
                 for k, v in r.values.items()
@@ -477,6 +489,8 @@ def _write_bulk(
                 changes["owner_id"] = {"before": None, "after": owner}
             if status:
                 changes["status"] = {"before": None, "after": status}
+            if r.groups:  # in the create row, so undo still sees it as the import's last
+                changes["groups"] = {"before": [], "after": r.groups}
             history.append(
                 {**base, "record_id": record_id, "version": 1, "action": "create",
                  "changes": changes}

@@ -10,6 +10,11 @@ from typing import Any
 from api.fields.messages import Message
 
 MESSAGES: dict[str, Message] = {
+    "import_unknown_group": Message(
+        "no group is named {groups} (the groups column): create it first, or use a group's key",
+        "{groups} という名前のグループはありません（グループ列）。"
+        "先に作成するか、グループのキーを使ってください",
+    ),
     "import_key_empty": Message(
         "the key is empty: the row cannot be matched", "キーが空のため、照合できません"
     ),

@@ -39,6 +39,7 @@ from api.errors import (
     ValidationFailed,
 )
 from api.fields import chars
+from api.groups import imports as group_column
 from api.imports import engine
 from api.imports.messages import CANCELLED, both, message
 from api.imports.models import CustomerImport, CustomerImportError
@@ -358,6 +359,9 @@ def auto_mapping(design: Design, header: list[str]) -> dict[str, str | None]:
         if _mappable(spec):
             for name in _names(spec):
                 by_name.setdefault(name, spec.key)
+    if group_column.allowed(design):
+        for name in group_column.HEADERS:
+            by_name.setdefault(chars.match_key(name), group_column.KEY)
     out: dict[str, str | None] = {}
     used: set[str] = set()
     for index, name in enumerate(header):
@@ -391,6 +395,8 @@ def _initial_mapping(
         chars.match_key(name): last.mapping.get(str(i)) for i, name in enumerate(last.header)
     }
     active = {spec.key for _, spec in design.active() if _mappable(spec)}
+    if group_column.allowed(design):
+        active.add(group_column.KEY)
     out: dict[str, str | None] = {}
     hit = False
     for index, name in enumerate(header):
@@ -414,7 +420,7 @@ def _initial_mapping(
 
 
 def _default_key(design: Design, mapping: dict[str, str | None]) -> list[str]:
-    mapped = [design.specs[k] for k in mapping.values() if k]
+    mapped = [design.specs[k] for k in mapping.values() if k and k in design.specs]
     for spec in mapped:
         if spec.unique:
             return [spec.key]
@@ -492,6 +498,7 @@ def plan_of(design: Design, batch: CustomerImport) -> engine.Plan:
     columns: list[tuple[int, FieldSpec]] = []
     first: dict[str, int] = {}
     width = len(batch.header)
+    groups_index: int | None = None
     for index_text, key in sorted(batch.mapping.items(), key=lambda kv: int(kv[0])):
         if not key:
             continue
@@ -500,6 +507,9 @@ def plan_of(design: Design, batch: CustomerImport) -> engine.Plan:
         params: dict[str, Any] = {"field": key}
         if index < 0 or index >= width:
             errors.append(FieldError(where, "is not a column of the file", "invalid"))
+            continue
+        if key == group_column.KEY and group_column.allowed(design) and groups_index is None:
+            groups_index = index  # the member table's groups (api/groups/imports.py)
             continue
         spec = design.specs.get(key)
         active = {s.key for _, s in design.active()}
@@ -535,7 +545,7 @@ def plan_of(design: Design, batch: CustomerImport) -> engine.Plan:
         raise ValidationFailed(
             detail="; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
         )
-    return engine.Plan(design, columns, key_specs, batch.mode)
+    return engine.Plan(design, columns, key_specs, batch.mode, groups_column=groups_index)
 
 
 def update_batch(
@@ -1039,7 +1049,8 @@ def check_chunk(
     cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
         rows = cursor.read(end - start)
-        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode)
+        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
+                           groups_column=cursor.plan.groups_column)  # fmt: skip
         engine.classify(session, plan, rows, actor)
     except BaseException:
         cursor.close()
@@ -1109,7 +1120,8 @@ def run_chunk(
     cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
         rows = cursor.read(end - start)
-        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode)
+        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
+                           groups_column=cursor.plan.groups_column)  # fmt: skip
         engine.classify(session, plan, rows, actor, lock=True)
         assert batch.id is not None
         written = engine.write(session, plan, rows, actor, batch.id)
@@ -1169,7 +1181,8 @@ def _check_part(
     cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
         rows = cursor.read(end - start)
-        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode)
+        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
+                           groups_column=cursor.plan.groups_column)  # fmt: skip
         engine.classify(session, plan, rows, actor)
     except BaseException:
         cursor.close()

@@ -33,6 +33,7 @@ TABLE = {"ja": "顧客", "en": "Customers"}
 PURCHASES = {"ja": "購入履歴", "en": "Purchases"}
 SCREENS = [
     "nav.customers",
+    "nav.groups",
     "nav.outbox",
     "nav.staff",
     "nav.tokens",
@@ -414,6 +415,38 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
         page.get_by_role("button", name=t("common.save")).click()
     assert saved.value.ok
     expect(min_length).to_have_value(before)
+
+    # Groups: the list, a group created (the dialog), its screen with the "add members" and
+    # "rename" dialogs, and deleted again (the confirmation).
+    w.open_screen("nav.groups")
+    w.snap("groups")
+    page.locator("[data-testid=group-new]").click()
+    dialog = w.dialog("group-create")
+    group_key = f"walk-{w.lang}-{w.viewport}"
+    dialog.locator("input[name=key]").fill(group_key)
+    dialog.locator("input[name=label_ja]").fill(f"ウォーク {w.lang} {w.viewport}")
+    dialog.locator("input[name=label_en]").fill(f"Walk {w.lang} {w.viewport}")
+    w.snap("group-create")
+    dialog.locator("[data-testid=group-create-submit]").click()
+    group_label = (
+        f"ウォーク {w.lang} {w.viewport}" if w.lang == "ja" else f"Walk {w.lang} {w.viewport}"
+    )
+    expect(page.get_by_role("heading", level=1)).to_have_text(group_label)
+    w.loaded()
+    expect(page.get_by_text(f"group:{group_key}")).to_be_visible()
+    w.snap("group")
+    page.locator("[data-testid=group-add-open]").click()
+    w.snap("group-add-members")
+    w.escape(w.dialog("group-add-members"))
+    page.locator("[data-testid=group-rename-open]").click()
+    w.snap("group-rename")
+    w.escape(w.dialog("group-rename"))
+    page.locator("[data-testid=group-delete]").click()
+    dialog = w.dialog()
+    expect(dialog).to_contain_text(f"group:{group_key}")
+    dialog.get_by_role("button", name=t("groups.delete"), exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("nav.groups"))
+    expect(page.get_by_text(f"group:{group_key}")).to_have_count(0)
 
     # An unknown screen says so inside the shell.
     page.goto(server.url + "/admin/#/nowhere")

@@ -41,7 +41,7 @@ IMPORT_CODES = (
     "import_no_key", "import_key_not_mapped", "import_nothing_mapped", "import_too_large",
     "import_file_missing", "import_encoding", "import_state", "import_interrupted",
     "import_interrupted_none", "import_check_stopped", "import_undo_interrupted",
-    "import_file_expired", "import_abandoned",
+    "import_file_expired", "import_abandoned", "import_unknown_group",
 )  # fmt: skip
 IMPORT_STATES = ("uploaded", "checking", "checked", "running", "done", "failed", "undoing",
                  "undone", "interrupted", "undo_interrupted", "expired")  # fmt: skip
@@ -173,6 +173,9 @@ PARAM_CODES = {
     "import_key_not_mapped": {"field"},
     "import_too_large": {"limit"},
     "import_state": {"state", "action"},
+    "import_unknown_group": {"groups"},
+    # groups (api/groups)
+    "member_not_found": {"ids"},
 }
 # Prefixes of keys looked up at run time; keys under them may look unused.
 DYNAMIC_PREFIXES = (

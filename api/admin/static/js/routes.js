@@ -28,6 +28,9 @@ export const routes = [
   { path: '/customers/:table/new', permission: 'customers:write', view: () => import('./views/customer-record-edit.js'), title: () => t('customers.form.new_plain') },
   { path: '/customers/:table/:id/edit', permission: 'customers:write', view: () => import('./views/customer-record-edit.js'), title: () => t('customers.form.edit_plain') },
 
+  { path: '/groups', permission: 'groups:read', view: () => import('./views/groups.js'), title: () => t('nav.groups'), nav: { section: 'customers', icon: 'users' } },
+  { path: '/groups/:key', permission: 'groups:read', view: () => import('./views/group.js'), title: () => t('groups.title') },
+
   { path: '/outbox', permission: 'outbox:read', view: () => import('./views/outbox.js'), title: () => t('nav.outbox'), nav: { section: 'mail', icon: 'inbox' } },
   { path: '/outbox/:id', permission: 'outbox:read', view: () => import('./views/outbox-detail.js'), title: () => t('nav.outbox') },
 

@@ -25,6 +25,7 @@ import { alert, confirm, formDialog, openDialog } from '../ui/dialog.js';
 import { jobDialog } from '../ui/job-dialog.js';
 import { toast } from '../ui/toast.js';
 import { activeFields, fieldLabel, statuses, labelOf } from './design.js';
+import { can } from '../session.js';
 
 export function createSelection(list) {
   const ids = signal(new Set());
@@ -103,6 +104,7 @@ export function BulkBar({ list, sel }) {
       <${Button} size="sm" label=${t('customers.bulk.owner')} testId="bulk-owner" onClick=${() => runBulk(list, sel, 'owner')} />
       ${statuses(list.design).length > 0 && html`<${Button} size="sm" label=${t('customers.bulk.status')} testId="bulk-status" onClick=${() => runBulk(list, sel, 'status')} />`}
       <${Button} size="sm" variant="danger" label=${t('customers.bulk.delete')} testId="bulk-delete" onClick=${() => runBulk(list, sel, 'delete')} />`}
+    ${list.design.is_member_table && can('groups:write') && html`<${Button} size="sm" label=${t('groups.bulk.button')} testId="bulk-groups" onClick=${() => runGroupBulk(list, sel)} />`}
     <${Button} size="sm" label=${t('customers.export.selected')} icon="download" testId="bulk-export" onClick=${() => exportDialog(list, sel)} />
     <${Button} size="sm" variant="ghost" label=${t('customers.bulk.clear')} onClick=${() => sel.clear()} />
   </div>`;
@@ -184,6 +186,44 @@ export async function runBulk(list, sel, action) {
   if (final.state === 'done') {
     const report = await api.get(`${base}/${started.job_id}`);
     await showReport(list, report);
+  }
+  sel.clear();
+  list.table.reload();
+}
+
+/** Add the set to a group, or remove it from one (member table only): POST /api/groups/<key>/bulk, a job. */
+async function runGroupBulk(list, sel) {
+  const n = count(sel.count.value);
+  let groups;
+  try {
+    groups = (await api.get('/api/groups')).items;
+  } catch (err) {
+    toast(errorText(err), { type: 'error' });
+    return;
+  }
+  if (!groups.length) {
+    await alert({ title: t('groups.bulk.title'), message: t('groups.none_yet') });
+    return;
+  }
+  const target = sel.target();
+  const started = await formDialog({
+    title: t('groups.bulk.title'),
+    intro: t('groups.bulk.intro', { count: n }),
+    testId: 'bulk-groups-dialog',
+    submitLabel: t('customers.bulk.apply', { count: n }),
+    submitTestId: 'bulk-groups-apply',
+    fields: [
+      { name: 'action', type: 'select', label: t('groups.bulk.action'), value: 'add', options: [{ value: 'add', label: t('groups.bulk.add') }, { value: 'remove', label: t('groups.bulk.remove') }] },
+      { name: 'group', type: 'select', label: t('groups.bulk.group'), required: true, value: groups[0].key, options: groups.map((g) => ({ value: g.key, label: `${labelOf(g.label, g.key)} (${g.key})` })) },
+    ],
+    onSubmit: (v) => api.post(`/api/groups/${encodeURIComponent(v.group)}/bulk`, { ...target, action: v.action }).then((r) => ({ ...r, group: v.group })),
+  });
+  if (!started) return;
+  const job = await api.get(`/api/jobs/${started.job_id}`);
+  const final = await jobDialog(job, { title: t('groups.bulk.title'), messages: { running: t('customers.bulk.running', { count: count(started.count) }) } });
+  if (final.state === 'done') {
+    const report = await api.get(`/api/groups/${encodeURIComponent(started.group)}/bulk/${started.job_id}`);
+    toast(t('groups.bulk.report', { done: count(report.done), unchanged: count(report.unchanged) }), { type: 'success' });
   }
   sel.clear();
   list.table.reload();

@@ -47,12 +47,14 @@ export function changeRows(entry, { design, owners, refs }) {
     if (key === 'status') return statusLabel(design, value);
     const field = findField(design, key);
     if (field) return displayValue(field, value, { refs });
+    if (key === 'groups' && Array.isArray(value)) return value.join(', '); // a member's groups (api/groups)
     return typeof value === 'object' ? JSON.stringify(value) : String(value);
   };
   const label = (key) => {
     if (key === 'owner_id') return t('customers.list.col.owner');
     if (key === 'status') return t('customers.list.col.status');
     const field = findField(design, key);
+    if (!field && key === 'groups') return t('groups.record.label');
     return field ? fieldLabel(field) : key;
   };
   const order = (design?.fields || []).map((f) => f.key);

@@ -168,6 +168,9 @@ export function createImportWizard(ctx, { design, batch: initial = null, setting
   const base = importBase(table);
   const fields = importableFields(design);
   const byKey = new Map(fields.map((f) => [f.key, f]));
+  // The member table's `groups` column (api/groups/imports.py): not a field, the members' groups.
+  const groupsColumn = !!design.is_member_table && !byKey.has('groups');
+  const mappable = (v) => byKey.has(v) || (groupsColumn && v === 'groups');
 
   const batch = signal(initial);
   const step = signal(stepOf(initial));
@@ -194,7 +197,7 @@ export function createImportWizard(ctx, { design, batch: initial = null, setting
       const m = {};
       (b.header || []).forEach((_, i) => {
         const v = b.mapping?.[String(i)] ?? b.mapping?.[i] ?? null;
-        m[String(i)] = v && byKey.has(v) ? v : null;
+        m[String(i)] = v && mappable(v) ? v : null;
       });
       mapping.value = m;
       auto.value = new Set(Object.keys(m).filter((c) => m[c]));
@@ -226,7 +229,7 @@ export function createImportWizard(ctx, { design, batch: initial = null, setting
   function localErrors() {
     const out = {};
     for (const [f, cols] of mappedFields.value) {
-      if (cols.length > 1) for (const c of cols.slice(1)) out[`mapping.${c}`] = t('customers.import.mapping.twice', { field: fieldLabel(byKey.get(f)) });
+      if (cols.length > 1) for (const c of cols.slice(1)) out[`mapping.${c}`] = t('customers.import.mapping.twice', { field: byKey.has(f) ? fieldLabel(byKey.get(f)) : t('customers.import.mapping.groups') });
     }
     if (!mappedFields.value.size) out.mapping = t('customers.import.mapping.none');
     if (mode.value !== 'insert') {
@@ -514,7 +517,7 @@ export function createImportWizard(ctx, { design, batch: initial = null, setting
   }
 
   return {
-    table, base, fields, byKey, batch, step, busy, sent, uploadError, error, errors, mapping, auto, mode, key, job, progress, undone,
+    table, base, fields, byKey, groupsColumn, batch, step, busy, sent, uploadError, error, errors, mapping, auto, mode, key, job, progress, undone,
     maxBytes, refused, rereadError, tooLarge,
     mappedFields, keyFields, upload, reread, setField, setMode, toggleKey, saveMapping, check, run, resume, watch, undo, restart,
     back: () => go('mapping'),

@@ -191,6 +191,7 @@ function MappingRow({ wizard, col, name, samples }) {
           onChange=${(e) => wizard.setField(col, e.currentTarget.value)}>
           <option value="">${t('customers.import.mapping.skip')}</option>
           ${wizard.fields.map((f) => html`<option value=${f.key} key=${f.key}>${fieldLabel(f)}</option>`)}
+          ${wizard.groupsColumn && html`<option value="groups" key="groups">${t('customers.import.mapping.groups')}</option>`}
         </select>
         ${auto && value && badge(t('customers.import.mapping.auto'), 'info')}
       </div>

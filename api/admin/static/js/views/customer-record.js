@@ -18,6 +18,7 @@ import { toast } from '../ui/toast.js';
 import { displayValue } from '../customers/display.js';
 import { HistoryTimeline } from '../customers/history.js';
 import { openMerge, reasonLabel } from '../customers/merge.js';
+import { editRecordGroups, groupLabel } from '../groups/groups.js';
 import {
   activeFields, fieldLabel, helpText, labelField, listFields, loadDesigns, loadOwners, loadReferenceLabels,
   ownerName, recordLabel, refKey, statusLabel, statusTone, tableLabel,
@@ -258,6 +259,40 @@ function PossibleDuplicates({ data, canWrite, onMerge }) {
   <//>`;
 }
 
+/** The member's groups (member table only): badges linked to each group; "change" with groups:write. */
+function RecordGroups({ record }) {
+  const state = useConst(() => ({ groups: signal(null), error: signal(null) }));
+  async function refresh() {
+    try {
+      state.groups.value = (await api.get(`/api/member-groups/${encodeURIComponent(record.id)}`)).groups;
+    } catch (err) {
+      if (!isAbort(err)) state.error.value = err;
+    }
+  }
+  useEffect(() => {
+    refresh();
+  }, [record.id]);
+  async function edit() {
+    const saved = await editRecordGroups(record.id, state.groups.value || []);
+    if (saved) {
+      state.groups.value = saved.groups;
+      toast(t('common.saved'), { type: 'success' });
+    }
+  }
+  const groups = state.groups.value;
+  return html`<div class="record-summary__item" data-testid="record-groups">
+    <span class="record-summary__label">${t('groups.record.label')}</span>
+    ${state.error.value
+      ? html`<span class="muted">${errorText(state.error.value)}</span>`
+      : groups === null
+        ? html`<span class="muted">${t('common.loading')}</span>`
+        : groups.length === 0
+          ? html`<span class="muted">${t('groups.record.none')}</span>`
+          : html`<span class="record-groups">${groups.map((g) => html`<a key=${g.key} href=${`#/groups/${encodeURIComponent(g.key)}`} class="record-groups__item">${badge(groupLabel(g), 'accent')}</a>`)}</span>`}
+    ${can('groups:write') && groups !== null && html`<${Button} label=${t('groups.record.edit')} size="sm" variant="ghost" testId="record-groups-edit" onClick=${edit} />`}
+  </div>`;
+}
+
 export default function CustomerRecordView({ ctx, data }) {
   const page = useConst(() => createRecordPage(ctx, data));
   const { design, record, owners } = data;
@@ -308,6 +343,7 @@ export default function CustomerRecordView({ ctx, data }) {
         <div class="record-summary__item">
           <span class="record-summary__label">${t('customers.list.col.id')}</span><span class="muted">${record.id}</span>
         </div>
+        ${design.is_member_table && can('groups:read') && html`<${RecordGroups} record=${record} />`}
       </div>
       ${data.duplicates.length > 0 && html`<${PossibleDuplicates} data=${data} canWrite=${canWrite} onMerge=${page.mergeDuplicates} />`}
       <div class="card card--flush">
