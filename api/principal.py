@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from api.permissions import Permission, Role
 
@@ -27,6 +28,30 @@ class Principal:
     def allowed(self, permissions: Iterable[Permission]) -> frozenset[Permission]:
         """Which of ``permissions`` this principal holds."""
         return frozenset(p for p in permissions if self.can(p))
+
+    def as_payload(self) -> dict[str, Any]:
+        """Who started a job, kept in its payload (the job acts as them: history, ownership)."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "label": self.label,
+            "role": self.role,
+            "roles": list(self.roles),
+            "staff_id": self.staff_id,
+        }
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any] | None) -> Principal:
+        """:meth:`as_payload` back (the same principal, bar its request's ip and session)."""
+        data = data or {}
+        return cls(
+            kind=str(data.get("kind", "system")),
+            id=data.get("id"),
+            label=str(data.get("label", "")),
+            role=str(data.get("role", "")),
+            roles=tuple(data.get("roles", ())),
+            staff_id=data.get("staff_id"),
+        )
 
 
 SYSTEM = Principal(kind="system", id=None, label="system")

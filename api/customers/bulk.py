@@ -56,16 +56,6 @@ def _invalid(field: str, message: str, code: str, **params: Any) -> ValidationFa
     )
 
 
-def _principal(data: dict[str, Any]) -> Principal:
-    return Principal(
-        kind=data.get("kind", "system"),
-        id=data.get("id"),
-        label=data.get("label", ""),
-        role=data.get("role", ""),
-        staff_id=data.get("staff_id"),
-    )
-
-
 def _check_value(session: Session, design: Design, field: str | None, value: Any) -> Any:
     if not field:
         raise _invalid("field", "name the field to set", "required")
@@ -142,10 +132,7 @@ def start(
         "selection": {k: v for k, v in rs.selection.items() if k != "sort"},
         "count": count,
         "started_at": utcnow().isoformat(),
-        "actor": {
-            "kind": actor.kind, "id": actor.id, "label": actor.label, "role": actor.role,
-            "staff_id": actor.staff_id,
-        },
+        "actor": actor.as_payload(),
     }  # fmt: skip
     job = jobs.create_job(session, KIND, payload, created_by=actor.label, units=units)
     assert job.id is not None
@@ -194,7 +181,7 @@ def run_unit(unit: UnitContext) -> dict[str, Any]:
     session = unit.session
     assert session is not None  # no side effects: the unit runs in a transaction
     payload = unit.job.payload
-    actor = _principal(payload["actor"])
+    actor = Principal.from_payload(payload["actor"])
     selection = payload["selection"]
     rs: RecordSet = record_set(
         session, actor, payload["table"], ids=selection.get("ids"), view=selection.get("view"),

@@ -48,16 +48,6 @@ CHUNK_IDS = 10_000
 KIND_NAME = "customers.type_change"
 
 
-def _principal(data: dict[str, Any]) -> Principal:
-    return Principal(
-        kind=data.get("kind", "system"),
-        id=data.get("id"),
-        label=data.get("label", ""),
-        role=data.get("role", ""),
-        staff_id=data.get("staff_id"),
-    )
-
-
 def start(
     session: Session,
     actor: Principal,
@@ -92,10 +82,7 @@ def start(
         "position": position,
         "max_id": end_id,
         "started_at": utcnow().isoformat(),
-        "actor": {
-            "kind": actor.kind, "id": actor.id, "label": actor.label, "role": actor.role,
-            "staff_id": actor.staff_id,
-        },
+        "actor": actor.as_payload(),
     }  # fmt: skip
     job = jobs.create_job(session, KIND, payload, created_by=actor.label, units=units)
     row.options = {**(row.options or {}), _mark(): job.id}
@@ -232,7 +219,7 @@ def _swap(
     physical.create_indexes(conn, design.key, new)
     row = design.field_row(old.key)
     services.save_field_row(
-        session, _principal(payload["actor"]), design.key, row, old, new,
+        session, Principal.from_payload(payload["actor"]), design.key, row, old, new,
         position=payload.get("position"), lost=lost,
     )  # fmt: skip
     services.forget_designs(session)

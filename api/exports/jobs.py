@@ -46,24 +46,6 @@ KEEP = dt.timedelta(hours=24)  # how long a finished export's file can be downlo
 PROGRESS_EVERY = 1.0  # seconds between two progress updates
 
 
-def _actor(principal: Principal) -> dict[str, Any]:
-    return {
-        "kind": principal.kind, "id": principal.id, "label": principal.label,
-        "role": principal.role, "roles": list(principal.roles), "staff_id": principal.staff_id,
-    }  # fmt: skip
-
-
-def _principal(data: dict[str, Any]) -> Principal:
-    return Principal(
-        kind=data.get("kind", "system"),
-        id=data.get("id"),
-        label=data.get("label", ""),
-        role=data.get("role", ""),
-        roles=tuple(data.get("roles", ())),
-        staff_id=data.get("staff_id"),
-    )
-
-
 def _options(data: dict[str, Any]) -> services.Options:
     return services.parse_options(**data)
 
@@ -71,7 +53,7 @@ def _options(data: dict[str, Any]) -> services.Options:
 def _rebuild(session: Session, payload: dict[str, Any]) -> RecordSet:
     sel = payload["selection"]
     return record_set(
-        session, _principal(payload["actor"]), payload["table"], ids=sel.get("ids"),
+        session, Principal.from_payload(payload["actor"]), payload["table"], ids=sel.get("ids"),
         view=sel.get("view"), where=sel.get("where"), q=sel.get("q"), sort=sel.get("sort"),
     )  # fmt: skip
 
@@ -104,7 +86,7 @@ def start(
             "columns": list(parsed.columns) if parsed.columns else None,
             "labels": parsed.labels, "values": parsed.values, "replace": parsed.replace,
         },
-        "actor": _actor(actor),
+        "actor": actor.as_payload(),
         "count": count,
         "name": services.file_name(rs.design, parsed, dt.date.today()),
     }  # fmt: skip
@@ -160,7 +142,7 @@ def run_unit(unit: UnitContext) -> dict[str, Any]:
     part.replace(final)
     with runtime.db.transaction() as session:
         services.record_export(
-            session, _principal(payload["actor"]), rs, options, result, job=job_id
+            session, Principal.from_payload(payload["actor"]), rs, options, result, job=job_id
         )
     return {
         "rows_written": result.rows,

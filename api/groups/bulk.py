@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from api.audit import services as audit
-from api.customers.bulk import _principal
 from api.customers.record_set import id_ranges, record_set
 from api.db import utcnow
 from api.errors import FieldError, ValidationFailed
@@ -70,10 +69,7 @@ def start(
         "selection": {k: v for k, v in rs.selection.items() if k != "sort"},
         "count": count,
         "started_at": utcnow().isoformat(),
-        "actor": {
-            "kind": actor.kind, "id": actor.id, "label": actor.label, "role": actor.role,
-            "staff_id": actor.staff_id,
-        },
+        "actor": actor.as_payload(),
     }  # fmt: skip
     job = jobs.create_job(session, KIND, payload, created_by=actor.label, units=units)
     assert job.id is not None
@@ -92,7 +88,7 @@ def run_unit(unit: UnitContext) -> dict[str, Any]:
     session = unit.session
     assert session is not None
     payload = unit.job.payload
-    actor = _principal(payload["actor"])
+    actor = Principal.from_payload(payload["actor"])
     selection = payload["selection"]
     design = services.member_design(session)
     if design.key != payload["table"]:

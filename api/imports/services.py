@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -651,27 +651,6 @@ def _reread(
 # first unfinished chunk.
 
 
-def actor_payload(actor: Principal) -> dict[str, Any]:
-    return {
-        "kind": actor.kind,
-        "id": actor.id,
-        "label": actor.label,
-        "role": actor.role,
-        "staff_id": actor.staff_id,
-    }
-
-
-def actor_of(payload: dict[str, Any]) -> Principal:
-    data = payload.get("actor") or {}
-    return Principal(
-        kind=str(data.get("kind", "system")),
-        id=data.get("id"),
-        label=str(data.get("label", "")),
-        role=str(data.get("role", "")),
-        staff_id=data.get("staff_id"),
-    )
-
-
 def _has_file(imports_dir: Path, batch: CustomerImport) -> None:
     if batch.file_removed_at is not None or not stored_path(imports_dir, batch).exists():
         raise Conflict(detail=message("import_file_expired"), code="import_file_expired")
@@ -744,7 +723,7 @@ def start_check(
     batch.state = "checking"
     batch.check = _empty_check()
     _say(batch)
-    return _new_job(session, kind, table_key, batch, actor_payload(actor), _chunks(batch, 0),
+    return _new_job(session, kind, table_key, batch, actor.as_payload(), _chunks(batch, 0),
                     actor.label)  # fmt: skip
 
 
@@ -772,7 +751,7 @@ def start_run(
     batch.chunks_total = len(units)
     batch.chunks_done = 0
     _say(batch)
-    job_id = _new_job(session, kind, table_key, batch, actor_payload(actor), units, actor.label)
+    job_id = _new_job(session, kind, table_key, batch, actor.as_payload(), units, actor.label)
     audit.record(
         session, actor, "imports.run", target_type="customer_import", target_id=batch.id,
         after={"table": table_key, "file": batch.filename, "rows": batch.rows_total,
@@ -809,7 +788,7 @@ def start_undo(
                       "restored": 0, "skipped": [], "skipped_total": 0}  # fmt: skip
     batch.state = "undoing"
     _say(batch)
-    job_id = _new_job(session, kind, table_key, batch, actor_payload(actor), _undo_units(batch),
+    job_id = _new_job(session, kind, table_key, batch, actor.as_payload(), _undo_units(batch),
                       actor.label)  # fmt: skip
     audit.record(
         session, actor, "imports.undo", target_type="customer_import", target_id=batch.id,
@@ -840,9 +819,7 @@ def resume(
     design = load_design(session, table_key)
     plan_of(design, batch)
     previous = session.get(Job, batch.job_id) if batch.job_id is not None else None
-    runner = (previous.payload.get("actor") if previous is not None else None) or actor_payload(
-        actor
-    )
+    runner = (previous.payload.get("actor") if previous is not None else None) or actor.as_payload()
     units = _unfinished(session, previous) if previous is not None else []
     if not units:
         units = _chunks(batch, batch.rows_done)
@@ -1049,8 +1026,7 @@ def check_chunk(
     cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
         rows = cursor.read(end - start)
-        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
-                           groups_column=cursor.plan.groups_column)  # fmt: skip
+        plan = replace(cursor.plan, design=design)  # the design as of this chunk
         engine.classify(session, plan, rows, actor)
     except BaseException:
         cursor.close()
@@ -1120,8 +1096,7 @@ def run_chunk(
     cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
         rows = cursor.read(end - start)
-        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
-                           groups_column=cursor.plan.groups_column)  # fmt: skip
+        plan = replace(cursor.plan, design=design)  # the design as of this chunk
         engine.classify(session, plan, rows, actor, lock=True)
         assert batch.id is not None
         written = engine.write(session, plan, rows, actor, batch.id)
@@ -1181,8 +1156,7 @@ def _check_part(
     cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
         rows = cursor.read(end - start)
-        plan = engine.Plan(design, cursor.plan.columns, cursor.plan.key, cursor.plan.mode,
-                           groups_column=cursor.plan.groups_column)  # fmt: skip
+        plan = replace(cursor.plan, design=design)  # the design as of this chunk
         engine.classify(session, plan, rows, actor)
     except BaseException:
         cursor.close()

@@ -11,6 +11,7 @@ from typing import Any
 from api.imports import services
 from api.jobs.context import UnitContext
 from api.jobs.kinds import JobKind
+from api.principal import Principal
 
 # Units make a stop harmless (the next worker goes on at the first unfinished one), but a
 # resumed run re-reads the file up to where it stopped: a generous limit keeps a slow
@@ -32,7 +33,7 @@ def check_chunk(unit: UnitContext) -> dict[str, Any]:
         unit.runtime.settings.imports_dir,
         unit.job.cache,
         unit.payload,
-        services.actor_of(unit.job.payload),
+        Principal.from_payload(unit.job.payload.get("actor")),
         _job_id(unit),
     )
 
@@ -45,7 +46,7 @@ def run_chunk(unit: UnitContext) -> dict[str, Any]:
         unit.runtime.settings.imports_dir,
         unit.job.cache,
         unit.payload,
-        services.actor_of(unit.job.payload),
+        Principal.from_payload(unit.job.payload.get("actor")),
         _job_id(unit),
     )
 
@@ -53,7 +54,10 @@ def run_chunk(unit: UnitContext) -> dict[str, Any]:
 def undo_chunk(unit: UnitContext) -> dict[str, Any]:
     assert unit.session is not None
     return services.undo_chunk(
-        unit.session, unit.payload, services.actor_of(unit.job.payload), _job_id(unit)
+        unit.session,
+        unit.payload,
+        Principal.from_payload(unit.job.payload.get("actor")),
+        _job_id(unit),
     )
 
 
