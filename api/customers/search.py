@@ -238,6 +238,50 @@ def _create_gin(conn: Connection, key: str) -> None:
     )
 
 
+# ---------------------------------------------------------- the GIN index during big imports
+# A GIN index grows slowly row by row (each record adds ~120 grams); made at once over the
+# finished table it costs a fraction of that. A large import therefore drops it before its
+# first chunk and makes it again after its last (or when it stops): searches keep working in
+# between, only without the index. See docs in api/imports/README.md ("Speed").
+DEFER_INDEX_ROWS = 50_000
+
+
+def index_suspended(conn: Connection, key: str) -> bool:
+    """Whether the table's GIN index is missing (a large import runs, or one stopped hard)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    missing = conn.execute(
+        sa.text("SELECT to_regclass(:t) IS NOT NULL AND to_regclass(:ix) IS NULL"),
+        {"t": _quote(conn, search_table_name(key)), "ix": _quote(conn, _gin_name(key))},
+    ).scalar_one()
+    return bool(missing)
+
+
+def suspend_index(conn: Connection, design: Any, rows_coming: int) -> bool:
+    """Drop the GIN index before writing ``rows_coming`` rows when that is cheaper than
+    maintaining it: at least ``DEFER_INDEX_ROWS`` rows and at least as many as the table has
+    (PostgreSQL's estimate). True when the index is (now) absent. No-op on SQLite."""
+    if conn.dialect.name != "postgresql" or rows_coming < DEFER_INDEX_ROWS:
+        return False
+    estimate = conn.execute(
+        sa.text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
+        {"t": _quote(conn, search_table_name(design.key))},
+    ).scalar()
+    if estimate is not None and int(estimate) > rows_coming:
+        return False
+    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_quote(conn, _gin_name(design.key))}")
+    return True
+
+
+def restore_index(conn: Connection, key: str) -> bool:
+    """Make the GIN index again if it is missing; True when it was made. No-op on SQLite."""
+    if not index_suspended(conn, key):
+        return False
+    conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    _create_gin(conn, key)
+    return True
+
+
 def _specs(design: Any) -> list[FieldSpec]:
     return [spec for _, spec in design.active() if searched(spec)]
 

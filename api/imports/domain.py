@@ -20,6 +20,11 @@ DOMAIN = Domain(
             every=timedelta(hours=1),
             settings=True,
         ),
+        Housekeeping(
+            name="search indexes left out by a stopped import",
+            run=services.restore_search_indexes,
+            every=timedelta(hours=1),
+        ),
     ),
     labels={
         "audit.action.imports.run": {"ja": "インポート実行", "en": "Import run"},

@@ -908,6 +908,8 @@ def job_stopped(session: Session, job: Job, state: str, error: str) -> None:
         code = "import_undo_interrupted"
     else:
         return
+    if code.startswith("import_interrupted"):  # searches stay fast while it waits
+        search.restore_index(session.connection(), _table_key(session, batch))
     batch.message = message(code, {**params, "reason": reason})[:2000]
     batch.message_ja = message(code, {**params, "reason": reason_ja}, "ja")[:2000]
     batch.updated_at = utcnow()
@@ -1093,6 +1095,8 @@ def run_chunk(
     skipped = _where(batch.rows_done, start, "in")
     if skipped:
         return skipped
+    # A large import writes its search data without the GIN index, made again at the end.
+    search.suspend_index(session.connection(), design, batch.rows_total - start)
     cursor = _cursor_at(cache, imports_dir, plan_of(design, batch), batch, start)
     try:
         rows = cursor.read(end - start)
@@ -1105,6 +1109,8 @@ def run_chunk(
         raise
     _keep(cache, cursor, end >= batch.rows_total)
     _advance(session, batch, written, len(rows))
+    if batch.state == "done":
+        search.restore_index(session.connection(), table_key)
     return {"rows": len(rows), **written.as_dict()}
 
 
@@ -1409,6 +1415,28 @@ def _undo_history(
 # the batch itself (counts, refused rows, history) stays.
 KEEPS_FILE = ("done", "failed", "undone", "interrupted", "undo_interrupted")
 NEVER_STARTED = ("uploaded", "checked", "refused")  # refused: kept to be read again
+
+
+def restore_search_indexes(session: Session) -> int:
+    """Make again the search index that a large import dropped (``search.suspend_index``) when
+    no import of that table is running any more, e.g. after a worker was killed between the
+    drop and the end; returns how many were made."""
+    from api.customers.services import list_designs
+
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return 0
+    running = {
+        int(t)
+        for t in session.exec(
+            select(CustomerImport.table_id).where(col(CustomerImport.state) == "running")
+        )
+    }
+    made = 0
+    for design in list_designs(session, retired=True):
+        if design.table.id not in running and search.restore_index(conn, design.key):
+            made += 1
+    return made
 
 
 def remove_old_files(session: Session, settings: Settings, now: datetime | None = None) -> int:
