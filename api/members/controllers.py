@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_204_NO_CONTENT
@@ -39,6 +40,11 @@ from api.web.auth import client_ip, requires, same_origin
 RecordIdPath = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 SessionIdPath = Annotated[str, PathParameter(min_length=1, max_length=64)]
 NO_STORE = {"Cache-Control": "no-store"}
+FORM_REDIRECT = ResponseSpec(
+    data_container=None,
+    description="A plain form post (no JavaScript): sent on with 'Location' (a safe same-site "
+    "'next', '/', or back to '/login/?error=…&next=…')",
+)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -114,7 +120,8 @@ class MemberAuthController(Controller):
     path = "/api/members"
     tags = ["members"]
 
-    @post("/login", guards=[same_origin], status_code=200, problems=(401, 415, 422, 429))
+    @post("/login", guards=[same_origin], status_code=200, problems=(401, 415, 422, 429),
+          responses={303: FORM_REDIRECT})  # fmt: skip
     async def login(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]
     ) -> Response[Any]:
@@ -162,7 +169,8 @@ class MemberAuthController(Controller):
             LoginOut(member=_profile_out(profile), next=target), cookies=cookies, headers=NO_STORE
         )
 
-    @post("/logout", guards=[same_origin], status_code=HTTP_204_NO_CONTENT)
+    @post("/logout", guards=[same_origin], status_code=HTTP_204_NO_CONTENT,
+          responses={303: FORM_REDIRECT})  # fmt: skip
     async def logout(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]
     ) -> Response[None]:
