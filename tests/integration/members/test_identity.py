@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -215,3 +216,52 @@ def test_refresh_renews_a_missing_or_expired_token_and_a_new_manifest_field(
     assert identity.member is None
     assert {c.key for c in identity.set_cookies} == {auth.access_name, auth.refresh_name}
     assert all(c.max_age == 0 for c in identity.set_cookies)
+
+
+def test_bulk_edits_and_design_changes_of_the_member_table_reach_the_cache(
+    client: TestClient[Litestar], runtime: Runtime, people: Members, actor: Principal
+) -> None:
+    from api.customers import bulk, services
+    from api.customers.definitions import parse_field
+    from api.jobs import services as jobs
+    from api.jobs.models import JobState
+    from api.jobs.runner import run_job
+
+    auth = runtime.member_auth
+    assert log_in(client).status_code == 200
+    cookies = cookies_of(client, runtime)
+    assert identify(auth, cookies).set_cookies == []
+    with runtime.db.transaction() as session:  # a bulk "set field" job over the member table
+        job_id, _ = bulk.start(
+            session, actor, "members", "set_field", ids=[people.doctor], field="plan",
+            value="platinum",
+        )  # fmt: skip
+    run_job(runtime, bulk.KIND, job_id)  # here, unless the app's embedded worker has it
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with runtime.db.read() as session:
+            if jobs.get_job(session, job_id).state == JobState.done:
+                break
+        time.sleep(0.05)
+    identity = identify(auth, cookies)
+    assert identity.member is not None and identity.member.fields["plan"] == "platinum"
+    cookies[auth.access_name] = str(identity.set_cookies[0].value)
+    assert identify(auth, cookies).set_cookies == []
+    with runtime.db.transaction() as session:  # a design change of the member table
+        services.add_field(session, actor, "members", parse_field({"key": "note", "type": "text"}))
+    assert auth.peek(cookies) is None  # every member's token is stale
+    assert identify(auth, cookies).set_cookies
+
+
+def test_member_of_gives_the_rules_view_of_a_record(
+    runtime: Runtime, people: Members, actor: Principal
+) -> None:
+    with runtime.db.transaction() as session:
+        member = members.member_of(session, people.doctor)
+        assert member is not None and member.groups == {"doctors"} and member.active
+        assert member.fields["specialty"] == "oncology" and member.fields["email"]
+        members.set_status(session, actor, people.doctor, "suspended")
+        suspended = members.member_of(session, people.doctor, ["plan"])
+        assert suspended is not None and not suspended.active
+        assert dict(suspended.fields) == {"plan": "gold"}
+        assert members.member_of(session, 999_999) is None
