@@ -78,6 +78,11 @@ async def _login_input(request: Request[Any, Any, Any]) -> tuple[bool, LoginIn]:
         raise ValidationFailed(detail="body: not valid JSON") from None
 
 
+def _end_session(runtime: Runtime, refresh: str | None, session_id: str | None = None) -> None:
+    with runtime.db.transaction() as session:
+        services.logout(session, refresh, session_id)
+
+
 def _profile_out(data: dict[str, Any] | None) -> MemberProfile | None:
     return MemberProfile(**data) if data else None
 
@@ -162,6 +167,9 @@ class MemberAuthController(Controller):
             )
         token = auth.remember_login(login, issued)
         cookies = auth.login_cookies(token, login.refresh)
+        previous = request.cookies.get(auth.refresh_name)
+        if previous:  # a log-in over another one: the replaced session ends, not lingers
+            await sync_to_thread(_end_session, runtime, previous)
         if form:
             return Redirect(target, status_code=303, cookies=cookies, headers=NO_STORE)
         profile = await auth.profile(login.claims.record_id, issued)
@@ -180,12 +188,8 @@ class MemberAuthController(Controller):
         refresh = request.cookies.get(auth.refresh_name)
         session_id = auth.session_of(request.cookies)
 
-        def run() -> None:
-            with runtime.db.transaction() as session:
-                services.logout(session, refresh, session_id)
-
         if refresh or session_id:
-            await sync_to_thread(run)
+            await sync_to_thread(_end_session, runtime, refresh, session_id)
         auth.forget(request.cookies.get(auth.access_name))
         if _is_form(request):
             return Redirect("/", status_code=303, cookies=auth.clear_cookies(), headers=NO_STORE)

@@ -122,6 +122,17 @@ def test_logout_reaches_the_token_cache_at_once(
     assert client.get("/api/members/me").json() == {"member": None, "groups": []}
 
 
+def test_a_login_over_another_ends_the_replaced_session(
+    client: TestClient[Litestar], runtime: Runtime, people: Members
+) -> None:
+    auth = runtime.member_auth
+    assert log_in(client).status_code == 200
+    first = cookies_of(client, runtime)
+    assert log_in(client, "pharma@example.jp").status_code == 200
+    assert identify(auth, first).member is None
+    assert client.get("/api/members/me").json()["member"]["email"] == "pharma@example.jp"
+
+
 def test_suspension_and_password_change_end_cached_tokens(
     client: TestClient[Litestar], runtime: Runtime, people: Members, actor: Principal
 ) -> None:
