@@ -11,7 +11,14 @@ from litestar.testing import TestClient
 
 from api.web.problems import PROBLEM_JSON
 
-PUBLIC = {("post", "/api/staff/auth/login"), ("get", "/api/health")}
+PUBLIC = {
+    ("post", "/api/staff/auth/login"),
+    ("get", "/api/health"),
+    # the site's member log-in (api/members): members are not staff
+    ("post", "/api/members/login"),
+    ("post", "/api/members/logout"),
+    ("get", "/api/members/me"),
+}
 
 
 @pytest.fixture
