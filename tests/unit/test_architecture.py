@@ -55,7 +55,14 @@ def test_pipeline_imports_nothing_from_api_but_the_rule_language() -> None:
 
 
 # Endpoints anyone may call. Everything else under /api needs a staff guard.
-PUBLIC_API = {"/api/staff/auth/login", "/api/health"}
+PUBLIC_API = {
+    "/api/staff/auth/login",
+    "/api/health",
+    # "View as": the sandboxed frame's requests carry no staff cookie (opaque origin); each is
+    # authorised by the signed link key of a staff session holding access:preview.
+    "/api/access/preview/frame/{token:str}",
+    "/api/access/preview/frame/{token:str}/{path:path}",
+}
 # What any authenticated caller may do to their own session or account.
 SELF_SERVICE_API = {"/api/staff/auth/logout", "/api/staff/auth/me"}
 

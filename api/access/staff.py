@@ -1,0 +1,849 @@
+"""What staff see of access (issue 17, part 8), without HTTP: the access matrix (every content
+URL with its rule and how many members may read it), the last build's record and warnings, and
+"view as" (a page as a member, a group or an anonymous visitor would get it).
+
+- The manifest (``site/meta/access.json``, CONTRACT17 §1) is read by :func:`load_manifest`
+  alone, so the gate's loader can take its place in one spot.
+- Counts evaluate each *distinct* rule (not each URL) with the same compiled ``Rule`` the gate
+  uses, over the member table's records read in keyset batches: only the columns the rules
+  read, plus group memberships when a rule names a group. Cached per manifest and member data
+  fingerprint.
+- A member is active unless :func:`member_is_active` says otherwise (the members' account
+  status is not built yet: every record counts as active).
+- "View as" never makes a member session or cookie: it decides with a ``Member`` built here
+  (a record's values and groups; a group preview is a synthetic member with that one group and
+  no fields) and hands back the file the gate would send.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from api.access.rules import Compare, Contains, Group, In, Member, Members, Rule, RuleError
+from api.customers import records
+from api.customers.services import Design
+from api.customers.types import FieldType, column_name
+from api.customers.values import to_json
+from api.errors import Conflict, FieldError, NotFound, ValidationFailed
+from api.groups import services as groups
+from api.groups.models import GroupMembership, MemberGroup
+from api.principal import Principal
+from api.security.keys import Keyring
+
+MANIFEST_NAME = "access.json"
+BUILD_NAME = "build.json"
+MANIFEST_VERSION = 1
+MATRIX_KINDS = ("page", "article", "index", "file", "special")  # every kind but theme assets
+BATCH = 2_000  # member records read per query when counting
+COUNT_TTL = 600.0  # seconds a count is kept even when nothing seems to have changed
+MAX_PATH = 2_000
+WARNINGS_SHOWN = 1_000
+MEMBERSHIP = GroupMembership.__table__  # type: ignore[attr-defined]
+
+
+def _bad(field_name: str, message: str, code: str = "invalid") -> ValidationFailed:
+    return ValidationFailed(
+        detail=f"{field_name}: {message}", errors=[FieldError(field_name, message, code)]
+    )
+
+
+# ------------------------------------------------------------------ the manifest
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """``site/meta/access.json`` as read (CONTRACT17 §1)."""
+
+    build_id: str
+    fields: tuple[str, ...]
+    groups: tuple[str, ...]
+    pages: Mapping[str, str]
+    entries: Mapping[str, Mapping[str, Any]]
+    folders: Mapping[str, Mapping[str, Any]]
+    modified_at: datetime
+
+    def rule_of(self, item: Mapping[str, Any]) -> Rule:
+        return Rule.from_dict(item)
+
+
+_manifest_cache: dict[Path, tuple[tuple[int, int], Manifest]] = {}
+_manifest_lock = threading.Lock()
+
+
+def load_manifest(meta_dir: Path) -> Manifest | None:
+    """The access manifest in ``meta_dir``, or None when the site has none yet. Cached by the
+    file's mtime and size (a build swaps in a new file). A file that is not a manifest of this
+    version is 409 ``manifest_invalid``.
+
+    This is the one place that reads the file: the gate's loader (``api.access.manifest``)
+    replaces it when the parts are merged."""
+    path = meta_dir / MANIFEST_NAME
+    try:
+        stat = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    with _manifest_lock:
+        cached = _manifest_cache.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+            raise ValueError(f"not a version {MANIFEST_VERSION} manifest")
+        entries = data.get("entries")
+        if not isinstance(entries, dict) or not all(
+            isinstance(k, str) and isinstance(v, dict) for k, v in entries.items()
+        ):
+            raise ValueError('"entries" must map URL paths to entries')
+        folders = data.get("folders") or {}
+        pages = data.get("pages") or {}
+        if not isinstance(folders, dict) or not isinstance(pages, dict):
+            raise ValueError('"folders" and "pages" must be objects')
+        manifest = Manifest(
+            build_id=str(data.get("build_id", "")),
+            fields=tuple(map(str, data.get("fields") or ())),
+            groups=tuple(map(str, data.get("groups") or ())),
+            pages={str(k): str(v) for k, v in pages.items()},
+            entries=entries,
+            folders={str(k): v for k, v in folders.items() if isinstance(v, dict)},
+            modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+        )
+    except (OSError, ValueError) as exc:
+        raise Conflict(
+            detail=f"{path.name} cannot be read ({exc}): build the site again",
+            code="manifest_invalid",
+        ) from exc
+    with _manifest_lock:
+        _manifest_cache[path] = (stamp, manifest)
+    return manifest
+
+
+def _rule(item: Mapping[str, Any], where: str) -> Rule:
+    try:
+        return Rule.from_dict(item, source=where)
+    except (RuleError, ValueError) as exc:
+        raise Conflict(
+            detail=f"The manifest's rule for {where} cannot be read ({exc}): build the site again",
+            code="manifest_invalid",
+        ) from exc
+
+
+# ------------------------------------------------------------------ members
+
+
+def member_is_active(row: Mapping[Any, Any]) -> bool:
+    """Whether a record of the member table is an active member (may log in and read gated
+    pages). The members' account status (suspension, withdrawal) is not built yet: every
+    record is active. Swap this for the members domain's test when it exists."""
+    return True
+
+
+def _member_table(session: Session) -> Design | None:
+    try:
+        return groups.member_design(session)
+    except Conflict:
+        return None
+
+
+def _field_columns(design: Design, keys: Iterable[str]) -> dict[str, sa.ColumnElement[Any]]:
+    """The columns of the field keys that the member table has (a rule may read ``status``, a
+    system column); keys it lacks are no value for everyone."""
+    table = design.sa_table()
+    active = {spec.key for _, spec in design.active()}
+    out: dict[str, sa.ColumnElement[Any]] = {}
+    for key in sorted(set(keys)):
+        if key in active:
+            out[key] = table.c[column_name(key)]
+        elif key == "status":
+            out[key] = table.c.status
+    return out
+
+
+def _reads_groups(rules: Iterable[Rule]) -> bool:
+    return any(isinstance(node, Group) for rule in rules for node in rule.root.walk())
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many members each rule admits (by canonical text), of ``members`` in all."""
+
+    members: int
+    by_rule: Mapping[str, int]
+    member_table: str | None
+    counted_at: datetime
+
+
+_count_cache: dict[tuple[Any, ...], tuple[float, Counts]] = {}
+_count_lock = threading.Lock()
+
+
+def _fingerprint(session: Session, design: Design) -> tuple[Any, ...]:
+    """What changes when members, their values or their groups change (cheap aggregates)."""
+    table = design.sa_table()
+    conn = session.connection()
+    rows = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(table.c.id), sa.func.max(table.c.updated_at))
+    ).one()
+    links = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(MEMBERSHIP.c.added_at)).where(
+            MEMBERSHIP.c.table_id == design.table.id
+        )
+    ).one()
+    return (str(conn.engine.url), design.table.id, *map(str, rows), *map(str, links))
+
+
+def count_members(session: Session, rules: Iterable[Rule]) -> Counts:
+    """How many members of the member table each rule admits, each distinct rule once.
+
+    Reads the member table in keyset batches of :data:`BATCH` ids: the id, the columns of the
+    fields the rules read, and (when a rule names a group) the batch's memberships. A public
+    rule admits every member. Without a member table every count is 0."""
+    distinct = {str(rule): rule for rule in rules}
+    design = _member_table(session)
+    now = datetime.now(UTC)
+    if design is None:
+        return Counts(0, dict.fromkeys(distinct, 0), None, now)
+    key = (_fingerprint(session, design), tuple(sorted(distinct)))
+    with _count_lock:
+        cached = _count_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < COUNT_TTL:
+            return cached[1]
+    gated = [rule for rule in distinct.values() if not rule.is_public]
+    columns = _field_columns(design, {f for rule in gated for f in rule.fields()})
+    need_groups = _reads_groups(gated)
+    table = design.sa_table()
+    conn = session.connection()
+    tally = dict.fromkeys(distinct, 0)
+    total = 0
+    last = 0
+    select_columns = [table.c.id, *(c.label(f"f_{k}") for k, c in columns.items())]
+    while True:
+        rows = conn.execute(
+            sa.select(*select_columns).where(table.c.id > last).order_by(table.c.id).limit(BATCH)
+        ).all()
+        if not rows:
+            break
+        ids = [int(r[0]) for r in rows]
+        member_groups = groups.groups_of(session, design.table.id or 0, ids) if need_groups else {}
+        for row in rows:
+            data = row._mapping
+            total += 1
+            member = Member(
+                id=int(data["id"]),
+                active=member_is_active(data),
+                groups=frozenset(member_groups.get(int(data["id"]), ())),
+                fields={k: data[f"f_{k}"] for k in columns},
+            )
+            for text, rule in distinct.items():
+                if rule.is_public or rule.evaluate(member):
+                    tally[text] += 1
+        last = ids[-1]
+    counts = Counts(total, tally, design.key, now)
+    with _count_lock:
+        if len(_count_cache) > 64:
+            _count_cache.clear()
+        _count_cache[key] = (time.monotonic(), counts)
+    return counts
+
+
+# ------------------------------------------------------------------ the matrix
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    path: str
+    kind: str
+    title: str | None
+    lang: str | None
+    source: str | None
+    rule: str
+    fields: list[str]
+    groups: list[str]
+    public: bool
+    members: int
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    rule: str
+    fields: list[str]
+    groups: list[str]
+    public: bool
+    members: int
+    urls: int
+
+
+@dataclass(frozen=True)
+class Matrix:
+    build_id: str | None
+    items: list[MatrixRow]
+    total: int
+    rules: list[RuleSummary]
+    groups: list[str]
+    kinds: list[str]
+    members: int
+    member_table: str | None
+    counted_at: datetime | None
+    manifest_at: datetime | None
+
+
+def matrix(
+    session: Session,
+    manifest: Manifest | None,
+    *,
+    rule: str | None = None,
+    group: str | None = None,
+    kind: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> Matrix:
+    """Every content URL of the manifest (theme assets left out), filtered by rule (canonical
+    text), group (the rule names it), kind, and ``q`` (in the URL or the title, case-folded),
+    by URL, a page at a time; with every distinct rule, its URLs and its count of members."""
+    if manifest is None:
+        return Matrix(None, [], 0, [], [], [], 0, None, None, None)
+    content: list[tuple[str, Mapping[str, Any], Rule]] = []
+    for path, entry in sorted(manifest.entries.items()):
+        if entry.get("kind") == "asset":
+            continue
+        content.append((path, entry, _rule(entry, path)))
+    counts = count_members(session, (r for _, _, r in content))
+    urls: dict[str, int] = {}
+    by_text: dict[str, Rule] = {}
+    for _, _, r in content:
+        urls[str(r)] = urls.get(str(r), 0) + 1
+        by_text[str(r)] = r
+    summaries = [
+        RuleSummary(
+            rule=text,
+            fields=sorted(r.fields()),
+            groups=sorted(r.groups()),
+            public=r.is_public,
+            members=counts.by_rule.get(text, 0),
+            urls=urls[text],
+        )
+        for text, r in sorted(by_text.items(), key=lambda kv: (not kv[1].is_public, kv[0]))
+    ]
+    needle = q.casefold().strip() if q else ""
+    group_key = group.casefold() if group else None
+    rows: list[MatrixRow] = []
+    for path, entry, r in content:
+        if rule is not None and str(r) != rule:
+            continue
+        if kind is not None and entry.get("kind") != kind:
+            continue
+        if group_key is not None and group_key not in {g.casefold() for g in r.groups()}:
+            continue
+        title = entry.get("title")
+        if needle and needle not in path.casefold() and needle not in str(title or "").casefold():
+            continue
+        rows.append(
+            MatrixRow(
+                path=path,
+                kind=str(entry.get("kind", "")),
+                title=str(title) if title is not None else None,
+                lang=str(entry["lang"]) if entry.get("lang") else None,
+                source=str(entry["source"]) if entry.get("source") else None,
+                rule=str(r),
+                fields=sorted(r.fields()),
+                groups=sorted(r.groups()),
+                public=r.is_public,
+                members=counts.by_rule.get(str(r), 0),
+            )
+        )
+    all_groups = sorted({g for s in summaries for g in s.groups} | set(manifest.groups))
+    kinds = sorted({str(e.get("kind")) for _, e, _ in content if e.get("kind")})
+    return Matrix(
+        build_id=manifest.build_id, items=rows[offset : offset + limit], total=len(rows),
+        rules=summaries, groups=all_groups, kinds=kinds, members=counts.members,
+        member_table=counts.member_table, counted_at=counts.counted_at,
+        manifest_at=manifest.modified_at,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------ the last build
+
+
+@dataclass(frozen=True)
+class BuildWarning:
+    message: str
+    source: str | None = None
+    line: int | None = None
+    code: str | None = None
+    level: str = "warning"
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    built: bool
+    built_at: str | None = None
+    build_id: str | None = None
+    pages: int = 0
+    files: int = 0
+    warnings: list[BuildWarning] = field(default_factory=list)
+    warnings_total: int = 0
+    manifest: bool = False
+
+
+def _warning(item: Any) -> BuildWarning | None:
+    if isinstance(item, str):
+        return BuildWarning(message=item)
+    if not isinstance(item, Mapping):
+        return None
+    message = item.get("message") or item.get("text") or item.get("msg")
+    if not isinstance(message, str) or not message:
+        return None
+    source = item.get("source") or item.get("file") or item.get("path")
+    line = item.get("line")
+    code = item.get("code")
+    level = item.get("level")
+    return BuildWarning(
+        message=message,
+        source=str(source) if source else None,
+        line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+        code=str(code) if code else None,
+        level=str(level).lower() if isinstance(level, str) and level else "warning",
+    )
+
+
+def last_build(meta_dir: Path) -> LastBuild:
+    """The last build's record (``meta/build.json``): when, how many pages and files, and the
+    warnings it lists (each a text or an object with ``message`` and maybe ``source``,
+    ``line``, ``code``, ``level``), the first :data:`WARNINGS_SHOWN` of them."""
+    path = meta_dir / BUILD_NAME
+    try:
+        data = json.loads(path.read_bytes())
+    except (FileNotFoundError, NotADirectoryError):
+        return LastBuild(built=False, manifest=(meta_dir / MANIFEST_NAME).exists())
+    except (OSError, ValueError) as exc:
+        raise Conflict(
+            detail=f"{path.name} cannot be read ({exc}): build the site again",
+            code="build_record_invalid",
+        ) from exc
+    if not isinstance(data, dict):
+        raise Conflict(detail=f"{path.name} is not a build record", code="build_record_invalid")
+    raw = data.get("warnings") or []
+    items = raw if isinstance(raw, list) else []
+    found = [w for w in (_warning(i) for i in items) if w is not None]
+    pages = data.get("pages")
+    files = data.get("files")
+    manifest_id = None
+    try:
+        manifest = load_manifest(meta_dir)
+        manifest_id = manifest.build_id if manifest else None
+    except Conflict:
+        manifest = None
+    built_at = data.get("built_at")
+    return LastBuild(
+        built=True,
+        built_at=str(built_at) if built_at else None,
+        build_id=str(data.get("build_id") or manifest_id or "") or None,
+        pages=len(pages) if isinstance(pages, list) else pages if isinstance(pages, int) else 0,
+        files=len(files) if isinstance(files, list) else 0,
+        warnings=found[:WARNINGS_SHOWN],
+        warnings_total=len(found),
+        manifest=manifest is not None,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------ view as: who
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom a preview is for: a member (a record of the member table), a group (a synthetic
+    member with that one group and no fields) or an anonymous visitor."""
+
+    kind: str  # member | group | anonymous
+    member: Member | None
+    label: str
+    record_id: int | None = None
+    group: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)  # the fields read, as JSON
+
+    def spec(self) -> dict[str, Any]:
+        """What a preview link carries to name this subject again."""
+        if self.kind == "member":
+            return {"member": self.record_id}
+        if self.kind == "group":
+            return {"group": self.group}
+        return {"anonymous": True}
+
+
+ANONYMOUS = Subject(kind="anonymous", member=None, label="anonymous")
+
+
+def member_subject(
+    session: Session, actor: Principal, record_id: int, fields: Iterable[str]
+) -> Subject:
+    """A record of the member table as the gate would know it: its groups and the ``fields``
+    (those the manifest's rules read). 404 for a record the actor cannot see."""
+    design = _member_table(session)
+    if design is None:
+        raise Conflict(detail="No table is the member table", code="no_member_table")
+    row = records._fetch(session, design, actor, record_id)
+    data = row._mapping
+    columns = _field_columns(design, fields)
+    specs = {spec.key: spec for _, spec in design.active()}
+    values = {}
+    shown: dict[str, Any] = {}
+    for key in columns:
+        name = column_name(key) if key in specs else "status"
+        values[key] = data[name]
+        shown[key] = to_json(specs[key], data[name]) if key in specs else data[name]
+    keys = groups.groups_of(session, design.table.id or 0, [record_id]).get(record_id, [])
+    member = Member(
+        id=record_id, active=member_is_active(data), groups=frozenset(keys), fields=values
+    )
+    return Subject(
+        kind="member", member=member, label=groups.record_label(design, row),
+        record_id=record_id, values=shown,
+    )  # fmt: skip
+
+
+def group_subject(session: Session, key: str, manifest: Manifest | None) -> Subject:
+    """A synthetic member in group ``key`` alone, with no fields: a group defined in the admin,
+    or one the manifest's rules name."""
+    found = session.exec(select(MemberGroup).where(MemberGroup.key == key)).first()
+    named = manifest is not None and key in manifest.groups
+    if found is None and not named:
+        raise NotFound(detail=f"There is no group {key!r}", code="group_not_found")
+    label = key
+    if found is not None:
+        label = str(found.label.get("ja") or found.label.get("en") or key)
+    return Subject(
+        kind="group", member=Member(id=None, groups=frozenset({key})), label=label, group=key
+    )
+
+
+def subject_of(
+    session: Session,
+    actor: Principal,
+    manifest: Manifest | None,
+    *,
+    member: int | None = None,
+    group: str | None = None,
+    anonymous: bool = False,
+) -> Subject:
+    """Exactly one of member, group, anonymous."""
+    chosen = [x for x in (member is not None, group is not None, anonymous) if x]
+    if len(chosen) != 1:
+        raise _bad("subject", "give one of member, group or anonymous", "subject_required")
+    if member is not None:
+        return member_subject(session, actor, member, manifest.fields if manifest else ())
+    if group is not None:
+        return group_subject(session, group, manifest)
+    return ANONYMOUS
+
+
+def search_subjects(
+    session: Session, actor: Principal, q: str, *, limit: int = 10
+) -> tuple[str | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Members matching ``q`` (every word in their text fields: name, e-mail…) and groups
+    whose key or label contains it: (member table, members, groups)."""
+    design = _member_table(session)
+    members: list[dict[str, Any]] = []
+    if design is not None and q.strip():
+        email = next((s.key for _, s in design.active() if s.type == FieldType.email), None)
+        found = records.list_records(session, actor, design.key, q=q, limit=limit)
+        table = design.sa_table()
+        ids = [int(i["id"]) for i in found.items]
+        rows = {
+            int(r._mapping["id"]): r
+            for r in session.connection().execute(sa.select(table).where(table.c.id.in_(ids)))
+        }
+        for item in found.items:
+            row = rows.get(int(item["id"]))
+            if row is None:
+                continue
+            members.append(
+                {
+                    "id": int(item["id"]),
+                    "label": groups.record_label(design, row),
+                    "email": item["values"].get(email) if email else None,
+                }
+            )
+    needle = q.casefold().strip()
+    group_rows = session.exec(select(MemberGroup).order_by(col(MemberGroup.key))).all()
+    found_groups = [
+        {"key": g.key, "label": dict(g.label)}
+        for g in group_rows
+        if not needle
+        or needle in g.key
+        or any(needle in str(v).casefold() for v in g.label.values())
+    ]
+    return (design.key if design else None), members, found_groups[:50]
+
+
+# ------------------------------------------------------------------ view as: what
+
+
+def normalize_path(raw: str) -> str:
+    """A site path as the manifest keys it: an absolute URL's path, percent-decoded, ``.`` and
+    ``..`` resolved, ``//`` collapsed, ``…/index.html`` as ``…/``. 422 ``invalid_path`` for a
+    path that no file can have (control characters, a backslash, above the root)."""
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_PATH:
+        raise _bad("path", "give a path of the site, e.g. /about/", "invalid_path")
+    text = raw.strip()
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
+        text = urlsplit(text).path or "/"
+    text = text.split("#", 1)[0].split("?", 1)[0]
+    try:
+        text = unquote(text, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise _bad("path", "is not valid UTF-8 once decoded", "invalid_path") from exc
+    if "\\" in text or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise _bad("path", "contains a backslash or a control character", "invalid_path")
+    if not text.startswith("/"):
+        text = "/" + text
+    trailing = text.endswith("/") or text.endswith("/.") or text.endswith("/..")
+    parts: list[str] = []
+    for part in text.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise _bad("path", "goes above the site's root", "invalid_path")
+            parts.pop()
+            continue
+        parts.append(part)
+    if parts and parts[-1] == "index.html":
+        parts.pop()
+        trailing = True
+    path = "/" + "/".join(parts)
+    if parts and trailing:
+        path += "/"
+    return path
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    holds: bool
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the gate would do with ``path`` for the subject, and which file it would send."""
+
+    path: str
+    decision: str  # allow | login | forbidden | not_found
+    status: int  # what the gate answers: 200, 303 (to the login page), 403, 404
+    reason: str  # public | allowed | anonymous | inactive | denied | unknown | folder_*
+    rule: dict[str, Any] | None
+    rule_from: str | None  # entry | folder | None
+    entry: Mapping[str, Any] | None
+    terms: list[Term]
+    shown_path: str | None  # the URL of the page shown (the page, /login/, /forbidden/…)
+    file: str | None  # relative to site/public
+    location: str | None  # the redirect of a login decision
+
+
+def _lookup(
+    manifest: Manifest, path: str
+) -> tuple[str, Mapping[str, Any] | None, tuple[str, Mapping[str, Any]] | None]:
+    entry = manifest.entries.get(path)
+    if entry is None and not path.endswith("/") and path + "/" in manifest.entries:
+        path, entry = path + "/", manifest.entries[path + "/"]
+    folder = None
+    if entry is None:
+        candidates = [f for f in manifest.folders if path.startswith(f) or path + "/" == f]
+        if candidates:
+            best = max(candidates, key=len)
+            folder = (best, manifest.folders[best])
+    return path, entry, folder
+
+
+def _terms(rule: Rule, member: Member | None) -> list[Term]:
+    if rule.is_public or member is None:
+        return []
+    leaves = (Members, Group, Compare, In, Contains)
+    out: list[Term] = []
+    seen: set[str] = set()
+    for node in rule.root.walk():
+        if isinstance(node, leaves) and str(node) not in seen:
+            seen.add(str(node))
+            out.append(Term(str(node), bool(member.active and node._eval(member))))
+    return out
+
+
+def _special(manifest: Manifest, name: str, default: str) -> tuple[str, str | None]:
+    path = manifest.pages.get(name, default)
+    entry = manifest.entries.get(path)
+    return path, (str(entry["file"]) if entry and entry.get("file") else None)
+
+
+def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
+    """The gate's decision for ``path`` (normalised) and the subject, with the reason, the
+    rule's terms as they hold for the subject, and the file it would send."""
+    path, entry, folder = _lookup(manifest, normalize_path(path))
+    member = subject.member
+    if entry is not None:
+        rule, rule_from = _rule(entry, path), "entry"
+    elif folder is not None:
+        rule, rule_from = _rule(folder[1], folder[0]), "folder"
+    else:
+        rule, rule_from = None, None
+    decision = "not_found" if rule is None else rule.decide(member).value
+    if rule is not None and rule_from == "folder" and decision == "allow":
+        decision = "not_found"  # allowed into the folder, but no such file
+    if rule is None:
+        reason = "unknown"
+    elif rule.is_public:
+        reason = "public" if rule_from == "entry" else "folder_unknown"
+    elif member is None:
+        reason = "anonymous"
+    elif not member.active:
+        reason = "inactive"
+    elif decision == "forbidden":
+        reason = "denied"
+    else:
+        reason = "allowed" if rule_from == "entry" else "folder_unknown"
+    location = None
+    if decision == "allow":
+        assert entry is not None
+        shown_path, file = path, str(entry.get("file") or "") or None
+        status = 200
+    elif decision == "login":
+        shown_path, file = _special(manifest, "login", "/login/")
+        location = f"{shown_path}?next={path}"
+        status = 303
+    elif decision == "forbidden":
+        shown_path, file = _special(manifest, "forbidden", "/forbidden/")
+        status = 403
+    else:
+        shown_path, file = _special(manifest, "not_found", "/404.html")
+        status = 404
+    return Preview(
+        path=path, decision=decision, status=status, reason=reason,
+        rule=rule.as_dict() if rule is not None else None, rule_from=rule_from, entry=entry,
+        terms=_terms(rule, member) if rule is not None else [], shown_path=shown_path,
+        file=file, location=location,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Served:
+    body: bytes
+    media_type: str
+
+
+_NEXT_INPUT = re.compile(rb'(<input\b[^>]*\bname="next"[^>]*\bvalue=")(")', re.IGNORECASE)
+_URL_ATTRIBUTE = re.compile(
+    rb"""(<(?:a|link|img|script|source|video|audio|iframe|embed|track|form|area)\b[^>]*?"""
+    rb"""\s(?:href|src|action|poster)\s*=\s*)(["']?)/(?![/\\])""",
+    re.IGNORECASE,
+)
+
+
+def served_file(public_dir: Path, result: Preview) -> Served | None:
+    """The bytes the gate would send for ``result`` (None when the file is missing), as they
+    are on disk but for the login page's ``next`` field, filled as the gate fills it."""
+    if result.file is None:
+        return None
+    root = public_dir.resolve()
+    target = (root / result.file).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    body = target.read_bytes()
+    media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if media_type == "text/html":
+        media_type = "text/html; charset=utf-8"
+        if result.decision == "login":
+            value = html.escape(result.path, quote=True).encode()
+            body = _NEXT_INPUT.sub(lambda m: m.group(1) + value + m.group(2), body, count=1)
+    return Served(body, media_type)
+
+
+def link_into(body: bytes, prefix: str) -> bytes:
+    """An HTML page's root-relative links (``href="/…"``, ``src="/…"``…) pointed under
+    ``prefix``, so the pages, styles and images it loads are the ones the subject would get;
+    relative links resolve there already."""
+    encoded = prefix.rstrip("/").encode()
+    return _URL_ATTRIBUTE.sub(lambda m: m.group(1) + m.group(2) + encoded + b"/", body)
+
+
+def values_shown(subject: Subject, rule: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The subject's values of the fields the rule reads (JSON)."""
+    if rule is None:
+        return {}
+    return {k: subject.values.get(k) for k in rule.get("fields", ()) if subject.kind == "member"}
+
+
+def json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | int | float | bool | list) or v is None else str(v)
+            for k, v in values.items()}  # fmt: skip
+
+
+# ------------------------------------------------------------------ view as: the frame's link
+
+PREVIEW_AUDIENCE = "kizuna:access-preview"
+PREVIEW_LIFETIME = timedelta(minutes=15)
+
+
+def preview_token(keyring: Keyring, actor: Principal, subject: Subject) -> str | None:
+    """A short-lived signed link key for the preview frame: the staff member's login session
+    and the subject. The frame's own requests (its styles, images, links) carry no staff cookie
+    (a sandboxed frame has an opaque origin and the cookie is SameSite=Strict), so the key is
+    in the URL; it names no member cookie and dies with the staff session. None for callers
+    without a login session (API tokens): they read the decision, not the frame."""
+    if actor.kind != "staff" or actor.session_id is None or actor.staff_id is None:
+        return None
+    return keyring.encode_token(
+        audience=PREVIEW_AUDIENCE,
+        subject=str(actor.staff_id),
+        token_id=actor.session_id,
+        lifetime=PREVIEW_LIFETIME,
+        claims={"as": subject.spec()},
+    )
+
+
+def preview_actor(
+    session: Session, keyring: Keyring, token: str, *, idle: timedelta
+) -> tuple[Principal, dict[str, Any]] | None:
+    """The staff principal and subject of a preview link key, or None when the key is forged,
+    expired, or its staff session has ended."""
+    from api.staff import services as staff_services
+
+    claims = keyring.decode_token(token, audience=PREVIEW_AUDIENCE)
+    if claims is None or not isinstance(claims.get("as"), dict):
+        return None
+    found = staff_services.resolve_session(session, str(claims["jti"]), idle=idle)
+    if found is None or str(found[0].id) != str(claims["sub"]):
+        return None
+    staff, login = found
+    actor = staff_services.principal_for_staff(staff, session_id=login.id)
+    spec = claims["as"]
+    subject: dict[str, Any] = {}
+    if isinstance(spec.get("member"), int) and not isinstance(spec.get("member"), bool):
+        subject["member"] = spec["member"]
+    elif isinstance(spec.get("group"), str):
+        subject["group"] = spec["group"]
+    elif spec.get("anonymous") is True:
+        subject["anonymous"] = True
+    else:
+        return None
+    return actor, subject
+
+
+__all__: Sequence[str] = (
+    "ANONYMOUS", "Counts", "LastBuild", "Manifest", "Matrix", "Preview", "Served", "Subject",
+    "count_members", "last_build", "link_into", "load_manifest", "matrix", "member_is_active",
+    "normalize_path", "preview", "search_subjects", "served_file", "subject_of",
+)  # fmt: skip
