@@ -5,7 +5,6 @@ frame by its link key, without any member cookie)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,100 +12,15 @@ from typing import Any
 import pytest
 
 from api.access import staff
-from api.access.rules import parse
 from api.customers import records, services
 from api.customers.definitions import parse_field, parse_table
 from api.groups import services as groups
 from api.principal import Principal, cli_principal
 from api.runtime import Runtime
 from api.settings import Settings
+from tests.fixtures.access_site import RULES, write_site
 from tests.fixtures.app import StaffClient
 from tests.integration.customers.conftest import drop_data_tables
-
-RULES = {
-    "public": "public",
-    "members": "members",
-    "doctors": "group:doctors",
-    "gold": 'plan in ("gold", "platinum")',
-    "onc": 'plan == "gold" and specialty == "oncology"',
-}
-LOGIN_PAGE = (
-    '<!doctype html><html><head><link rel="stylesheet" href="/theme/css/site.css"></head>'
-    '<body><form method="post" action="/api/members/login"><input type="hidden" name="next" '
-    'value=""></form></body></html>'
-)
-
-
-def entry(file: str, kind: str, rule: str, **extra: Any) -> dict[str, Any]:
-    return {"file": file, "kind": kind, **parse(rule).as_dict(), **extra}
-
-
-def page(title: str, body: str = "") -> str:
-    return (
-        f'<!doctype html><html lang="ja"><head><title>{title}</title>'
-        '<link rel="stylesheet" href="/theme/css/site.css"></head>'
-        f'<body><h1>{title}</h1><p>{body}</p><a href="/about/">about</a>'
-        '<img src="pic.png" alt=""><a href="//example.com/x">far</a></body></html>'
-    )
-
-
-def write_site(site_dir: Path, *, warnings: list[Any] | None = None) -> None:
-    public, meta = site_dir / "public", site_dir / "meta"
-    files = {
-        "index.html": page("ホーム"),
-        "about/index.html": page("About"),
-        "members/seminar/index.html": page("セミナー", "members only"),
-        "doctors/index.html": page("医師向け", "doctors only"),
-        "doctors/pic.png": "PNG",
-        "gold/index.html": page("Gold", "gold text"),
-        "onc/index.html": page("Oncology", "onc text"),
-        "members/files/guide.pdf": "%PDF-1.4 guide",
-        "theme/css/site.css": "body{color:#222}",
-        "login/index.html": LOGIN_PAGE,
-        "forbidden/index.html": page("閲覧できません"),
-        "404.html": page("見つかりません"),
-    }
-    for name, text in files.items():
-        (public / name).parent.mkdir(parents=True, exist_ok=True)
-        (public / name).write_text(text, encoding="utf-8")
-    entries = {
-        "/": entry(
-            "index.html", "page", "public", title="ホーム", lang="ja", source="pages/index.md"
-        ),
-        "/about/": entry("about/index.html", "page", "public", title="About", lang="en"),
-        "/members/seminar/": entry(
-            "members/seminar/index.html", "article", RULES["members"], title="セミナー", lang="ja"
-        ),
-        "/doctors/": entry("doctors/index.html", "page", RULES["doctors"], title="医師向け"),
-        "/doctors/pic.png": entry("doctors/pic.png", "file", RULES["doctors"]),
-        "/gold/": entry("gold/index.html", "page", RULES["gold"], title="Gold"),
-        "/onc/": entry("onc/index.html", "page", RULES["onc"], title="Oncology"),
-        "/members/files/guide.pdf": entry("members/files/guide.pdf", "file", RULES["doctors"]),
-        "/theme/css/site.css": entry("theme/css/site.css", "asset", "public"),
-        "/login/": entry("login/index.html", "special", "public", title="ログイン"),
-        "/forbidden/": entry("forbidden/index.html", "special", "public"),
-        "/404.html": entry("404.html", "special", "public"),
-    }
-    meta.mkdir(parents=True, exist_ok=True)
-    manifest = {
-        "version": 1,
-        "build_id": "20261129T154500-ab12cd",
-        "fields": ["plan", "specialty"],
-        "groups": ["doctors"],
-        "pages": {"login": "/login/", "forbidden": "/forbidden/", "not_found": "/404.html"},
-        "entries": entries,
-        "folders": {"/members/": parse("members").as_dict()},
-    }
-    (meta / "access.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-    record: dict[str, Any] = {
-        "version": 1,
-        "built_at": "2026-11-29T15:45:00+00:00",
-        "pages": [{"path": p, "url": "/"} for p in files if p.endswith(".html")],
-        "files": list(files),
-    }
-    if warnings is not None:
-        record["warnings"] = warnings
-    (meta / "build.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
 
 
 @pytest.fixture(autouse=True)
