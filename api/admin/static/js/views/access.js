@@ -95,15 +95,13 @@ function MatrixPanel({ matrix, onViewAs }) {
     ${data && !data.manifest && html`<${Notice} tone="warning" testId="access-no-manifest" title=${t('access.no_manifest.title')} message=${t('access.no_manifest')} />`}
     ${data && data.manifest && !data.member_table && html`<${Notice} tone="info" message=${t('access.no_member_table')} />`}
     <${RuleSummary} matrix=${matrix} />
-    <div class="card card--flush">
-      <${Toolbar}>
-        <${SearchBox} value=${filters.q} placeholder=${t('access.search')} onSearch=${(v) => matrix.setFilter('q', v)} />
-        <${FilterSelect} label=${t('access.col.rule')} value=${filters.rule} allLabel=${t('common.all')} options=${options(data?.rules.map((r) => r.rule) ?? (filters.rule ? [filters.rule] : []))} onChange=${(v) => matrix.setFilter('rule', v)} />
-        <${FilterSelect} label=${t('access.filter.group')} value=${filters.group} allLabel=${t('common.all')} options=${options(data?.groups ?? (filters.group ? [filters.group] : []))} onChange=${(v) => matrix.setFilter('group', v)} />
-        <${FilterSelect} label=${t('access.col.kind')} value=${filters.kind} allLabel=${t('common.all')} options=${options(data?.kinds ?? (filters.kind ? [filters.kind] : []), kindLabel)} onChange=${(v) => matrix.setFilter('kind', v)} />
-      <//>
-      <${DataTable} table=${matrix.table} label=${t('access.matrix')} columns=${columns} empty=${data && !data.manifest ? t('access.no_manifest.title') : t('access.empty')} />
-    </div>
+    <${Toolbar}>
+      <${SearchBox} value=${filters.q} placeholder=${t('access.search')} onSearch=${(v) => matrix.setFilter('q', v)} />
+      <${FilterSelect} label=${t('access.col.rule')} value=${filters.rule} allLabel=${t('common.all')} options=${options(data?.rules.map((r) => r.rule) ?? (filters.rule ? [filters.rule] : []))} onChange=${(v) => matrix.setFilter('rule', v)} />
+      <${FilterSelect} label=${t('access.filter.group')} value=${filters.group} allLabel=${t('common.all')} options=${options(data?.groups ?? (filters.group ? [filters.group] : []))} onChange=${(v) => matrix.setFilter('group', v)} />
+      <${FilterSelect} label=${t('access.col.kind')} value=${filters.kind} allLabel=${t('common.all')} options=${options(data?.kinds ?? (filters.kind ? [filters.kind] : []), kindLabel)} onChange=${(v) => matrix.setFilter('kind', v)} />
+    <//>
+    <${DataTable} table=${matrix.table} label=${t('access.matrix')} columns=${columns} empty=${data && !data.manifest ? t('access.no_manifest.title') : t('access.empty')} />
     ${data?.counted_at && html`<p class="muted access-note">${t('access.counted_at', { at: fmt.dateTime(data.counted_at) })}</p>`}
   </div>`;
 }
@@ -205,7 +203,7 @@ function PreviewResult({ result }) {
       ? html`<div class="card card--flush access-frame-card">
           <div class="access-frame-card__bar">
             <span class="muted">${t('access.preview.frame_note')}</span>
-            <${LinkButton} href=${`${result.frame_url}${result.frame_url.includes('?') ? '&' : '?'}download=true`} label=${t('access.preview.download')} icon="download" size="sm" />
+            ${isImage && html`<${LinkButton} href=${`${result.frame_url}?download=true`} label=${t('access.preview.download')} icon="download" size="sm" />`}
           </div>
           <iframe sandbox="" src=${result.frame_url} title=${t('access.preview.frame_title', { path: result.path })}
             class="access-frame" referrerpolicy="no-referrer" data-testid="access-frame"></iframe>
