@@ -156,7 +156,12 @@ class AccessController(Controller):
     path = "/api/access"
     tags = ["access"]
 
-    @get("/matrix", guards=[requires(perms.ACCESS_READ)], sync_to_thread=True)
+    @get(
+        "/matrix",
+        guards=[requires(perms.ACCESS_READ)],
+        sync_to_thread=True,
+        opt={"problems": (409,)},
+    )
     def get_matrix(
         self,
         runtime: NamedDependency[Runtime],
@@ -192,7 +197,12 @@ class AccessController(Controller):
             manifest_at=found.manifest_at,
         )
 
-    @get("/build", guards=[requires(perms.ACCESS_READ)], sync_to_thread=True)
+    @get(
+        "/build",
+        guards=[requires(perms.ACCESS_READ)],
+        sync_to_thread=True,
+        opt={"problems": (409,)},
+    )
     def get_build(self, runtime: NamedDependency[Runtime]) -> BuildOut:
         """The last build: when, how many pages and files, its warnings."""
         last = staff.last_build(runtime.settings.meta_dir)
@@ -202,7 +212,12 @@ class AccessController(Controller):
             warnings_total=last.warnings_total, manifest=last.manifest,
         )  # fmt: skip
 
-    @get("/subjects", guards=[requires(perms.ACCESS_PREVIEW)], sync_to_thread=True)
+    @get(
+        "/subjects",
+        guards=[requires(perms.ACCESS_PREVIEW)],
+        sync_to_thread=True,
+        opt={"problems": (422,)},
+    )
     def get_subjects(
         self,
         principal: NamedDependency[Principal],
@@ -219,7 +234,12 @@ class AccessController(Controller):
             groups=[GroupChoice(**g) for g in groups],
         )
 
-    @get("/preview", guards=[requires(perms.ACCESS_PREVIEW)], sync_to_thread=True)
+    @get(
+        "/preview",
+        guards=[requires(perms.ACCESS_PREVIEW)],
+        sync_to_thread=True,
+        opt={"problems": (404, 409, 422)},
+    )
     def get_preview(
         self,
         principal: NamedDependency[Principal],
@@ -271,6 +291,7 @@ class AccessController(Controller):
     @get(
         "/preview/frame/{token:str}/{path:path}",
         sync_to_thread=True,
+        include_in_schema=False,  # the preview frame's pages for the admin's browser, not API
         opt={"problems": (403, 404, 422)},
     )
     def get_frame(
@@ -286,7 +307,12 @@ class AccessController(Controller):
         page's root-relative links point back into the preview. Never sets a cookie."""
         return frame(runtime, token, path, download=download)
 
-    @get("/preview/frame/{token:str}", sync_to_thread=True, opt={"problems": (403, 404, 422)})
+    @get(
+        "/preview/frame/{token:str}",
+        sync_to_thread=True,
+        include_in_schema=False,
+        opt={"problems": (403, 404, 422)},
+    )
     def get_frame_root(
         self,
         runtime: NamedDependency[Runtime],
