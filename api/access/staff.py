@@ -49,6 +49,7 @@ BUILD_NAME = "build.json"
 MANIFEST_VERSION = 1
 MATRIX_KINDS = ("page", "article", "index", "file", "special")  # every kind but theme assets
 BATCH = 2_000  # member records read per query when counting
+MEMO_MAX = 50_000  # kinds of member (groups and values read) whose answers are kept
 COUNT_TTL = 600.0  # seconds a count is kept even when nothing seems to have changed
 MAX_PATH = 2_000
 WARNINGS_SHOWN = 1_000
@@ -178,6 +179,40 @@ def _reads_groups(rules: Iterable[Rule]) -> bool:
     return any(isinstance(node, Group) for rule in rules for node in rule.root.walk())
 
 
+def _group_keys(session: Session) -> dict[int, str]:
+    group_table = MemberGroup.__table__  # type: ignore[attr-defined]
+    rows = session.connection().execute(sa.select(group_table.c.id, group_table.c.key))
+    return {int(i): str(k) for i, k in rows}
+
+
+def _memberships(
+    conn: sa.Connection, table_id: int, first: int, last: int, keys: Mapping[int, str]
+) -> dict[int, frozenset[str]]:
+    """The groups of the member table's records ``first``..``last`` (one range query on the
+    ``(table_id, record_id)`` index)."""
+    found: dict[int, set[str]] = {}
+    rows = conn.execute(
+        sa.select(MEMBERSHIP.c.record_id, MEMBERSHIP.c.group_id).where(
+            MEMBERSHIP.c.table_id == table_id,
+            MEMBERSHIP.c.record_id >= first,
+            MEMBERSHIP.c.record_id <= last,
+        )
+    )
+    for record_id, group_id in rows:
+        key = keys.get(int(group_id))
+        if key is not None:
+            found.setdefault(int(record_id), set()).add(key)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return repr(sorted(value.items()))
+    return value
+
+
 @dataclass(frozen=True)
 class Counts:
     """How many members each rule admits (by canonical text), of ``members`` in all."""
@@ -223,36 +258,54 @@ def count_members(session: Session, rules: Iterable[Rule]) -> Counts:
         cached = _count_cache.get(key)
         if cached is not None and time.monotonic() - cached[0] < COUNT_TTL:
             return cached[1]
-    gated = [rule for rule in distinct.values() if not rule.is_public]
-    columns = _field_columns(design, {f for rule in gated for f in rule.fields()})
-    need_groups = _reads_groups(gated)
+    gated = [(text, rule) for text, rule in distinct.items() if not rule.is_public]
+    columns = _field_columns(design, {f for _, rule in gated for f in rule.fields()})
+    need_groups = _reads_groups(rule for _, rule in gated)
+    group_keys = _group_keys(session) if need_groups else {}
     table = design.sa_table()
     conn = session.connection()
-    tally = dict.fromkeys(distinct, 0)
+    hits = [0] * len(gated)
     total = 0
     last = 0
     select_columns = [table.c.id, *(c.label(f"f_{k}") for k, c in columns.items())]
+    # Members alike (same groups, same values of the fields read) get the same answers: each
+    # such kind is evaluated once (the memo is bounded; beyond it every member is evaluated).
+    memo: dict[tuple[Any, ...], tuple[bool, ...]] = {}
     while True:
         rows = conn.execute(
             sa.select(*select_columns).where(table.c.id > last).order_by(table.c.id).limit(BATCH)
         ).all()
         if not rows:
             break
-        ids = [int(r[0]) for r in rows]
-        member_groups = groups.groups_of(session, design.table.id or 0, ids) if need_groups else {}
+        first, last = int(rows[0][0]), int(rows[-1][0])
+        member_groups = (
+            _memberships(conn, design.table.id or 0, first, last, group_keys) if need_groups else {}
+        )
         for row in rows:
             data = row._mapping
             total += 1
-            member = Member(
-                id=int(data["id"]),
-                active=member_is_active(data),
-                groups=frozenset(member_groups.get(int(data["id"]), ())),
-                fields={k: data[f"f_{k}"] for k in columns},
-            )
-            for text, rule in distinct.items():
-                if rule.is_public or rule.evaluate(member):
-                    tally[text] += 1
-        last = ids[-1]
+            record_id = int(data["id"])
+            in_groups = member_groups.get(record_id, frozenset())
+            active = member_is_active(data)
+            values = tuple(data[f"f_{k}"] for k in columns)
+            kind = (active, in_groups, tuple(_hashable(v) for v in values))
+            answers = memo.get(kind)
+            if answers is None:
+                member = Member(
+                    id=record_id,
+                    active=active,
+                    groups=in_groups,
+                    fields=dict(zip(columns, values, strict=True)),
+                )
+                answers = tuple(rule.evaluate(member) for _, rule in gated)
+                if len(memo) < MEMO_MAX:
+                    memo[kind] = answers
+            for i, allowed in enumerate(answers):
+                if allowed:
+                    hits[i] += 1
+    tally = dict.fromkeys(distinct, total)  # a public rule admits every member
+    for (text, _), n in zip(gated, hits, strict=True):
+        tally[text] = n
     counts = Counts(total, tally, design.key, now)
     with _count_lock:
         if len(_count_cache) > 64:
