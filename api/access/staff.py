@@ -606,30 +606,33 @@ def subject_of(
 
 
 def search_subjects(
-    session: Session, actor: Principal, q: str, *, limit: int = 10
+    session: Session, actor: Principal, q: str, *, record_id: int | None = None, limit: int = 10
 ) -> tuple[str | None, list[dict[str, Any]], list[dict[str, Any]]]:
-    """Members matching ``q`` (every word in their text fields: name, e-mail…) and groups
-    whose key or label contains it: (member table, members, groups)."""
+    """Members matching ``q`` (every word in their text fields: name, e-mail…), or the one
+    member ``record_id`` (404 when the actor cannot see it), and groups whose key or label
+    contains ``q``: (member table, members, groups)."""
     design = _member_table(session)
     members: list[dict[str, Any]] = []
-    if design is not None and q.strip():
+    if design is not None and (q.strip() or record_id is not None):
         email = next((s.key for _, s in design.active() if s.type == FieldType.email), None)
-        found = records.list_records(session, actor, design.key, q=q, limit=limit)
         table = design.sa_table()
-        ids = [int(i["id"]) for i in found.items]
-        rows = {
-            int(r._mapping["id"]): r
-            for r in session.connection().execute(sa.select(table).where(table.c.id.in_(ids)))
-        }
-        for item in found.items:
-            row = rows.get(int(item["id"]))
-            if row is None:
-                continue
+        if record_id is not None:
+            rows = [records._fetch(session, design, actor, record_id)]
+        else:
+            found = records.list_records(session, actor, design.key, q=q, limit=limit)
+            ids = [int(i["id"]) for i in found.items]
+            by_id = {
+                int(r._mapping["id"]): r
+                for r in session.connection().execute(sa.select(table).where(table.c.id.in_(ids)))
+            }
+            rows = [by_id[i] for i in ids if i in by_id]
+        for row in rows:
+            data = row._mapping
             members.append(
                 {
-                    "id": int(item["id"]),
+                    "id": int(data["id"]),
                     "label": groups.record_label(design, row),
-                    "email": item["values"].get(email) if email else None,
+                    "email": str(data[column_name(email)] or "") or None if email else None,
                 }
             )
     needle = q.casefold().strip()

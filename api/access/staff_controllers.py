@@ -216,18 +216,19 @@ class AccessController(Controller):
         "/subjects",
         guards=[requires(perms.ACCESS_PREVIEW)],
         sync_to_thread=True,
-        opt={"problems": (422,)},
+        opt={"problems": (404, 409, 422)},
     )
     def get_subjects(
         self,
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
         q: Annotated[str, QueryParameter(max_length=200)] = "",
+        member: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
     ) -> SubjectsOut:
         """Whom "view as" can pick: members found by ``q`` (name, e-mail… as the member list's
-        search), and groups whose key or label has it."""
+        search) or the one ``member`` (a record id), and groups whose key or label has it."""
         with runtime.db.read() as session:
-            table, members, groups = staff.search_subjects(session, principal, q)
+            table, members, groups = staff.search_subjects(session, principal, q, record_id=member)
         return SubjectsOut(
             member_table=table,
             members=[MemberChoice(**m) for m in members],

@@ -160,6 +160,10 @@ def test_matrix_warnings_and_view_as(
     expect(page.get_by_test_id("access-frame")).to_have_attribute("sandbox", "")
     page.get_by_test_id("access-frame").scroll_into_view_if_needed()
     screenshot(page, "view-as-forbidden")
+    expect(page).to_have_url(re.compile(r"member=\d+"))
+    page.reload()  # the link keeps whom and what
+    expect(page.get_by_test_id("access-member-picked")).to_contain_text("佐藤 健")
+    expect(page.locator("input[name=path]")).to_have_value("/gold/")
 
     # Another member, their own page: allowed, the page's own styles load inside the frame.
     page.get_by_role("button", name=t("access.preview.change")).click()

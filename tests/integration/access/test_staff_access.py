@@ -368,3 +368,10 @@ def test_subjects_search_members_and_groups(
     assert data["members"] == [] and [g["key"] for g in data["groups"]] == [
         "doctors", "pharmacists",
     ]  # fmt: skip
+
+
+def test_subjects_one_member_by_id(admin: StaffClient, members: dict[str, int], site: Path) -> None:
+    data = admin.get("/api/access/subjects", params={"member": members["D"]}).json()
+    assert data["members"] == [{"id": members["D"], "label": "会員 D", "email": "d@example.jp"}]
+    response = admin.get("/api/access/subjects", params={"member": 999_999})
+    assert response.status_code == 404

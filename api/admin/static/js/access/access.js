@@ -86,11 +86,16 @@ export function createPreview(ctx) {
   };
   let searchAbort = null;
 
+  /** The groups to choose from, and the member of a link (#/access?tab=preview&member=ID). */
   async function loadGroups() {
+    const memberId = /^\d{1,19}$/.test(q.member || '') ? q.member : null;
     try {
-      const data = await api.get('/api/access/subjects', null, { signal: ctx.signal });
-      state.groups.value = data.groups;
-      if (!state.group.value && data.groups.length) state.group.value = data.groups[0].key;
+      const data = await api.get('/api/access/subjects', { member: memberId }, { signal: ctx.signal });
+      batch(() => {
+        state.groups.value = data.groups;
+        if (!state.group.value && data.groups.length) state.group.value = data.groups[0].key;
+        if (memberId && data.members.length && !state.member.value) state.member.value = data.members[0];
+      });
     } catch (err) {
       if (!isAbort(err)) state.error.value = err;
     }
@@ -138,7 +143,7 @@ export function createPreview(ctx) {
     if (who === 'member') params.member = state.member.value.id;
     else if (who === 'group') params.group = state.group.value;
     else params.anonymous = true;
-    ctx.setQuery({ path: params.path, as: who, group_as: who === 'group' ? params.group : null });
+    ctx.setQuery({ path: params.path, as: who, group_as: who === 'group' ? params.group : null, member: who === 'member' ? params.member : null });
     state.busy.value = true;
     try {
       const result = await api.get('/api/access/preview', params, { signal: ctx.signal });
