@@ -39,6 +39,9 @@ WARNINGS = [
 ]  # fmt: skip
 
 
+MEMBERS: dict[str, int] = {}  # the access server's members by e-mail
+
+
 def text(lang: str, key: str, **params: Any) -> str:
     value: str = CATALOGS[lang][key]
     for name, v in params.items():
@@ -72,6 +75,7 @@ def access_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
                     {"email": "suzuki@example.jp", "name": "鈴木 美咲", "plan": "platinum"},
                 )
             ]  # fmt: skip
+            MEMBERS.update(zip(["yamada", "sato", "suzuki"], ids, strict=True))
             groups.create_group(session, actor, "doctors", {"ja": "医師", "en": "Doctors"})
             groups.change_members(session, actor, "doctors", ids[:2], add=True)
     finally:
@@ -199,6 +203,14 @@ def test_matrix_warnings_and_view_as(
     page.locator("input[name=path]").fill("/../etc/passwd")
     page.get_by_test_id("access-preview-show").click()
     expect(page.get_by_test_id("access-preview-error")).to_contain_text(t("error.invalid_path"))
+
+    # From a member's record: "view pages as this member".
+    page.goto(f"{access_server.url}/admin/#/customers/members/{MEMBERS['suzuki']}")
+    page.get_by_role("link", name=t("access.record.view_as")).click()
+    expect(page.get_by_role("tab", name=t("access.tab.preview"))).to_have_attribute(
+        "aria-selected", "true"
+    )
+    expect(page.get_by_test_id("access-member-picked")).to_contain_text("鈴木 美咲")
 
     # No member cookie was ever set.
     names = [c["name"] for c in page.context.cookies()]
