@@ -290,6 +290,36 @@ class AccessController(Controller):
         )
 
     @get(
+        "/preview/page",
+        guards=[requires(perms.ACCESS_PREVIEW)],
+        sync_to_thread=True,
+        opt={"problems": (404, 409, 422)},
+    )
+    def get_preview_page(
+        self,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        path: RulePath,
+        member: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+        group: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+        anonymous: Annotated[bool, QueryParameter()] = False,
+        download: Annotated[bool, QueryParameter()] = False,
+    ) -> Response[bytes]:
+        """The bytes the gate would send for ``path`` to the subject, unchanged: the page or
+        file, or the login page (its ``next`` filled), the "not permitted" page (403) or the
+        404 page; ``X-Kizuna-Decision`` says which. For API clients; the admin shows
+        ``frame_url``."""
+        manifest = staff.load_manifest(runtime.settings.meta_dir)
+        if manifest is None:
+            raise NotFound(detail="The site has no access manifest: build it", code="no_manifest")
+        with runtime.db.read() as session:
+            subject = staff.subject_of(
+                session, principal, manifest, member=member, group=group, anonymous=anonymous
+            )
+        result = staff.preview(manifest, path, subject)
+        return serve(runtime, result, prefix=None, download=download)
+
+    @get(
         "/preview/frame/{token:str}/{path:path}",
         sync_to_thread=True,
         include_in_schema=False,  # the preview frame's pages for the admin's browser, not API
@@ -343,12 +373,20 @@ def frame(runtime: Runtime, token: str, path: str, *, download: bool = False) ->
             raise NotFound(detail="The site has no access manifest: build it", code="no_manifest")
         subject = staff.subject_of(session, actor, manifest, **spec)
     result = staff.preview(manifest, path or "/", subject)
+    return serve(runtime, result, prefix=f"{FRAME_PATH}/{token}", download=download)
+
+
+def serve(
+    runtime: Runtime, result: staff.Preview, *, prefix: str | None, download: bool
+) -> Response[bytes]:
+    """The bytes the gate would send for ``result``, with the preview's headers (sandboxed,
+    never cached, no cookie); HTML pages' root-relative links under ``prefix`` if given."""
     served = staff.served_file(runtime.settings.public_dir, result)
     if served is None:
         raise NotFound(detail=f"No file for {result.path}", code="not_found")
     body = served.body
-    if served.media_type.startswith("text/html"):
-        body = staff.link_into(body, f"{FRAME_PATH}/{token}")
+    if prefix is not None and served.media_type.startswith("text/html"):
+        body = staff.link_into(body, prefix)
     headers: dict[str, str] = {
         "Content-Security-Policy": FRAME_CSP,
         "X-Frame-Options": "SAMEORIGIN",

@@ -375,3 +375,24 @@ def test_subjects_one_member_by_id(admin: StaffClient, members: dict[str, int], 
     assert data["members"] == [{"id": members["D"], "label": "会員 D", "email": "d@example.jp"}]
     response = admin.get("/api/access/subjects", params={"member": 999_999})
     assert response.status_code == 404
+
+
+def test_the_page_as_served_for_api_clients(
+    admin: StaffClient, members: dict[str, int], site: Path
+) -> None:
+    def page(path: str, **who: Any) -> Any:
+        return admin.get("/api/access/preview/page", params={"path": path, **who})
+
+    onc = page("/onc/", member=members["A"])
+    assert onc.status_code == 200 and onc.headers["x-kizuna-decision"] == "allow"
+    assert onc.content == (site / "public" / "onc" / "index.html").read_bytes()  # unchanged
+    assert onc.headers["content-security-policy"].startswith("sandbox;")
+    assert "set-cookie" not in onc.headers
+    gold = page("/gold/", member=members["D"])
+    assert gold.status_code == 403 and "閲覧できません" in gold.text
+    anon = page("/members/seminar/", anonymous="true")
+    assert anon.status_code == 200 and anon.headers["x-kizuna-decision"] == "login"
+    assert 'name="next" value="/members/seminar/"' in anon.text
+    assert page("/nowhere/", group="doctors").status_code == 404
+    pdf = page("/members/files/guide.pdf", group="doctors", download="true")
+    assert pdf.content == b"%PDF-1.4 guide" and "attachment" in pdf.headers["content-disposition"]
