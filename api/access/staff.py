@@ -8,7 +8,7 @@ URL with its rule and how many members may read it), the last build's record and
   uses, over the member table's records read in keyset batches: only the columns the rules
   read, plus group memberships when a rule names a group. Cached per manifest and member data
   fingerprint.
-- A member is active unless :func:`member_is_active` says otherwise (the members' account
+- A member is active unless :func:`inactive_members` says otherwise (the members' account
   status is not built yet: every record counts as active).
 - "View as" never makes a member session or cookie: it decides with a ``Member`` built here
   (a record's values and groups; a group preview is a synthetic member with that one group and
@@ -147,11 +147,12 @@ def _rule(item: Mapping[str, Any], where: str) -> Rule:
 # ------------------------------------------------------------------ members
 
 
-def member_is_active(row: Mapping[Any, Any]) -> bool:
-    """Whether a record of the member table is an active member (may log in and read gated
-    pages). The members' account status (suspension, withdrawal) is not built yet: every
-    record is active. Swap this for the members domain's test when it exists."""
-    return True
+def inactive_members(session: Session, design: Design, record_ids: Sequence[int]) -> set[int]:
+    """Which of these records of the member table are not active members (suspended,
+    withdrawn): they read public pages only. The members' account status is not built yet, so
+    none is: swap this for the members domain's test when it exists (it is called once per
+    batch of up to :data:`BATCH` ids, and for the one member of a preview)."""
+    return set()
 
 
 def _member_table(session: Session) -> Design | None:
@@ -281,12 +282,13 @@ def count_members(session: Session, rules: Iterable[Rule]) -> Counts:
         member_groups = (
             _memberships(conn, design.table.id or 0, first, last, group_keys) if need_groups else {}
         )
+        inactive = inactive_members(session, design, [int(r[0]) for r in rows])
         for row in rows:
             data = row._mapping
             total += 1
             record_id = int(data["id"])
             in_groups = member_groups.get(record_id, frozenset())
-            active = member_is_active(data)
+            active = record_id not in inactive
             values = tuple(data[f"f_{k}"] for k in columns)
             kind = (active, in_groups, tuple(_hashable(v) for v in values))
             answers = memo.get(kind)
@@ -562,7 +564,10 @@ def member_subject(
         shown[key] = to_json(specs[key], data[name]) if key in specs else data[name]
     keys = groups.groups_of(session, design.table.id or 0, [record_id]).get(record_id, [])
     member = Member(
-        id=record_id, active=member_is_active(data), groups=frozenset(keys), fields=values
+        id=record_id,
+        active=record_id not in inactive_members(session, design, [record_id]),
+        groups=frozenset(keys),
+        fields=values,
     )
     return Subject(
         kind="member", member=member, label=groups.record_label(design, row),
@@ -896,10 +901,3 @@ def preview_actor(
     else:
         return None
     return actor, subject
-
-
-__all__: Sequence[str] = (
-    "ANONYMOUS", "Counts", "LastBuild", "Manifest", "Matrix", "Preview", "Served", "Subject",
-    "count_members", "last_build", "link_into", "load_manifest", "matrix", "member_is_active",
-    "normalize_path", "preview", "search_subjects", "served_file", "subject_of",
-)  # fmt: skip

@@ -396,3 +396,20 @@ def test_the_page_as_served_for_api_clients(
     assert page("/nowhere/", group="doctors").status_code == 404
     pdf = page("/members/files/guide.pdf", group="doctors", download="true")
     assert pdf.content == b"%PDF-1.4 guide" and "attachment" in pdf.headers["content-disposition"]
+
+
+def test_inactive_members_read_public_pages_only(
+    admin: StaffClient, members: dict[str, int], site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the members' account status plugs in: one function, per batch of ids."""
+    suspended = {members["A"]}
+    monkeypatch.setattr(
+        staff, "inactive_members", lambda session, design, ids: suspended & set(ids)
+    )
+    staff._count_cache.clear()
+    rules = {r["rule"]: r["members"] for r in admin.get("/api/access/matrix").json()["rules"]}
+    assert rules["public"] == 5 and rules["members"] == 4 and rules["group:doctors"] == 1
+    assert rules['plan == "gold" and specialty == "oncology"'] == 0
+    result = preview(admin, "/onc/", member=members["A"])
+    assert (result["decision"], result["reason"]) == ("login", "inactive")
+    assert [t["holds"] for t in result["terms"]] == [False, False]
