@@ -23,6 +23,7 @@ import mimetypes
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,17 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from api.access.rules import Compare, Contains, Group, In, Member, Members, Rule, RuleError
+from api.access.rules import (
+    Compare,
+    Contains,
+    Decision,
+    Group,
+    In,
+    Member,
+    Members,
+    Rule,
+    RuleError,
+)
 from api.customers import records
 from api.customers.services import Design
 from api.customers.types import FieldType, column_name
@@ -716,19 +727,60 @@ class Preview:
     location: str | None  # the redirect of a login decision
 
 
-def _lookup(
-    manifest: Manifest, path: str
-) -> tuple[str, Mapping[str, Any] | None, tuple[str, Mapping[str, Any]] | None]:
+def _fold(path: str) -> str:
+    """The key two spellings of one name share on a lenient file system (NFC, case-folded,
+    trailing dots and spaces dropped), as the gate compares them to find a rule to apply."""
+    text = unicodedata.normalize("NFC", path).casefold()
+    return "/".join(seg.rstrip(". ") for seg in text.split("/"))
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    path: str  # the page served (a path without its slash is redirected to it)
+    entry: Mapping[str, Any] | None
+    rules: tuple[tuple[str, Rule], ...]  # (where it comes from, rule): every one must pass
+
+
+def _resolve(manifest: Manifest, path: str) -> _Resolution:
+    """As the gate resolves a normalised path (``api.access.manifest.Manifest.resolve``): the
+    entry; a folder's page for the path without its slash; else no entry, guarded by every
+    gated folder default it is under and any gated entry a lenient file system would take it
+    for (default deny: the visitor passes those rules before learning there is nothing)."""
     entry = manifest.entries.get(path)
     if entry is None and not path.endswith("/") and path + "/" in manifest.entries:
         path, entry = path + "/", manifest.entries[path + "/"]
-    folder = None
-    if entry is None:
-        candidates = [f for f in manifest.folders if path.startswith(f) or path + "/" == f]
-        if candidates:
-            best = max(candidates, key=len)
-            folder = (best, manifest.folders[best])
-    return path, entry, folder
+    if entry is not None:
+        return _Resolution(path, entry, (("entry", _rule(entry, path)),))
+    key = _fold(path)
+    candidates = {key, key.rstrip("/") + "/", key + "/index.html"}
+    rules: list[tuple[str, Rule]] = []
+
+    def add(where: str, rule: Rule) -> None:
+        if not rule.is_public and rule not in [r for _, r in rules]:
+            rules.append((where, rule))
+
+    for other, item in manifest.entries.items():
+        keys = {_fold(other)} | ({_fold(other + "index.html")} if other.endswith("/") else set())
+        if keys & candidates:
+            add("entry", _rule(item, other))
+    as_folder = key if key.endswith("/") else key + "/"
+    for prefix, item in sorted(manifest.folders.items(), key=lambda kv: -len(kv[0])):
+        if as_folder.startswith(_fold(prefix)):
+            add("folder", _rule(item, prefix))
+    return _Resolution(path, None, tuple(rules))
+
+
+def _decide(rules: Sequence[Rule], member: Member | None) -> Decision:
+    """Allow, login (anonymous or inactive) or forbidden over every guarding rule, as the
+    gate's ``Resolution.decide``."""
+    outcome = Decision.allow
+    for rule in rules:
+        decision = rule.decide(member)
+        if decision is Decision.login:
+            return decision
+        if decision is Decision.forbidden:
+            outcome = decision
+    return outcome
 
 
 def _terms(rule: Rule, member: Member | None) -> list[Term]:
@@ -752,22 +804,22 @@ def _special(manifest: Manifest, name: str, default: str) -> tuple[str, str | No
 
 def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
     """The gate's decision for ``path`` (normalised) and the subject, with the reason, the
-    rule's terms as they hold for the subject, and the file it would send."""
-    path, entry, folder = _lookup(manifest, normalize_path(path))
+    rules' terms as they hold for the subject, and the file it would send."""
+    found = _resolve(manifest, normalize_path(path))
+    path, entry = found.path, found.entry
     member = subject.member
-    if entry is not None:
-        rule, rule_from = _rule(entry, path), "entry"
-    elif folder is not None:
-        rule, rule_from = _rule(folder[1], folder[0]), "folder"
-    else:
-        rule, rule_from = None, None
-    decision = "not_found" if rule is None else rule.decide(member).value
-    if rule is not None and rule_from == "folder" and decision == "allow":
-        decision = "not_found"  # allowed into the folder, but no such file
+    rules = [rule for _, rule in found.rules]
+    rule = next((r for r in rules if not r.is_public), rules[0] if rules else None)
+    rule_from = next((w for w, r in found.rules if r is rule), None)
+    decision = _decide(rules, member).value
+    if entry is None and decision == "allow":
+        decision = "not_found"  # past the guards (if any), there is no such file
     if rule is None:
         reason = "unknown"
+    elif entry is None and decision == "not_found":
+        reason = "folder_unknown"
     elif rule.is_public:
-        reason = "public" if rule_from == "entry" else "folder_unknown"
+        reason = "public"
     elif member is None:
         reason = "anonymous"
     elif not member.active:
@@ -775,7 +827,7 @@ def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
     elif decision == "forbidden":
         reason = "denied"
     else:
-        reason = "allowed" if rule_from == "entry" else "folder_unknown"
+        reason = "allowed"
     location = None
     if decision == "allow":
         assert entry is not None
@@ -794,7 +846,7 @@ def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
     return Preview(
         path=path, decision=decision, status=status, reason=reason,
         rule=rule.as_dict() if rule is not None else None, rule_from=rule_from, entry=entry,
-        terms=_terms(rule, member) if rule is not None else [], shown_path=shown_path,
+        terms=[t for r in rules for t in _terms(r, member)], shown_path=shown_path,
         file=file, location=location,
     )  # fmt: skip
 

@@ -164,3 +164,36 @@ def test_build_record(tmp_path: Path) -> None:
 
 def test_rules_parse_as_the_manifest_says() -> None:
     assert parse('plan in ("gold", "platinum")').as_dict()["fields"] == ["plan"]
+
+
+def test_other_spellings_and_nested_folders_are_guarded_as_by_the_gate(
+    tmp_path: Path,
+) -> None:
+    write_site(tmp_path)
+    meta = tmp_path / "meta"
+    data = json.loads((meta / "access.json").read_text("utf-8"))
+    data["folders"]["/members/doctors/"] = parse("group:doctors").as_dict()
+    (meta / "access.json").write_text(json.dumps(data), "utf-8")
+    manifest = staff.load_manifest(meta)
+    assert manifest is not None
+
+    def decide(path: str, who: staff.Subject) -> tuple[str, str]:
+        r = staff.preview(manifest, path, who)
+        return r.decision, r.reason
+
+    gold = subject(plan="gold", specialty="oncology")
+    # A spelling a lenient file system would take for /onc/: its rule first, never the page.
+    assert decide("/ONC/", staff.ANONYMOUS) == ("login", "anonymous")
+    assert decide("/Onc./", subject(plan="free")) == ("forbidden", "denied")
+    assert decide("/ONC/", gold) == ("not_found", "folder_unknown")
+    # Nested folder defaults: every one guards.
+    assert decide("/members/doctors/x.pdf", subject()) == ("forbidden", "denied")
+    assert decide("/members/doctors/x.pdf", subject({"doctors"})) == (
+        "not_found", "folder_unknown",
+    )  # fmt: skip
+    r = staff.preview(manifest, "/members/doctors/x.pdf", staff.ANONYMOUS)
+    assert (r.decision, r.rule, r.rule_from) == (
+        "login",
+        parse("group:doctors").as_dict(),
+        "folder",
+    )
