@@ -467,8 +467,20 @@ class LastBuild:
     manifest: bool = False
 
 
+_PLACED = re.compile(
+    r"^(?P<source>[^\n,:]+), line (?P<line>\d{1,9})(?:, column \d{1,9})?: (?P<message>.+)$", re.S
+)
+
+
 def _warning(item: Any) -> BuildWarning | None:
     if isinstance(item, str):
+        if not item.strip():
+            return None
+        placed = _PLACED.match(item)  # "content/a.md, line 3, column 9: …" (RuleWarning's)
+        if placed:
+            return BuildWarning(
+                message=placed["message"], source=placed["source"], line=int(placed["line"])
+            )
         return BuildWarning(message=item)
     if not isinstance(item, Mapping):
         return None

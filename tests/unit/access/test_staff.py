@@ -197,3 +197,18 @@ def test_other_spellings_and_nested_folders_are_guarded_as_by_the_gate(
         parse("group:doctors").as_dict(),
         "folder",
     )
+
+
+def test_warnings_as_the_pipeline_writes_them(tmp_path: Path) -> None:
+    write_site(tmp_path, warnings=[
+        "content/pages/onc.md, line 3, column 9: Unknown field “speciality”.",
+        "content/x.md, line 12: a link to a missing file",
+        "Pelican: something without a place",
+        "  ",
+    ])  # fmt: skip
+    found = staff.last_build(tmp_path / "meta").warnings
+    assert found == [
+        staff.BuildWarning("Unknown field “speciality”.", "content/pages/onc.md", 3),
+        staff.BuildWarning("a link to a missing file", "content/x.md", 12),
+        staff.BuildWarning("Pelican: something without a place"),
+    ]
