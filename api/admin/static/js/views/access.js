@@ -58,7 +58,7 @@ function RuleSummary({ matrix }) {
         <tbody>
           ${data.rules.map(
             (r) => html`<tr key=${r.rule} class=${r.rule === current ? 'is-current' : undefined}>
-              <td><code class="mono mono--wrap">${r.rule}</code></td>
+              <td><code class="mono access-rule">${r.rule}</code></td>
               <td class="access-num">${fmt.number(r.urls)}</td>
               <td class="access-num">${membersCell(r, data.members)}</td>
               <td class="access-num"><${Button} size="sm" variant="ghost" label=${r.rule === current ? t('access.rules.unfilter') : t('access.rules.filter')}
@@ -78,7 +78,7 @@ function MatrixPanel({ matrix, onViewAs }) {
   const columns = [
     { key: 'path', label: t('access.col.url'), render: (r) => twoLines(html`<code class="mono mono--wrap">${r.path}</code>`, r.title) },
     { key: 'kind', label: t('access.col.kind'), nowrap: true, render: (r) => badge(kindLabel(r.kind), r.kind === 'file' ? 'accent' : 'neutral') },
-    { key: 'rule', label: t('access.col.rule'), render: (r) => (r.public ? badge(t('access.public'), 'success') : html`<code class="mono mono--wrap">${r.rule}</code>`) },
+    { key: 'rule', label: t('access.col.rule'), render: (r) => (r.public ? badge(t('access.public'), 'success') : html`<code class="mono access-rule">${r.rule}</code>`) },
     { key: 'reads', label: t('access.col.reads'), render: (r) => html`<span class="access-reads">${chips(r.groups.map((g) => `group:${g}`), 'info')}${r.fields.length ? chips(r.fields, 'neutral') : null}</span>` },
     { key: 'members', label: t('access.col.members'), align: 'end', nowrap: true, render: (r) => membersCell(r, total) },
     can('access:preview') && {
@@ -192,7 +192,7 @@ function PreviewResult({ result }) {
       ${detailList([
         [t('access.preview.who'), subjectText(result.subject)],
         result.subject.kind === 'member' ? [t('access.preview.groups'), chips(result.subject.groups.map((g) => `group:${g}`), 'info')] : null,
-        [t('access.col.rule'), result.rule ? html`<code class="mono mono--wrap">${result.rule}</code>` : null],
+        [t('access.col.rule'), result.rule ? html`<code class="mono access-rule">${result.rule}</code>` : null],
         result.rule_from === 'folder' ? [t('access.preview.rule_from'), t('access.preview.rule_from_folder')] : null,
         values.length ? [t('access.preview.values'), html`<span class="access-values">${values.map(([k, v]) => html`<span key=${k}><code class="mono">${k}</code> = ${v == null || v === '' ? muted(t('access.preview.no_value')) : Array.isArray(v) ? v.join(', ') : String(v)}</span>`)}</span>`] : null,
         [t('access.preview.shown'), result.shown_path ? mono(result.location || result.shown_path) : null],
