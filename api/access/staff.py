@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -847,7 +847,7 @@ def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
         status = 200
     elif decision == "login":
         shown_path, file = _special(manifest, "login", "/login/")
-        location = f"{shown_path}?next={path}"
+        location = f"{shown_path}?next={quote(path, safe='/')}"
         status = 303
     elif decision == "forbidden":
         shown_path, file = _special(manifest, "forbidden", "/forbidden/")
