@@ -808,10 +808,19 @@ def _terms(rule: Rule, member: Member | None) -> list[Term]:
     return out
 
 
-def _special(manifest: Manifest, name: str, default: str) -> tuple[str, str | None]:
-    path = manifest.pages.get(name, default)
-    entry = manifest.entries.get(path)
-    return path, (str(entry["file"]) if entry and entry.get("file") else None)
+def _special(manifest: Manifest, name: str, default: str, for_path: str) -> tuple[str, str | None]:
+    """The theme page ``name`` in the language of ``for_path`` (``/en/…`` → ``/en/login/``
+    when the build made it, a page of kind ``special``), else the default one: as the gate
+    picks it."""
+    base = manifest.pages.get(name, default)
+    candidates = [base]
+    if for_path[3:4] == "/" and len(for_path) > 3:
+        candidates.insert(0, for_path[:3] + base)
+    for path in candidates:
+        entry = manifest.entries.get(path)
+        if entry is not None and (path == base or entry.get("kind") == "special"):
+            return path, (str(entry["file"]) if entry.get("file") else None)
+    return base, None
 
 
 def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
@@ -846,14 +855,14 @@ def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
         shown_path, file = path, str(entry.get("file") or "") or None
         status = 200
     elif decision == "login":
-        shown_path, file = _special(manifest, "login", "/login/")
+        shown_path, file = _special(manifest, "login", "/login/", path)
         location = f"{shown_path}?next={quote(path, safe='/')}"
         status = 303
     elif decision == "forbidden":
-        shown_path, file = _special(manifest, "forbidden", "/forbidden/")
+        shown_path, file = _special(manifest, "forbidden", "/forbidden/", path)
         status = 403
     else:
-        shown_path, file = _special(manifest, "not_found", "/404.html")
+        shown_path, file = _special(manifest, "not_found", "/404.html", path)
         status = 404
     return Preview(
         path=path, decision=decision, status=status, reason=reason,

@@ -1,5 +1,5 @@
 """The access screen (#/access) as a marketer meets it, on a server of its own whose site is a
-hand-written manifest and web root (tests/fixtures/access_site.py): the matrix with the members
+hand-written manifest and web root (tests.fixtures.access_staff_site.py): the matrix with the members
 each rule admits, a filter by group, the last build's warnings, and "view as" — a member found
 by name sees the "not permitted" page of another plan's page and reads their own, a group and
 an anonymous visitor — in a sandboxed frame whose styles load, without any member cookie."""
@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from api.customers import records
 from api.groups import services as groups
 from api.principal import cli_principal
-from tests.fixtures.access_site import write_site
+from tests.fixtures.access_staff_site import write_site
 from tests.fixtures.app import PASSWORD
 from tests.fixtures.browser import ConsoleWatch
 from tests.fixtures.customers import live_database, seed_customers

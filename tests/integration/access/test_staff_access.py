@@ -18,7 +18,7 @@ from api.groups import services as groups
 from api.principal import Principal, cli_principal
 from api.runtime import Runtime
 from api.settings import Settings
-from tests.fixtures.access_site import RULES, write_site
+from tests.fixtures.access_staff_site import RULES, write_site
 from tests.fixtures.app import StaffClient
 from tests.integration.customers.conftest import drop_data_tables
 

@@ -12,7 +12,7 @@ import pytest
 from api.access import staff
 from api.access.rules import Member, parse
 from api.errors import Conflict, ValidationFailed
-from tests.fixtures.access_site import write_site
+from tests.fixtures.access_staff_site import write_site
 
 
 @pytest.mark.parametrize(
@@ -212,3 +212,19 @@ def test_warnings_as_the_pipeline_writes_them(tmp_path: Path) -> None:
         staff.BuildWarning("a link to a missing file", "content/x.md", 12),
         staff.BuildWarning("Pelican: something without a place"),
     ]
+
+
+def test_theme_pages_in_the_language_of_the_path(tmp_path: Path) -> None:
+    write_site(tmp_path)
+    meta = tmp_path / "meta"
+    data = json.loads((meta / "access.json").read_text("utf-8"))
+    data["entries"]["/en/login/"] = {"file": "login/index.html", "kind": "special",
+                                     **parse("public").as_dict()}  # fmt: skip
+    data["folders"]["/en/members/"] = parse("members").as_dict()
+    (meta / "access.json").write_text(json.dumps(data), "utf-8")
+    manifest = staff.load_manifest(meta)
+    assert manifest is not None
+    en = staff.preview(manifest, "/en/members/x/", staff.ANONYMOUS)
+    assert (en.shown_path, en.location) == ("/en/login/", "/en/login/?next=/en/members/x/")
+    assert staff.preview(manifest, "/members/x/", staff.ANONYMOUS).shown_path == "/login/"
+    assert staff.preview(manifest, "/en/nothing/", staff.ANONYMOUS).shown_path == "/404.html"
