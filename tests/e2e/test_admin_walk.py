@@ -34,6 +34,7 @@ PURCHASES = {"ja": "購入履歴", "en": "Purchases"}
 SCREENS = [
     "nav.customers",
     "nav.groups",
+    "nav.access",
     "nav.outbox",
     "nav.staff",
     "nav.tokens",
@@ -447,6 +448,24 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     dialog.get_by_role("button", name=t("groups.delete"), exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t("nav.groups"))
     expect(page.get_by_text(f"group:{group_key}")).to_have_count(0)
+
+    # Access: the matrix (no manifest until the build writes one: a notice), the last build,
+    # and "view as" with its three kinds of visitor.
+    w.open_screen("nav.access")
+    expect(page.get_by_role("tab", name=t("access.tab.matrix"))).to_have_attribute(
+        "aria-selected", "true"
+    )
+    w.snap("access")
+    page.get_by_role("tab", name=re.compile("^" + re.escape(t("access.tab.build")))).click()
+    expect(page.locator("[data-testid=access-build]")).to_be_visible()
+    w.snap("access-build")
+    page.get_by_role("tab", name=t("access.tab.preview")).click()
+    form = page.locator("[data-testid=access-preview-form]")
+    expect(form.locator("[data-testid=access-member-search]")).to_be_visible()
+    form.get_by_label(t("access.who.group")).check()
+    form.get_by_label(t("access.who.anonymous")).check()
+    expect(form.locator("[data-testid=access-preview-show]")).to_be_enabled()
+    w.snap("access-view-as")
 
     # An unknown screen says so inside the shell.
     page.goto(server.url + "/admin/#/nowhere")

@@ -62,6 +62,10 @@ PUBLIC_API = {
     "/api/members/login",
     "/api/members/logout",
     "/api/members/me",
+    # "View as": the sandboxed frame's requests carry no staff cookie (opaque origin); each is
+    # authorised by the signed link key of a staff session holding access:preview.
+    "/api/access/preview/frame/{token:str}",
+    "/api/access/preview/frame/{token:str}/{path:path}",
 }
 # What any authenticated caller may do to their own session or account.
 SELF_SERVICE_API = {"/api/staff/auth/logout", "/api/staff/auth/me"}

@@ -13,6 +13,7 @@ import { t } from './i18n.js';
 
 export const sections = [
   { id: 'customers', label: () => t('nav.section.customers') },
+  { id: 'site', label: () => t('nav.section.site') },
   { id: 'mail', label: () => t('nav.section.mail') },
   { id: 'admin', label: () => t('nav.section.admin') },
 ];
@@ -30,6 +31,8 @@ export const routes = [
 
   { path: '/groups', permission: 'groups:read', view: () => import('./views/groups.js'), title: () => t('nav.groups'), nav: { section: 'customers', icon: 'users' } },
   { path: '/groups/:key', permission: 'groups:read', view: () => import('./views/group.js'), title: () => t('groups.title') },
+
+  { path: '/access', permission: 'access:read', view: () => import('./views/access.js'), title: () => t('nav.access'), nav: { section: 'site', icon: 'lock' } },
 
   { path: '/outbox', permission: 'outbox:read', view: () => import('./views/outbox.js'), title: () => t('nav.outbox'), nav: { section: 'mail', icon: 'inbox' } },
   { path: '/outbox/:id', permission: 'outbox:read', view: () => import('./views/outbox-detail.js'), title: () => t('nav.outbox') },

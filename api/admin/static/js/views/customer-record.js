@@ -325,6 +325,7 @@ export default function CustomerRecordView({ ctx, data }) {
     title=${recordLabel(design, record)}
     back=${{ href: `#/customers/${key}`, label: tableLabel(design) }}
     actions=${[
+      design.is_member_table && can('access:preview') && html`<${LinkButton} href=${`#/access?tab=preview&member=${encodeURIComponent(record.id)}`} label=${t('access.record.view_as')} icon="lock" />`,
       canWrite && html`<${Button} label=${t('customers.record.delete')} icon="trash" variant="danger-ghost" testId="record-delete" onClick=${page.remove} />`,
       canWrite && html`<${LinkButton} href=${`#/customers/${key}/${encodeURIComponent(record.id)}/edit`} label=${t('customers.record.edit')} variant="primary" />`,
     ]}
