@@ -113,8 +113,8 @@ def check_for_leaks(pelican: Any) -> None:
                 found = prefixes.get(sentence[:PREFIX_CHARS])
             if found is not None:
                 logger.error(
-                    "%s: gated text leaks into the public file %s: %r (hide it from listings "
-                    "with Teaser: title or none, or make the page public)",
+                    "%s: gated text leaks into the public file %s: %r (a template or listing "
+                    "shows more of this gated page than its Teaser: allows)",
                     str(content_root / found),
                     entry["file"],
                     sentence[:80],
