@@ -226,3 +226,64 @@ def test_build_names_the_broken_file_and_keeps_the_published_site(tmp_path: Path
     assert result.returncode == 1
     assert "2026-02-30-bad.md" in result.stderr and "not a valid date" in result.stderr
     assert (tmp_path / "site" / "public" / "index.html").read_bytes() == home
+
+
+def test_build_checks_rule_names_against_the_member_table(tmp_path: Path) -> None:
+    """With a migrated database and the demo schema, `kizuna build` knows the member table's
+    fields: a rule naming a field that does not exist is a warning, and the build succeeds."""
+    import json
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    (content / "pages" / "members" / "typo.md").write_text(
+        'Title: 綴り違い\nAccess: speciality == "oncology"\n\n本文です。\n', "utf-8"
+    )
+    env = kizuna_env(tmp_path / "var", KIZUNA_SITE_DIR=str(tmp_path / "site"))
+    without_db = kizuna(env, "build", "--content", str(content))
+    assert "speciality" not in without_db.stderr  # names unknown: no warning
+    kizuna(env, "migrate")
+    kizuna(env, "demo-data")
+    result = kizuna(env, "build", "--content", str(content))
+    assert "member table members" in result.stdout
+    assert "content/pages/members/typo.md, line 2, column 9" in result.stderr
+    assert "speciality" in result.stderr
+    record = json.loads((tmp_path / "site" / "meta" / "build.json").read_text("utf-8"))
+    assert any("speciality" in w for w in record["warnings"])
+    assert (tmp_path / "var" / "build-cache").is_dir()
+
+
+def test_build_watch_rebuilds_after_a_change(tmp_path: Path) -> None:
+    import shutil
+    import time
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    env = kizuna_env(tmp_path / "var", KIZUNA_SITE_DIR=str(tmp_path / "site"))
+    process = subprocess.Popen(
+        [KIZUNA, "build", "--watch", "--content", str(content)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    about = tmp_path / "site" / "public" / "about" / "index.html"
+    try:
+        deadline = time.monotonic() + 60
+        while not about.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert about.is_file(), "the first build"
+        time.sleep(1.0)  # past the first scan
+        page = content / "pages" / "about.md"
+        page.write_text(page.read_text("utf-8").replace("私たちについて", "私たちのこと"), "utf-8")
+        while time.monotonic() < deadline:
+            if about.is_file() and "私たちのこと" in about.read_text("utf-8"):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the change was not built")
+    finally:
+        process.terminate()
+        out = process.communicate(timeout=30)[0].decode()
+    assert out.count("Built ") >= 2, out
+    assert "Changed: content/pages/about.md" in out, out
