@@ -95,11 +95,10 @@ def start(pelican: Any) -> None:
 
 
 def _source_rel(content: Any, content_path: Path) -> str:
-    source = Path(content.source_path).resolve()
-    try:
-        return source.relative_to(content_path).as_posix()
-    except ValueError:
-        return source.as_posix()
+    """The source's path below content/ (relpath, not resolve(): no file system calls)."""
+    source = os.path.abspath(content.source_path)
+    rel = Path(os.path.relpath(source, content_path)).as_posix()
+    return Path(source).as_posix() if rel.startswith("../") else rel
 
 
 def _folder_rule(path: str) -> Rule:
@@ -296,9 +295,32 @@ def write_manifest(pelican: Any) -> None:
     write_json(_state.meta_path / MANIFEST_NAME, manifest)
 
 
-def write_json(path: Path, document: Any) -> None:
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """JSON with one top-level key, and one element of each large table or list, a line: easy
+    to read and to diff, and written by the C encoder (`indent=` makes json use its pure-Python
+    encoder, several times slower on a manifest of thousands of entries)."""
+    out = ["{"]
+    for n, (key, value) in enumerate(document.items()):
+        comma = "," if n < len(document) - 1 else ""
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            inner = ",\n".join(f"  {_compact(k)}: {_compact(v)}" for k, v in value.items())
+            out.append(f" {_compact(key)}: {{\n{inner}\n }}{comma}")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            inner = ",\n".join(f"  {_compact(v)}" for v in value)
+            out.append(f" {_compact(key)}: [\n{inner}\n ]{comma}")
+        else:
+            out.append(f" {_compact(key)}: {_compact(value)}{comma}")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    path.write_text(dumps(document), encoding="utf-8")
 
 
 def current_manifest() -> dict[str, Any] | None:

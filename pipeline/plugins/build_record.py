@@ -51,7 +51,8 @@ def record_written(path: str, context: dict[str, Any]) -> None:
     """Note one HTML file Pelican wrote (`content_written`), with its source if it has one."""
     if _record is None:
         return
-    rel = Path(path).resolve().relative_to(_record.output_path).as_posix()
+    # relpath, not resolve(): this runs for every file written (no file system calls).
+    rel = Path(os.path.relpath(os.path.abspath(path), _record.output_path)).as_posix()
     entry: dict[str, Any] = {"path": rel, "url": _url_of(rel), "kind": "template"}
     for kind in ("article", "page"):
         content = context.get(kind)
@@ -102,11 +103,10 @@ def _url_of(rel: str) -> str:
 
 
 def _describe(content: Any, kind: str, content_path: Path) -> dict[str, Any]:
-    source = Path(content.source_path).resolve()
-    try:
-        source_rel = source.relative_to(content_path).as_posix()
-    except ValueError:
-        source_rel = source.as_posix()
+    source = os.path.abspath(content.source_path)
+    source_rel = Path(os.path.relpath(source, content_path)).as_posix()
+    if source_rel.startswith("../"):
+        source_rel = Path(source).as_posix()
     described: dict[str, Any] = {
         "kind": kind,
         "source": source_rel,

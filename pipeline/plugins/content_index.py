@@ -19,12 +19,23 @@ from pipeline.plugins.access_manifest import contents, settings, url_of, write_j
 INDEX_NAME = "content.json"
 INDEX_VERSION = 1
 _TAG = re.compile(r"<[^>]+>")
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
 
 def plain(value: Any) -> str:
     """HTML -> one line of text."""
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", str(value or "")))).strip()
+
+
+def summary_of(content: Any, is_article: bool) -> str:
+    """`Summary:` metadata, else the first paragraph (SUMMARY_MAX_PARAGRAPHS = 1). Articles
+    have theirs computed already for the listings; for pages a regular expression is much
+    cheaper than Pelican's HTML truncation and gives the same paragraph."""
+    if is_article or "summary" in content.metadata:
+        return plain(getattr(content, "summary", ""))
+    match = _FIRST_PARAGRAPH.search(str(content.content))
+    return plain(match.group(1)) if match else ""
 
 
 def build_index() -> list[dict[str, Any]]:
@@ -41,7 +52,7 @@ def build_index() -> list[dict[str, Any]]:
             {
                 "url": prefix + url_of(save_as),
                 "title": plain(getattr(content, "title", "")),
-                "summary": plain(getattr(content, "summary", "")),
+                "summary": summary_of(content, is_article),
                 "lang": getattr(content, "lang", None),
                 "tags": sorted(str(t) for t in getattr(content, "tags", []) or []),
                 "category": str(category) if category is not None else None,

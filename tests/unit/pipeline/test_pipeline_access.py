@@ -308,11 +308,20 @@ def test_unknown_fields_and_groups_warn_only_when_the_member_table_is_known(
     assert record["warnings"] == result.warnings
 
 
-def test_a_template_that_shows_gated_text_fails_the_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "{{ a.content }}",
+        "{{ a.content|striptags|truncate(60) }}",  # cut short, with "..."
+        '<meta name="x" content="{{ a.content|striptags|trim }}">',
+    ],
+    ids=["body", "cut-short", "attribute"],
+)
+def test_a_template_that_shows_gated_text_fails_the_build(tmp_path: Path, shown: str) -> None:
     theme = tmp_path / "theme"
     shutil.copytree(THEME, theme)
     home = theme / "templates" / "home.html"
-    leaky = "{% for a in hidden_articles %}<p>{{ a.content }}</p>{% endfor %}{% endblock %}"
+    leaky = "{% for a in hidden_articles %}<p>" + shown + "</p>{% endfor %}{% endblock %}"
     text = read(home)
     home.write_text(text[: text.rindex("{% endblock %}")] + leaky, encoding="utf-8")
     with pytest.raises(BuildError) as caught:
