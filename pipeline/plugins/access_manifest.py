@@ -64,6 +64,7 @@ class _State:
     warned: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     manifest: dict[str, Any] | None = None
+    written: list[tuple[Any, str, ContentAccess, str]] | None = None
 
 
 _state: _State | None = None
@@ -190,10 +191,7 @@ def build_manifest() -> dict[str, Any]:
 
     by_file: dict[str, dict[str, Any]] = {}
     gated_folders: list[tuple[str, Rule]] = []
-    for content, rel, access in _state.contents.values():
-        save_as = getattr(content, "save_as", "")
-        if not save_as or getattr(content, "status", "") == "draft":
-            continue
+    for content, rel, access, save_as in written_contents():
         kind = "article" if type(content).__name__ == "Article" else "page"
         entry: dict[str, Any] = {
             "file": save_as,
@@ -211,11 +209,9 @@ def build_manifest() -> dict[str, Any]:
     for static in _state.statics:
         rel = _source_rel(static, _state.content_path)
         rule = _folder_rule(site_path(rel))
-        statics[static.save_as] = rule
-        by_file.setdefault(
-            static.save_as,
-            {"file": static.save_as, "kind": "file", "_rule": rule, "source": rel},
-        )
+        saved = static.save_as
+        statics[saved] = rule
+        by_file.setdefault(saved, {"file": saved, "kind": "file", "_rule": rule, "source": rel})
 
     entries: dict[str, dict[str, Any]] = {}
     for root, _dirs, names in os.walk(output):
@@ -328,9 +324,20 @@ def current_manifest() -> dict[str, Any] | None:
     return _state.manifest if _state else None
 
 
-def contents() -> list[tuple[Any, str, ContentAccess]]:
-    """Every page and article of this build with its source path and access."""
-    return list(_state.contents.values()) if _state else []
+def written_contents() -> list[tuple[Any, str, ContentAccess, str]]:
+    """Every page and article written by this build: (content, source path, access, save_as).
+    Computed once (Pelican's `save_as` formats the URL settings on every access)."""
+    if _state is None:
+        return []
+    if _state.written is None:
+        _state.written = []
+        for content, rel, access in _state.contents.values():
+            if getattr(content, "status", "") == "draft":
+                continue
+            save_as = getattr(content, "save_as", "")
+            if save_as:
+                _state.written.append((content, rel, access, save_as))
+    return _state.written
 
 
 def settings() -> dict[str, Any]:

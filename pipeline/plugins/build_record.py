@@ -30,6 +30,7 @@ class _BuildRecord:
     meta_path: Path
     settings: dict[str, Any]
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    saved_as: dict[int, Any] = field(default_factory=dict)
 
 
 _record: _BuildRecord | None = None
@@ -52,14 +53,23 @@ def record_written(path: str, context: dict[str, Any]) -> None:
     if _record is None:
         return
     # relpath, not resolve(): this runs for every file written (no file system calls).
-    rel = Path(os.path.relpath(os.path.abspath(path), _record.output_path)).as_posix()
+    rel = os.path.relpath(os.path.abspath(path), _record.output_path).replace(os.sep, "/")
     entry: dict[str, Any] = {"path": rel, "url": _url_of(rel), "kind": "template"}
     for kind in ("article", "page"):
         content = context.get(kind)
-        if content is not None and getattr(content, "save_as", None) == rel:
+        if content is not None and _saved_as(content) == rel:
             entry.update(_describe(content, kind, _record.content_path))
             break
     _record.pages[rel] = entry
+
+
+def _saved_as(content: Any) -> Any:
+    """`content.save_as`, once per object (Pelican formats the URL settings on each access)."""
+    assert _record is not None
+    key = id(content)
+    if key not in _record.saved_as:
+        _record.saved_as[key] = getattr(content, "save_as", None)
+    return _record.saved_as[key]
 
 
 def write_record(pelican: Any) -> None:

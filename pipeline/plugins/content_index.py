@@ -14,7 +14,7 @@ from typing import Any
 
 from pelican import signals
 
-from pipeline.plugins.access_manifest import contents, settings, url_of, write_json
+from pipeline.plugins.access_manifest import settings, url_of, write_json, written_contents
 
 INDEX_NAME = "content.json"
 INDEX_VERSION = 1
@@ -41,10 +41,7 @@ def summary_of(content: Any, is_article: bool) -> str:
 def build_index() -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     prefix = str(settings().get("SITEURL", ""))
-    for content, source, access in contents():
-        save_as = getattr(content, "save_as", "")
-        if not save_as or getattr(content, "status", "") == "draft":
-            continue
+    for content, source, access, save_as in written_contents():
         is_article = type(content).__name__ == "Article"
         date = getattr(content, "date", None) if is_article or "date" in content.metadata else None
         category = getattr(content, "category", None) if is_article else None

@@ -26,7 +26,7 @@ from typing import Any
 
 from pelican import signals
 
-from pipeline.plugins.access_manifest import contents, current_manifest, settings
+from pipeline.plugins.access_manifest import current_manifest, settings, written_contents
 
 logger = logging.getLogger(__name__)
 
@@ -94,12 +94,10 @@ def check_for_leaks(pelican: Any) -> None:
     public_sentences: set[str] = set()
     public_bodies: dict[str, str] = {}  # output file -> its own (public) body
     gated: list[tuple[str, Any, str]] = []
-    for content, source, access in contents():
-        if not getattr(content, "save_as", "") or getattr(content, "status", "") == "draft":
-            continue
+    for content, source, access, save_as in written_contents():
         if access.rule.is_public:
             body = _body(content)
-            public_bodies[content.save_as] = body
+            public_bodies[save_as] = body
             public_sentences.update(sentences(body))
         else:
             gated.append((source, content, access.teaser))
