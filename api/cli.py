@@ -241,7 +241,10 @@ def build(content_dir: str | None, site_dir: str | None, watch: bool, no_cache: 
     from pipeline.watch import watch as watch_folders
 
     folders = [settings.content_dir, settings.theme_dir]
-    click.echo(f"Watching {', '.join(str(f) for f in folders)} for changes (Ctrl-C to stop).")
+
+    def ready() -> None:
+        shown = ", ".join(str(f) for f in folders)
+        click.echo(f"Watching {shown} for changes (Ctrl-C to stop).")
 
     def rebuild(changes: list[str]) -> None:
         shown = ", ".join(os.path.relpath(c, settings.content_dir.parent) for c in changes[:3])
@@ -250,7 +253,7 @@ def build(content_dir: str | None, site_dir: str | None, watch: bool, no_cache: 
         build_once()
 
     try:
-        watch_folders(folders, rebuild)
+        watch_folders(folders, rebuild, ready=ready)
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
 

@@ -49,12 +49,16 @@ def watch(
     *,
     interval: float = 0.5,
     stop: threading.Event | None = None,
+    ready: Callable[[], None] | None = None,
 ) -> None:
     """Call `rebuild(changed files)` after every settled change below `folders`, until `stop`
-    is set (or forever). The first build is the caller's."""
+    is set (or forever). The first build is the caller's; `ready()` is called once the first
+    scan is taken (a change from then on is seen)."""
     folders = [Path(f) for f in folders]
     stop = stop or threading.Event()
     current = snapshot(folders)
+    if ready is not None:
+        ready()
     while not stop.wait(interval):
         latest = snapshot(folders)
         if latest == current:
