@@ -18,7 +18,6 @@ holds the running build: safe because `pipeline.build` runs each build in a fres
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -39,6 +38,7 @@ from pipeline.access import (
     site_path,
     union,
 )
+from pipeline.jsonfmt import dumps
 
 logger = logging.getLogger(__name__)
 
@@ -289,29 +289,6 @@ def write_manifest(pelican: Any) -> None:
     manifest = build_manifest()
     _state.manifest = manifest
     write_json(_state.meta_path / MANIFEST_NAME, manifest)
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-
-
-def dumps(document: dict[str, Any]) -> str:
-    """JSON with one top-level key, and one element of each large table or list, a line: easy
-    to read and to diff, and written by the C encoder (`indent=` makes json use its pure-Python
-    encoder, several times slower on a manifest of thousands of entries)."""
-    out = ["{"]
-    for n, (key, value) in enumerate(document.items()):
-        comma = "," if n < len(document) - 1 else ""
-        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
-            inner = ",\n".join(f"  {_compact(k)}: {_compact(v)}" for k, v in value.items())
-            out.append(f" {_compact(key)}: {{\n{inner}\n }}{comma}")
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            inner = ",\n".join(f"  {_compact(v)}" for v in value)
-            out.append(f" {_compact(key)}: [\n{inner}\n ]{comma}")
-        else:
-            out.append(f" {_compact(key)}: {_compact(value)}{comma}")
-    out.append("}")
-    return "\n".join(out) + "\n"
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:

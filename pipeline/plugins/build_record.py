@@ -10,7 +10,6 @@ module variable: that is safe only because `pipeline.build` runs each build in a
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pelican import signals
+
+from pipeline.jsonfmt import dumps
 
 RECORD_NAME = "build.json"
 RECORD_VERSION = 1
@@ -94,7 +95,7 @@ def write_record(pelican: Any) -> None:
     }
     _record.meta_path.mkdir(parents=True, exist_ok=True)
     target = _record.meta_path / RECORD_NAME
-    target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    target.write_text(dumps(document), encoding="utf-8")
 
 
 def register() -> None:
