@@ -156,12 +156,17 @@ def _member_schema(settings: Settings) -> tuple[dict[str, str] | None, list[str]
     """The member table's field keys (-> type) and the groups, from the database when it is
     reachable and migrated: the build then warns about rules that name anything else. A build
     never needs the database, so any failure here just means "not known"."""
+    import sqlalchemy as sa
     from sqlmodel import col, select
 
     from api.customers.models import CustomerField, CustomerTable
     from api.db import Database
     from api.groups.models import MemberGroup
 
+    url = sa.make_url(settings.effective_database_url)
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not os.path.exists(file):
+        return None, None, "no database yet: names not checked"  # connecting would create it
     db = Database(settings.effective_database_url, pool=False)
     try:
         with db.read() as session:

@@ -242,6 +242,8 @@ def test_build_checks_rule_names_against_the_member_table(tmp_path: Path) -> Non
     env = kizuna_env(tmp_path / "var", KIZUNA_SITE_DIR=str(tmp_path / "site"))
     without_db = kizuna(env, "build", "--content", str(content))
     assert "speciality" not in without_db.stderr  # names unknown: no warning
+    assert "no database yet" in without_db.stdout
+    assert not (tmp_path / "var" / "kizuna.db").exists(), "a build creates no database"
     kizuna(env, "migrate")
     kizuna(env, "demo-data")
     result = kizuna(env, "build", "--content", str(content))
