@@ -18,8 +18,10 @@ holds the running build: safe because `pipeline.build` runs each build in a fres
 
 from __future__ import annotations
 
+import html
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +43,7 @@ from pipeline.access import (
 from pipeline.jsonfmt import dumps
 
 logger = logging.getLogger(__name__)
+_TAG = re.compile(r"<[^>]+>")
 
 MANIFEST_NAME = "access.json"
 MANIFEST_VERSION = 1
@@ -205,12 +208,10 @@ def build_manifest() -> dict[str, Any]:
         if not access.rule.is_public and save_as.endswith("index.html"):
             gated_folders.append((url_of(save_as), access.rule))
 
-    statics: dict[str, Rule] = {}
     for static in _state.statics:
         rel = _source_rel(static, _state.content_path)
         rule = _folder_rule(site_path(rel))
         saved = static.save_as
-        statics[saved] = rule
         by_file.setdefault(saved, {"file": saved, "kind": "file", "_rule": rule, "source": rel})
 
     entries: dict[str, dict[str, Any]] = {}
@@ -276,10 +277,8 @@ def _pages(prefix: str) -> dict[str, str]:
 
 
 def _text(value: Any) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", str(value))).strip()
+    """A title as plain text (titles may hold inline HTML or entities)."""
+    return html.unescape(_TAG.sub("", str(value))).strip()
 
 
 def write_manifest(pelican: Any) -> None:
