@@ -2,14 +2,15 @@
 
 After everything is written (`finalized`, after the manifest), the body of every gated page and
 article is cut into sentences (at block tags, line breaks and 。．！？.!?); a sentence of at
-least `MIN_CHARS` characters is *distinctive* unless it also appears in a public page's body
-(shared boilerplate is no leak) or is what its teaser lets listings show (the title; the
-summary with `Teaser: summary`). Every public text file of the output (HTML, XML, JSON, text,
-JavaScript, CSS, SVG) is cut the same way, and a public sentence that equals a distinctive
-sentence, or of at least `PREFIX_CHARS` characters that is the beginning of one (a summary cut
-short, with or without "…"), is a leak: logged as an ERROR naming the public file and the gated
-source, which fails the build. It costs one or two dictionary lookups per sentence of public
-text.
+least `MIN_CHARS` characters is *distinctive* unless it is public anyway: in a public page's
+body, title or text metadata, in the site's name, description or menus, or what a gated
+page's teaser lets listings show (its title; its summary with `Teaser: summary`). Every
+public text file of the output (HTML, XML, JSON, text, JavaScript, CSS, SVG) is cut the same
+way (a public page's own body skipped: public by definition), and a public sentence that equals
+a distinctive sentence, or of at least `PREFIX_CHARS` characters that is the beginning of one
+(a summary cut short, with or without "…"), is a leak: logged as an ERROR naming the public
+file and the gated source, which fails the build. It costs one or two dictionary lookups per
+sentence of public text.
 
 Text that starts in the middle of a gated sentence is not caught; quoting a fragment on
 purpose is not what this check is for (it catches listings, feeds and templates that show
@@ -93,7 +94,10 @@ def check_for_leaks(pelican: Any) -> None:
     manifest = current_manifest()
     if manifest is None:
         return
-    public_sentences: set[str] = set()
+    # Text that is public anyway: public bodies, public titles and other metadata text
+    # (summary, lead…), the site's own texts (name, description, menus), and of gated pages
+    # what their teaser lets listings show. None of it is distinctive.
+    public_sentences: set[str] = set(_site_texts(settings()))
     public_bodies: dict[str, str] = {}  # output file -> its own (public) body
     gated: list[tuple[str, Any, str]] = []
     for content, source, access, save_as in written_contents():
@@ -101,19 +105,21 @@ def check_for_leaks(pelican: Any) -> None:
             body = _body(content)
             public_bodies[save_as] = body
             public_sentences.update(sentences(body))
+            for text in _metadata_texts(content):
+                public_sentences.update(sentences(text))
         else:
             gated.append((source, content, access.teaser))
+    for _source, content, teaser in gated:
+        public_sentences.update(sentences(str(getattr(content, "title", ""))))
+        if teaser == "summary":
+            public_sentences.update(sentences(str(getattr(content, "summary", ""))))
+    shown_anyway = public_sentences
 
     distinctive: dict[str, str] = {}
     prefixes: dict[str, list[tuple[str, str]]] = {}
-    shown_anyway = set(public_sentences)  # public text, titles, allowed summaries
-    for source, content, teaser in gated:
-        allowed = set(sentences(str(getattr(content, "title", ""))))
-        if teaser == "summary":
-            allowed.update(sentences(str(getattr(content, "summary", ""))))
-        shown_anyway |= allowed
+    for source, content, _teaser in gated:
         for sentence in sentences(_body(content)):
-            if len(sentence) < MIN_CHARS or sentence in public_sentences or sentence in allowed:
+            if len(sentence) < MIN_CHARS or sentence in public_sentences:
                 continue
             distinctive.setdefault(sentence, source)
             if len(sentence) > PREFIX_CHARS:
@@ -144,6 +150,23 @@ def check_for_leaks(pelican: Any) -> None:
                     sentence[:80],
                 )
                 break
+
+
+def _site_texts(values: dict[str, Any]) -> list[str]:
+    """Sentences of the site's own texts (site.toml): name, description, menu titles."""
+    texts = [str(values.get(k) or "") for k in ("SITENAME", "SITENAME_EN", "SITE_DESCRIPTION")]
+    for items in (values.get("KIZUNA_MENUS") or {}).values():
+        texts += [f"{item.get('title', '')}\n{item.get('title_en', '')}" for item in items]
+    return [sentence for text in texts for sentence in sentences(text)]
+
+
+def _metadata_texts(content: Any) -> list[str]:
+    """A public page's title, summary and other text metadata (lead, heading…)."""
+    texts = [str(getattr(content, "title", ""))]
+    if "summary" in content.metadata:
+        texts.append(str(content.metadata["summary"]))
+    texts += [v for k, v in content.metadata.items() if isinstance(v, str) and k != "access"]
+    return texts
 
 
 def _public_sentences(text: str, body: str | None, seen: dict[str, list[str]]) -> list[str]:
