@@ -5,11 +5,17 @@ from datetime import timedelta
 from api.domain import Domain, Housekeeping
 from api.members import permissions, services
 from api.members.controllers import MemberAccountController, MemberAuthController
+from api.members.site_controllers import MemberSiteController, MemberStaffSiteController
 
 DOMAIN = Domain(
     name="members",
     permissions=permissions.PERMISSIONS,
-    controllers=(MemberAuthController, MemberAccountController),
+    controllers=(
+        MemberAuthController,
+        MemberAccountController,
+        MemberSiteController,
+        MemberStaffSiteController,
+    ),
     housekeeping=(
         Housekeeping(
             name="ended member sessions",
@@ -32,6 +38,14 @@ DOMAIN = Domain(
         "audit.action.members.session.end": {
             "ja": "会員セッション終了",
             "en": "Member session ended",
+        },
+        "audit.action.members.approve": {
+            "ja": "会員登録承認",
+            "en": "Member registration approved",
+        },
+        "audit.action.members.confirmation.resend": {
+            "ja": "会員登録確認メール再送",
+            "en": "Member confirmation mail resent",
         },
         "audit.action.members.session.end_all": {
             "ja": "会員の全セッション終了",
