@@ -544,7 +544,7 @@ def update_profile(session: Session, record_id: int, data: dict[str, Any]) -> di
 
 def check_current_password(
     ctx: SiteContext, record_id: int, password: str, field: str = "current_password"
-) -> MemberAccount:
+) -> CheckedPassword:
     """The member's current password, checked (argon2 outside any transaction); a wrong one is
     422 on ``field``; five wrong ones in 15 minutes: 429."""
     key = f"current:{record_id}"
@@ -555,14 +555,21 @@ def check_current_password(
         )
     with ctx.db.read() as session:
         _, _, account = _my_account(session, record_id)
-    ok, _ = verify_password(account.password_hash, password or "")
+        checked = CheckedPassword(account.id or 0, account.password_hash)
+    ok, _ = verify_password(checked.password_hash, password or "")
     if not ok:
         ctx.counters.hit(f"member-site:{key}", 900)
         raise ValidationFailed(
             detail=f"{field}: is not correct",
             errors=[FieldError(field, "is not correct", "password_incorrect")],
         )
-    return account
+    return checked
+
+
+@dataclass(frozen=True)
+class CheckedPassword:
+    account_id: int
+    password_hash: str | None
 
 
 def change_password(
@@ -575,11 +582,11 @@ def change_password(
         rules.check(session, new, field="new_password", personal=(email, name))
     password_hash = hash_password(new)
     with ctx.db.transaction() as session:
-        current_account = session.get(MemberAccount, account.id)
+        current_account = session.get(MemberAccount, account.account_id)
         if current_account is None or current_account.password_hash != account.password_hash:
             raise Conflict(detail="The password changed meanwhile. Try again.", code="changed")
         _store_password(session, current_account, password_hash)
-        ended = _revoke_others(session, account.id or 0, session_id)
+        ended = _revoke_others(session, account.account_id, session_id)
         return len(ended)
 
 
@@ -609,9 +616,9 @@ def request_email_change(
     """Mail a confirmation link to the new address (after the current password). The same
     answer whether or not the new address is taken: when it is, its owner is told instead."""
     email = _clean_email(new_email)
-    account = check_current_password(ctx, record_id, current)
+    check_current_password(ctx, record_id, current)
     with ctx.db.transaction() as session:
-        design, row, _ = _my_account(session, record_id)
+        design, row, account = _my_account(session, record_id)
         login = members.login_field(design)
         if row._mapping[column_name(login)] == email:
             raise ValidationFailed(
