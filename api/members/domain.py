@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from api.domain import Domain, Housekeeping
-from api.members import permissions, services
+from api.members import permissions, services, site
 from api.members.controllers import MemberAccountController, MemberAuthController
 from api.members.site_controllers import MemberSiteController, MemberStaffSiteController
 
@@ -20,6 +20,11 @@ DOMAIN = Domain(
         Housekeeping(
             name="ended member sessions",
             run=lambda session: services.purge_sessions(session),
+            every=timedelta(hours=6),
+        ),
+        Housekeeping(
+            name="used and expired member links",
+            run=lambda session: site.purge_links(session),
             every=timedelta(hours=6),
         ),
         Housekeeping(

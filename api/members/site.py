@@ -228,6 +228,17 @@ def find_link(
     return link, account
 
 
+def purge_links(session: Session, *, older_than: timedelta = timedelta(days=7)) -> int:
+    """Housekeeping: delete links used or expired more than ``older_than`` ago."""
+    cutoff = utcnow() - older_than
+    result = session.execute(
+        sa.delete(MemberToken).where(
+            sa.or_(col(MemberToken.expires_at) < cutoff, col(MemberToken.used_at) < cutoff)
+        )
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
 def check_link(db: Database, keyring: Keyring, token: str | None) -> str:
     """The purpose of a usable link (opening it uses nothing up), or the refusal."""
     with db.read() as session:

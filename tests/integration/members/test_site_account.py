@@ -247,3 +247,31 @@ def test_withdrawal_ends_access_at_once(
     else:
         assert row["values"]["email"] == "doctor@example.jp"
         assert member_groups == {people.doctor: ["doctors"]}
+
+
+def test_housekeeping_purges_old_links(runtime: Runtime, people: Members) -> None:
+    from datetime import timedelta
+
+    from api.db import utcnow
+    from api.members import site
+    from api.members.models import MemberToken
+
+    with runtime.db.transaction() as session:
+        for days, used in ((10, None), (1, None), (1, utcnow() - timedelta(days=8))):
+            session.add(
+                MemberToken(
+                    purpose="reset", account_id=_account_id(session, people.doctor),
+                    secret_hash=f"{days}-{used}"[:64], expires_at=utcnow() - timedelta(days=days),
+                    used_at=used,
+                )
+            )  # fmt: skip
+    with runtime.db.transaction() as session:
+        assert site.purge_links(session) == 2
+        assert len(session.exec(select(MemberToken)).all()) == 1
+
+
+def _account_id(session: object, record_id: int) -> int:
+    found = session.exec(  # type: ignore[attr-defined]
+        select(MemberAccount).where(MemberAccount.record_id == record_id)
+    ).one()
+    return int(found.id)
