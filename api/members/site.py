@@ -366,9 +366,12 @@ def register(ctx: SiteContext, data: dict[str, Any]) -> None:
     a confirmation mail; an address already registered gets a mail telling its owner."""
     with ctx.db.read() as session:
         mode = str(live.get(session, "member.registration"))
+        try:
+            design, login = _design(session)
+        except Conflict:  # no member table (or no e-mail field in it): nobody can register
+            mode = "closed"
         if mode == "closed":
             raise PermissionDenied(detail="Registration is closed.", code="registration_closed")
-        design, login = _design(session)
         asked = _keys(session, "member.registration_fields", design)
         unknown_fields(data, {*REGISTRATION_INPUTS, *asked})
         email = _clean_email(data.get("email"))

@@ -242,7 +242,8 @@ class MemberSiteController(Controller):
             mode=form["mode"], fields=_fields(form["fields"]), password=_rules(form["password"])
         )
 
-    @post("/register", guards=[same_origin], status_code=202, problems=(403, 415, 422, 429),
+    @post("/register", guards=[same_origin], status_code=202,
+          problems=(403, 409, 415, 422, 429),
           responses=FORM)  # fmt: skip
     async def register(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]

@@ -295,3 +295,14 @@ def test_form_registration_goes_back_with_the_outcome(
                            headers=FORM, follow_redirects=False)  # fmt: skip
     query = parse_qs(urlsplit(response.headers["location"]).query)
     assert query == {"error": ["password_rules"], "fields": ["password:password_too_short"]}
+
+
+def test_without_a_member_table_registration_is_closed(
+    client: TestClient[Litestar], runtime: Runtime
+) -> None:
+    configure(runtime, **{"member.registration": "open"})
+    assert client.get("/api/members/registration").json()["mode"] == "closed"
+    response = register(client, email="a@example.jp", password=GOOD)
+    assert response.status_code == 403 and response.json()["code"] == "registration_closed"
+    same = client.post("/api/members/password/reset", json={"email": "a@example.jp"})
+    assert same.status_code == 202
