@@ -306,3 +306,25 @@ def test_without_a_member_table_registration_is_closed(
     assert response.status_code == 403 and response.json()["code"] == "registration_closed"
     same = client.post("/api/members/password/reset", json={"email": "a@example.jp"})
     assert same.status_code == 202
+
+
+def test_staff_edit_the_member_site_settings_and_mail_texts(
+    client: TestClient[Litestar], admin: StaffClient, runtime: Runtime, people: Members
+) -> None:
+    bad = admin.patch("/api/settings", json={"values": {"member.registration": "maybe"}})
+    assert bad.status_code == 422
+    text = "[{site}] ようこそ <b>{name}</b>\n{name} さん、こちらを押してください。\n\n{link}"
+    saved = admin.patch(
+        "/api/settings",
+        json={"values": {"member.registration": "open", "member.mail.confirm.ja": text}},
+    )
+    assert saved.status_code == 200, saved.text
+    response = register(client, email="tag@example.jp", password=GOOD, name="<script>x</script>")
+    assert response.status_code == 202
+    (mail,) = mails_to(runtime, "tag@example.jp")
+    assert mail.subject == "[Kizuna] ようこそ <b><script>x</script></b>"
+    assert "<script>x</script> さん" in mail.text  # plain text as typed
+    assert (
+        mail.html and "<script>" not in mail.html and "&lt;script&gt;x&lt;/script&gt;" in mail.html
+    )
+    assert "登録を完了する" in mail.html  # the link became the layout's button
