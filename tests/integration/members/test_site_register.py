@@ -328,3 +328,28 @@ def test_staff_edit_the_member_site_settings_and_mail_texts(
         mail.html and "<script>" not in mail.html and "&lt;script&gt;x&lt;/script&gt;" in mail.html
     )
     assert "登録を完了する" in mail.html  # the link became the layout's button
+
+
+def test_a_link_pressed_many_times_at_once_works_once(
+    served_app: str, runtime: Runtime, people: Members
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    configure(runtime, **{"member.registration": "open"})
+    with httpx.Client(base_url=served_app, timeout=60) as client:
+        body = {"email": "race@example.jp", "password": GOOD}
+        assert client.post("/api/members/register", json=body).status_code == 202
+    token = token_in(mails_to(runtime, "race@example.jp")[0])
+
+    def press(_: int) -> int:
+        with httpx.Client(base_url=served_app, timeout=60) as own:
+            return own.post("/api/members/confirm", json={"token": token}).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(press, range(6)))
+    assert statuses == [200, 410, 410, 410, 410, 410]
+    with runtime.db.read() as session:
+        events = session.exec(select(MemberEvent).where(MemberEvent.kind == "confirmed")).all()
+        assert len(events) == 1
