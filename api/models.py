@@ -14,7 +14,7 @@ from api.groups.models import GroupMembership, MemberGroup
 from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.models import Job, JobUnit
 from api.livesettings.models import Setting
-from api.members.models import MemberAccount, MemberSession
+from api.members.models import MemberAccount, MemberEvent, MemberSession, MemberToken
 from api.staff.models import ApiToken, Staff, StaffSession
 
 metadata = SQLModel.metadata
@@ -32,8 +32,10 @@ __all__ = [
     "Job",
     "JobUnit",
     "MemberAccount",
+    "MemberEvent",
     "MemberGroup",
     "MemberSession",
+    "MemberToken",
     "RecordHistory",
     "Setting",
     "Staff",

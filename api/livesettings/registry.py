@@ -115,4 +115,114 @@ SETTINGS: tuple[SettingDef, ...] = (
     _flag("password.require_symbol"),
 )
 
+
+# ---------------------------------------------------------------- the member site (issue 18)
+# The mails' texts: the first line is the subject, the rest the body; {site}, {name}, {link},
+# {email} and {hours} are replaced (api.members.mails).
+MEMBER_MAILS: dict[str, dict[str, str]] = {
+    "confirm": {
+        "ja": "【{site}】会員登録の確認\n{name} 様\n\n{site} への会員登録をお申し込みいただき"
+        "ありがとうございます。\n次のリンクを開き、「登録を完了する」を押してください"
+        "（{hours} 時間有効・1 回のみ）。\n\n{link}\n\nお心当たりのない場合は、このメールを"
+        "破棄してください。",
+        "en": "[{site}] Confirm your registration\nDear {name},\n\nThank you for registering "
+        'with {site}.\nOpen the link below and press "Complete registration" (valid for '
+        "{hours} hours, once).\n\n{link}\n\nIf you did not register, ignore this message.",
+    },
+    "already": {
+        "ja": "【{site}】会員登録のお申し込みについて\n{site} で、このメールアドレス（{email}）に"
+        "よる会員登録のお申し込みがありましたが、このアドレスはすでに登録されています。\n"
+        "パスワードをお忘れの場合は、次のページから再設定できます。\n\n{link}\n\n"
+        "お心当たりのない場合は、このメールを破棄してください。",
+        "en": "[{site}] About your registration\nSomeone asked to register {email} with "
+        "{site}, but this address is already registered.\nIf you forgot your password, you "
+        "can reset it here:\n\n{link}\n\nIf it was not you, ignore this message.",
+    },
+    "welcome": {
+        "ja": "【{site}】会員登録が完了しました\n{name} 様\n\n{site} への会員登録が完了しました。"
+        "\n次のページからログインできます。\n\n{link}",
+        "en": "[{site}] Welcome\nDear {name},\n\nYour registration with {site} is complete.\n"
+        "You can log in here:\n\n{link}",
+    },
+    "approval": {
+        "ja": "【{site}】会員登録を受け付けました\n{name} 様\n\nメールアドレスを確認しました。"
+        "担当者が承認すると、ログインできるようになります。承認後にあらためてご連絡します。",
+        "en": "[{site}] Registration received\nDear {name},\n\nYour address is confirmed. You "
+        "can log in once the registration is approved; we will write to you then.",
+    },
+    "reset": {
+        "ja": "【{site}】パスワードの再設定\n{name} 様\n\nパスワード再設定のお申し込みを受け付け"
+        "ました。次のリンクから新しいパスワードを設定してください（{hours} 時間有効・1 回"
+        "のみ）。\n\n{link}\n\nお心当たりのない場合は、このメールを破棄してください。"
+        "パスワードは変わりません。",
+        "en": "[{site}] Reset your password\nDear {name},\n\nOpen the link below to choose a "
+        "new password (valid for {hours} hours, once).\n\n{link}\n\nIf you did not ask for "
+        "it, ignore this message: your password stays as it is.",
+    },
+    "email_new": {
+        "ja": "【{site}】メールアドレス変更の確認\n{name} 様\n\nログイン用メールアドレスを"
+        "このアドレス（{email}）に変更するお申し込みを受け付けました。次のリンクを開き、"
+        "「変更を確定する」を押してください（{hours} 時間有効・1 回のみ）。\n\n{link}",
+        "en": "[{site}] Confirm your new e-mail address\nDear {name},\n\nOpen the link below "
+        'and press "Confirm the change" to log in with {email} from now on (valid for '
+        "{hours} hours, once).\n\n{link}",
+    },
+    "email_old": {
+        "ja": "【{site}】メールアドレスが変更されました\n{name} 様\n\nログイン用メールアドレスが"
+        "{email} に変更されました。お心当たりのない場合は、すぐに {site} までご連絡ください。",
+        "en": "[{site}] Your e-mail address was changed\nDear {name},\n\nYour log-in address "
+        "is now {email}. If you did not change it, contact {site} at once.",
+    },
+    "withdrawn": {
+        "ja": "【{site}】退会手続きが完了しました\n{name} 様\n\n{site} の退会手続きが完了しました。"
+        "これまでのご利用ありがとうございました。",
+        "en": "[{site}] You have left {site}\nDear {name},\n\nYour membership of {site} has "
+        "ended. Thank you for having been with us.",
+    },
+}
+
+MEMBER_SETTINGS: tuple[SettingDef, ...] = (
+    SettingDef(
+        "member.registration",
+        Field("select", required=True, choices=("open", "closed", "approval"), default="closed"),
+        public=True,
+    ),
+    # Field keys asked at registration besides the e-mail and password (comma-separated).
+    SettingDef(
+        "member.registration_fields", Field("text", max_length=500, default="name"), public=True
+    ),
+    # Field keys members may edit on their page (comma-separated); never groups.
+    SettingDef(
+        "member.editable_fields", Field("text", max_length=500, default="name"), public=True
+    ),
+    SettingDef(
+        "member.withdrawal",
+        Field(
+            "select",
+            required=True,
+            choices=("keep", "deactivate", "anonymise"),
+            default="deactivate",
+        ),
+    ),
+    SettingDef("member.link_hours", Field("integer", required=True, min=1, max=168, default=24)),
+    SettingDef(
+        "member.password_min_length",
+        Field("integer", required=True, min=8, max=64, default=8),
+        public=True,
+    ),
+    *(
+        SettingDef(f"member.password_require_{rule}", _flag("x").field, public=True)
+        for rule in ("lowercase", "uppercase", "digit", "symbol")
+    ),
+    *(
+        SettingDef(
+            f"member.mail.{kind}.{lang}",
+            Field("long_text", required=True, max_length=4000, default=text),
+        )
+        for kind, texts in MEMBER_MAILS.items()
+        for lang, text in texts.items()
+    ),
+)
+
+SETTINGS = SETTINGS + MEMBER_SETTINGS
 BY_KEY: dict[str, SettingDef] = {s.key: s for s in SETTINGS}

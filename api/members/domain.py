@@ -3,17 +3,28 @@
 from datetime import timedelta
 
 from api.domain import Domain, Housekeeping
-from api.members import permissions, services
+from api.members import permissions, services, site
 from api.members.controllers import MemberAccountController, MemberAuthController
+from api.members.site_controllers import MemberSiteController, MemberStaffSiteController
 
 DOMAIN = Domain(
     name="members",
     permissions=permissions.PERMISSIONS,
-    controllers=(MemberAuthController, MemberAccountController),
+    controllers=(
+        MemberAuthController,
+        MemberAccountController,
+        MemberSiteController,
+        MemberStaffSiteController,
+    ),
     housekeeping=(
         Housekeeping(
             name="ended member sessions",
             run=lambda session: services.purge_sessions(session),
+            every=timedelta(hours=6),
+        ),
+        Housekeeping(
+            name="used and expired member links",
+            run=lambda session: site.purge_links(session),
             every=timedelta(hours=6),
         ),
         Housekeeping(
@@ -32,6 +43,14 @@ DOMAIN = Domain(
         "audit.action.members.session.end": {
             "ja": "会員セッション終了",
             "en": "Member session ended",
+        },
+        "audit.action.members.approve": {
+            "ja": "会員登録承認",
+            "en": "Member registration approved",
+        },
+        "audit.action.members.confirmation.resend": {
+            "ja": "会員登録確認メール再送",
+            "en": "Member confirmation mail resent",
         },
         "audit.action.members.session.end_all": {
             "ja": "会員の全セッション終了",

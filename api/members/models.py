@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from api.db import BigIntKey, UTCDateTime, server_now, utcnow
+from api.db import BigIntKey, JSONType, UTCDateTime, server_now, utcnow
 
 NOW = {"server_default": server_now()}
 
-STATUSES = ("active", "suspended")
+# active: can log in; suspended: by staff; pending: registered, the address not confirmed yet;
+# approval: confirmed, waiting for staff (registration mode "approval"); withdrawn: left.
+STATUSES = ("active", "suspended", "pending", "approval", "withdrawn")
 
 
 class MemberAccount(SQLModel, table=True):
@@ -70,3 +73,46 @@ class MemberSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=300)
+
+
+TOKEN_PURPOSES = ("confirm", "reset", "email")
+
+
+class MemberToken(SQLModel, table=True):
+    """A link mailed to a member: confirm a registration, reset the password, confirm a new
+    e-mail address. Only a SHA-256 of its secret is kept; it is used once (``used_at``) and
+    expires (``expires_at``). ``data`` holds what the link carries (the new address)."""
+
+    __tablename__ = "member_token"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntKey)
+    purpose: str = Field(max_length=20)
+    account_id: int = Field(
+        sa_type=sa.BigInteger, foreign_key="member_account.id", index=True, ondelete="CASCADE"
+    )
+    secret_hash: str = Field(max_length=64, unique=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+EVENT_KINDS = ("registration_started", "confirmed", "logged_in", "withdrawn")
+
+
+class MemberEvent(SQLModel, table=True):
+    """The member funnel: one row per registration started, confirmation, log-in and
+    withdrawal, with its time (the dashboard counts them)."""
+
+    __tablename__ = "member_event"
+    __table_args__ = (sa.Index("ix_member_event_kind_at", "kind", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntKey)
+    kind: str = Field(max_length=30)
+    table_id: int | None = Field(default=None)
+    record_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
+    )

@@ -38,12 +38,11 @@ from api.customers.values import to_json
 from api.db import Database, utcnow
 from api.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
 from api.groups import services as groups
-from api.livesettings import services as live
-from api.members import revocation
-from api.members.models import MemberAccount, MemberSession
+from api.members import revocation, rules
+from api.members.models import MemberAccount, MemberEvent, MemberSession
 from api.principal import Principal
 from api.security import login as throttle
-from api.security.passwords import check_password, hash_password, verify_password
+from api.security.passwords import hash_password, verify_password
 from api.security.throttle import CounterStore
 
 log = logging.getLogger(__name__)
@@ -280,6 +279,8 @@ def _open_session(
         user_agent=(user_agent or "")[:300] or None,
     )
     session.add(login)
+    # The funnel's "logged in" (api.members.site.funnel).
+    session.add(MemberEvent(kind="logged_in", table_id=current.table_id, record_id=record_id))
     session.flush()
     claims = claims_of(session, design, record_id, login.id, fields)
     assert claims is not None
@@ -471,13 +472,8 @@ def set_password(session: Session, actor: Principal, record_id: int, password: s
     key = login_field(design)
     email = row._mapping.get(column_name(key))
     name = groups.record_label(design, row)
-    errors: list[FieldError] = check_password(
-        password, live.password_policy(session), personal=(str(email or ""), name)
-    )
-    if errors:
-        raise ValidationFailed(
-            detail="; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
-        )
+    # The members' password rules (api.members.rules), not the staff's.
+    rules.check(session, password, personal=(str(email or ""), name))
     now = utcnow()
     account.password_hash = hash_password(password)
     account.password_changed_at = now

@@ -33,14 +33,14 @@ def ja(key: str, **params: Any) -> str:
     return value
 
 
-def make_member(server: LiveServer) -> int:
+def make_member(server: LiveServer, email: str = "login-e2e@example.jp") -> int:
     seed_customers(server)
     db = live_database(server)
     try:
         with db.transaction() as session:
             made = records.create_record(
                 session, cli_principal("e2e"), "members",
-                {"email": "login-e2e@example.jp", "name": "ログイン 花子"},
+                {"email": email, "name": "ログイン 花子"},
             )  # fmt: skip
     finally:
         db.dispose()
@@ -88,4 +88,54 @@ def test_set_a_password_see_the_session_suspend_and_reactivate(
     page.get_by_test_id("member-reactivate").click()
     page.get_by_role("button", name=ja("members.login.reactivate"), exact=True).last.click()
     expect(panel.get_by_text(ja("members.login.status.active"))).to_be_visible()
+    assert console.problems == [], console.problems
+
+
+def test_approve_a_registration_and_resend_a_confirmation(
+    live_server: LiveServer, page: Page, screenshot: Callable[..., Path]
+) -> None:
+    from api.members.models import MemberAccount
+    from api.security.passwords import hash_password
+
+    member = make_member(live_server, "approve-e2e@example.jp")
+    db = live_database(live_server)
+    try:
+        with db.transaction() as session:
+            table_id = records.load_design(session, "members").table.id
+            session.add(
+                MemberAccount(
+                    table_id=table_id, record_id=member, status="approval",
+                    password_hash=hash_password(MEMBER_PASSWORD),
+                )
+            )  # fmt: skip
+            pending = records.create_record(
+                session, cli_principal("e2e"), "members",
+                {"email": "pending-e2e@example.jp", "name": "確認 待子"},
+            )["id"]  # fmt: skip
+            session.add(MemberAccount(table_id=table_id, record_id=pending, status="pending"))
+    finally:
+        db.dispose()
+    console = ConsoleWatch(page)
+    console.expect(lambda message, url: url.endswith("/api/staff/auth/me") and "401" in message)
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label(ja("auth.email")).fill(live_server.admin_email)
+    page.locator("input[autocomplete=current-password]").fill(live_server.password)
+    page.get_by_role("button", name=ja("auth.login")).click()
+    expect(page.get_by_role("navigation")).to_be_visible()
+
+    page.goto(f"{live_server.url}/admin/#/customers/members/{member}?tab=login")
+    panel = page.get_by_test_id("member-login")
+    expect(panel.get_by_text(ja("members.login.status.approval"))).to_be_visible()
+    screenshot(page, "member-login-approval")
+    with httpx.Client(base_url=live_server.url) as site:
+        login = {"email": "approve-e2e@example.jp", "password": MEMBER_PASSWORD}
+        assert site.post("/api/members/login", json=login).status_code == 401
+        page.get_by_test_id("member-approve").click()
+        expect(panel.get_by_text(ja("members.login.status.active"))).to_be_visible()
+        assert site.post("/api/members/login", json=login).status_code == 200
+
+    page.goto(f"{live_server.url}/admin/#/customers/members/{pending}?tab=login")
+    expect(panel.get_by_text(ja("members.login.status.pending"))).to_be_visible()
+    page.get_by_test_id("member-resend").click()
+    expect(page.get_by_text(ja("members.login.resent"))).to_be_visible()
     assert console.problems == [], console.problems

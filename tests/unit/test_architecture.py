@@ -66,6 +66,22 @@ PUBLIC_API = {
     # authorised by the signed link key of a staff session holding access:preview.
     "/api/access/preview/frame/{token:str}",
     "/api/access/preview/frame/{token:str}/{path:path}",
+    # the member site (issue 18): visitors and logged-in members (same_origin guards writes)
+    "/api/members/password-rules",
+    "/api/members/registration",
+    "/api/members/register",
+    "/api/members/links/{token:str}",
+    "/api/members/confirm",
+    "/api/members/password/reset",
+    "/api/members/password/reset/complete",
+    "/api/members/email/confirm",
+    "/api/members/profile",
+    "/api/members/password",
+    "/api/members/email",
+    "/api/members/sessions",
+    "/api/members/sessions/{session_id:str}",
+    "/api/members/sessions/end",
+    "/api/members/withdraw",
 }
 # What any authenticated caller may do to their own session or account.
 SELF_SERVICE_API = {"/api/staff/auth/logout", "/api/staff/auth/me"}

@@ -18,6 +18,24 @@ PUBLIC = {
     ("post", "/api/members/login"),
     ("post", "/api/members/logout"),
     ("get", "/api/members/me"),
+    # the member site (api/members/site_controllers.py): visitors and logged-in members
+    ("get", "/api/members/password-rules"),
+    ("get", "/api/members/registration"),
+    ("post", "/api/members/register"),
+    ("get", "/api/members/links/{token}"),
+    ("post", "/api/members/confirm"),
+    ("post", "/api/members/password/reset"),
+    ("post", "/api/members/password/reset/complete"),
+    ("post", "/api/members/email/confirm"),
+    ("get", "/api/members/profile"),
+    ("put", "/api/members/profile"),
+    ("post", "/api/members/profile"),
+    ("post", "/api/members/password"),
+    ("post", "/api/members/email"),
+    ("get", "/api/members/sessions"),
+    ("delete", "/api/members/sessions/{session_id}"),
+    ("post", "/api/members/sessions/end"),
+    ("post", "/api/members/withdraw"),
 }
 
 

@@ -2,22 +2,28 @@
 // whether they can log in, last log-in, failed attempts, live sessions (end one, or all), and,
 // with members:write, "set a password" and "suspend" / "reactivate". GET/PUT
 // /api/members/accounts/<record id>…; every change ends the member's sessions at once where
-// the API says so (suspension, a new password).
+// the API says so (suspension, a new password). Registrations from the site (issue 18): a
+// pending member can be sent a new confirmation mail, one waiting for approval approved; the
+// password dialog shows the members' password rules (GET /api/members/password-rules).
 
 import { html, signal, useConst, useEffect } from '../lib.js';
 import { api, isAbort } from '../api.js';
-import { t } from '../i18n.js';
-import { can, session } from '../session.js';
+import { getLanguage, t } from '../i18n.js';
+import { can } from '../session.js';
 import { errorText } from '../errors.js';
 import * as fmt from '../format.js';
 import { Button } from '../ui/button.js';
 import { badge, detailList, time } from '../ui/cells.js';
 import { confirm, formDialog } from '../ui/dialog.js';
 import { toast } from '../ui/toast.js';
-import { passwordRulesText, sentences } from '../password-rules.js';
+
 
 function statusBadge(state) {
   if (state.status === 'suspended') return badge(t('members.login.status.suspended'), 'danger');
+  // Registrations from the site, withdrawals.
+  if (state.status === 'pending') return badge(t('members.login.status.pending'), 'warning');
+  if (state.status === 'approval') return badge(t('members.login.status.approval'), 'warning');
+  if (state.status === 'withdrawn') return badge(t('members.login.status.withdrawn'), 'neutral');
   if (state.can_log_in) return badge(t('members.login.status.active'), 'success');
   return badge(t('members.login.status.none'), 'neutral');
 }
@@ -51,7 +57,18 @@ export function MemberLoginPanel({ record }) {
     }
   }
 
+  async function memberRules() {
+    try {
+      const rules = await api.get('/api/members/password-rules');
+      const lang = getLanguage() === 'en' ? 'en' : 'ja';
+      return rules.rules.map((r) => r[lang]).join(lang === 'en' ? '. ' : '。') + (lang === 'en' ? '.' : '。');
+    } catch (err) {
+      return '';
+    }
+  }
+
   async function setPassword() {
+    const help = await memberRules();
     const saved = await formDialog({
       title: t('members.login.password_title'),
       intro: t('members.login.password_intro'),
@@ -59,7 +76,7 @@ export function MemberLoginPanel({ record }) {
       fields: [
         {
           name: 'password', type: 'password', label: t('members.login.password'), required: true,
-          autocomplete: 'new-password', help: sentences(passwordRulesText(session.passwordPolicy, { who: 'staff' })),
+          autocomplete: 'new-password', help,
         },
       ],
       submitLabel: t('members.login.password_save'),
@@ -80,6 +97,14 @@ export function MemberLoginPanel({ record }) {
       danger: suspend,
     });
     if (ok) run(() => api.put(`${base}/status`, { status }), suspend ? t('members.login.suspended') : t('members.login.reactivated'));
+  }
+
+  function approve() {
+    run(() => api.post(`${base}/approve`, {}), t('members.login.approved'));
+  }
+
+  function resend() {
+    run(() => api.post(`${base}/confirmation`, {}), t('members.login.resent'));
   }
 
   async function endSession(s) {
@@ -120,7 +145,9 @@ export function MemberLoginPanel({ record }) {
     ])}
     ${canWrite && html`<div class="member-login__actions">
       <${Button} label=${t('members.login.set_password')} size="sm" testId="member-set-password" disabled=${busy || !state.login_field} onClick=${setPassword} />
-      ${state.status === 'suspended'
+      ${state.status === 'approval' && html`<${Button} label=${t('members.login.approve')} size="sm" variant="primary" testId="member-approve" disabled=${busy} onClick=${approve} />`}
+      ${state.status === 'pending' && html`<${Button} label=${t('members.login.resend')} size="sm" testId="member-resend" disabled=${busy} onClick=${resend} />`}
+      ${state.status === 'suspended' || state.status === 'withdrawn'
         ? html`<${Button} label=${t('members.login.reactivate')} size="sm" testId="member-reactivate" disabled=${busy} onClick=${() => setStatus('active')} />`
         : state.has_account && html`<${Button} label=${t('members.login.suspend')} size="sm" variant="danger-ghost" testId="member-suspend" disabled=${busy} onClick=${() => setStatus('suspended')} />`}
       ${state.sessions.length > 0 && html`<${Button} label=${t('members.login.end_all')} size="sm" variant="ghost" testId="member-end-all" disabled=${busy} onClick=${endAll} />`}
