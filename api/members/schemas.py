@@ -93,18 +93,21 @@ class LinkIn(Strict):
     opening the link set (plain forms)."""
 
     token: Token | None = None
+    lang: Lang | None = None
     next: Next | None = None
 
 
 class NewPasswordIn(Strict):
     new_password: Secret
     token: Token | None = None
+    lang: Lang | None = None
     next: Next | None = None
 
 
 class ChangePasswordIn(Strict):
     current_password: Secret
     new_password: Secret
+    lang: Lang | None = None
     next: Next | None = None
 
 

@@ -241,9 +241,14 @@ def purge_links(session: Session, *, older_than: timedelta = timedelta(days=7)) 
 
 def check_link(db: Database, keyring: Keyring, token: str | None) -> str:
     """The purpose of a usable link (opening it uses nothing up), or the refusal."""
+    return link_purpose_and_lang(db, keyring, token)[0]
+
+
+def link_purpose_and_lang(db: Database, keyring: Keyring, token: str | None) -> tuple[str, str]:
+    """The purpose of a usable link and the language it was asked in (its page's language)."""
     with db.read() as session:
         link, _ = find_link(session, keyring, token)
-        return link.purpose
+        return link.purpose, mails.lang_of(link.data.get("lang"))
 
 
 # ------------------------------------------------------------------ the member table
@@ -546,7 +551,7 @@ def update_profile(session: Session, record_id: int, data: dict[str, Any]) -> di
     """Change the member's editable fields (only those; never groups, never the address)."""
     design, row, _ = _my_account(session, record_id)
     editable = _keys(session, "member.editable_fields", design)
-    unknown_fields(data, {*editable, "next"})
+    unknown_fields(data, {*editable, "next", "lang"})
     values = {k: (None if v == "" else v) for k, v in data.items() if k in editable}
     _values(session, design, values, creating=False)
     records.update_record(

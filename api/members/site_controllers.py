@@ -75,6 +75,9 @@ PAGES = {
     "reset": "/password/reset/",
     "withdraw": "/withdraw/",
 }
+# A form sent from a page in another language (its hidden `lang`) is sent back to that
+# language's page: the theme writes them under /<lang>/ (pipeline/plugins/special_pages.py).
+PAGE_LANGS = ("en",)
 LINK_PAGES = {"confirm": PAGES["confirm"], "reset": PAGES["reset"], "email": PAGES["email"]}
 LINK_COOKIE_AGE = 3600
 SessionIdPath = Annotated[str, PathParameter(min_length=1, max_length=64)]
@@ -133,9 +136,15 @@ def convert(data: dict[str, Any], kind: type[T]) -> T:
         raise ValidationFailed(detail=f"body: {exc}") from None
 
 
+def localised(page: str, data: dict[str, Any] | None) -> str:
+    """``page`` in the language of the form that was sent (``lang``), e.g. ``/en/mypage/``."""
+    lang = (data or {}).get("lang")
+    return f"/{lang}{page}" if lang in PAGE_LANGS else page
+
+
 def _target(page: str, data: dict[str, Any], params: dict[str, str]) -> str:
     nxt = safe_next(data.get("next")) if isinstance(data.get("next"), str) else None
-    base = nxt or page
+    base = nxt or localised(page, data)
     if not params:
         return base
     return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
@@ -159,14 +168,19 @@ def done(
     return Response(body, status_code=status, cookies=cookies or [], headers=NO_STORE)
 
 
-def failed(form: bool, page: str, exc: KizunaError) -> Response[Any]:
-    """A form post that failed goes back to its page with the codes; JSON gets the problem."""
+def failed(
+    form: bool, page: str, exc: KizunaError, data: dict[str, Any] | None = None
+) -> Response[Any]:
+    """A form post that failed goes back to its page (in the form's language) with the codes;
+    JSON gets the problem."""
     if not form:
         raise exc
     params = {"error": exc.code}
     if exc.errors:
         params["fields"] = ",".join(f"{e.field}:{e.code}" for e in exc.errors[:20])
-    return Redirect(f"{page}?{urlencode(params)}", status_code=303, headers=NO_STORE)
+    page = localised(page, data)
+    return Redirect(f"{page}{'&' if '?' in page else '?'}{urlencode(params)}", status_code=303,
+                    headers=NO_STORE)  # fmt: skip
 
 
 async def who(
@@ -260,11 +274,11 @@ class MemberSiteController(Controller):
             key = f"register:account:{site.account_key(email)}"
             site.limit_reached(ctx.counters, key, most=3, window=3600,
                                what="registrations for this address")  # fmt: skip
-            data = {**data, "lang": _lang(request, data.get("lang"))}
-            await sync_to_thread(site.register, ctx, data)
+            values = {**data, "lang": _lang(request, data.get("lang"))}
+            await sync_to_thread(site.register, ctx, values)
             site.count(ctx.counters, key, 3600)
         except KizunaError as exc:
-            return failed(form, PAGES["register"], exc)
+            return failed(form, PAGES["register"], exc, data)
         return done(form, PAGES["register"], data, Accepted(), params={"done": "sent"},
                     status=202)  # fmt: skip
 
@@ -282,7 +296,9 @@ class MemberSiteController(Controller):
         page = LINK_PAGES.get(parsed[0] if parsed else "confirm", PAGES["confirm"])
         try:
             site.limit(runtime.counters, f"link:ip:{client_ip(request)}", most=60, window=600)
-            purpose = await sync_to_thread(site.check_link, runtime.db, runtime.keyring, token)
+            purpose, lang = await sync_to_thread(
+                site.link_purpose_and_lang, runtime.db, runtime.keyring, token
+            )
         except KizunaError as exc:
             if wants_json:
                 raise
@@ -290,8 +306,10 @@ class MemberSiteController(Controller):
                             headers=NO_STORE)  # fmt: skip
         if wants_json:
             return Response(LinkOut(purpose=purpose), headers=NO_STORE)
+        # The page in the language the link was asked in (the mail's language).
+        landing = localised(LINK_PAGES[purpose], {"lang": lang})
         return Redirect(
-            f"{LINK_PAGES[purpose]}?step=ready", status_code=303, headers=NO_STORE,
+            f"{landing}?step=ready", status_code=303, headers=NO_STORE,
             cookies=[link_cookie(runtime, token)],
         )  # fmt: skip
 
@@ -310,12 +328,12 @@ class MemberSiteController(Controller):
             site.limit(ctx.counters, f"confirm:ip:{client_ip(request)}", most=30, window=600)
             status = await sync_to_thread(site.confirm, ctx, _token(request, runtime, body.token))
         except KizunaError as exc:
-            return failed(form, PAGES["confirm"], exc)
+            return failed(form, PAGES["confirm"], exc, data)
         clear = [link_cookie(runtime, "", 0)]
         if status == "approval":
-            return done(form, PAGES["confirm"], {}, StatusOut(status=status),
+            return done(form, PAGES["confirm"], data, StatusOut(status=status),
                         params={"done": "approval"}, cookies=clear)  # fmt: skip
-        return done(form, PAGES["login"], {}, StatusOut(status=status),
+        return done(form, PAGES["login"], data, StatusOut(status=status),
                     params={"done": "confirmed"}, cookies=clear)  # fmt: skip
 
     @post("/password/reset", guards=[same_origin], status_code=202, problems=(415, 422, 429),
@@ -337,7 +355,7 @@ class MemberSiteController(Controller):
             await sync_to_thread(site.request_reset, ctx, body.email, _lang(request, body.lang))
             site.count(ctx.counters, key, 3600)
         except KizunaError as exc:
-            return failed(form, PAGES["reset"], exc)
+            return failed(form, PAGES["reset"], exc, data)
         return done(form, PAGES["reset"], data, Accepted(), params={"done": "sent"}, status=202)
 
     @post("/password/reset/complete", guards=[same_origin], status_code=200,
@@ -355,15 +373,12 @@ class MemberSiteController(Controller):
             token = _token(request, runtime, body.token)
             await sync_to_thread(site.complete_reset, ctx, token, body.new_password)
         except KizunaError as exc:
+            # A refused password: back to the form, the link kept.
             page = PAGES["reset"] + ("?step=ready" if isinstance(exc, ValidationFailed) else "")
-            if form and "?" in page:  # a refused password: back to the form, the link kept
-                params = {"error": exc.code, "fields": ",".join(
-                    f"{e.field}:{e.code}" for e in exc.errors[:20])}  # fmt: skip
-                return Redirect(f"{page}&{urlencode(params)}", status_code=303, headers=NO_STORE)
-            return failed(form, PAGES["reset"], exc)
+            return failed(form, page, exc, data)
         auth = runtime.member_auth
         cookies = [link_cookie(runtime, "", 0), *auth.clear_cookies()]
-        return done(form, PAGES["login"], {}, StatusOut(status="reset"),
+        return done(form, PAGES["login"], data, StatusOut(status="reset"),
                     params={"done": "reset"}, cookies=cookies)  # fmt: skip
 
     @post("/email/confirm", guards=[same_origin], status_code=200,
@@ -382,8 +397,8 @@ class MemberSiteController(Controller):
                 site.confirm_email, ctx, _token(request, runtime, body.token)
             )
         except KizunaError as exc:
-            return failed(form, PAGES["email"], exc)
-        return done(form, PAGES["email"], {}, EmailChanged(email=email),
+            return failed(form, PAGES["email"], exc, data)
+        return done(form, PAGES["email"], data, EmailChanged(email=email),
                     params={"done": "changed"}, cookies=[link_cookie(runtime, "", 0)])  # fmt: skip
 
     # ---------------------------------------------------------------- my page
@@ -429,7 +444,7 @@ class MemberSiteController(Controller):
 
             out = await sync_to_thread(write)
         except KizunaError as exc:
-            return failed(form, PAGES["mypage"], exc)
+            return failed(form, PAGES["mypage"], exc, data)
         return done(form, PAGES["mypage"], data, _profile(out), params={"done": "saved"},
                     cookies=cookies)  # fmt: skip
 
@@ -450,7 +465,7 @@ class MemberSiteController(Controller):
                 body.new_password,
             )  # fmt: skip
         except KizunaError as exc:
-            return failed(form, PAGES["password"], exc)
+            return failed(form, PAGES["password"], exc, data)
         return done(form, PAGES["password"], data, PasswordChanged(sessions_ended=ended),
                     params={"done": "changed"}, cookies=cookies)  # fmt: skip
 
@@ -472,7 +487,7 @@ class MemberSiteController(Controller):
             await sync_to_thread(site.request_email_change, ctx, record_id, body.email,
                                  body.current_password, _lang(request, body.lang))  # fmt: skip
         except KizunaError as exc:
-            return failed(form, PAGES["email"], exc)
+            return failed(form, PAGES["email"], exc, data)
         return done(form, PAGES["email"], data, Accepted(), params={"done": "sent"},
                     status=202, cookies=cookies)  # fmt: skip
 
@@ -516,6 +531,8 @@ class MemberSiteController(Controller):
         """Log out everywhere (this browser too): ``{ended}``; a form: 303 to
         ``/login/?done=logged_out``."""
         form = _is_form(request)
+        # A form's `lang` says which log-in page to go back to; nothing else is read.
+        data = {"lang": (await read_body(request))[1].get("lang")} if form else {}
         try:
             record_id, _, _ = await who(request, runtime)
 
@@ -525,10 +542,10 @@ class MemberSiteController(Controller):
 
             ended = await sync_to_thread(write)
         except KizunaError as exc:
-            return failed(form, PAGES["mypage"], exc)
+            return failed(form, PAGES["mypage"], exc, data)
         auth = runtime.member_auth
         auth.forget(request.cookies.get(auth.access_name))
-        return done(form, PAGES["login"], {}, SessionsEnded(ended=ended),
+        return done(form, PAGES["login"], data, SessionsEnded(ended=ended),
                     params={"done": "logged_out"}, cookies=auth.clear_cookies())  # fmt: skip
 
     @post("/withdraw", guards=[same_origin], status_code=200, problems=(401, 415, 422, 429),
@@ -547,10 +564,10 @@ class MemberSiteController(Controller):
             await sync_to_thread(site.withdraw, ctx, record_id, body.current_password,
                                  _lang(request, body.lang))  # fmt: skip
         except KizunaError as exc:
-            return failed(form, PAGES["withdraw"], exc)
+            return failed(form, PAGES["withdraw"], exc, data)
         auth = runtime.member_auth
         auth.forget(request.cookies.get(auth.access_name))
-        return done(form, PAGES["withdraw"], {}, StatusOut(status="withdrawn"),
+        return done(form, PAGES["withdraw"], data, StatusOut(status="withdrawn"),
                     params={"done": "withdrawn"}, cookies=auth.clear_cookies())  # fmt: skip
 
 

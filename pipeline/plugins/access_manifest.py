@@ -48,6 +48,17 @@ _TAG = re.compile(r"<[^>]+>")
 MANIFEST_NAME = "access.json"
 MANIFEST_VERSION = 1
 THEME_PAGES = {"login": "login/index.html", "forbidden": "forbidden/index.html"}
+# The member site's pages (issue 18), written from the theme template of the same name; public
+# (their data comes from the API, for the member who is logged in). Also in "pages".
+MEMBER_PAGES = {
+    "register": "register/index.html",
+    "register_confirm": "register/confirm/index.html",
+    "mypage": "mypage/index.html",
+    "mypage_email": "mypage/email/index.html",
+    "mypage_password": "mypage/password/index.html",
+    "password_reset": "password/reset/index.html",
+    "withdraw": "withdraw/index.html",
+}
 NOT_FOUND = "404.html"
 # Languages other than the default get the same pages under /<lang>/ (see special_pages).
 SPECIAL_LANGS = ("en",)
@@ -178,10 +189,11 @@ def url_of(rel: str) -> str:
 
 
 def _special_files(settings: dict[str, Any]) -> set[str]:
-    files = {NOT_FOUND, *THEME_PAGES.values()}
+    pages = (NOT_FOUND, *THEME_PAGES.values(), *MEMBER_PAGES.values())
+    files = set(pages)
     for lang in SPECIAL_LANGS:
         if lang != settings.get("DEFAULT_LANG"):
-            files |= {f"{lang}/{NOT_FOUND}", *(f"{lang}/{p}" for p in THEME_PAGES.values())}
+            files |= {f"{lang}/{p}" for p in pages}
     return files
 
 
@@ -273,6 +285,7 @@ def _pages(prefix: str) -> dict[str, str]:
         "login": f"{prefix}/login/",
         "forbidden": f"{prefix}/forbidden/",
         "not_found": f"{prefix}/{NOT_FOUND}",
+        **{name: prefix + url_of(save_as) for name, save_as in MEMBER_PAGES.items()},
     }
 
 

@@ -1,9 +1,12 @@
-"""Write the theme's pages that are not made from content: log-in, "not permitted" and 404.
+"""Write the theme's pages that are not made from content: log-in, "not permitted", 404 and
+the member site's pages (register, confirm, my page, e-mail, password, reset, withdraw).
 
 For the default language at `/login/`, `/forbidden/`, `/404.html`, and for every other language
 of `access_manifest.SPECIAL_LANGS` under `/<lang>/` (`/en/login/`…). Each template gets
-`page_lang` (the language) and `page_name` ("login", "forbidden", "404"); the gate and nginx
-serve them (CONTRACT17 section 3), so they must work at any depth: root-relative links only.
+`page_lang` (the language), `page_name` ("login", "forbidden", "404", "register"…),
+`member_pages` (page name → URL path in that language) and `other_lang_url` (the same page in
+the other language); the gate and nginx serve them (CONTRACT17 section 3), so they must work at
+any depth: root-relative links only.
 """
 
 from __future__ import annotations
@@ -13,9 +16,20 @@ from typing import Any
 from pelican import signals
 from pelican.generators import Generator
 
-from pipeline.plugins.access_manifest import NOT_FOUND, SPECIAL_LANGS, THEME_PAGES
+from pipeline.plugins.access_manifest import (
+    MEMBER_PAGES,
+    NOT_FOUND,
+    SPECIAL_LANGS,
+    THEME_PAGES,
+    url_of,
+)
 
-TEMPLATES = {"login": THEME_PAGES["login"], "forbidden": THEME_PAGES["forbidden"], "404": NOT_FOUND}
+TEMPLATES = {
+    "login": THEME_PAGES["login"],
+    "forbidden": THEME_PAGES["forbidden"],
+    "404": NOT_FOUND,
+    **MEMBER_PAGES,
+}
 
 
 class SpecialPagesGenerator(Generator):
@@ -23,8 +37,18 @@ class SpecialPagesGenerator(Generator):
 
     def generate_output(self, writer: Any) -> None:
         default_lang = self.settings.get("DEFAULT_LANG", "ja")
-        for lang in dict.fromkeys((default_lang, *SPECIAL_LANGS)):  # once each
-            prefix = "" if lang == default_lang else f"{lang}/"
+        langs = list(dict.fromkeys((default_lang, *SPECIAL_LANGS)))  # once each
+
+        def prefix_of(lang: str) -> str:
+            return "" if lang == default_lang else f"{lang}/"
+
+        for lang in langs:
+            prefix = prefix_of(lang)
+            other = next((x for x in langs if x != lang), lang)
+            pages = {
+                name: url_of(prefix + save_as)
+                for name, save_as in {**THEME_PAGES, **MEMBER_PAGES}.items()
+            }
             for name, save_as in TEMPLATES.items():
                 writer.write_file(
                     prefix + save_as,
@@ -33,6 +57,8 @@ class SpecialPagesGenerator(Generator):
                     relative_urls=False,
                     page_lang=lang,
                     page_name=name,
+                    member_pages=pages,
+                    other_lang_url=url_of(prefix_of(other) + save_as),
                     url=prefix + save_as.removesuffix("index.html"),
                 )
 

@@ -113,7 +113,8 @@ def test_registration_confirmed_by_one_press_then_log_in(
         }
     opened = client.get(f"/api/members/links/{token}", follow_redirects=False)
     assert opened.status_code == 303
-    assert opened.headers["location"] == "/register/confirm/?step=ready"
+    # The page in the language the registration was made in (lang="en").
+    assert opened.headers["location"] == "/en/register/confirm/?step=ready"
     assert (
         "HttpOnly" in opened.headers["set-cookie"]
         and "Path=/api/members/" in opened.headers["set-cookie"]
