@@ -95,7 +95,16 @@ def test_manifest_has_the_contract_shape(example: Example) -> None:
         "login": "/login/",
         "forbidden": "/forbidden/",
         "not_found": "/404.html",
+        # the member site's pages (issue 18): an addition to the contract's three
+        "register": "/register/",
+        "register_confirm": "/register/confirm/",
+        "mypage": "/mypage/",
+        "mypage_email": "/mypage/email/",
+        "mypage_password": "/mypage/password/",
+        "password_reset": "/password/reset/",
+        "withdraw": "/withdraw/",
     }
+    assert manifest["pages_by_lang"]["en"]["mypage_email"] == "/en/mypage/email/"
     entries = manifest["entries"]
     assert entries["/"] == {
         "file": "index.html",
@@ -121,7 +130,8 @@ def test_manifest_has_the_contract_shape(example: Example) -> None:
     assert entries["/news/doctors-case-study/"]["rule"] == "group:doctors"
     assert entries["/news/"]["kind"] == "index"
     assert entries["/theme/js/member.js"]["kind"] == "asset"
-    for url in ("/login/", "/forbidden/", "/404.html", "/en/login/", "/en/404.html"):
+    for url in ("/login/", "/forbidden/", "/404.html", "/en/login/", "/en/404.html",
+                "/register/", "/en/mypage/password/", "/password/reset/"):  # fmt: skip
         assert entries[url]["kind"] == "special", url
         assert entries[url]["rule"] == "public", url
     assert manifest["folders"]["/members/"] == {"rule": "members", "fields": [], "groups": []}
