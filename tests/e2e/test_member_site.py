@@ -167,6 +167,27 @@ def test_the_life_of_an_account_with_javascript(
     expect(page.locator('[data-kizuna-message="done=changed"]')).to_be_visible()
     screenshot(page, "password-changed")
 
+    # Change the e-mail address: confirmed from the new one, the old one told.
+    old_mails = len(mails_to(live_server, email))
+    new_email = "js-member-new@example.jp"
+    page.goto(base + "/mypage/email/")
+    expect(page.locator("form[data-kizuna-form=email-confirm]")).to_be_hidden()
+    page.fill("form[data-kizuna-form=email] input[name=email]", new_email)
+    page.fill("form[data-kizuna-form=email] input[name=current_password]", NEW_PASSWORD)
+    page.click("form[data-kizuna-form=email] button[type=submit]")
+    expect(page.locator('[data-kizuna-message="done=sent"]')).to_be_visible()
+    page.goto(base + mail_link(live_server, new_email, 1))
+    expect(page).to_have_url(re.compile(r"/mypage/email/\?step=ready"))
+    expect(page.locator("form[data-kizuna-form=email]")).to_be_hidden()
+    screenshot(page, "email-ready")
+    page.click("form[data-kizuna-form=email-confirm] button[type=submit]")
+    expect(page.locator('[data-kizuna-message="done=changed"]')).to_be_visible()
+    deadline = time.monotonic() + 30
+    while len(mails_to(live_server, email)) <= old_mails and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(mails_to(live_server, email)) == old_mails + 1  # the note to the old address
+    email = new_email
+
     # Log out everywhere, then reset the password by mail.
     page.goto(base + "/mypage/")
     page.click("form[data-kizuna-form=sessions-end] button[type=submit]")
@@ -176,7 +197,7 @@ def test_the_life_of_an_account_with_javascript(
     page.fill("form[data-kizuna-form=reset] input[name=email]", email)
     page.click("form[data-kizuna-form=reset] button[type=submit]")
     expect(page.locator('[data-kizuna-message="done=sent"]')).to_be_visible()
-    page.goto(base + mail_link(live_server, email, 3))  # confirm, welcome, reset
+    page.goto(base + mail_link(live_server, email, 2))  # the change's link, the reset
     expect(page.locator("form[data-kizuna-form=reset]")).to_be_hidden()
     page.fill("form[data-kizuna-form=reset-complete] input[name=new_password]", "short")
     page.evaluate("document.querySelector('[name=new_password]').removeAttribute('minlength')")
@@ -206,6 +227,25 @@ def test_the_life_of_an_account_with_javascript(
     page.click("form[data-kizuna-login] button[type=submit]")
     expect(page).to_have_url(re.compile(r"/login/\?error=invalid"))
     assert console.problems == []
+
+
+def test_a_form_from_another_site_is_refused(live_server: LiveServer, page: Page) -> None:
+    """CSRF: the same-origin guard refuses a plain form posted from another origin (here
+    localhost, while the site is 127.0.0.1), so the theme's forms need no token."""
+    other = live_server.url.replace("127.0.0.1", "localhost")
+    page.goto(other + "/withdraw/")
+    with page.expect_navigation():
+        page.evaluate(
+            """(target) => {
+                const form = document.querySelector("form[data-kizuna-form=withdraw]");
+                form.action = target;
+                form.querySelector("[name=current_password]").value = "anything";
+                HTMLFormElement.prototype.submit.call(form);
+            }""",
+            live_server.url + "/api/members/withdraw",
+        )
+    assert page.url.startswith(live_server.url + "/api/members/withdraw")
+    assert '"cross_site"' in page.content()
 
 
 def test_the_key_steps_without_javascript_in_english(
