@@ -507,6 +507,7 @@
   // ---------------------------------------------------------------- start
 
   function start() {
+    page.classList.add("member-page--js");
     var state = stateOfQuery();
     show(state);
     keepQuery();
