@@ -21,7 +21,22 @@ _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _MENU_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SITE_KEYS = {"name", "name_en", "url", "default_lang", "timezone", "description"}
 _MENU_ITEM_KEYS = {"title", "title_en", "url"}
-_TOP_KEYS = {"site", "menu", "access"}
+_TOP_KEYS = {"site", "menu", "access", "pages"}
+# The member site's pages (issue 18) and their default URLs; `[pages]` may move them. The
+# English page is the same path under /en/.
+MEMBER_PAGE_DEFAULTS = {
+    "register": "/register/",
+    "register_confirm": "/register/confirm/",
+    "mypage": "/mypage/",
+    "mypage_email": "/mypage/email/",
+    "mypage_password": "/mypage/password/",
+    "password_reset": "/password/reset/",
+    "withdraw": "/withdraw/",
+}
+_PAGE_PATH_RE = re.compile(r"^(/[a-z0-9][a-z0-9_-]*)+/$")
+# First path segments a member page may not use: the API, the admin panel, the theme's files,
+# the other pages the build writes, and the language folders.
+_RESERVED_SEGMENTS = {"api", "admin", "theme", "login", "forbidden", "en", "ja", "news"}
 
 
 class ConfigError(Exception):
@@ -56,6 +71,8 @@ class SiteConfig:
     # Folder access defaults (glob -> rule), compiled by pipeline.access.FolderRules (a rule
     # that does not parse fails the build naming the line of site.toml).
     access: dict[str, str] = field(default_factory=dict)
+    # The member pages' URLs: MEMBER_PAGE_DEFAULTS with the [pages] table over them.
+    pages: dict[str, str] = field(default_factory=lambda: dict(MEMBER_PAGE_DEFAULTS))
 
 
 def load_site_config(path: Path) -> SiteConfig:
@@ -116,7 +133,33 @@ def parse_site_config(data: dict[str, Any], *, path: Path) -> SiteConfig:
         description=description,
         menus=_menus(data.get("menu", {}), label),
         access=_access(data.get("access", {}), label),
+        pages=_pages(data.get("pages", {}), label),
     )
+
+
+def _pages(value: Any, label: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(f'{label}: pages must be a table ([pages] with register = "/join/" ...)')
+    _refuse_unknown(value, set(MEMBER_PAGE_DEFAULTS), label, where="pages.")
+    pages = dict(MEMBER_PAGE_DEFAULTS)
+    for key, url in value.items():
+        if not isinstance(url, str) or not _PAGE_PATH_RE.match(url):
+            raise ConfigError(
+                f"{label}: pages.{key} = {url!r} must be a site path of lowercase letters, "
+                'digits, - and _ that starts and ends with / (e.g. "/join/")'
+            )
+        if url.split("/")[1] in _RESERVED_SEGMENTS:
+            raise ConfigError(
+                f"{label}: pages.{key} = {url!r} cannot start with /{url.split('/')[1]}/ "
+                f"(reserved: {', '.join(sorted(_RESERVED_SEGMENTS))})"
+            )
+        pages[key] = url
+    seen: dict[str, str] = {}
+    for key, url in pages.items():
+        if url in seen:
+            raise ConfigError(f"{label}: pages.{key} and pages.{seen[url]} are both {url!r}")
+        seen[url] = key
+    return pages
 
 
 def _label(path: Path) -> str:

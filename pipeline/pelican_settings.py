@@ -215,6 +215,10 @@ def pelican_settings(
             for name, items in config.menus.items()
         },
         "KIZUNA_ACCESS_DEFAULTS": dict(config.access),
+        # The member pages: name -> output file ("register/index.html"), see special_pages.
+        "KIZUNA_MEMBER_PAGES": {
+            name: url.lstrip("/") + "index.html" for name, url in config.pages.items()
+        },
         "KIZUNA_META_PATH": str(meta_dir),
         "KIZUNA_CONFIG_PATH": str(config.path),
         "KIZUNA_MEMBER_FIELDS": member_fields,

@@ -93,6 +93,22 @@ class _Entry:
     fields: tuple[str, ...]
 
 
+def _pages_of(data: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    tables = {"": data.get("pages")}
+    by_lang = data.get("pages_by_lang")
+    if isinstance(by_lang, dict):
+        tables.update({str(k): v for k, v in by_lang.items()})
+    for lang, table in tables.items():
+        if isinstance(table, dict):
+            out[lang] = {
+                str(k): v for k, v in table.items() if isinstance(v, str) and v.startswith("/")
+            }
+    return out
+
+
 class ManifestFields:
     """The member fields some rule reads: ``"fields"`` of ``site/meta/access.json``, re-read
     when the file's mtime changes (checked at most once a second); empty without a build."""
@@ -103,6 +119,9 @@ class ManifestFields:
         self._mtime: float | None = None
         self._checked = 0.0
         self.value: tuple[str, ...] = ()
+        # The theme's pages of the same build: language -> page name -> URL path
+        # ("pages_by_lang"; "" = the default language's "pages"). Empty without a build.
+        self.pages: dict[str, dict[str, str]] = {}
         self.refresh(force=True)
 
     def refresh(self, *, force: bool = False) -> tuple[str, ...]:
@@ -121,6 +140,7 @@ class ManifestFields:
                     data = json.loads(self.path.read_text("utf-8"))
                     found = data.get("fields", []) if isinstance(data, dict) else []
                     self.value = tuple(sorted({str(f) for f in found if isinstance(f, str)}))
+                    self.pages = _pages_of(data)
                 except (OSError, ValueError):
                     pass  # a half-written file: keep the last good value, look again soon
                 else:

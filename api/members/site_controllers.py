@@ -75,10 +75,20 @@ PAGES = {
     "reset": "/password/reset/",
     "withdraw": "/withdraw/",
 }
-# A form sent from a page in another language (its hidden `lang`) is sent back to that
-# language's page: the theme writes them under /<lang>/ (pipeline/plugins/special_pages.py).
-PAGE_LANGS = ("en",)
-LINK_PAGES = {"confirm": PAGES["confirm"], "reset": PAGES["reset"], "email": PAGES["email"]}
+# The manifest's names of those pages: the build may move them (`[pages]` of site.toml) and
+# writes every one in each language (`pages_by_lang`), so a form's `lang` goes back to its own.
+MANIFEST_NAMES = {
+    "register": "register",
+    "confirm": "register_confirm",
+    "login": "login",
+    "mypage": "mypage",
+    "email": "mypage_email",
+    "password": "mypage_password",
+    "reset": "password_reset",
+    "withdraw": "withdraw",
+}
+PAGE_LANGS = ("ja", "en")
+LINK_PAGES = {"confirm": "confirm", "reset": "reset", "email": "email"}  # link purpose -> page
 LINK_COOKIE_AGE = 3600
 SessionIdPath = Annotated[str, PathParameter(min_length=1, max_length=64)]
 RecordIdPath = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
@@ -136,15 +146,23 @@ def convert(data: dict[str, Any], kind: type[T]) -> T:
         raise ValidationFailed(detail=f"body: {exc}") from None
 
 
-def localised(page: str, data: dict[str, Any] | None) -> str:
-    """``page`` in the language of the form that was sent (``lang``), e.g. ``/en/mypage/``."""
+def page_url(runtime: Runtime, page: str, data: dict[str, Any] | None = None) -> str:
+    """The URL of the theme's ``page`` (a key of PAGES) in the language of the form that was
+    sent (its ``lang``), as the last build wrote it (``site/meta/access.json``); the default
+    URLs (``/en/…`` for English) without a build."""
     lang = (data or {}).get("lang")
-    return f"/{lang}{page}" if lang in PAGE_LANGS else page
+    lang = lang if lang in PAGE_LANGS else ""
+    built = runtime.member_auth.fields
+    built.refresh()
+    found = built.pages.get(lang, {}).get(MANIFEST_NAMES[page])
+    if found:
+        return found
+    return f"/{lang}{PAGES[page]}" if lang and lang != "ja" else PAGES[page]
 
 
 def _target(page: str, data: dict[str, Any], params: dict[str, str]) -> str:
     nxt = safe_next(data.get("next")) if isinstance(data.get("next"), str) else None
-    base = nxt or localised(page, data)
+    base = nxt or page
     if not params:
         return base
     return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
@@ -168,17 +186,13 @@ def done(
     return Response(body, status_code=status, cookies=cookies or [], headers=NO_STORE)
 
 
-def failed(
-    form: bool, page: str, exc: KizunaError, data: dict[str, Any] | None = None
-) -> Response[Any]:
-    """A form post that failed goes back to its page (in the form's language) with the codes;
-    JSON gets the problem."""
+def failed(form: bool, page: str, exc: KizunaError) -> Response[Any]:
+    """A form post that failed goes back to its page with the codes; JSON gets the problem."""
     if not form:
         raise exc
     params = {"error": exc.code}
     if exc.errors:
         params["fields"] = ",".join(f"{e.field}:{e.code}" for e in exc.errors[:20])
-    page = localised(page, data)
     return Redirect(f"{page}{'&' if '?' in page else '?'}{urlencode(params)}", status_code=303,
                     headers=NO_STORE)  # fmt: skip
 
@@ -278,8 +292,9 @@ class MemberSiteController(Controller):
             await sync_to_thread(site.register, ctx, values)
             site.count(ctx.counters, key, 3600)
         except KizunaError as exc:
-            return failed(form, PAGES["register"], exc, data)
-        return done(form, PAGES["register"], data, Accepted(), params={"done": "sent"},
+            return failed(form, page_url(runtime, "register", data), exc)
+        return done(form, page_url(runtime, "register", data), data,
+                    Accepted(), params={"done": "sent"},
                     status=202)  # fmt: skip
 
     @get("/links/{token:str}", problems=(400, 410, 429), responses={303: FORM_REDIRECT})
@@ -293,7 +308,7 @@ class MemberSiteController(Controller):
         ``Accept: application/json`` gets ``{purpose, valid}`` or the problem."""
         wants_json = "application/json" in request.headers.get("accept", "")
         parsed = site.parse_link(runtime.keyring, token)
-        page = LINK_PAGES.get(parsed[0] if parsed else "confirm", PAGES["confirm"])
+        page = page_url(runtime, LINK_PAGES.get(parsed[0] if parsed else "confirm", "confirm"))
         try:
             site.limit(runtime.counters, f"link:ip:{client_ip(request)}", most=60, window=600)
             purpose, lang = await sync_to_thread(
@@ -307,7 +322,7 @@ class MemberSiteController(Controller):
         if wants_json:
             return Response(LinkOut(purpose=purpose), headers=NO_STORE)
         # The page in the language the link was asked in (the mail's language).
-        landing = localised(LINK_PAGES[purpose], {"lang": lang})
+        landing = page_url(runtime, LINK_PAGES[purpose], {"lang": lang})
         return Redirect(
             f"{landing}?step=ready", status_code=303, headers=NO_STORE,
             cookies=[link_cookie(runtime, token)],
@@ -328,12 +343,12 @@ class MemberSiteController(Controller):
             site.limit(ctx.counters, f"confirm:ip:{client_ip(request)}", most=30, window=600)
             status = await sync_to_thread(site.confirm, ctx, _token(request, runtime, body.token))
         except KizunaError as exc:
-            return failed(form, PAGES["confirm"], exc, data)
+            return failed(form, page_url(runtime, "confirm", data), exc)
         clear = [link_cookie(runtime, "", 0)]
         if status == "approval":
-            return done(form, PAGES["confirm"], data, StatusOut(status=status),
+            return done(form, page_url(runtime, "confirm", data), data, StatusOut(status=status),
                         params={"done": "approval"}, cookies=clear)  # fmt: skip
-        return done(form, PAGES["login"], data, StatusOut(status=status),
+        return done(form, page_url(runtime, "login", data), data, StatusOut(status=status),
                     params={"done": "confirmed"}, cookies=clear)  # fmt: skip
 
     @post("/password/reset", guards=[same_origin], status_code=202, problems=(415, 422, 429),
@@ -355,8 +370,15 @@ class MemberSiteController(Controller):
             await sync_to_thread(site.request_reset, ctx, body.email, _lang(request, body.lang))
             site.count(ctx.counters, key, 3600)
         except KizunaError as exc:
-            return failed(form, PAGES["reset"], exc, data)
-        return done(form, PAGES["reset"], data, Accepted(), params={"done": "sent"}, status=202)
+            return failed(form, page_url(runtime, "reset", data), exc)
+        return done(
+            form,
+            page_url(runtime, "reset", data),
+            data,
+            Accepted(),
+            params={"done": "sent"},
+            status=202,
+        )
 
     @post("/password/reset/complete", guards=[same_origin], status_code=200,
           problems=(400, 410, 415, 422, 429), responses=FORM)  # fmt: skip
@@ -374,11 +396,12 @@ class MemberSiteController(Controller):
             await sync_to_thread(site.complete_reset, ctx, token, body.new_password)
         except KizunaError as exc:
             # A refused password: back to the form, the link kept.
-            page = PAGES["reset"] + ("?step=ready" if isinstance(exc, ValidationFailed) else "")
-            return failed(form, page, exc, data)
+            page = page_url(runtime, "reset", data)
+            page += "?step=ready" if isinstance(exc, ValidationFailed) else ""
+            return failed(form, page, exc)
         auth = runtime.member_auth
         cookies = [link_cookie(runtime, "", 0), *auth.clear_cookies()]
-        return done(form, PAGES["login"], data, StatusOut(status="reset"),
+        return done(form, page_url(runtime, "login", data), data, StatusOut(status="reset"),
                     params={"done": "reset"}, cookies=cookies)  # fmt: skip
 
     @post("/email/confirm", guards=[same_origin], status_code=200,
@@ -397,8 +420,8 @@ class MemberSiteController(Controller):
                 site.confirm_email, ctx, _token(request, runtime, body.token)
             )
         except KizunaError as exc:
-            return failed(form, PAGES["email"], exc, data)
-        return done(form, PAGES["email"], data, EmailChanged(email=email),
+            return failed(form, page_url(runtime, "email", data), exc)
+        return done(form, page_url(runtime, "email", data), data, EmailChanged(email=email),
                     params={"done": "changed"}, cookies=[link_cookie(runtime, "", 0)])  # fmt: skip
 
     # ---------------------------------------------------------------- my page
@@ -444,8 +467,9 @@ class MemberSiteController(Controller):
 
             out = await sync_to_thread(write)
         except KizunaError as exc:
-            return failed(form, PAGES["mypage"], exc, data)
-        return done(form, PAGES["mypage"], data, _profile(out), params={"done": "saved"},
+            return failed(form, page_url(runtime, "mypage", data), exc)
+        return done(form, page_url(runtime, "mypage", data), data,
+                    _profile(out), params={"done": "saved"},
                     cookies=cookies)  # fmt: skip
 
     @post("/password", guards=[same_origin], status_code=200, problems=(401, 409, 415, 422, 429),
@@ -465,8 +489,9 @@ class MemberSiteController(Controller):
                 body.new_password,
             )  # fmt: skip
         except KizunaError as exc:
-            return failed(form, PAGES["password"], exc, data)
-        return done(form, PAGES["password"], data, PasswordChanged(sessions_ended=ended),
+            return failed(form, page_url(runtime, "password", data), exc)
+        return done(form, page_url(runtime, "password", data), data,
+                    PasswordChanged(sessions_ended=ended),
                     params={"done": "changed"}, cookies=cookies)  # fmt: skip
 
     @post("/email", guards=[same_origin], status_code=202, problems=(401, 415, 422, 429),
@@ -487,8 +512,9 @@ class MemberSiteController(Controller):
             await sync_to_thread(site.request_email_change, ctx, record_id, body.email,
                                  body.current_password, _lang(request, body.lang))  # fmt: skip
         except KizunaError as exc:
-            return failed(form, PAGES["email"], exc, data)
-        return done(form, PAGES["email"], data, Accepted(), params={"done": "sent"},
+            return failed(form, page_url(runtime, "email", data), exc)
+        return done(form, page_url(runtime, "email", data), data,
+                    Accepted(), params={"done": "sent"},
                     status=202, cookies=cookies)  # fmt: skip
 
     @get("/sessions", problems=(401,))
@@ -542,10 +568,10 @@ class MemberSiteController(Controller):
 
             ended = await sync_to_thread(write)
         except KizunaError as exc:
-            return failed(form, PAGES["mypage"], exc, data)
+            return failed(form, page_url(runtime, "mypage", data), exc)
         auth = runtime.member_auth
         auth.forget(request.cookies.get(auth.access_name))
-        return done(form, PAGES["login"], data, SessionsEnded(ended=ended),
+        return done(form, page_url(runtime, "login", data), data, SessionsEnded(ended=ended),
                     params={"done": "logged_out"}, cookies=auth.clear_cookies())  # fmt: skip
 
     @post("/withdraw", guards=[same_origin], status_code=200, problems=(401, 415, 422, 429),
@@ -564,10 +590,10 @@ class MemberSiteController(Controller):
             await sync_to_thread(site.withdraw, ctx, record_id, body.current_password,
                                  _lang(request, body.lang))  # fmt: skip
         except KizunaError as exc:
-            return failed(form, PAGES["withdraw"], exc, data)
+            return failed(form, page_url(runtime, "withdraw", data), exc)
         auth = runtime.member_auth
         auth.forget(request.cookies.get(auth.access_name))
-        return done(form, PAGES["withdraw"], data, StatusOut(status="withdrawn"),
+        return done(form, page_url(runtime, "withdraw", data), data, StatusOut(status="withdrawn"),
                     params={"done": "withdrawn"}, cookies=auth.clear_cookies())  # fmt: skip
 
 

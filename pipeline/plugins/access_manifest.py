@@ -40,6 +40,7 @@ from pipeline.access import (
     site_path,
     union,
 )
+from pipeline.config import MEMBER_PAGE_DEFAULTS
 from pipeline.jsonfmt import dumps
 
 logger = logging.getLogger(__name__)
@@ -49,16 +50,9 @@ MANIFEST_NAME = "access.json"
 MANIFEST_VERSION = 1
 THEME_PAGES = {"login": "login/index.html", "forbidden": "forbidden/index.html"}
 # The member site's pages (issue 18), written from the theme template of the same name; public
-# (their data comes from the API, for the member who is logged in). Also in "pages".
-MEMBER_PAGES = {
-    "register": "register/index.html",
-    "register_confirm": "register/confirm/index.html",
-    "mypage": "mypage/index.html",
-    "mypage_email": "mypage/email/index.html",
-    "mypage_password": "mypage/password/index.html",
-    "password_reset": "password/reset/index.html",
-    "withdraw": "withdraw/index.html",
-}
+# (their data comes from the API, for the member who is logged in). Also in "pages". These are
+# the defaults: `[pages]` of site.toml moves them (settings KIZUNA_MEMBER_PAGES, member_pages()).
+MEMBER_PAGES = {k: v.lstrip("/") + "index.html" for k, v in MEMBER_PAGE_DEFAULTS.items()}
 NOT_FOUND = "404.html"
 # Languages other than the default get the same pages under /<lang>/ (see special_pages).
 SPECIAL_LANGS = ("en",)
@@ -188,8 +182,13 @@ def url_of(rel: str) -> str:
     return "/" + rel
 
 
+def member_pages(settings: dict[str, Any]) -> dict[str, str]:
+    """The member pages of this build: name -> output file ("register/index.html")."""
+    return dict(settings.get("KIZUNA_MEMBER_PAGES") or MEMBER_PAGES)
+
+
 def _special_files(settings: dict[str, Any]) -> set[str]:
-    pages = (NOT_FOUND, *THEME_PAGES.values(), *MEMBER_PAGES.values())
+    pages = (NOT_FOUND, *THEME_PAGES.values(), *member_pages(settings).values())
     files = set(pages)
     for lang in SPECIAL_LANGS:
         if lang != settings.get("DEFAULT_LANG"):
@@ -261,10 +260,10 @@ def build_manifest() -> dict[str, Any]:
         "build_id": f"{stamp}-{secrets.token_hex(3)}",
         "fields": fields,
         "groups": groups,
-        "pages": _pages(""),
+        "pages": _pages("", member_pages(_state.settings)),
         # The same pages in the other languages (an addition to the contract's keys).
         "pages_by_lang": {
-            lang: _pages(f"/{lang}" if lang != default_lang else "")
+            lang: _pages(f"/{lang}" if lang != default_lang else "", member_pages(_state.settings))
             for lang in dict.fromkeys((default_lang, *SPECIAL_LANGS))
         },
         "entries": {url: _public_entry(e) for url, e in sorted(entries.items())},
@@ -280,12 +279,12 @@ def _public_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _pages(prefix: str) -> dict[str, str]:
+def _pages(prefix: str, member: dict[str, str]) -> dict[str, str]:
     return {
         "login": f"{prefix}/login/",
         "forbidden": f"{prefix}/forbidden/",
         "not_found": f"{prefix}/{NOT_FOUND}",
-        **{name: prefix + url_of(save_as) for name, save_as in MEMBER_PAGES.items()},
+        **{name: prefix + url_of(save_as) for name, save_as in member.items()},
     }
 
 

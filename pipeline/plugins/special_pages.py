@@ -17,19 +17,15 @@ from pelican import signals
 from pelican.generators import Generator
 
 from pipeline.plugins.access_manifest import (
-    MEMBER_PAGES,
     NOT_FOUND,
     SPECIAL_LANGS,
     THEME_PAGES,
+    member_pages,
     url_of,
 )
 
-TEMPLATES = {
-    "login": THEME_PAGES["login"],
-    "forbidden": THEME_PAGES["forbidden"],
-    "404": NOT_FOUND,
-    **MEMBER_PAGES,
-}
+# Template name -> output file; the member pages' files come from the settings ([pages]).
+TEMPLATES = {"login": THEME_PAGES["login"], "forbidden": THEME_PAGES["forbidden"], "404": NOT_FOUND}
 
 
 class SpecialPagesGenerator(Generator):
@@ -38,6 +34,8 @@ class SpecialPagesGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         default_lang = self.settings.get("DEFAULT_LANG", "ja")
         langs = list(dict.fromkeys((default_lang, *SPECIAL_LANGS)))  # once each
+        members = member_pages(self.settings)
+        templates = {**TEMPLATES, **members}
 
         def prefix_of(lang: str) -> str:
             return "" if lang == default_lang else f"{lang}/"
@@ -47,9 +45,9 @@ class SpecialPagesGenerator(Generator):
             other = next((x for x in langs if x != lang), lang)
             pages = {
                 name: url_of(prefix + save_as)
-                for name, save_as in {**THEME_PAGES, **MEMBER_PAGES}.items()
+                for name, save_as in {**THEME_PAGES, **members}.items()
             }
-            for name, save_as in TEMPLATES.items():
+            for name, save_as in templates.items():
                 writer.write_file(
                     prefix + save_as,
                     self.get_template(name),

@@ -253,3 +253,66 @@ def test_golden_member_pages(public: Path, url: str, name: str) -> None:
     if os.environ.get("KIZUNA_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
+
+
+# --- [pages] of site.toml: the member pages' URLs ----------------------------------------------
+
+
+def _config(pages: object) -> object:
+    from pipeline.config import parse_site_config
+
+    data = {"site": {"name": "サイト", "name_en": "Site", "url": "https://example.jp"}}
+    if pages is not None:
+        data["pages"] = pages  # type: ignore[assignment]
+    return parse_site_config(data, path=Path("content/site.toml"))
+
+
+def test_pages_config_defaults_and_checks() -> None:
+    from pipeline.config import MEMBER_PAGE_DEFAULTS, ConfigError
+
+    assert _config(None).pages == MEMBER_PAGE_DEFAULTS  # type: ignore[attr-defined]
+    moved = _config({"register": "/join/", "mypage": "/members-area/me/"})
+    assert moved.pages["register"] == "/join/"  # type: ignore[attr-defined]
+    assert moved.pages["withdraw"] == "/withdraw/"  # type: ignore[attr-defined]
+    for bad, words in [
+        ({"signup": "/join/"}, "unknown key pages.signup"),
+        ({"register": "join"}, "starts and ends with /"),
+        ({"register": "/Join/"}, "lowercase"),
+        ({"register": "/api/join/"}, "cannot start with /api/"),
+        ({"register": "/en/join/"}, "cannot start with /en/"),
+        ({"register": "/withdraw/"}, "are both '/withdraw/'"),
+        ("/join/", "must be a table"),
+    ]:
+        with pytest.raises(ConfigError, match=re.escape(words)):
+            _config(bad)
+
+
+def test_pages_moved_by_site_toml(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    toml = content / "site.toml"
+    toml.write_text(
+        toml.read_text("utf-8") + '\n[pages]\nregister = "/join/"\npassword_reset = "/forgot/"\n',
+        "utf-8",
+    )
+    build_site(
+        content_dir=content,
+        theme_dir=ROOT / "themes" / "default",
+        output_dir=tmp_path / "public",
+        meta_dir=tmp_path / "meta",
+    )
+    public = tmp_path / "public"
+    assert (public / "join" / "index.html").exists() and (public / "en" / "join").is_dir()
+    assert (public / "forgot" / "index.html").exists()
+    assert not (public / "register" / "index.html").exists()
+    assert (public / "register" / "confirm" / "index.html").exists()  # not moved
+    manifest = json.loads((tmp_path / "meta" / "access.json").read_text("utf-8"))
+    assert manifest["pages"]["register"] == "/join/"
+    assert manifest["pages_by_lang"]["en"]["password_reset"] == "/en/forgot/"
+    assert manifest["entries"]["/en/join/"]["kind"] == "special"
+    login = (public / "login" / "index.html").read_text("utf-8")
+    assert 'href="/join/"' in login and 'href="/forgot/"' in login
+    assert 'href="/en/join/" hreflang="en"' in (public / "join" / "index.html").read_text("utf-8")
