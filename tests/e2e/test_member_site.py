@@ -322,3 +322,34 @@ def test_the_key_steps_without_javascript_in_english(
         expect(page).to_have_url(re.compile(r"/login/\?error=invalid"))
     finally:
         context.close()
+
+
+def test_registration_closed_and_approved_by_staff(
+    live_server: LiveServer, make_page: Any, screenshot: Callable[..., Path]
+) -> None:
+    base = live_server.url
+    page = make_page("mobile", locale="en-GB")
+    configure(live_server, **{"member.registration": "closed"})
+    page.goto(base + "/en/register/")
+    expect(page.locator('[data-kizuna-message="error=registration_closed"]')).to_be_visible()
+    expect(page.locator("form[data-kizuna-form=register]")).to_be_hidden()
+    screenshot(page, "closed")
+
+    configure(live_server, **{"member.registration": "approval"})
+    email = "approval-member@example.jp"
+    page.goto(base + "/en/register/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=name]", "Aoi Kizuna")
+    page.click("form[data-kizuna-form=register] button[type=submit]")
+    expect(page.locator('[data-kizuna-message="done=sent"]')).to_be_visible()
+    page.goto(base + mail_link(live_server, email, 1))
+    expect(page).to_have_url(re.compile(r"/en/register/confirm/\?step=ready"))
+    page.click("form[data-kizuna-form=confirm] button[type=submit]")
+    expect(page.locator('[data-kizuna-message="done=approval"]')).to_be_visible()
+    expect(page.locator("form[data-kizuna-form=confirm]")).to_be_hidden()
+    screenshot(page, "approval")
+    # The same link again: used up, said plainly.
+    page.goto(base + mail_link(live_server, email, 1))
+    expect(page.locator('[data-kizuna-message="error=link_used"]')).to_be_visible()
+    configure(live_server, **{"member.registration": "open"})
