@@ -76,6 +76,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         preflight(runtime)
+        runtime.member_auth.start()  # with Redis: follow other processes' revocations
         embedded = queue = None
         if run_workers:
             from api.workers.embedded import EmbeddedWorkers
@@ -88,6 +89,7 @@ def create_app(
         try:
             yield
         finally:
+            runtime.member_auth.stop()
             if embedded is not None:
                 embedded.stop()
             if queue is not None:

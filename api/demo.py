@@ -106,6 +106,45 @@ def _demo_customers(runtime: Runtime) -> Iterator[str]:
     yield "Demo records: 1 company, 3 customers, 1 purchase, 1 seminar application."
 
 
+# Members of the member table (log in on the site at /login/), in groups and with the
+# attributes the example content's rules read (plan, specialty).
+DEMO_MEMBERS = (
+    ("doctor@example.jp", "医師 一郎", "doctors", "gold", "oncology"),
+    ("cardio@example.com", "Alex Heart", "doctors", "free", "cardiology"),
+    ("pharmacist@example.jp", "薬剤 花子", "pharmacists", "platinum", "pharmacy"),
+    ("member@example.jp", "会員 次郎", "", "free", ""),
+)
+DEMO_GROUPS = (
+    ("doctors", {"ja": "医師", "en": "Doctors"}),
+    ("pharmacists", {"ja": "薬剤師", "en": "Pharmacists"}),
+)
+
+
+def _demo_members(runtime: Runtime, password: str) -> Iterator[str]:
+    """The demo's groups and members with passwords, when the member table has no records."""
+    from api.groups import services as groups
+    from api.members import services as members
+
+    actor = cli_principal("demo-data")
+    with runtime.db.transaction() as session:
+        known = {g.group.key for g in groups.list_groups(session)}
+        for key, label in DEMO_GROUPS:
+            if key not in known:
+                groups.create_group(session, actor, key, label)
+        if records.list_records(session, actor, "members", limit=1).items:
+            return
+        for email, name, group, plan, specialty in DEMO_MEMBERS:
+            record = records.create_record(
+                session, actor, "members",
+                {"email": email, "name": name, "plan": plan, "specialty": specialty or None},
+                source="system",
+            )  # fmt: skip
+            if group:
+                groups.change_members(session, actor, group, [record["id"]], add=True)
+            members.ensure_account(session, actor, record["id"], password, check=False)
+    yield f"Demo members: {len(DEMO_MEMBERS)} with passwords, groups doctors and pharmacists."
+
+
 def seed(runtime: Runtime) -> Iterator[str]:
     password = _demo_password(runtime)
     actor = cli_principal("demo-data")
@@ -122,6 +161,11 @@ def seed(runtime: Runtime) -> Iterator[str]:
     yield f"Demo staff accounts: {created} created, {len(DEMO_STAFF) - created} already there."
     yield from _demo_outbox(runtime)
     yield from _demo_customers(runtime)
+    yield from _demo_members(runtime, password)
     yield "Log in at /admin/ with any of these (password for all: " + password + "):"
     for email, name, role, _ in DEMO_STAFF:
         yield f"  {role:<8} {email:<22} {name}"
+    yield "Members log in on the site at /login/ (same password):"
+    for email, name, group, plan, specialty in DEMO_MEMBERS:
+        about = ", ".join(x for x in (group or "no group", f"plan {plan}", specialty) if x)
+        yield f"  {email:<24} {name} ({about})"

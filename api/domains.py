@@ -10,6 +10,7 @@ from api.imports.domain import DOMAIN as imports
 from api.jobs.domain import DOMAIN as jobs
 from api.livesettings.domain import DOMAIN as livesettings
 from api.mail.domain import DOMAIN as mail
+from api.members.domain import DOMAIN as members
 from api.staff.domain import DOMAIN as staff
 
 DOMAINS: tuple[Domain, ...] = (
@@ -22,4 +23,5 @@ DOMAINS: tuple[Domain, ...] = (
     imports,
     exports,
     groups,
+    members,
 )

@@ -14,6 +14,7 @@ from api.groups.models import GroupMembership, MemberGroup
 from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.models import Job, JobUnit
 from api.livesettings.models import Setting
+from api.members.models import MemberAccount, MemberSession
 from api.staff.models import ApiToken, Staff, StaffSession
 
 metadata = SQLModel.metadata
@@ -30,7 +31,9 @@ __all__ = [
     "GroupMembership",
     "Job",
     "JobUnit",
+    "MemberAccount",
     "MemberGroup",
+    "MemberSession",
     "RecordHistory",
     "Setting",
     "Staff",

@@ -7,13 +7,18 @@ command) and read by actors, which receive only ids and must find the database s
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from api.db import Database
 from api.mail.transport import MailTransport, transport_from_settings
+from api.members.revocation import Revocations
 from api.security.files import private_dir
 from api.security.keys import Keyring, dev_secret
 from api.security.throttle import CounterStore, MemoryCounterStore, RedisCounterStore
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.members.identity import MemberAuth
 
 
 class Runtime:
@@ -26,6 +31,7 @@ class Runtime:
         self.keyring = keyring
         self.counters = counters
         self._transport: MailTransport | None = None
+        self._member_auth: MemberAuth | None = None
         self._lock = threading.Lock()
 
     @property
@@ -36,7 +42,19 @@ class Runtime:
                 self._transport = transport_from_settings(self.settings)
             return self._transport
 
+    @property
+    def member_auth(self) -> MemberAuth:
+        """Member tokens: issued, verified and cached here (one per process; the gate's)."""
+        with self._lock:
+            if self._member_auth is None:
+                from api.members.identity import MemberAuth
+
+                self._member_auth = MemberAuth(self.settings, self.keyring, self.db)
+            return self._member_auth
+
     def close(self) -> None:
+        if self._member_auth is not None:
+            self._member_auth.stop()
         if self._transport is not None:
             self._transport.close()
         self.db.dispose()
@@ -51,9 +69,9 @@ def build_runtime(settings: Settings) -> Runtime:
     counters: CounterStore = (
         RedisCounterStore(settings.redis_url) if settings.redis_url else MemoryCounterStore()
     )
-    return Runtime(
-        settings=settings,
-        db=Database(settings.effective_database_url),
-        keyring=keyring,
-        counters=counters,
+    db = Database(settings.effective_database_url)
+    # Committed changes to members reach the member-token caches (api.members.revocation).
+    db.member_events = Revocations(
+        settings.redis_url, ttl_seconds=settings.member_token_minutes * 60 + 120
     )
+    return Runtime(settings=settings, db=db, keyring=keyring, counters=counters)

@@ -108,6 +108,19 @@ class Settings(BaseSettings):
         default=120, ge=5, le=7 * 24 * 60, description="…and ends after this long without use"
     )
 
+    member_token_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="a member's access token lasts this long; the refresh session renews it",
+    )
+    member_session_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="a member's log-in (refresh session) lasts at most this long",
+    )
+
     worker_threads: int = Field(default=2, ge=1, le=64)
     worker_processes: int = Field(default=2, ge=1, le=64)
     embedded_worker: bool = Field(

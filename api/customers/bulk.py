@@ -41,6 +41,7 @@ from api.errors import FieldError, ValidationFailed
 from api.jobs.context import UnitContext
 from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.models import JobUnit
+from api.members import revocation
 from api.principal import Principal
 
 ACTIONS = ("set_field", "owner", "status", "delete")
@@ -321,6 +322,7 @@ def _apply(
             fresh = session.connection().execute(sa.select(table).where(table.c.id.in_(ids)))
             search.index_rows(session, design, [r._mapping for r in fresh])
     session.connection().execute(sa.insert(RecordHistory.__table__), history)  # type: ignore[attr-defined]
+    revocation.records_changed(session, design, ids)  # members' cached tokens are stale
     return len(rows)
 
 

@@ -37,6 +37,7 @@ from api.db import (
 )
 from api.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from api.fields import error
+from api.members import revocation
 from api.permissions import Role
 from api.principal import Principal
 from api.staff.models import Staff
@@ -486,6 +487,8 @@ def _history(
 ) -> None:
     if source not in SOURCES:
         raise ValueError(f"unknown source {source}")
+    # A member's record changed: their cached access tokens are stale (api.members.revocation).
+    revocation.records_changed(session, design, [record_id])
     session.add(
         RecordHistory(
             table_id=design.table.id,  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ from api.customers.types import FieldType, column_name
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from api.groups.models import GroupMembership, MemberGroup
+from api.members import revocation
 from api.principal import Principal
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -276,6 +277,7 @@ def delete_group(session: Session, actor: Principal, key: str, *, force: bool = 
     if design is not None and ids:
         before = groups_of(session, design.table.id or 0, ids)
     session.connection().execute(sa.delete(MEMBERSHIP).where(MEMBERSHIP.c.group_id == group.id))
+    revocation.members_changed(session, ids)
     if design is not None and ids:
         _history(session, design, actor, ids, before, groups_of(session, design.table.id or 0, ids))
     audit.record(
@@ -422,6 +424,9 @@ def change_members(
                 )
             )
     if todo:
+        # The members' cached access tokens carry their groups: stale after the commit
+        # (api.members.revocation); each is renewed with the new groups on its next request.
+        revocation.members_changed(session, todo)
         after = {i: sorted({*before.get(i, [])} ^ {key}) for i in todo}
         if history:  # False: the caller's own history row says it (an import's create)
             _history(session, design, actor, todo, before, after, source=source, batch_id=batch_id)

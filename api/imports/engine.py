@@ -37,6 +37,7 @@ from api.fields.messages import localize
 from api.fields.types import phone_digits
 from api.imports.messages import message
 from api.imports.models import CustomerImportError
+from api.members import revocation
 from api.permissions import Role
 from api.principal import Principal
 
@@ -538,6 +539,8 @@ def _write_bulk(
             search.index_records(session, design, [int(r.record._mapping["id"]) for r in changed])
     if history:
         _insert_history(conn, design, history)
+        # Members' cached access tokens are stale (api.members.revocation).
+        revocation.records_changed(session, design, [int(h["record_id"]) for h in history])
 
 
 def _new_ids(conn: sa.Connection, design: Design, table: sa.Table, count: int) -> list[int]:

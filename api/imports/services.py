@@ -46,6 +46,7 @@ from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.models import Job, JobUnit, UnitState
 from api.jobs.services import create_job
+from api.members import revocation
 from api.permissions import Role
 from api.principal import Principal
 from api.settings import Settings
@@ -1382,6 +1383,7 @@ def _undo_entries(
         history.append(_undo_history(design, actor, record_id, version, "delete", changes))
     for item in history:
         session.add(item)
+    revocation.records_changed(session, design, [h.record_id for h in history])
     session.flush()
     return {"deleted": deleted, "restored": restored, "skipped": skipped_count}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import secrets
@@ -22,13 +21,23 @@ from api.errors import (
     FieldError,
     NotFound,
     PermissionDenied,
-    RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
 from api.livesettings import services as live
 from api.permissions import Permission, Role
 from api.principal import Principal
+from api.security import login as login_throttle
+from api.security.login import (  # noqa: F401 (the staff names of the shared throttle)
+    ACCOUNT_SLOWDOWN_AFTER,
+    ACCOUNT_WINDOW_SECONDS,
+    LOGIN_WINDOW_SECONDS,
+    MAX_LOGIN_DELAY_SECONDS,
+    PAIR_FAILURE_LIMIT,
+    LoginAttempt,
+    login_address,
+    login_delay,
+)
 from api.security.passwords import check_password, hash_password, verify_password
 from api.security.throttle import CounterStore
 from api.staff.models import ApiToken, Staff, StaffSession
@@ -37,14 +46,6 @@ log = logging.getLogger(__name__)
 
 LOCALES = ("ja", "en")
 TOKEN_PREFIX = "kz_"  # noqa: S105 (a prefix, not a secret)
-LOGIN_WINDOW_SECONDS = 60
-# Wrong passwords for one account from one address: that pair is refused for the window.
-PAIR_FAILURE_LIMIT = 5
-ACCOUNT_WINDOW_SECONDS = 15 * 60
-# Wrong passwords for one account from anywhere: past this, every attempt on the account
-# (the right password too) is slowed down, never refused, so nobody can lock an account.
-ACCOUNT_SLOWDOWN_AFTER = 10
-MAX_LOGIN_DELAY_SECONDS = 3.0
 # last_seen_at is written at most this often (a write per request would be wasteful).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -107,14 +108,7 @@ def _validate_fields(
 
 
 def _login_address(email: str) -> str:
-    """The address a log-in looks up: normalised; or, when it is not an e-mail address at all
-    (NUL, a bidi override…), a stand-in no account can have (no "@"; plain ASCII, so safe to
-    send to any database) and distinct per input, so such a log-in is throttled like any
-    unknown address and answered with the ordinary "not correct"."""
-    result = EMAIL.clean(email, name="email")
-    if result.ok:
-        return str(result.value)
-    return "invalid:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
+    return login_address(email)
 
 
 def _raise(errors: list[FieldError]) -> None:
@@ -367,63 +361,13 @@ class Login:
     session: StaffSession
 
 
-def login_delay(account_failures: int) -> float:
-    """Seconds to wait before checking a password, given the account's recent failures:
-    nothing up to ``ACCOUNT_SLOWDOWN_AFTER``, then doubling from 0.25 s up to a few seconds."""
-    over = account_failures - ACCOUNT_SLOWDOWN_AFTER
-    if over < 0:
-        return 0.0
-    return float(min(MAX_LOGIN_DELAY_SECONDS, 0.25 * 2 ** min(over, 8)))
-
-
-@dataclass(frozen=True)
-class LoginAttempt:
-    """A log-in let through the throttle (:func:`begin_login`); :func:`authenticate` takes it.
-
-    ``delay`` is how long the caller must wait before :func:`authenticate` (the account's
-    slow-down). The caller waits, not the service: the HTTP handler sleeps on the event loop,
-    so a flood of slowed-down attempts holds no worker thread and no database connection.
-    """
-
-    email: str
-    ip: str | None
-    account: str  # a hash of the address: the throttle's keys and the log never hold it
-    delay: float
-
-    @property
-    def account_key(self) -> str:
-        return f"staff-login:account:{self.account}"
-
-    @property
-    def pair_key(self) -> str:
-        return f"staff-login:pair:{self.account}:{self.ip}"
-
-
 def begin_login(
     counters: CounterStore, *, email: str, ip: str | None, ip_limit: int = 10
 ) -> LoginAttempt:
-    """The throttle in front of every password check.
-
-    Attempts per address (``ip_limit`` a minute), failures per account *and* address
-    (``PAIR_FAILURE_LIMIT`` per 15 minutes: that address is refused for that account), and
-    failures per account from anywhere, which only slow every attempt down (``login_delay``):
-    a flood of wrong passwords never locks the owner out.
-    """
-    email = _login_address(email)
-    account = hashlib.sha256(email.encode()).hexdigest()
-    if counters.hit(f"staff-login:ip:{ip}", LOGIN_WINDOW_SECONDS) > ip_limit:
-        raise RateLimited(
-            detail="Too many login attempts. Wait a minute and try again.",
-            extra={"retry_after": LOGIN_WINDOW_SECONDS},
-        )
-    attempt = LoginAttempt(email, ip, account, delay=0.0)
-    if counters.peek(attempt.pair_key) >= PAIR_FAILURE_LIMIT:
-        raise RateLimited(
-            detail="Too many failed logins for this account from your address. "
-            "Wait 15 minutes, or reset the password.",
-            extra={"retry_after": ACCOUNT_WINDOW_SECONDS},
-        )
-    return dataclasses.replace(attempt, delay=login_delay(counters.peek(attempt.account_key)))
+    """The throttle in front of every password check (:mod:`api.security.login`)."""
+    return login_throttle.begin_login(
+        counters, email=email, ip=ip, ip_limit=ip_limit, scope="staff-login"
+    )
 
 
 def authenticate(
@@ -452,13 +396,12 @@ def authenticate(
         current = session.get(Staff, staff_id) if ok and staff_id is not None else None
         # Read again: deactivated, or the password changed, while argon2 ran → refused.
         if current is None or not current.is_active or current.password_hash != checked_hash:
-            counters.hit(attempt.account_key, ACCOUNT_WINDOW_SECONDS)
-            counters.hit(attempt.pair_key, ACCOUNT_WINDOW_SECONDS)
+            attempt.failed(counters)
             log.warning("staff login failed (account %s…, ip %s)", attempt.account[:12], attempt.ip)
             raise Unauthenticated(
                 detail="The e-mail address or password is not correct", code="invalid_credentials"
             )
-        counters.reset(attempt.pair_key)
+        attempt.succeeded(counters)
         now = utcnow()
         if needs_rehash:
             current.password_hash = hash_password(password)

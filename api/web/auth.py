@@ -198,16 +198,7 @@ def current_principal(request: Request[Any, Any, Any]) -> Principal:
     return cast(Principal, principal)
 
 
-async def same_origin_json(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
-    """Guard for public writes used before a session exists (log-in): refuse login CSRF.
-
-    A cross-site page can post a form (``text/plain``, ``application/x-www-form-urlencoded``)
-    without a CORS preflight, and sandboxed frames send ``Origin: null``: only a JSON body
-    from our own origin (or a client that sends no Origin, i.e. not a browser) gets in.
-    Runs as a guard, so before the body is read.
-    """
+def _refuse_cross_site(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     headers = connection.headers
     if headers.get("sec-fetch-site") == "cross-site":
         raise PermissionDenied(
@@ -221,6 +212,33 @@ async def same_origin_json(
             raise PermissionDenied(
                 detail="Cross-site requests are not accepted here", code="cross_site"
             )
+
+
+async def same_origin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for public writes that a plain HTML form of our own site may send (the member
+    log-in and log-out of the theme, which work without JavaScript): refused when the browser
+    says the request comes from another site (``Sec-Fetch-Site: cross-site``, or an ``Origin``
+    that is not ours, ``null`` included). Browsers send ``Origin`` on every POST, so a
+    cross-site form cannot log a member in (login CSRF) or out; a client that sends neither
+    header is not a browser acting for someone else. Together with ``SameSite=Lax`` cookies."""
+    _refuse_cross_site(connection)
+
+
+same_origin.problems = (403,)  # type: ignore[attr-defined]
+
+
+async def same_origin_json(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard for public writes used before a session exists (log-in): refuse login CSRF.
+
+    A cross-site page can post a form (``text/plain``, ``application/x-www-form-urlencoded``)
+    without a CORS preflight, and sandboxed frames send ``Origin: null``: only a JSON body
+    from our own origin (or a client that sends no Origin, i.e. not a browser) gets in.
+    Runs as a guard, so before the body is read.
+    """
+    _refuse_cross_site(connection)
+    headers = connection.headers
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise HTTPException(

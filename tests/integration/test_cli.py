@@ -35,6 +35,7 @@ def test_fresh_setup_on_sqlite(tmp_path: Path) -> None:
     assert "up to date" in kizuna(env, "migrate").stdout
     seeded = kizuna(env, "demo-data").stdout
     assert "4 created" in seeded and "admin@example.jp" in seeded
+    assert "Members log in on the site" in seeded and "doctor@example.jp" in seeded
     again = kizuna(env, "demo-data").stdout
     assert "0 created" in again
     # the same password is printed each time, so `make run` always shows working credentials

@@ -55,7 +55,14 @@ def test_pipeline_imports_nothing_from_api_but_the_rule_language() -> None:
 
 
 # Endpoints anyone may call. Everything else under /api needs a staff guard.
-PUBLIC_API = {"/api/staff/auth/login", "/api/health"}
+PUBLIC_API = {
+    "/api/staff/auth/login",
+    "/api/health",
+    # the site's member log-in: members are not staff (same_origin guards the writes)
+    "/api/members/login",
+    "/api/members/logout",
+    "/api/members/me",
+}
 # What any authenticated caller may do to their own session or account.
 SELF_SERVICE_API = {"/api/staff/auth/logout", "/api/staff/auth/me"}
 

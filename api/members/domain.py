@@ -1,0 +1,36 @@
+"""Members: the log-in of member-table records, their tokens and sessions."""
+
+from datetime import timedelta
+
+from api.domain import Domain, Housekeeping
+from api.members import permissions, services
+from api.members.controllers import MemberAccountController, MemberAuthController
+
+DOMAIN = Domain(
+    name="members",
+    permissions=permissions.PERMISSIONS,
+    controllers=(MemberAuthController, MemberAccountController),
+    housekeeping=(
+        Housekeeping(
+            name="ended member sessions",
+            run=lambda session: services.purge_sessions(session),
+            every=timedelta(hours=6),
+        ),
+    ),
+    labels={
+        "audit.action.members.password.set": {
+            "ja": "会員パスワード設定",
+            "en": "Member password set",
+        },
+        "audit.action.members.suspend": {"ja": "会員利用停止", "en": "Member suspended"},
+        "audit.action.members.reactivate": {"ja": "会員利用再開", "en": "Member reactivated"},
+        "audit.action.members.session.end": {
+            "ja": "会員セッション終了",
+            "en": "Member session ended",
+        },
+        "audit.action.members.session.end_all": {
+            "ja": "会員の全セッション終了",
+            "en": "All member sessions ended",
+        },
+    },
+)

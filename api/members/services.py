@@ -1,0 +1,524 @@
+"""Member log-in: accounts of member-table records, refresh sessions, staff actions. No HTTP.
+
+- A **member** is a record of the member table (``is_member_table``); their log-in address is
+  the field keyed ``email``, or else the table's first e-mail field, matched after the same
+  normalisation every write applies (:func:`api.security.login.login_address`).
+- The **account** (``member_account``) holds the argon2id hash and the state (active /
+  suspended); a record without one cannot log in until staff set a password (self-service
+  registration and reset come with the member-site issue).
+- A **log-in** opens a refresh session (``member_session``): a random id and a secret whose
+  SHA-256 is kept. The access token (:mod:`api.members.identity`) is renewed from it.
+- Log-in goes through the shared throttle (:mod:`api.security.login`), scope
+  ``member-login``, and gives one answer for an unknown address, a wrong password, an account
+  without a password and a suspended one, after the same argon2 work (a dummy hash verify).
+- Ending sessions and changing a member announce it to the token caches after the commit
+  (:mod:`api.members.revocation`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from api.audit import services as audit
+from api.customers import records
+from api.customers.services import Design
+from api.customers.types import FieldType, column_name
+from api.customers.values import to_json
+from api.db import Database, utcnow
+from api.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
+from api.groups import services as groups
+from api.livesettings import services as live
+from api.members import revocation
+from api.members.models import MemberAccount, MemberSession
+from api.principal import Principal
+from api.security import login as throttle
+from api.security.passwords import check_password, hash_password, verify_password
+from api.security.throttle import CounterStore
+
+log = logging.getLogger(__name__)
+
+SCOPE = "member-login"
+# last_used_at of a session is written at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+INVALID = "The e-mail address or password is not correct"
+
+
+# ------------------------------------------------------------------ the member table
+
+
+def member_design(session: Session) -> Design:
+    """The member table's design (409 ``no_member_table`` without one)."""
+    return groups.member_design(session)
+
+
+def login_field(design: Design) -> str:
+    """The key of the member table's log-in address: ``email``, or its first e-mail field."""
+    active = [spec for _, spec in design.active()]
+    for spec in active:
+        if spec.key == "email":
+            return spec.key
+    for spec in active:
+        if spec.type == FieldType.email:
+            return spec.key
+    raise Conflict(
+        detail=f"The member table {design.key} has no e-mail field to log in with",
+        code="no_login_field",
+    )
+
+
+def _find_record(session: Session, design: Design, address: str) -> int | None:
+    table = design.sa_table()
+    column = table.c[column_name(login_field(design))]
+    row = session.connection().execute(sa.select(table.c.id).where(column == address)).first()
+    return int(row[0]) if row else None
+
+
+def _record(session: Session, design: Design, record_id: int) -> Any:
+    table = design.sa_table()
+    return session.connection().execute(sa.select(table).where(table.c.id == record_id)).first()
+
+
+def _account(session: Session, table_id: int, record_id: int) -> MemberAccount | None:
+    return session.exec(
+        select(MemberAccount).where(
+            MemberAccount.table_id == table_id, MemberAccount.record_id == record_id
+        )
+    ).first()
+
+
+# ------------------------------------------------------------------ what a token carries
+
+
+@dataclass(frozen=True)
+class MemberClaims:
+    """What an access token says about a member, read from the database."""
+
+    record_id: int
+    session_id: str
+    groups: tuple[str, ...]
+    fields: dict[str, Any]
+
+
+def claims_of(
+    session: Session, design: Design, record_id: int, session_id: str, fields: Sequence[str]
+) -> MemberClaims | None:
+    """The member's groups and the values of ``fields`` (those some rule reads); None when the
+    record is gone. A field the table does not have is carried as null."""
+    row = _record(session, design, record_id)
+    if row is None:
+        return None
+    data = row._mapping
+    values: dict[str, Any] = {}
+    for key in fields:
+        spec = design.specs.get(key)
+        if spec is None or design.field_row(key).retired_at is not None:
+            values[key] = None
+            continue
+        values[key] = to_json(spec, data.get(column_name(key)))
+    keys = groups.groups_of(session, design.table.id or 0, [record_id]).get(record_id, [])
+    return MemberClaims(record_id, session_id, tuple(keys), values)
+
+
+def profile(session: Session, record_id: int) -> dict[str, Any] | None:
+    """``{id, name, email}`` of a member for ``GET /api/members/me`` (id: the record's
+    random ``public_id``)."""
+    design = member_design(session)
+    row = _record(session, design, record_id)
+    if row is None:
+        return None
+    data = row._mapping
+    email = data.get(column_name(login_field(design)))
+    return {
+        "id": str(data["public_id"]),
+        "name": groups.record_label(design, row),
+        "email": email,
+    }
+
+
+# ------------------------------------------------------------------ log-in
+
+
+def begin_login(
+    counters: CounterStore, *, email: str, ip: str | None, ip_limit: int = 10
+) -> throttle.LoginAttempt:
+    return throttle.begin_login(counters, email=email, ip=ip, ip_limit=ip_limit, scope=SCOPE)
+
+
+@dataclass(frozen=True)
+class Login:
+    claims: MemberClaims
+    session: MemberSession
+    refresh: str  # the refresh cookie's value: "<session id>.<secret>", given out once
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def authenticate(
+    db: Database,
+    counters: CounterStore,
+    attempt: throttle.LoginAttempt,
+    *,
+    password: str,
+    user_agent: str | None,
+    lifetime: timedelta,
+    fields: Sequence[str],
+) -> Login:
+    """Check the password of an attempt and open a session. The same error for every failure.
+
+    As for staff: the password is checked outside the write transaction (argon2 must not hold
+    SQLite's write lock); the write transaction reads the account again (suspended, or the
+    password changed, meanwhile: refused).
+    """
+    table_id = record_id = account_id = checked_hash = None
+    with db.read() as session:
+        try:
+            design = member_design(session)
+            table_id = design.table.id
+            record_id = _find_record(session, design, attempt.email)
+        except Conflict:  # no member table or no e-mail field: nobody can log in
+            pass
+        if table_id is not None and record_id is not None:
+            account = _account(session, table_id, record_id)
+            if account is not None:
+                account_id, checked_hash = account.id, account.password_hash
+    ok, needs_rehash = verify_password(checked_hash, password)
+    with db.transaction() as session:
+        current = session.get(MemberAccount, account_id) if account_id is not None else None
+        try:
+            design = member_design(session)
+        except Conflict:
+            current = None
+        if (
+            not ok
+            or current is None
+            or current.status != "active"
+            or current.password_hash != checked_hash
+            or current.table_id != design.table.id
+            or record_id is None
+            or _record(session, design, record_id) is None
+        ):
+            failed, login = True, None
+        else:
+            failed = False
+            login = _open_session(session, current, design, record_id, attempt, password,
+                                  needs_rehash, user_agent, lifetime, fields)  # fmt: skip
+    if failed:
+        attempt.failed(counters)
+        with db.transaction() as session:
+            # The same statement whether or not there is an account (it then matches nothing).
+            session.execute(
+                sa.update(MemberAccount)
+                .where(col(MemberAccount.id) == (account_id or -1))
+                .values(
+                    failed_attempts=col(MemberAccount.failed_attempts) + 1, last_failed_at=utcnow()
+                )
+            )
+        log.warning("member login failed (account %s…, ip %s)", attempt.account[:12], attempt.ip)
+        raise Unauthenticated(detail=INVALID, code="invalid_credentials")
+    attempt.succeeded(counters)
+    assert login is not None
+    return login
+
+
+def _open_session(
+    session: Session,
+    current: MemberAccount,
+    design: Design,
+    record_id: int,
+    attempt: throttle.LoginAttempt,
+    password: str,
+    needs_rehash: bool,
+    user_agent: str | None,
+    lifetime: timedelta,
+    fields: Sequence[str],
+) -> Login:
+    """Open the session of a checked log-in (rehash, last log-in) and read its claims."""
+    now = utcnow()
+    if needs_rehash:
+        current.password_hash = hash_password(password)
+    current.last_login_at = now
+    current.failed_attempts = 0
+    current.updated_at = now
+    session.add(current)
+    secret = secrets.token_urlsafe(32)
+    login = MemberSession(
+        id=secrets.token_urlsafe(24),
+        account_id=current.id,  # type: ignore[arg-type]
+        secret_hash=_secret_hash(secret),
+        expires_at=now + lifetime,
+        ip=attempt.ip,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    session.add(login)
+    session.flush()
+    claims = claims_of(session, design, record_id, login.id, fields)
+    assert claims is not None
+    return Login(claims, login, f"{login.id}.{secret}")
+
+
+def split_refresh(value: str | None) -> tuple[str, str] | None:
+    if not value or len(value) > 200 or "." not in value:
+        return None
+    session_id, _, secret = value.partition(".")
+    if not session_id or not secret:
+        return None
+    return session_id, secret
+
+
+def renew(db: Database, refresh: str, fields: Sequence[str]) -> MemberClaims | None:
+    """The member behind a refresh cookie, read afresh (groups, fields), or None when the
+    session is unknown, revoked, expired, or its member suspended or gone."""
+    parts = split_refresh(refresh)
+    if parts is None:
+        return None
+    session_id, secret = parts
+    with db.transaction() as session:
+        login = session.get(MemberSession, session_id)
+        if login is None or not hmac.compare_digest(login.secret_hash, _secret_hash(secret)):
+            return None
+        now = utcnow()
+        if login.revoked_at is not None or login.expires_at <= now:
+            return None
+        account = session.get(MemberAccount, login.account_id)
+        if account is None or account.status != "active":
+            return None
+        try:
+            design = member_design(session)
+        except Conflict:
+            return None
+        if design.table.id != account.table_id:
+            return None
+        claims = claims_of(session, design, account.record_id, login.id, fields)
+        if claims is None:
+            return None
+        if now - login.last_used_at > LAST_USED_RESOLUTION:
+            login.last_used_at = now
+            session.add(login)
+        return claims
+
+
+def logout(session: Session, refresh: str | None, session_id: str | None = None) -> bool:
+    """End a member's own session: the one its refresh cookie proves, else the one its
+    verified access token names (``session_id``). False when there was none to end."""
+    sid = None
+    parts = split_refresh(refresh)
+    if parts is not None:
+        login = session.get(MemberSession, parts[0])
+        if login is not None and hmac.compare_digest(login.secret_hash, _secret_hash(parts[1])):
+            sid = login.id
+    sid = sid or session_id
+    login = session.get(MemberSession, sid) if sid else None
+    if login is None or login.revoked_at is not None:
+        return False
+    login.revoked_at = utcnow()
+    session.add(login)
+    revocation.sessions_revoked(session, [login.id])
+    return True
+
+
+def purge_sessions(session: Session, *, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete sessions that ended (expired or revoked) more than ``older_than`` ago."""
+    cutoff = utcnow() - older_than
+    result = session.execute(
+        sa.delete(MemberSession).where(
+            sa.or_(col(MemberSession.expires_at) < cutoff, col(MemberSession.revoked_at) < cutoff)
+        )
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def _revoke_all(session: Session, account_id: int) -> list[str]:
+    ids = list(
+        session.exec(
+            select(MemberSession.id).where(
+                MemberSession.account_id == account_id,
+                col(MemberSession.revoked_at).is_(None),
+            )
+        ).all()
+    )
+    if ids:
+        session.execute(
+            sa.update(MemberSession)
+            .where(col(MemberSession.id).in_(ids))
+            .values(revoked_at=utcnow())
+        )
+        revocation.sessions_revoked(session, ids)
+    return ids
+
+
+# ------------------------------------------------------------------ staff, on the record
+
+
+@dataclass(frozen=True)
+class AccountState:
+    record_id: int
+    table: str
+    login_field: str | None
+    email: str | None
+    account: MemberAccount | None
+    sessions: list[MemberSession]
+
+
+def _target(
+    session: Session, actor: Principal, record_id: int, *, lock: bool = False
+) -> tuple[Design, Any]:
+    design = member_design(session)
+    row = records._fetch(session, design, actor, record_id, lock=lock)
+    return design, row
+
+
+def account_state(session: Session, actor: Principal, record_id: int) -> AccountState:
+    """A member's log-in state for the record screen (404 for a record the actor cannot see)."""
+    design, row = _target(session, actor, record_id)
+    try:
+        key: str | None = login_field(design)
+    except Conflict:
+        key = None
+    account = _account(session, design.table.id or 0, record_id)
+    sessions: list[MemberSession] = []
+    if account is not None:
+        now = utcnow()
+        sessions = list(
+            session.exec(
+                select(MemberSession)
+                .where(
+                    MemberSession.account_id == account.id,
+                    col(MemberSession.revoked_at).is_(None),
+                    col(MemberSession.expires_at) > now,
+                )
+                .order_by(col(MemberSession.last_used_at).desc())
+            ).all()
+        )
+    email = row._mapping.get(column_name(key)) if key else None
+    return AccountState(record_id, design.key, key, email, account, sessions)
+
+
+def _account_for_change(
+    session: Session, actor: Principal, record_id: int
+) -> tuple[Design, Any, MemberAccount]:
+    design, row = _target(session, actor, record_id, lock=True)
+    records._can_write(design, actor, row)
+    account = session.exec(
+        select(MemberAccount)
+        .where(MemberAccount.table_id == design.table.id, MemberAccount.record_id == record_id)
+        .with_for_update()
+    ).first()
+    if account is None:
+        account = MemberAccount(table_id=design.table.id or 0, record_id=record_id)
+        session.add(account)
+        session.flush()
+    return design, row, account
+
+
+def set_password(session: Session, actor: Principal, record_id: int, password: str) -> AccountState:
+    """Staff set a member's password: every session of the member ends."""
+    design, row, account = _account_for_change(session, actor, record_id)
+    key = login_field(design)
+    email = row._mapping.get(column_name(key))
+    name = groups.record_label(design, row)
+    errors: list[FieldError] = check_password(
+        password, live.password_policy(session), personal=(str(email or ""), name)
+    )
+    if errors:
+        raise ValidationFailed(
+            detail="; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
+        )
+    now = utcnow()
+    account.password_hash = hash_password(password)
+    account.password_changed_at = now
+    account.failed_attempts = 0
+    account.updated_at = now
+    session.add(account)
+    ended = _revoke_all(session, account.id or 0)
+    revocation.members_changed(session, [record_id])
+    audit.record(
+        session, actor, "members.password.set", target_type="member", target_id=record_id,
+        after={"table": design.key, "sessions_ended": len(ended)},
+    )  # fmt: skip
+    session.flush()
+    return account_state(session, actor, record_id)
+
+
+def set_status(session: Session, actor: Principal, record_id: int, status: str) -> AccountState:
+    """Suspend (every session ends, cached tokens stop working) or reactivate a member."""
+    if status not in ("active", "suspended"):
+        raise ValidationFailed(
+            detail="status: must be active or suspended",
+            errors=[FieldError("status", "must be active or suspended", "invalid_choice")],
+        )
+    _, _, account = _account_for_change(session, actor, record_id)
+    before = account.status
+    if before == status:
+        return account_state(session, actor, record_id)
+    now = utcnow()
+    account.status = status
+    account.suspended_at = now if status == "suspended" else None
+    account.updated_at = now
+    session.add(account)
+    ended = _revoke_all(session, account.id or 0) if status == "suspended" else []
+    revocation.members_changed(session, [record_id])
+    audit.record(
+        session, actor, "members.suspend" if status == "suspended" else "members.reactivate",
+        target_type="member", target_id=record_id,
+        before={"status": before}, after={"status": status, "sessions_ended": len(ended)},
+    )  # fmt: skip
+    session.flush()
+    return account_state(session, actor, record_id)
+
+
+def end_session(session: Session, actor: Principal, record_id: int, session_id: str) -> None:
+    """Staff end one of a member's sessions (log them out on that device)."""
+    design, _, account = _account_for_change(session, actor, record_id)
+    login = session.get(MemberSession, session_id)
+    if login is None or login.account_id != account.id:
+        raise NotFound(detail="The member has no such session", code="session_not_found")
+    if login.revoked_at is None:
+        login.revoked_at = utcnow()
+        session.add(login)
+        revocation.sessions_revoked(session, [login.id])
+        audit.record(
+            session, actor, "members.session.end", target_type="member", target_id=record_id,
+            after={"table": design.key, "session_created_at": login.created_at.isoformat()},
+        )  # fmt: skip
+
+
+def end_all_sessions(session: Session, actor: Principal, record_id: int) -> int:
+    design, _, account = _account_for_change(session, actor, record_id)
+    ended = _revoke_all(session, account.id or 0)
+    if ended:
+        audit.record(
+            session, actor, "members.session.end_all", target_type="member",
+            target_id=record_id, after={"table": design.key, "count": len(ended)},
+        )  # fmt: skip
+    return len(ended)
+
+
+def ensure_account(
+    session: Session, actor: Principal, record_id: int, password: str, *, check: bool = True
+) -> MemberAccount:
+    """The demo's and tests' way to give a record a password without the policy's checks
+    (``check=False``) or with them."""
+    if check:
+        set_password(session, actor, record_id, password)
+        design = member_design(session)
+        found = _account(session, design.table.id or 0, record_id)
+        assert found is not None
+        return found
+    _, _, account = _account_for_change(session, actor, record_id)
+    account.password_hash = hash_password(password)
+    account.password_changed_at = utcnow()
+    session.add(account)
+    session.flush()
+    return account
