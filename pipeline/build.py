@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,11 +71,18 @@ def build_site(
     output_dir: Path,
     meta_dir: Path,
     site_url: str | None = None,
+    cache_dir: Path | None = None,
+    member_fields: Mapping[str, str] | Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> BuildResult:
     """Build the site and swap it into `output_dir` / `meta_dir`; raise BuildError on failure.
 
     `site_url` overrides `site.url` of `content/site.toml` (e.g. for a staging host); "" means
-    no absolute address is known (links are root-relative either way).
+    no absolute address is known (links are root-relative either way). `cache_dir` keeps
+    Pelican's reader cache between builds (incremental: only changed Markdown is parsed again;
+    e.g. `var/build-cache`). `member_fields` (the member table's field keys, or key -> field
+    type) and `groups` (the groups there are), when given, make rules that name anything else
+    a warning; the build itself needs no database.
     """
     started = time.monotonic()
     if site_url:
@@ -92,7 +99,20 @@ def build_site(
         # mkdtemp makes 0700 folders; the web server must be able to read the swapped-in tree.
         tmp_output.chmod(0o755)
         tmp_meta.chmod(0o755)
-        report = _run_child(content_dir, theme_dir, tmp_output, tmp_meta, site_url)
+        members = None
+        if member_fields is not None or groups is not None:
+            members = {
+                "fields": None
+                if member_fields is None
+                else (
+                    dict(member_fields)
+                    if isinstance(member_fields, Mapping)
+                    else sorted(member_fields)
+                ),
+                "groups": None if groups is None else sorted(groups),
+            }
+        cache = _cache_folder(cache_dir.resolve(), content_dir) if cache_dir else None
+        report = _run_child(content_dir, theme_dir, tmp_output, tmp_meta, site_url, cache, members)
         labels = _path_labels(content_dir, theme_dir, tmp_output, output_dir, tmp_meta, meta_dir)
         errors = [_relabel(e, labels) for e in report.get("errors", [])]
         warnings = [_relabel(w, labels) for w in report.get("warnings", [])]
@@ -100,6 +120,7 @@ def build_site(
             errors = errors or ["the build stopped without saying why"]
             raise BuildError(_summary(errors), problems=errors, warnings=warnings)
         pages = _pages_of(tmp_meta)
+        _record_warnings(tmp_meta, warnings)
         with _swap_lock(output_dir):
             # Rules before files: a new gated page never appears before its rule does.
             _swap_in(tmp_meta, meta_dir)
@@ -108,6 +129,32 @@ def build_site(
         shutil.rmtree(tmp_output, ignore_errors=True)
         shutil.rmtree(tmp_meta, ignore_errors=True)
     return BuildResult(pages=pages, seconds=time.monotonic() - started, warnings=warnings)
+
+
+def _cache_folder(cache_dir: Path, content_dir: Path) -> Path:
+    """One cache per content folder and per version of the things that shape the reader's
+    output (Pelican, Markdown, the reader settings in pelican_settings.py)."""
+    import hashlib
+    from importlib.metadata import version
+
+    settings_source = Path(__file__).with_name("pelican_settings.py").read_bytes()
+    stamp = "|".join(
+        (
+            str(content_dir),
+            version("pelican"),
+            version("markdown"),
+            hashlib.sha256(settings_source).hexdigest(),
+        )
+    )
+    return cache_dir / hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
+def _record_warnings(meta_dir: Path, warnings: list[str]) -> None:
+    """The admin shows the last build's warnings: keep them in build.json."""
+    path = meta_dir / _RECORD_NAME
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["warnings"] = warnings
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _check_folders(content_dir: Path, theme_dir: Path, output_dir: Path, meta_dir: Path) -> None:
@@ -146,7 +193,13 @@ def _overlaps(a: Path, b: Path) -> bool:
 
 
 def _run_child(
-    content_dir: Path, theme_dir: Path, output_dir: Path, meta_dir: Path, site_url: str | None
+    content_dir: Path,
+    theme_dir: Path,
+    output_dir: Path,
+    meta_dir: Path,
+    site_url: str | None,
+    cache_dir: Path | None,
+    members: dict[str, Any] | None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kizuna-build-") as scratch:
         report_path = Path(scratch) / "report.json"
@@ -168,6 +221,12 @@ def _run_child(
         ]
         if site_url is not None:
             command += ["--site-url", site_url]
+        if cache_dir is not None:
+            command += ["--cache", str(cache_dir)]
+        if members is not None:
+            members_path = Path(scratch) / "members.json"
+            members_path.write_text(json.dumps(members, ensure_ascii=False), encoding="utf-8")
+            command += ["--members", str(members_path)]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(_SOURCE_ROOT), env.get("PYTHONPATH", "")) if p
@@ -320,6 +379,8 @@ def run_pelican(
     output_dir: Path,
     meta_dir: Path,
     site_url: str | None,
+    cache_dir: Path | None = None,
+    members: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run one Pelican build in this process and return the report for the parent.
 
@@ -356,6 +417,9 @@ def run_pelican(
                 output_dir=output_dir,
                 meta_dir=meta_dir,
                 site_url=site_url,
+                cache_dir=cache_dir,
+                member_fields=(members or {}).get("fields"),
+                groups=(members or {}).get("groups"),
             ),
         )
         Pelican(settings).run()
@@ -377,10 +441,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("site/public"))
     parser.add_argument("--meta", type=Path, default=Path("site/meta"))
     parser.add_argument("--site-url", default=None)
+    parser.add_argument("--cache", type=Path, default=None, help="reader cache folder")
+    parser.add_argument(
+        "--members",
+        type=Path,
+        default=None,
+        help='JSON {"fields": [...] or {key: type}, "groups": [...]}: warn about other names',
+    )
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--report", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    members = (
+        json.loads(args.members.read_text(encoding="utf-8")) if args.members is not None else None
+    )
     if args.in_process:
         report = run_pelican(
             content_dir=args.content,
@@ -388,6 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             output_dir=args.output,
             meta_dir=args.meta,
             site_url=args.site_url,
+            cache_dir=args.cache,
+            members=members,
         )
         text = json.dumps(report, ensure_ascii=False)
         if args.report is not None:
@@ -403,6 +479,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             output_dir=args.output,
             meta_dir=args.meta,
             site_url=args.site_url,
+            cache_dir=args.cache,
+            member_fields=(members or {}).get("fields"),
+            groups=(members or {}).get("groups"),
         )
     except BuildError as exc:
         for problem in exc.warnings:

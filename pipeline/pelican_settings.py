@@ -27,7 +27,27 @@ from urllib.parse import urlsplit
 from markdown.extensions.toc import slugify_unicode
 
 from pipeline.config import SiteConfig
-from pipeline.plugins import build_record
+from pipeline.plugins import (
+    access_manifest,
+    build_record,
+    content_index,
+    gated_listings,
+    leak_check,
+    nginx_map,
+    special_pages,
+)
+
+# Order matters where plugins share a signal: the manifest is made before the plugins that read
+# it (content index, nginx map, leak check), gated articles leave listings before taxonomies.
+PLUGINS = (
+    build_record,
+    access_manifest,
+    gated_listings,
+    special_pages,
+    content_index,
+    nginx_map,
+    leak_check,
+)
 
 # Where content lives inside content/. README.md files are notes for editors, never pages.
 ARTICLE_DIR = "news"
@@ -36,8 +56,10 @@ STATIC_DIRS = ("files", "images", ARTICLE_DIR, PAGE_DIR)
 # Captures the sub-folder of a page or article ("members/" for pages/members/guide.md).
 PATH_METADATA = rf"(?:{PAGE_DIR}|{ARTICLE_DIR})/(?P<folder>(?:[^/]+/)*)[^/]+$"
 
-# Pelican writes a feed for every one of these that is set: all must be off until a feed
-# plugin filters gated articles (TECH_NOTES: FEED_ALL_ATOM=None alone still wrote one).
+# Pelican writes a feed for every one of these that is set: all stay off (TECH_NOTES:
+# FEED_ALL_ATOM=None alone still wrote one). Gated articles are out of `articles` before feeds
+# are made (plugins/gated_listings), and the leak check reads .atom/.rss files too, so a feed
+# could be turned on later; none is needed by the demo.
 FEED_SETTINGS = (
     "FEED_ATOM",
     "FEED_RSS",
@@ -67,11 +89,17 @@ def pelican_settings(
     output_dir: Path,
     meta_dir: Path,
     site_url: str | None = None,
+    cache_dir: Path | None = None,
+    member_fields: Any = None,
+    groups: list[str] | None = None,
 ) -> dict[str, Any]:
     """Return the settings to pass as `override` to `pelican.settings.read_settings`.
 
     `site_url` overrides `site.url` from site.toml; "" means "no public address known" (links
-    stay root-relative, canonical links are left out).
+    stay root-relative, canonical links are left out). `cache_dir` turns on Pelican's reader
+    cache there (Markdown is parsed again only for files changed since the last build).
+    `member_fields` (field keys, or key -> field type) and `groups` are the member table's, when
+    known: rules naming others are warned about.
     """
     public_url = config.url if site_url is None else site_url.rstrip("/")
     prefix = site_path_prefix(public_url)
@@ -89,8 +117,14 @@ def pelican_settings(
         "DEFAULT_DATE_FORMAT": "%Y年%-m月%-d日",
         "DATE_FORMATS": {"en": "%B %-d, %Y"},
         "DELETE_OUTPUT_DIRECTORY": True,
-        "CACHE_CONTENT": False,
-        "LOAD_CONTENT_CACHE": False,
+        # The reader cache (CONTENT_CACHING_LAYER "reader", Pelican's default) keeps what the
+        # Markdown reader made of each file, keyed by path and mtime; content objects are made
+        # afresh each build, so rules and links always come from this build's settings.
+        "CACHE_CONTENT": cache_dir is not None,
+        "LOAD_CONTENT_CACHE": cache_dir is not None,
+        "CONTENT_CACHING_LAYER": "reader",
+        "CACHE_PATH": str(cache_dir) if cache_dir is not None else "cache",
+        "GZIP_CACHE": False,
         "WITH_FUTURE_DATES": True,
         # Where things are read from.
         "ARTICLE_PATHS": [ARTICLE_DIR],
@@ -116,8 +150,8 @@ def pelican_settings(
         "ARTICLE_LANG_SAVE_AS": f"{ARTICLE_DIR}/{{folder}}{{slug}}/index.html",
         "INDEX_URL": f"{ARTICLE_DIR}/",
         "INDEX_SAVE_AS": f"{ARTICLE_DIR}/index.html",
-        "DIRECT_TEMPLATES": ["index", "404"],
-        "404_SAVE_AS": "404.html",
+        # login/, forbidden/ and 404.html (and /en/ versions) come from plugins/special_pages.
+        "DIRECT_TEMPLATES": ["index"],
         "PAGINATED_TEMPLATES": {"index": None},
         "DEFAULT_PAGINATION": 10,
         "PAGINATION_PATTERNS": [
@@ -162,7 +196,7 @@ def pelican_settings(
             },
             "output_format": "html5",
         },
-        "PLUGINS": [build_record],
+        "PLUGINS": list(PLUGINS),
         # Kizuna's own values, visible to templates and plugins (Pelican passes upper-case
         # settings to both).
         "SITENAME_EN": config.name_en,
@@ -183,6 +217,8 @@ def pelican_settings(
         "KIZUNA_ACCESS_DEFAULTS": dict(config.access),
         "KIZUNA_META_PATH": str(meta_dir),
         "KIZUNA_CONFIG_PATH": str(config.path),
+        "KIZUNA_MEMBER_FIELDS": member_fields,
+        "KIZUNA_GROUPS": groups,
     }
     return settings
 

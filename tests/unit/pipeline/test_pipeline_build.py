@@ -77,9 +77,11 @@ def test_home_page_presents_the_company_in_japanese_with_an_english_line(
     assert "架空" in html  # the site says it is a demo of a fictional company
     assert "fictional" in html
     assert 'href="/en/about/"' in html
-    # the three articles, newest first
+    # the public articles and the teasers of two gated ones, newest first
     titles = [
         "夏季休業のお知らせ",
+        "プラチナ会員向け：稼働状況レポートの提供を始めました",
+        "会員向けウェビナー「装置の日常点検」の録画を公開しました",
         "2026年度 オンライン技術セミナーのご案内",
         "ウェブサイトを公開しました",
     ]
@@ -138,12 +140,18 @@ def test_404_page(example: tuple[BuildResult, Path, Path]) -> None:
     assert 'href="/"' in html
     assert 'href="/news/"' in html
     assert 'href="theme/' not in html
+    english = read(public / "en" / "404.html")
+    assert '<html lang="en">' in english
+    assert "Page not found" in english
+    assert 'href="/theme/css/main.css"' in english
 
 
 def test_news_listing_and_english_translation(example: tuple[BuildResult, Path, Path]) -> None:
     _, public, _ = example
     listing = read(public / "news" / "index.html")
-    assert listing.count('class="news-list__item"') == 3
+    # three public articles, two gated ones as teasers; the third gated one has Teaser: none
+    assert listing.count('class="news-list__item"') == 5
+    assert listing.count('class="members-mark"') == 2
     english = read(public / "en" / "about" / "index.html")
     assert '<html lang="en">' in english
     assert 'hreflang="ja"' in english
@@ -153,7 +161,8 @@ def test_news_listing_and_english_translation(example: tuple[BuildResult, Path, 
 
 def test_nothing_unwanted_is_written(example: tuple[BuildResult, Path, Path]) -> None:
     _, public, _ = example
-    for unwanted in ("feeds", "tag", "tags.html", "category", "author", "drafts", "archives.html"):
+    unwanted_names = ("feeds", "tag", "tags.html", "category", "author", "drafts", "archives.html")
+    for unwanted in unwanted_names:
         assert not (public / unwanted).exists(), unwanted
     assert not list(public.rglob("*.md")), "Markdown sources must not be copied"
     assert not list(public.rglob("README*")), "editors' notes must not be published"
@@ -164,7 +173,9 @@ def test_build_record_and_result(example: tuple[BuildResult, Path, Path]) -> Non
     result, public, meta = example
     record = json.loads(read(meta / "build.json"))
     assert record["site_url"] == SITE_URL
-    assert record["access_defaults"] == {"members/**": "members"}
+    assert record["access_defaults"]["members/**"] == "members"
+    assert record["access_defaults"]["members/doctors/**"] == "group:doctors"
+    assert record["warnings"] == []
     by_path = {page["path"]: page for page in record["pages"]}
     assert by_path["index.html"]["source"] == "pages/index.md"
     assert by_path["news/website-launch/index.html"] == {

@@ -27,7 +27,8 @@ def test_example_site_settings_load() -> None:
     assert (config.default_lang, config.timezone) == ("ja", "Asia/Tokyo")
     assert [item.url for item in config.menus["main"]][:2] == ["/", "/about/"]
     assert config.menus["main"][1].title_en == "About"
-    assert config.access == {"members/**": "members"}
+    assert config.access["members/**"] == "members"
+    assert config.access["members/doctors/**"] == "group:doctors"
 
 
 def test_defaults_and_trailing_slash() -> None:

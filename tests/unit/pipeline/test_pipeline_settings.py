@@ -38,7 +38,22 @@ def test_core_settings_come_from_site_toml() -> None:
     assert s["DELETE_OUTPUT_DIRECTORY"] is True
     assert s["CACHE_CONTENT"] is False
     assert s["LOAD_CONTENT_CACHE"] is False
-    assert s["KIZUNA_ACCESS_DEFAULTS"] == {"members/**": "members"}
+    assert s["KIZUNA_ACCESS_DEFAULTS"]["members/**"] == "members"
+    assert s["KIZUNA_MEMBER_FIELDS"] is None
+
+
+def test_reader_cache_when_a_cache_folder_is_given() -> None:
+    s = pelican_settings(
+        load_site_config(ROOT / "content" / "site.toml"),
+        content_dir=Path("/c"),
+        theme_dir=Path("/t"),
+        output_dir=Path("/o"),
+        meta_dir=Path("/m"),
+        cache_dir=Path("/var/cache"),
+    )
+    assert (s["CACHE_CONTENT"], s["LOAD_CONTENT_CACHE"]) == (True, True)
+    assert s["CONTENT_CACHING_LAYER"] == "reader"
+    assert s["CACHE_PATH"] == "/var/cache"
 
 
 def test_every_feed_is_off() -> None:
@@ -52,7 +67,7 @@ def test_drafts_and_taxonomy_pages_are_never_written() -> None:
     s = settings()
     for key in ("DRAFT", "DRAFT_PAGE", "TAG", "CATEGORY", "AUTHOR"):
         assert s[f"{key}_SAVE_AS"] == "", key
-    assert s["DIRECT_TEMPLATES"] == ["index", "404"]
+    assert s["DIRECT_TEMPLATES"] == ["index"]  # 404, login, forbidden: plugins/special_pages
 
 
 def test_markdown_extensions() -> None:

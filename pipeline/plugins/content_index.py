@@ -1,0 +1,69 @@
+"""Write `<meta>/content.json`: one entry per page and article, for recommendations and the admin.
+
+Each entry: URL, title, summary (plain text), language, tags, category, date, the rule
+(`Rule.as_dict()`), the teaser a public listing may show, kind and source. Gated pages are
+included with their summary: meta is never served, and readers of this index (the admin, the
+recommendations) must check `rule` before showing more than `teaser` allows to a visitor.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from pelican import signals
+
+from pipeline.plugins.access_manifest import contents, settings, url_of, write_json
+
+INDEX_NAME = "content.json"
+INDEX_VERSION = 1
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def plain(value: Any) -> str:
+    """HTML -> one line of text."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", str(value or "")))).strip()
+
+
+def build_index() -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    prefix = str(settings().get("SITEURL", ""))
+    for content, source, access in contents():
+        save_as = getattr(content, "save_as", "")
+        if not save_as or getattr(content, "status", "") == "draft":
+            continue
+        is_article = type(content).__name__ == "Article"
+        date = getattr(content, "date", None) if is_article or "date" in content.metadata else None
+        category = getattr(content, "category", None) if is_article else None
+        items.append(
+            {
+                "url": prefix + url_of(save_as),
+                "title": plain(getattr(content, "title", "")),
+                "summary": plain(getattr(content, "summary", "")),
+                "lang": getattr(content, "lang", None),
+                "tags": sorted(str(t) for t in getattr(content, "tags", []) or []),
+                "category": str(category) if category is not None else None,
+                "date": date.isoformat() if date is not None else None,
+                **access.rule.as_dict(),
+                "teaser": "full" if access.rule.is_public else access.teaser,
+                "kind": "article" if is_article else "page",
+                "source": source,
+                "status": getattr(content, "status", "published"),
+            }
+        )
+    return sorted(items, key=lambda item: item["url"])
+
+
+def write_index(pelican: Any) -> None:
+    meta = settings().get("KIZUNA_META_PATH")
+    if meta is None:
+        return
+    from pathlib import Path
+
+    write_json(Path(meta) / INDEX_NAME, {"version": INDEX_VERSION, "items": build_index()})
+
+
+def register() -> None:
+    signals.finalized.connect(write_index)
