@@ -96,12 +96,12 @@ def create_app(
                 queue.detach()
                 queue.broker.close()
 
-    # The embedded gate serves site/public; it asks the member identity of app.state (set by the
-    # members domain) for gated paths only.
+    # The embedded gate serves site/public; it asks the member identity (runtime.member_auth)
+    # for gated paths only.
     gate = Gate(
         settings.public_dir,
         settings.meta_dir,
-        lambda: getattr(app.state, "member_auth", None),
+        lambda: runtime.member_auth,
     )
 
     app = Litestar(

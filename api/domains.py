@@ -1,6 +1,7 @@
 """The installed domains, in one list: ``create_app`` and ``kizuna worker`` collect what each
 declares (``api/<domain>/domain.py``). Adding a domain is its folder and one line here."""
 
+from api.access.domain import DOMAIN as access
 from api.audit.domain import DOMAIN as audit
 from api.customers.domain import DOMAIN as customers
 from api.domain import Domain
@@ -23,5 +24,6 @@ DOMAINS: tuple[Domain, ...] = (
     imports,
     exports,
     groups,
+    access,
     members,
 )

@@ -209,7 +209,16 @@ class Site:
     public_dir: Path
     files: dict[str, Served]
     hot_bytes: int
-    pages: dict[str, Served]  # login / forbidden / not_found
+    pages: dict[str, Served]  # login / forbidden / not_found, and "login@en" for /en/login/
+
+    def page(self, name: str, path: str) -> Served | None:
+        """The theme page ``name`` in the language of ``path`` (``/en/…``), else the default."""
+        prefix = path[1:3]
+        if path[3:4] == "/":
+            found = self.pages.get(f"{name}@{prefix}")
+            if found is not None:
+                return found
+        return self.pages.get(name)
 
 
 def _load_site(manifest: Manifest, public_dir: Path, hot_max: int, budget: int) -> Site:
@@ -258,6 +267,12 @@ def _load_site(manifest: Manifest, public_dir: Path, hot_max: int, budget: int) 
             served.base_headers.append((b"vary", b"Accept-Encoding"))
         files[entry.path] = served
     pages = {name: files[path] for name, path in manifest.pages.items() if path in files}
+    # A theme page of another language sits under its prefix (/en/login/ beside /login/).
+    for name, path in manifest.pages.items():
+        for served in files.values():
+            prefix, _, rest = served.entry.path[1:].partition("/")
+            if served.entry.kind == "special" and "/" + rest == path and len(prefix) == 2:
+                pages[f"{name}@{prefix}"] = served
     return Site(manifest, public_dir, files, used, pages)
 
 
@@ -323,6 +338,7 @@ HTML = b"text/html; charset=utf-8"
 class _Request:
     method: str
     query: bytes
+    path: str = "/"  # normalised once known (the raw path before): picks the page language
     cookie: bytes = b""
     if_none_match: bytes | None = None
     if_modified_since: bytes | None = None
@@ -440,8 +456,9 @@ class Gate:
             await _simple(send, 503, NO_MANIFEST if built else NOT_BUILT, HTML)
             return
         request = _read_request(scope)
+        request.path = raw.decode("latin-1")
         try:
-            path = normalise(raw)
+            path = request.path = normalise(raw)
         except PathError as exc:
             await self._page(send, site, "not_found", exc.status, request, NO_STORE, [])
             return
@@ -486,7 +503,7 @@ class Gate:
         if served is None:
             await self._page(send, site, "not_found", 404, request, cache, cookies)
             return
-        if served.entry.path == site.manifest.pages.get("login") and request.query:
+        if served.entry.kind == "special" and request.query and _is_login(site, served):
             body = login_page(served, request.query)
             if body is not None:
                 headers = [
@@ -606,7 +623,7 @@ class Gate:
         cache: bytes,
         extra: list[tuple[bytes, bytes]],
     ) -> None:
-        page = site.pages.get(name)
+        page = site.page(name, request.path)
         body = page.body if page is not None and page.body is not None else None
         if body is None:
             body = {403: b"Forbidden", 404: b"Not found"}.get(status, b"Bad request")
@@ -629,7 +646,8 @@ class Gate:
         request: _Request,
         extra: list[tuple[bytes, bytes]],
     ) -> None:
-        login = site.manifest.pages.get("login", "/login/")
+        page = site.page("login", path)
+        login = page.entry.path if page is not None else "/login/"
         target = path
         if request.query and len(request.query) < 1024:
             target += "?" + request.query.decode("latin-1")
@@ -641,6 +659,12 @@ class Gate:
         ]
         await _start(send, 303, headers + extra)
         await send({"type": "http.response.body", "body": b""})
+
+
+def _is_login(site: Site, served: Served) -> bool:
+    return any(
+        page is served for name, page in site.pages.items() if name.partition("@")[0] == "login"
+    )
 
 
 def login_page(served: Served, query: bytes) -> bytes | None:

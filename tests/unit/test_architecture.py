@@ -62,6 +62,8 @@ PUBLIC_API = {
     "/api/members/login",
     "/api/members/logout",
     "/api/members/me",
+    # nginx auth_request: the gate's decision for a path, by the member cookies it carries
+    "/api/access/check",
 }
 # What any authenticated caller may do to their own session or account.
 SELF_SERVICE_API = {"/api/staff/auth/logout", "/api/staff/auth/me"}
