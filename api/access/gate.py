@@ -54,6 +54,7 @@ CHUNK = 64 << 10
 GZIP_MIN = 1024
 MEMBER_COOKIE = "kizuna_member"  # CONTRACT17 §2: the access cookie's name holds this (and the
 # refresh cookie's, with or without the __Host- prefix); no such cookie → anonymous, no lookup
+_MEMBER_COOKIE = MEMBER_COOKIE.encode()
 
 GATED_CACHE = b"private, no-store"
 PAGE_CACHE = b"public, max-age=300"
@@ -402,6 +403,7 @@ class Gate:
         self.hot_budget = hot_budget
         self.site: Site | None = None
         self.watcher = _Watcher(self, meta_dir, public_dir)
+        self._identifier: Identifier | None = None
 
     # ---------------------------------------------------------------- the current build
 
@@ -430,12 +432,19 @@ class Gate:
     async def identify(self, cookie_header: bytes) -> tuple[Member | None, list[Header]]:
         """The member behind the request's cookies (``None``: anonymous) and the Set-Cookie
         headers the identity asks for (a renewed token)."""
-        if MEMBER_COOKIE.encode() not in cookie_header:
+        if _MEMBER_COOKIE not in cookie_header:
             return None, []
-        identifier = self.identifier()
+        identifier = self._identifier or self.identifier()
         if identifier is None:
             return None, []
-        identity = await identifier.identify(parse_cookies(cookie_header))
+        self._identifier = identifier
+        cookies = parse_cookies(cookie_header)
+        peek = getattr(identifier, "peek", None)
+        if peek is not None:  # the sync fast path: a verified token in memory, nothing to set
+            member = peek(cookies)
+            if member is not None:
+                return member, []
+        identity = await identifier.identify(cookies)
         headers = [cookie.to_encoded_header() for cookie in identity.set_cookies or ()]
         return identity.member, headers
 
