@@ -5,7 +5,6 @@ it, the real MemberAuth, members logged in by the member API. The embedded gate,
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,7 @@ from api.access.gate import Gate
 from api.runtime import Runtime
 from pipeline.build import build_site
 from tests.fixtures.live import ROOT
-from tests.integration.members.conftest import (  # noqa: F401 - fixtures
-    PASSWORD,
-    Members,
-    _fresh_data_tables,
-    actor,
-    people,
-)
+from tests.integration.members.conftest import PASSWORD, Members
 
 
 @pytest.fixture(scope="session")
@@ -39,13 +32,13 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def site(runtime: Runtime, people: Members, example_site: Path) -> Iterator[Path]:
+def site(runtime: Runtime, people: Members, example_site: Path) -> Path:
     target = runtime.settings.site_dir
     shutil.rmtree(target / "meta", ignore_errors=True)  # the members' stub manifest
     shutil.copytree(example_site / "meta", target / "meta")
     shutil.copytree(example_site / "public", target / "public", dirs_exist_ok=True)
     runtime.member_auth.fields.refresh(force=True)
-    yield target
+    return target
 
 
 def log_in(client: TestClient[Litestar], email: str) -> None:
