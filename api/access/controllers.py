@@ -56,7 +56,7 @@ class AccessCheckController(Controller):
         gate: Gate = request.app.state.gate
         raw = request.headers.get(ORIGINAL_URI, "")
         # Header values arrive as latin-1 text: the bytes nginx sent are its UTF-8 $uri.
-        found = gate.resolve(raw.encode("latin-1", "replace"), decoded=True) if raw else None
+        found = await gate.resolve(raw.encode("latin-1", "replace"), decoded=True) if raw else None
         if found is None or isinstance(found, PathError):
             return _answer(404, "not_found", GATED)
         if found.public:

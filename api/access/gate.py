@@ -415,13 +415,15 @@ class Gate:
 
     async def current_async(self) -> Site | None:
         """As :meth:`current`, reading a new build's files in a worker thread."""
-        if self.watcher.due():
+        if self.watcher.needs_load():
             await anyio.to_thread.run_sync(self.watcher.refresh)
         return self.site
 
-    def resolve(self, raw_path: bytes | str, *, decoded: bool = False) -> Resolution | PathError:
+    async def resolve(
+        self, raw_path: bytes | str, *, decoded: bool = False
+    ) -> Resolution | PathError:
         """For ``/api/access/check``: the resolution of a path under the current build."""
-        site = self.current()
+        site = await self.current_async()
         if site is None:
             return PathError(503, "site not built")
         try:

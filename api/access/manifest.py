@@ -346,6 +346,20 @@ class ManifestWatcher:
         """Whether :meth:`refresh` would stat the file now (cheap: one clock read)."""
         return time.monotonic() >= self._next_check
 
+    def needs_load(self) -> bool:
+        """Due for a check and ``access.json`` is not the current one's (one ``stat``): the
+        caller then runs :meth:`refresh` — in a worker thread, as it reads files. When the
+        file is unchanged, the next check is put off by ``interval``."""
+        now = time.monotonic()
+        if now < self._next_check:
+            return False
+        current = self.snapshot
+        if current is not None and _stamp(self.path) == current.stamp:
+            self._next_check = now + self.interval
+            self._pending = None
+            return False
+        return True
+
     def refresh(self, *, force: bool = False) -> Snapshot | None:
         """Stat the manifest (at most once per ``interval`` unless ``force``) and take a new
         one when a build switched the site; return the current snapshot."""
