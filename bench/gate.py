@@ -158,9 +158,11 @@ def member_cookie(base: str, password: str) -> str:
     return "; ".join(c.split(";", 1)[0] for c in cookies)
 
 
-def nginx_config(base: Path, site: Path, app_port: int, port: int, gated: bool) -> Path:
+def nginx_config(base: Path, site: Path, app_port: int, port: int, name: str) -> Path:
+    """``name``: plain (static only), gated (deploy/nginx as shipped), nocache (gated with
+    the auth cache off)."""
     deploy = ROOT / "deploy" / "nginx"
-    name = "gated" if gated else "plain"
+    gated = name != "plain"
     folder = base / f"nginx-{name}"
     (folder / "temp").mkdir(parents=True, exist_ok=True)
     http = (deploy / "kizuna-http.conf").read_text("utf-8")
@@ -168,8 +170,13 @@ def nginx_config(base: Path, site: Path, app_port: int, port: int, gated: bool) 
     http = http.replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
     http = http.replace("/var/cache/nginx/kizuna-auth", str(folder / "auth-cache"))
     (folder / "kizuna-http.conf").write_text(http, "utf-8")
+    gate_conf = deploy / "kizuna-gate.conf"
+    if name == "nocache":
+        text = gate_conf.read_text("utf-8").replace("proxy_cache kizuna_auth;", "proxy_cache off;")
+        gate_conf = folder / "kizuna-gate.conf"
+        gate_conf.write_text(text, "utf-8")
     plain = "location / { expires -1; }"
-    locations = f"include {deploy}/kizuna-gate.conf;" if gated else plain
+    locations = f"include {gate_conf};" if gated else plain
     user = "user root root;" if os.geteuid() == 0 else ""
     temp = folder / "temp"
     text = f"""
@@ -285,11 +292,11 @@ def main() -> int:
                 "embedded gate, public page": (app_url + "/bench/public/", None),
                 "embedded gate, gated page + member cookie": (app_url + "/bench/gated/", cookie),
             }
-            nginx_ports = {"plain": free_port(), "gated": free_port()}
+            nginx_ports = {"plain": free_port(), "gated": free_port(), "nocache": free_port()}
             stack = ExitStack()
             if use_nginx:
                 for name, port in nginx_ports.items():
-                    config = nginx_config(base, site, app_port, port, gated=name == "gated")
+                    config = nginx_config(base, site, app_port, port, name)
                     stack.enter_context(
                         running([NGINX, "-c", str(config)], f"http://127.0.0.1:{port}/")
                     )
@@ -299,6 +306,11 @@ def main() -> int:
                 targets["nginx + gate config, public page (map)"] = (gated + "/bench/public/", None)
                 targets["nginx + gate config, gated page (auth_request)"] = (
                     gated + "/bench/gated/",
+                    cookie,
+                )
+                nocache = f"http://127.0.0.1:{nginx_ports['nocache']}"
+                targets["nginx gated, auth cache off (every request asks)"] = (
+                    nocache + "/bench/gated/",
                     cookie,
                 )
             with stack:
@@ -330,6 +342,7 @@ def main() -> int:
     if use_nginx:
         ratio(labels[4], labels[3], 0.0)
         ratio(labels[5], labels[3], 0.5)
+        ratio(labels[6], labels[3], 0.0)
     return 0
 
 
