@@ -11,7 +11,11 @@ from litestar.testing import TestClient
 
 from api.web.problems import PROBLEM_JSON
 
-PUBLIC = {("post", "/api/staff/auth/login"), ("get", "/api/health")}
+PUBLIC = {
+    ("post", "/api/staff/auth/login"),
+    ("get", "/api/health"),
+    ("get", "/api/access/check"),  # nginx auth_request: by the member cookies, not staff
+}
 
 
 @pytest.fixture
