@@ -14,7 +14,7 @@ A GET that changes nothing: no CSRF check applies (auth.py checks writes only).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import Cookie
@@ -24,6 +24,7 @@ from api.access.gate import Gate
 from api.access.paths import PathError
 from api.access.rules import Decision
 from api.runtime import Runtime
+from api.web.problems import problem
 
 ORIGINAL_URI = "x-original-uri"
 STATUS = {Decision.allow: 204, Decision.login: 401, Decision.forbidden: 403}
@@ -31,22 +32,37 @@ GATED = "private, no-store"
 PUBLIC = "public, max-age=300"
 
 
+_PROBLEMS = {
+    401: ("unauthenticated", "Authentication required", "Log in as a member to read this page"),
+    403: ("permission_denied", "Not permitted", "This member may not read this page"),
+    404: ("not_found", "Not found", "No such page or file"),
+}
+
+
 def _answer(
-    status: int, decision: str, cache: str, cookies: list[Cookie] | None = None
+    request: Request[Any, Any, Any],
+    status: int,
+    decision: str,
+    cache: str,
+    cookies: list[Cookie] | None = None,
 ) -> Response[None]:
-    return Response(
-        None,
-        status_code=status,
-        headers={"Cache-Control": cache, "X-Kizuna-Decision": decision},
-        cookies=cookies or [],
-    )
+    """The answer; a refusal carries problem details (nginx ignores the body)."""
+    headers = {"Cache-Control": cache, "X-Kizuna-Decision": decision}
+    if status == 204:
+        response: Response[Any] = Response(None, status_code=204, headers=headers)
+    else:
+        code, title, detail = _PROBLEMS[status]
+        response = problem(request, status, code, title, detail, headers=headers)
+    for cookie in cookies or ():
+        response.set_cookie(cookie)
+    return cast("Response[None]", response)
 
 
 class AccessCheckController(Controller):
     path = "/api/access"
     tags = ["access"]
 
-    @get("/check", status_code=204)
+    @get("/check", status_code=204, problems=(401, 403, 404))
     async def check(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]
     ) -> Response[None]:
@@ -58,13 +74,13 @@ class AccessCheckController(Controller):
         # Header values arrive as latin-1 text: the bytes nginx sent are its UTF-8 $uri.
         found = await gate.resolve(raw.encode("latin-1", "replace"), decoded=True) if raw else None
         if found is None or isinstance(found, PathError):
-            return _answer(404, "not_found", GATED)
+            return _answer(request, 404, "not_found", GATED)
         if found.public:
             if found.entry is None and found.redirect is None:
-                return _answer(404, "not_found", PUBLIC)
-            return _answer(204, "allow", PUBLIC)
+                return _answer(request, 404, "not_found", PUBLIC)
+            return _answer(request, 204, "allow", PUBLIC)
         identity = await runtime.member_auth.identify(request.cookies)
         decision = found.decide(identity.member)
         if decision is Decision.allow and found.entry is None and found.redirect is None:
-            return _answer(404, "not_found", GATED, identity.set_cookies)
-        return _answer(STATUS[decision], decision.value, GATED, identity.set_cookies)
+            return _answer(request, 404, "not_found", GATED, identity.set_cookies)
+        return _answer(request, STATUS[decision], decision.value, GATED, identity.set_cookies)

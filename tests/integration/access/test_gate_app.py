@@ -15,7 +15,12 @@ from api.access.gate import Gate
 from api.runtime import Runtime
 from pipeline.build import build_site
 from tests.fixtures.live import ROOT
-from tests.integration.members.conftest import PASSWORD, Members
+from tests.integration.members.conftest import (  # noqa: F401 - the members' fixtures
+    PASSWORD,
+    _fresh_data_tables,
+    actor,
+    people,
+)
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +37,8 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def site(runtime: Runtime, people: Members, example_site: Path) -> Path:
+def site(runtime: Runtime, request: pytest.FixtureRequest, example_site: Path) -> Path:
+    request.getfixturevalue("people")  # a member table, groups, members with passwords
     target = runtime.settings.site_dir
     shutil.rmtree(target / "meta", ignore_errors=True)  # the members' stub manifest
     shutil.copytree(example_site / "meta", target / "meta")
