@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
 from api.access.gate import Gate
+from api.access.paths import PathError, normalise
 from api.web.problems import problem
 
 ADMIN_STATIC = Path(__file__).resolve().parent.parent / "admin" / "static"
@@ -57,7 +58,14 @@ def install_gate(app: Litestar, gate: Gate) -> None:
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
-            first = raw[1:].split(b"/", 1)[0].partition(b"?")[0]
+            raw = raw.partition(b"?")[0]
+            if b"%" in raw or b"/." in raw or b"//" in raw:
+                # /admin/../members/x is a page of the site; the gate refuses what is malformed.
+                try:
+                    raw = normalise(raw).encode("utf-8")
+                except PathError:
+                    raw = b"/"
+            first = raw[1:].split(b"/", 1)[0]
             if first not in prefixes:
                 await gate(scope, receive, send)  # type: ignore[arg-type]
                 return

@@ -160,6 +160,17 @@ def clients(base_url: str, stack: Stack) -> dict[str, httpx.Client]:
     return found
 
 
+def test_the_login_page_comes_from_the_app_with_next_filled(stack: Stack) -> None:
+    for page in ("/login/", "/en/login/"):
+        response = httpx.get(stack.nginx_url + page, params={"next": "/members/gold/"})
+        assert response.status_code == 200
+        assert '<input type="hidden" name="next" value="/members/gold/">' in response.text
+    anonymous = httpx.get(stack.nginx_url + "/members/gold/?a=1", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login/?next=/members/gold/%3Fa%3D1"
+    assert anonymous.headers["cache-control"] == "private, no-store"
+
+
 def test_nginx_and_the_embedded_gate_decide_alike_and_leak_nothing(stack: Stack) -> None:
     manifest = load(stack.site / "meta")
     public = stack.site / "public"
