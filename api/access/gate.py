@@ -61,6 +61,14 @@ PAGE_CACHE = b"public, max-age=300"
 ASSET_CACHE = b"public, max-age=86400"
 FILE_CACHE = b"public, max-age=3600"
 NO_STORE = b"no-store"
+# The site's Content-Security-Policy, as deploy/nginx/kizuna-http.conf sends it (the theme has
+# no inline script or style); the app's other security headers come from its before_send.
+SITE_CSP = (
+    b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    b"connect-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'self'; "
+    b"object-src 'none'"
+)
+_CSP = (b"content-security-policy", SITE_CSP)
 
 _COMPRESSIBLE = (
     "text/",
@@ -710,6 +718,7 @@ def login_page(served: Served, query: bytes) -> bytes | None:
 
 
 async def _start(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+    headers.append(_CSP)  # every list passed here is the answer's own
     await send({"type": "http.response.start", "status": status, "headers": headers})
 
 

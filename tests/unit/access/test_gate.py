@@ -100,6 +100,7 @@ def test_gated_and_public_answers_carry_their_cache_headers(client: TestClient[L
     assert public.headers["cache-control"] == "public, max-age=300"
     assert public.headers["content-type"] == "text/html; charset=utf-8"
     assert public.headers["etag"].startswith('"') and public.headers["last-modified"]
+    assert "default-src 'self'" in public.headers["content-security-policy"]
     assert fetch(client, "/theme/css/main.css").headers["cache-control"].endswith("86400")
     assert fetch(client, "/theme/css/main.css").headers["content-type"].startswith("text/css")
     gated = fetch(client, "/members/seminar/", "member")
