@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_204_NO_CONTENT
@@ -39,6 +40,11 @@ from api.web.auth import client_ip, requires, same_origin
 RecordIdPath = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 SessionIdPath = Annotated[str, PathParameter(min_length=1, max_length=64)]
 NO_STORE = {"Cache-Control": "no-store"}
+FORM_REDIRECT = ResponseSpec(
+    data_container=None,
+    description="A plain form post (no JavaScript): sent on with 'Location' (a safe same-site "
+    "'next', '/', or back to '/login/?error=…&next=…')",
+)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -70,6 +76,11 @@ async def _login_input(request: Request[Any, Any, Any]) -> tuple[bool, LoginIn]:
         raise ValidationFailed(detail=f"body: {exc}") from None
     except msgspec.DecodeError:
         raise ValidationFailed(detail="body: not valid JSON") from None
+
+
+def _end_session(runtime: Runtime, refresh: str | None, session_id: str | None = None) -> None:
+    with runtime.db.transaction() as session:
+        services.logout(session, refresh, session_id)
 
 
 def _profile_out(data: dict[str, Any] | None) -> MemberProfile | None:
@@ -114,7 +125,8 @@ class MemberAuthController(Controller):
     path = "/api/members"
     tags = ["members"]
 
-    @post("/login", guards=[same_origin], status_code=200, problems=(401, 415, 422, 429))
+    @post("/login", guards=[same_origin], status_code=200, problems=(401, 415, 422, 429),
+          responses={303: FORM_REDIRECT})  # fmt: skip
     async def login(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]
     ) -> Response[Any]:
@@ -155,6 +167,9 @@ class MemberAuthController(Controller):
             )
         token = auth.remember_login(login, issued)
         cookies = auth.login_cookies(token, login.refresh)
+        previous = request.cookies.get(auth.refresh_name)
+        if previous:  # a log-in over another one: the replaced session ends, not lingers
+            await sync_to_thread(_end_session, runtime, previous)
         if form:
             return Redirect(target, status_code=303, cookies=cookies, headers=NO_STORE)
         profile = await auth.profile(login.claims.record_id, issued)
@@ -162,7 +177,8 @@ class MemberAuthController(Controller):
             LoginOut(member=_profile_out(profile), next=target), cookies=cookies, headers=NO_STORE
         )
 
-    @post("/logout", guards=[same_origin], status_code=HTTP_204_NO_CONTENT)
+    @post("/logout", guards=[same_origin], status_code=HTTP_204_NO_CONTENT,
+          responses={303: FORM_REDIRECT})  # fmt: skip
     async def logout(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]
     ) -> Response[None]:
@@ -172,12 +188,8 @@ class MemberAuthController(Controller):
         refresh = request.cookies.get(auth.refresh_name)
         session_id = auth.session_of(request.cookies)
 
-        def run() -> None:
-            with runtime.db.transaction() as session:
-                services.logout(session, refresh, session_id)
-
         if refresh or session_id:
-            await sync_to_thread(run)
+            await sync_to_thread(_end_session, runtime, refresh, session_id)
         auth.forget(request.cookies.get(auth.access_name))
         if _is_form(request):
             return Redirect("/", status_code=303, cookies=auth.clear_cookies(), headers=NO_STORE)

@@ -16,6 +16,11 @@ DOMAIN = Domain(
             run=lambda session: services.purge_sessions(session),
             every=timedelta(hours=6),
         ),
+        Housekeeping(
+            name="accounts of deleted members",
+            run=services.sweep_accounts,
+            every=timedelta(hours=6),
+        ),
     ),
     labels={
         "audit.action.members.password.set": {

@@ -243,5 +243,9 @@ def everyone_changed(session: Session) -> None:
 def records_changed(session: Session, design: Any, record_ids: Iterable[int]) -> None:
     """The hook of the customer-record writes: records of ``design`` changed; counts only when
     it is the member table."""
-    if getattr(design.table, "is_member_table", False):
+    try:
+        is_member_table = bool(design.table.is_member_table)
+    except Exception:  # a design read in a session since closed: err on the safe side
+        is_member_table = True  # (a needless stamp only makes a token renew once)
+    if is_member_table:
         members_changed(session, record_ids)

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from api.access.rules import Member
 from api.audit import services as audit
 from api.customers import records
 from api.customers.services import Design
@@ -127,6 +128,23 @@ def claims_of(
         values[key] = to_json(spec, data.get(column_name(key)))
     keys = groups.groups_of(session, design.table.id or 0, [record_id]).get(record_id, [])
     return MemberClaims(record_id, session_id, tuple(keys), values)
+
+
+def member_of(
+    session: Session, record_id: int, fields: Sequence[str] | None = None
+) -> Member | None:
+    """The rule's view of a member read from the database ("view as" in the admin, tools):
+    their groups and the values of ``fields`` (default: every active field); ``active`` is
+    false for a suspended account. None when the record is not in the member table."""
+    design = member_design(session)
+    keys = list(fields) if fields is not None else [spec.key for _, spec in design.active()]
+    claims = claims_of(session, design, record_id, "", keys)
+    if claims is None:
+        return None
+    account = _account(session, design.table.id or 0, record_id)
+    active = account is None or account.status == "active"
+    groups = frozenset(claims.groups)
+    return Member(id=record_id, active=active, groups=groups, fields=claims.fields)
 
 
 def profile(session: Session, record_id: int) -> dict[str, Any] | None:
@@ -337,6 +355,31 @@ def purge_sessions(session: Session, *, older_than: timedelta = timedelta(days=3
         )
     )
     return int(getattr(result, "rowcount", 0))
+
+
+def sweep_accounts(session: Session) -> int:
+    """Housekeeping: delete the accounts (and so the sessions) of records that are gone (data
+    tables have no foreign key to them; record ids are never reused)."""
+    from api.customers.services import list_designs
+
+    account = MemberAccount.__table__  # type: ignore[attr-defined]
+    removed = 0
+    table_ids = [
+        int(t) for (t,) in session.connection().execute(sa.select(account.c.table_id).distinct())
+    ]
+    by_id = {d.table.id: d for d in list_designs(session, retired=True)}
+    for table_id in table_ids:
+        design = by_id.get(table_id)
+        if design is None:
+            continue
+        data = design.sa_table()
+        result = session.connection().execute(
+            sa.delete(account).where(
+                account.c.table_id == table_id, ~account.c.record_id.in_(sa.select(data.c.id))
+            )
+        )
+        removed += int(result.rowcount or 0)
+    return removed
 
 
 def _revoke_all(session: Session, account_id: int) -> list[str]:

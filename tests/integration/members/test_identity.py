@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
 import jwt
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -70,6 +72,7 @@ def test_login_sets_cookies_and_the_token_carries_groups_and_manifest_fields(
     assert auth.peek(cookies_of(client, runtime)) == identity.member  # the fast path knows it
 
 
+@pytest.mark.filterwarnings("ignore:The HMAC key is 32 bytes long")  # the HS512 forgery
 def test_forged_none_expired_wrong_audience_and_algorithm_are_anonymous(
     runtime: Runtime, people: Members
 ) -> None:
@@ -119,6 +122,17 @@ def test_logout_reaches_the_token_cache_at_once(
     assert identify(auth, kept).member is None
     assert identify(auth, {auth.access_name: kept[auth.access_name]}).member is None
     assert client.get("/api/members/me").json() == {"member": None, "groups": []}
+
+
+def test_a_login_over_another_ends_the_replaced_session(
+    client: TestClient[Litestar], runtime: Runtime, people: Members
+) -> None:
+    auth = runtime.member_auth
+    assert log_in(client).status_code == 200
+    first = cookies_of(client, runtime)
+    assert log_in(client, "pharma@example.jp").status_code == 200
+    assert identify(auth, first).member is None
+    assert client.get("/api/members/me").json()["member"]["email"] == "pharma@example.jp"
 
 
 def test_suspension_and_password_change_end_cached_tokens(
@@ -215,3 +229,52 @@ def test_refresh_renews_a_missing_or_expired_token_and_a_new_manifest_field(
     assert identity.member is None
     assert {c.key for c in identity.set_cookies} == {auth.access_name, auth.refresh_name}
     assert all(c.max_age == 0 for c in identity.set_cookies)
+
+
+def test_bulk_edits_and_design_changes_of_the_member_table_reach_the_cache(
+    client: TestClient[Litestar], runtime: Runtime, people: Members, actor: Principal
+) -> None:
+    from api.customers import bulk, services
+    from api.customers.definitions import parse_field
+    from api.jobs import services as jobs
+    from api.jobs.models import JobState
+    from api.jobs.runner import run_job
+
+    auth = runtime.member_auth
+    assert log_in(client).status_code == 200
+    cookies = cookies_of(client, runtime)
+    assert identify(auth, cookies).set_cookies == []
+    with runtime.db.transaction() as session:  # a bulk "set field" job over the member table
+        job_id, _ = bulk.start(
+            session, actor, "members", "set_field", ids=[people.doctor], field="plan",
+            value="platinum",
+        )  # fmt: skip
+    run_job(runtime, bulk.KIND, job_id)  # here, unless the app's embedded worker has it
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with runtime.db.read() as session:
+            if jobs.get_job(session, job_id).state == JobState.done:
+                break
+        time.sleep(0.05)
+    identity = identify(auth, cookies)
+    assert identity.member is not None and identity.member.fields["plan"] == "platinum"
+    cookies[auth.access_name] = str(identity.set_cookies[0].value)
+    assert identify(auth, cookies).set_cookies == []
+    with runtime.db.transaction() as session:  # a design change of the member table
+        services.add_field(session, actor, "members", parse_field({"key": "note", "type": "text"}))
+    assert auth.peek(cookies) is None  # every member's token is stale
+    assert identify(auth, cookies).set_cookies
+
+
+def test_member_of_gives_the_rules_view_of_a_record(
+    runtime: Runtime, people: Members, actor: Principal
+) -> None:
+    with runtime.db.transaction() as session:
+        member = members.member_of(session, people.doctor)
+        assert member is not None and member.groups == {"doctors"} and member.active
+        assert member.fields["specialty"] == "oncology" and member.fields["email"]
+        members.set_status(session, actor, people.doctor, "suspended")
+        suspended = members.member_of(session, people.doctor, ["plan"])
+        assert suspended is not None and not suspended.active
+        assert dict(suspended.fields) == {"plan": "gold"}
+        assert members.member_of(session, 999_999) is None

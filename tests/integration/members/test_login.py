@@ -242,3 +242,23 @@ def test_only_marketers_and_admins_change_member_logins(
     url = f"/api/members/accounts/{people.doctor}"
     assert staff.get(url).status_code == 200
     assert staff.request("PUT", f"{url}/status", json={"status": "suspended"}).status_code == 403
+
+
+def test_a_deleted_member_is_logged_out_and_their_account_swept(
+    client: TestClient[Litestar], runtime: Runtime, people: Members
+) -> None:
+    from api.customers import records
+    from api.members import services as members
+    from api.principal import cli_principal
+
+    assert client.post(
+        "/api/members/login", json={"email": "pharma@example.jp", "password": PASSWORD}
+    ).status_code == 200  # fmt: skip
+    with runtime.db.transaction() as session:
+        records.delete_record(session, cli_principal("tests"), "members", people.pharmacist)
+    assert client.get("/api/members/me").json()["member"] is None
+    with runtime.db.transaction() as session:
+        assert members.sweep_accounts(session) == 1
+        assert members.sweep_accounts(session) == 0
+        left = session.exec(select(MemberAccount.record_id)).all()
+    assert sorted(left) == [people.doctor]

@@ -19,6 +19,7 @@ import { displayValue } from '../customers/display.js';
 import { HistoryTimeline } from '../customers/history.js';
 import { openMerge, reasonLabel } from '../customers/merge.js';
 import { editRecordGroups, groupLabel } from '../groups/groups.js';
+import { MemberLoginPanel } from '../members/login-panel.js';
 import {
   activeFields, fieldLabel, helpText, labelField, listFields, loadDesigns, loadOwners, loadReferenceLabels,
   ownerName, recordLabel, refKey, statusLabel, statusTone, tableLabel,
@@ -315,6 +316,10 @@ export default function CustomerRecordView({ ctx, data }) {
     }),
     { id: 'history', label: t('customers.record.tab.history'), render: () => html`<${HistoryPanel} page=${page} data=${data} />` },
   ];
+  if (design.is_member_table && can('members:read')) {
+    // The member's log-in: state, sessions, set a password, suspend (members/login-panel.js).
+    tabs.splice(1, 0, { id: 'login', label: t('members.login.tab'), render: () => html`<${MemberLoginPanel} record=${record} />` });
+  }
 
   return html`<${Page}
     title=${recordLabel(design, record)}
