@@ -152,35 +152,115 @@ def migrate() -> None:
         )
 
 
+def _member_schema(settings: Settings) -> tuple[dict[str, str] | None, list[str] | None, str]:
+    """The member table's field keys (-> type) and the groups, from the database when it is
+    reachable and migrated: the build then warns about rules that name anything else. A build
+    never needs the database, so any failure here just means "not known"."""
+    import sqlalchemy as sa
+    from sqlmodel import col, select
+
+    from api.customers.models import CustomerField, CustomerTable
+    from api.db import Database
+    from api.groups.models import MemberGroup
+
+    url = sa.make_url(settings.effective_database_url)
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not os.path.exists(file):
+        return None, None, "no database yet: names not checked"  # connecting would create it
+    db = Database(settings.effective_database_url, pool=False)
+    try:
+        with db.read() as session:
+            table = session.exec(
+                select(CustomerTable).where(col(CustomerTable.is_member_table))
+            ).first()
+            groups = list(session.exec(select(MemberGroup.key)).all())
+            if table is None:
+                return None, sorted(groups), "no member table yet: field names not checked"
+            fields = session.exec(
+                select(CustomerField.key, CustomerField.type).where(
+                    CustomerField.table_id == table.id
+                )
+            ).all()
+            return dict(fields), sorted(groups), f"member table {table.key}"
+    except Exception as exc:  # the build goes on without the names
+        return None, None, f"database not reachable ({type(exc).__name__}): names not checked"
+    finally:
+        db.dispose()
+
+
 @main.command()
 @click.option("--content", "content_dir", type=click.Path(file_okay=False), default=None)
 @click.option("--output", "site_dir", type=click.Path(file_okay=False), default=None)
+@click.option("--watch", is_flag=True, help="rebuild whenever content or theme files change")
+@click.option(
+    "--no-cache", is_flag=True, help="parse every Markdown file again (no var/build-cache)"
+)
 @friendly_errors
-def build(content_dir: str | None, site_dir: str | None) -> None:
-    """Build the static site from content/ into site/public."""
+def build(content_dir: str | None, site_dir: str | None, watch: bool, no_cache: bool) -> None:
+    """Build the static site from content/ into site/public (and site/meta).
+
+    Rules naming member fields or groups that do not exist are warned about when the database
+    is reachable. With --watch, the site is rebuilt after every change until Ctrl-C; a failed
+    build leaves the last good site published."""
     from pipeline.build import BuildError, build_site
 
     settings = _settings(content_dir=content_dir, site_dir=site_dir)
-    try:
-        result = build_site(
-            content_dir=settings.content_dir,
-            theme_dir=settings.theme_dir,
-            output_dir=settings.public_dir,
-            meta_dir=settings.meta_dir,
-            site_url=settings.base_url or None,
+    fields, groups, known = _member_schema(settings)
+    cache_dir = None if no_cache else settings.var_dir / "build-cache"
+
+    def build_once() -> bool:
+        try:
+            result = build_site(
+                content_dir=settings.content_dir,
+                theme_dir=settings.theme_dir,
+                output_dir=settings.public_dir,
+                meta_dir=settings.meta_dir,
+                site_url=settings.base_url or None,
+                cache_dir=cache_dir,
+                member_fields=fields,
+                groups=groups,
+            )
+        except BuildError as exc:
+            click.secho(
+                "Build failed; nothing was changed in the published site:", fg="red", err=True
+            )
+            for problem in exc.problems:
+                click.secho(f"  {problem}", fg="red", err=True)
+            for warning in exc.warnings:
+                click.secho(f"  warning: {warning}", fg="yellow", err=True)
+            return False
+        for warning in result.warnings:
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+        click.echo(
+            f"Built {len(result.pages)} page(s) into {settings.public_dir} "
+            f"in {result.seconds:.1f}s ({known})."
         )
-    except BuildError as exc:
-        click.secho("Build failed; nothing was changed in the published site:", fg="red", err=True)
-        for problem in exc.problems:
-            click.secho(f"  {problem}", fg="red", err=True)
-        for warning in exc.warnings:
-            click.secho(f"  warning: {warning}", fg="yellow", err=True)
-        sys.exit(1)
-    for warning in result.warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
-    click.echo(
-        f"Built {len(result.pages)} page(s) into {settings.public_dir} in {result.seconds:.1f}s."
-    )
+        return True
+
+    ok = build_once()
+    if not watch:
+        if not ok:
+            sys.exit(1)
+        return
+
+    from pipeline.watch import watch as watch_folders
+
+    folders = [settings.content_dir, settings.theme_dir]
+
+    def ready() -> None:
+        shown = ", ".join(str(f) for f in folders)
+        click.echo(f"Watching {shown} for changes (Ctrl-C to stop).")
+
+    def rebuild(changes: list[str]) -> None:
+        shown = ", ".join(os.path.relpath(c, settings.content_dir.parent) for c in changes[:3])
+        more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+        click.echo(f"Changed: {shown}{more}")
+        build_once()
+
+    try:
+        watch_folders(folders, rebuild, ready=ready)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
 
 
 @main.command()

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline.config import SITE_CONFIG_NAME, ConfigError, load_site_config
+from pipeline.jsonfmt import dumps
 
 # The folder that holds the `pipeline` package: put on the child's sys.path so the child runs
 # the same code as the parent, installed or not.
@@ -154,7 +155,7 @@ def _record_warnings(meta_dir: Path, warnings: list[str]) -> None:
     path = meta_dir / _RECORD_NAME
     record = json.loads(path.read_text(encoding="utf-8"))
     record["warnings"] = warnings
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(dumps(record), encoding="utf-8")
 
 
 def _check_folders(content_dir: Path, theme_dir: Path, output_dir: Path, meta_dir: Path) -> None:

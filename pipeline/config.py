@@ -53,8 +53,8 @@ class SiteConfig:
     timezone: str
     description: str = ""
     menus: dict[str, tuple[MenuItem, ...]] = field(default_factory=dict)
-    # Folder access defaults (glob -> rule). Read and recorded in meta/build.json only: the
-    # rule parser and the gate arrive with the access issue.
+    # Folder access defaults (glob -> rule), compiled by pipeline.access.FolderRules (a rule
+    # that does not parse fails the build naming the line of site.toml).
     access: dict[str, str] = field(default_factory=dict)
 
 

@@ -18,9 +18,10 @@ holds the running build: safe because `pipeline.build` runs each build in a fres
 
 from __future__ import annotations
 
-import json
+import html
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,8 +40,10 @@ from pipeline.access import (
     site_path,
     union,
 )
+from pipeline.jsonfmt import dumps
 
 logger = logging.getLogger(__name__)
+_TAG = re.compile(r"<[^>]+>")
 
 MANIFEST_NAME = "access.json"
 MANIFEST_VERSION = 1
@@ -64,6 +67,7 @@ class _State:
     warned: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     manifest: dict[str, Any] | None = None
+    written: list[tuple[Any, str, ContentAccess, str]] | None = None
 
 
 _state: _State | None = None
@@ -95,11 +99,10 @@ def start(pelican: Any) -> None:
 
 
 def _source_rel(content: Any, content_path: Path) -> str:
-    source = Path(content.source_path).resolve()
-    try:
-        return source.relative_to(content_path).as_posix()
-    except ValueError:
-        return source.as_posix()
+    """The source's path below content/ (relpath, not resolve(): no file system calls)."""
+    source = os.path.abspath(content.source_path)
+    rel = Path(os.path.relpath(source, content_path)).as_posix()
+    return Path(source).as_posix() if rel.startswith("../") else rel
 
 
 def _folder_rule(path: str) -> Rule:
@@ -191,10 +194,7 @@ def build_manifest() -> dict[str, Any]:
 
     by_file: dict[str, dict[str, Any]] = {}
     gated_folders: list[tuple[str, Rule]] = []
-    for content, rel, access in _state.contents.values():
-        save_as = getattr(content, "save_as", "")
-        if not save_as or getattr(content, "status", "") == "draft":
-            continue
+    for content, rel, access, save_as in written_contents():
         kind = "article" if type(content).__name__ == "Article" else "page"
         entry: dict[str, Any] = {
             "file": save_as,
@@ -208,15 +208,11 @@ def build_manifest() -> dict[str, Any]:
         if not access.rule.is_public and save_as.endswith("index.html"):
             gated_folders.append((url_of(save_as), access.rule))
 
-    statics: dict[str, Rule] = {}
     for static in _state.statics:
         rel = _source_rel(static, _state.content_path)
         rule = _folder_rule(site_path(rel))
-        statics[static.save_as] = rule
-        by_file.setdefault(
-            static.save_as,
-            {"file": static.save_as, "kind": "file", "_rule": rule, "source": rel},
-        )
+        saved = static.save_as
+        by_file.setdefault(saved, {"file": saved, "kind": "file", "_rule": rule, "source": rel})
 
     entries: dict[str, dict[str, Any]] = {}
     for root, _dirs, names in os.walk(output):
@@ -281,10 +277,8 @@ def _pages(prefix: str) -> dict[str, str]:
 
 
 def _text(value: Any) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", str(value))).strip()
+    """A title as plain text (titles may hold inline HTML or entities)."""
+    return html.unescape(_TAG.sub("", str(value))).strip()
 
 
 def write_manifest(pelican: Any) -> None:
@@ -296,9 +290,9 @@ def write_manifest(pelican: Any) -> None:
     write_json(_state.meta_path / MANIFEST_NAME, manifest)
 
 
-def write_json(path: Path, document: Any) -> None:
+def write_json(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    path.write_text(dumps(document), encoding="utf-8")
 
 
 def current_manifest() -> dict[str, Any] | None:
@@ -306,9 +300,20 @@ def current_manifest() -> dict[str, Any] | None:
     return _state.manifest if _state else None
 
 
-def contents() -> list[tuple[Any, str, ContentAccess]]:
-    """Every page and article of this build with its source path and access."""
-    return list(_state.contents.values()) if _state else []
+def written_contents() -> list[tuple[Any, str, ContentAccess, str]]:
+    """Every page and article written by this build: (content, source path, access, save_as).
+    Computed once (Pelican's `save_as` formats the URL settings on every access)."""
+    if _state is None:
+        return []
+    if _state.written is None:
+        _state.written = []
+        for content, rel, access in _state.contents.values():
+            if getattr(content, "status", "") == "draft":
+                continue
+            save_as = getattr(content, "save_as", "")
+            if save_as:
+                _state.written.append((content, rel, access, save_as))
+    return _state.written
 
 
 def settings() -> dict[str, Any]:

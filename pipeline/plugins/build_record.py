@@ -10,7 +10,6 @@ module variable: that is safe only because `pipeline.build` runs each build in a
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pelican import signals
+
+from pipeline.jsonfmt import dumps
 
 RECORD_NAME = "build.json"
 RECORD_VERSION = 1
@@ -30,6 +31,7 @@ class _BuildRecord:
     meta_path: Path
     settings: dict[str, Any]
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    saved_as: dict[int, Any] = field(default_factory=dict)
 
 
 _record: _BuildRecord | None = None
@@ -51,14 +53,24 @@ def record_written(path: str, context: dict[str, Any]) -> None:
     """Note one HTML file Pelican wrote (`content_written`), with its source if it has one."""
     if _record is None:
         return
-    rel = Path(path).resolve().relative_to(_record.output_path).as_posix()
+    # relpath, not resolve(): this runs for every file written (no file system calls).
+    rel = os.path.relpath(os.path.abspath(path), _record.output_path).replace(os.sep, "/")
     entry: dict[str, Any] = {"path": rel, "url": _url_of(rel), "kind": "template"}
     for kind in ("article", "page"):
         content = context.get(kind)
-        if content is not None and getattr(content, "save_as", None) == rel:
+        if content is not None and _saved_as(content) == rel:
             entry.update(_describe(content, kind, _record.content_path))
             break
     _record.pages[rel] = entry
+
+
+def _saved_as(content: Any) -> Any:
+    """`content.save_as`, once per object (Pelican formats the URL settings on each access)."""
+    assert _record is not None
+    key = id(content)
+    if key not in _record.saved_as:
+        _record.saved_as[key] = getattr(content, "save_as", None)
+    return _record.saved_as[key]
 
 
 def write_record(pelican: Any) -> None:
@@ -83,7 +95,7 @@ def write_record(pelican: Any) -> None:
     }
     _record.meta_path.mkdir(parents=True, exist_ok=True)
     target = _record.meta_path / RECORD_NAME
-    target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    target.write_text(dumps(document), encoding="utf-8")
 
 
 def register() -> None:
@@ -102,11 +114,10 @@ def _url_of(rel: str) -> str:
 
 
 def _describe(content: Any, kind: str, content_path: Path) -> dict[str, Any]:
-    source = Path(content.source_path).resolve()
-    try:
-        source_rel = source.relative_to(content_path).as_posix()
-    except ValueError:
-        source_rel = source.as_posix()
+    source = os.path.abspath(content.source_path)
+    source_rel = Path(os.path.relpath(source, content_path)).as_posix()
+    if source_rel.startswith("../"):
+        source_rel = Path(source).as_posix()
     described: dict[str, Any] = {
         "kind": kind,
         "source": source_rel,

@@ -14,11 +14,12 @@ from typing import Any
 
 from pelican import signals
 
-from pipeline.plugins.access_manifest import contents, settings, url_of, write_json
+from pipeline.plugins.access_manifest import settings, url_of, write_json, written_contents
 
 INDEX_NAME = "content.json"
 INDEX_VERSION = 1
 _TAG = re.compile(r"<[^>]+>")
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
 
@@ -27,13 +28,20 @@ def plain(value: Any) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", str(value or "")))).strip()
 
 
+def summary_of(content: Any, is_article: bool) -> str:
+    """`Summary:` metadata, else the first paragraph (SUMMARY_MAX_PARAGRAPHS = 1). Articles
+    have theirs computed already for the listings; for pages a regular expression is much
+    cheaper than Pelican's HTML truncation and gives the same paragraph."""
+    if is_article or "summary" in content.metadata:
+        return plain(getattr(content, "summary", ""))
+    match = _FIRST_PARAGRAPH.search(str(content.content))
+    return plain(match.group(1)) if match else ""
+
+
 def build_index() -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     prefix = str(settings().get("SITEURL", ""))
-    for content, source, access in contents():
-        save_as = getattr(content, "save_as", "")
-        if not save_as or getattr(content, "status", "") == "draft":
-            continue
+    for content, source, access, save_as in written_contents():
         is_article = type(content).__name__ == "Article"
         date = getattr(content, "date", None) if is_article or "date" in content.metadata else None
         category = getattr(content, "category", None) if is_article else None
@@ -41,7 +49,7 @@ def build_index() -> list[dict[str, Any]]:
             {
                 "url": prefix + url_of(save_as),
                 "title": plain(getattr(content, "title", "")),
-                "summary": plain(getattr(content, "summary", "")),
+                "summary": summary_of(content, is_article),
                 "lang": getattr(content, "lang", None),
                 "tags": sorted(str(t) for t in getattr(content, "tags", []) or []),
                 "category": str(category) if category is not None else None,

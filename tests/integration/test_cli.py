@@ -227,3 +227,78 @@ def test_build_names_the_broken_file_and_keeps_the_published_site(tmp_path: Path
     assert result.returncode == 1
     assert "2026-02-30-bad.md" in result.stderr and "not a valid date" in result.stderr
     assert (tmp_path / "site" / "public" / "index.html").read_bytes() == home
+
+
+def test_build_checks_rule_names_against_the_member_table(tmp_path: Path) -> None:
+    """With a migrated database and the demo schema, `kizuna build` knows the member table's
+    fields: a rule naming a field that does not exist is a warning, and the build succeeds."""
+    import json
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    (content / "pages" / "members" / "typo.md").write_text(
+        'Title: 綴り違い\nAccess: speciality == "oncology"\n\n本文です。\n', "utf-8"
+    )
+    env = kizuna_env(tmp_path / "var", KIZUNA_SITE_DIR=str(tmp_path / "site"))
+    without_db = kizuna(env, "build", "--content", str(content))
+    assert "speciality" not in without_db.stderr  # names unknown: no warning
+    assert "no database yet" in without_db.stdout
+    assert not (tmp_path / "var" / "kizuna.db").exists(), "a build creates no database"
+    kizuna(env, "migrate")
+    kizuna(env, "demo-data")
+    result = kizuna(env, "build", "--content", str(content))
+    assert "member table members" in result.stdout
+    assert "content/pages/members/typo.md, line 2, column 9" in result.stderr
+    assert "speciality" in result.stderr
+    record = json.loads((tmp_path / "site" / "meta" / "build.json").read_text("utf-8"))
+    assert any("speciality" in w for w in record["warnings"])
+    assert (tmp_path / "var" / "build-cache").is_dir()
+
+
+def test_build_watch_rebuilds_after_a_change(tmp_path: Path) -> None:
+    import queue
+    import shutil
+    import threading
+    import time
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    env = kizuna_env(tmp_path / "var", KIZUNA_SITE_DIR=str(tmp_path / "site"))
+    process = subprocess.Popen(
+        [KIZUNA, "build", "--watch", "--content", str(content)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    output = process.stdout
+    assert output is not None
+    threading.Thread(target=lambda: [lines.put(x) for x in output], daemon=True).start()
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            seen.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"no {text!r} in {seen}")
+
+    try:
+        wait_for("Watching")  # the first build is done and the watcher has its first scan
+        page = content / "pages" / "about.md"
+        page.write_text(page.read_text("utf-8").replace("私たちについて", "私たちのこと"), "utf-8")
+        wait_for("Changed: content/pages/about.md")
+        wait_for("Built ")
+        about = tmp_path / "site" / "public" / "about" / "index.html"
+        assert "私たちのこと" in about.read_text("utf-8")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

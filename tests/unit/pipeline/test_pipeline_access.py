@@ -308,11 +308,20 @@ def test_unknown_fields_and_groups_warn_only_when_the_member_table_is_known(
     assert record["warnings"] == result.warnings
 
 
-def test_a_template_that_shows_gated_text_fails_the_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "{{ a.content }}",
+        "{{ a.content|striptags|truncate(60) }}",  # cut short, with "..."
+        '<meta name="x" content="{{ a.content|striptags|trim }}">',
+    ],
+    ids=["body", "cut-short", "attribute"],
+)
+def test_a_template_that_shows_gated_text_fails_the_build(tmp_path: Path, shown: str) -> None:
     theme = tmp_path / "theme"
     shutil.copytree(THEME, theme)
     home = theme / "templates" / "home.html"
-    leaky = "{% for a in hidden_articles %}<p>{{ a.content }}</p>{% endfor %}{% endblock %}"
+    leaky = "{% for a in hidden_articles %}<p>" + shown + "</p>{% endfor %}{% endblock %}"
     text = read(home)
     home.write_text(text[: text.rindex("{% endblock %}")] + leaky, encoding="utf-8")
     with pytest.raises(BuildError) as caught:
@@ -320,6 +329,23 @@ def test_a_template_that_shows_gated_text_fails_the_build(tmp_path: Path) -> Non
     message = str(caught.value)
     assert "gated text leaks into the public file index.html" in message
     assert re.search(r"content/news/2026-0[456]-\d\d-[a-z-]+\.md: gated text leaks", message)
+
+
+def test_gated_pages_may_quote_what_is_public_anyway(tmp_path: Path) -> None:
+    """Public titles, the site's description and other gated pages' titles shown as teasers are
+    no leak when a gated page repeats them."""
+    content = copy_content(tmp_path)
+    (content / "pages" / "members" / "quotes.md").write_text(
+        "Title: 引用の多いページ\n\n"
+        "2026年度 オンライン技術セミナーのご案内\n\n"
+        "研究機関・医療機関向けの分析機器と消耗品を扱う架空の会社です。\n\n"
+        "会員向けウェビナー「装置の日常点検」の録画を公開しました\n\n"
+        "この段落だけは会員の方にしかお見せしない、とても大事な内容です。\n",
+        encoding="utf-8",
+    )
+    build(tmp_path, content)
+    public = tmp_path / "site" / "public"
+    assert "とても大事な内容" not in read(public / "index.html")
 
 
 def test_a_missing_template_names_it(tmp_path: Path) -> None:
