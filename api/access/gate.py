@@ -383,6 +383,11 @@ class _Watcher(ManifestWatcher):
         self.gate.site = _load_site(
             snapshot.manifest, self.public_dir, self.gate.hot_max, self.gate.hot_budget
         )
+        # New tokens carry the fields the new rules read from now on (MemberAuth would notice
+        # the file itself within a second).
+        fields = getattr(self.gate.identifier(), "fields", None)
+        if fields is not None and hasattr(fields, "set"):
+            fields.set(snapshot.manifest.fields)
         log.info(
             "site build %s taken: %d files, %d KiB in memory",
             snapshot.manifest.build_id,
