@@ -468,8 +468,11 @@ class Gate:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
         if scope["type"] != "http":
             return
-        raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
-        if b"?" in raw:  # some clients' ASGI transports leave the query on raw_path
+        raw: bytes | None = scope.get("raw_path")
+        decoded = raw is None  # a server without raw_path: its path is decoded already
+        if raw is None:
+            raw = scope["path"].encode("utf-8")
+        elif b"?" in raw:  # some clients' ASGI transports leave the query on raw_path
             raw = raw.partition(b"?")[0]
         if raw == b"/api" or raw.startswith(b"/api/"):
             await _api_not_found(send, raw)
@@ -482,7 +485,7 @@ class Gate:
         request = _read_request(scope)
         request.path = raw.decode("latin-1")
         try:
-            path = request.path = normalise(raw)
+            path = request.path = normalise(raw, decoded=decoded)
         except PathError as exc:
             await self._page(send, site, "not_found", exc.status, request, NO_STORE, [])
             return

@@ -57,12 +57,12 @@ def install_gate(app: Litestar, gate: Gate) -> None:
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
-            raw = raw.partition(b"?")[0]
+            given: bytes | None = scope.get("raw_path")
+            raw = scope["path"].encode("utf-8") if given is None else given.partition(b"?")[0]
             if b"%" in raw or b"/." in raw or b"//" in raw:
                 # /admin/../members/x is a page of the site; the gate refuses what is malformed.
                 try:
-                    raw = normalise(raw).encode("utf-8")
+                    raw = normalise(raw, decoded=given is None).encode("utf-8")
                 except PathError:
                     raw = b"/"
             first = raw[1:].split(b"/", 1)[0]

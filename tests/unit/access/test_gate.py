@@ -377,3 +377,24 @@ def test_login_page_without_the_mark_or_input(tmp_path: Path) -> None:
     assert login_page(served, b"other=1") is None
     filled = login_page(served, b"next=/x/&error=invalid")
     assert filled is not None and b'value="/x/"' in filled and b'role="alert"' in filled
+
+
+def test_a_server_without_raw_path_is_not_decoded_twice(gate: Gate) -> None:
+    import anyio
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def run(path: str) -> int:
+        sent.clear()
+        scope = {"type": "http", "method": "GET", "path": path, "query_string": b"",
+                 "headers": []}  # fmt: skip
+        await gate(scope, None, send)
+        return int(sent[0]["status"])  # type: ignore[call-overload]
+
+    assert anyio.run(run, "/about/") == 200
+    # "%2e%2e" here is what the client sent as %252e%252e: a name, not "..".
+    assert anyio.run(run, "/members/%2e%2e/about/") == 303
+    assert anyio.run(run, "/about/%2e%2e/") == 404
