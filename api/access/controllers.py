@@ -9,7 +9,10 @@ allowed, 404 unknown or malformed. Every answer carries ``Cache-Control`` for ng
 onto the file (``private, no-store`` for a gated path, the public one otherwise) and
 ``X-Kizuna-Decision``. A renewed access token comes back as ``Set-Cookie``.
 
-A GET that changes nothing: no CSRF check applies (auth.py checks writes only).
+A GET that changes nothing: no CSRF check applies (auth.py checks writes only). In the app
+the same answer comes from ``Gate.check_asgi``, which ``api.web.site.install_gate`` puts in
+front of the router (no framework cost per check); this route documents it and answers when
+the gate is not installed.
 """
 
 from __future__ import annotations
@@ -17,43 +20,22 @@ from __future__ import annotations
 from typing import Any, cast
 
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
 
-from api.access.gate import Gate
-from api.access.paths import PathError
-from api.access.rules import Decision
-from api.runtime import Runtime
+from api.access.gate import CheckAnswer, Gate
 from api.web.problems import problem
 
 ORIGINAL_URI = "x-original-uri"
-STATUS = {Decision.allow: 204, Decision.login: 401, Decision.forbidden: 403}
-GATED = "private, no-store"
-PUBLIC = "public, max-age=300"
 
 
-_PROBLEMS = {
-    401: ("unauthenticated", "Authentication required", "Log in as a member to read this page"),
-    403: ("permission_denied", "Not permitted", "This member may not read this page"),
-    404: ("not_found", "Not found", "No such page or file"),
-}
-
-
-def _answer(
-    request: Request[Any, Any, Any],
-    status: int,
-    decision: str,
-    cache: str,
-    cookies: list[Cookie] | None = None,
-) -> Response[None]:
+def _answer(request: Request[Any, Any, Any], answer: CheckAnswer) -> Response[None]:
     """The answer; a refusal carries problem details (nginx ignores the body)."""
-    headers = {"Cache-Control": cache, "X-Kizuna-Decision": decision}
-    if status == 204:
+    headers = {"Cache-Control": answer.cache.decode(), "X-Kizuna-Decision": answer.decision}
+    if answer.status == 204:
         response: Response[Any] = Response(None, status_code=204, headers=headers)
     else:
-        code, title, detail = _PROBLEMS[status]
-        response = problem(request, status, code, title, detail, headers=headers)
-    for cookie in cookies or ():
+        code, title, detail = answer.problem()
+        response = problem(request, answer.status, code, title, detail, headers=headers)
+    for cookie in answer.cookies:
         response.set_cookie(cookie)
     return cast("Response[None]", response)
 
@@ -63,24 +45,12 @@ class AccessCheckController(Controller):
     tags = ["access"]
 
     @get("/check", status_code=204, problems=(401, 403, 404))
-    async def check(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]
-    ) -> Response[None]:
+    async def check(self, request: Request[Any, Any, Any]) -> Response[None]:
         """May the visitor (by the member cookies) read the path in ``X-Original-URI``?
         204 yes, 401 log in first, 403 not permitted, 404 no such file (for nginx
         ``auth_request``; see deploy/nginx/)."""
         gate: Gate = request.app.state.gate
-        raw = request.headers.get(ORIGINAL_URI, "")
         # Header values arrive as latin-1 text: the bytes nginx sent are its UTF-8 $uri.
-        found = await gate.resolve(raw.encode("latin-1", "replace"), decoded=True) if raw else None
-        if found is None or isinstance(found, PathError):
-            return _answer(request, 404, "not_found", GATED)
-        if found.public:
-            if found.entry is None and found.redirect is None:
-                return _answer(request, 404, "not_found", PUBLIC)
-            return _answer(request, 204, "allow", PUBLIC)
-        identity = await runtime.member_auth.identify(request.cookies)
-        decision = found.decide(identity.member)
-        if decision is Decision.allow and found.entry is None and found.redirect is None:
-            return _answer(request, 404, "not_found", GATED, identity.set_cookies)
-        return _answer(request, STATUS[decision], decision.value, GATED, identity.set_cookies)
+        original = request.headers.get(ORIGINAL_URI, "").encode("latin-1", "replace")
+        cookie = request.headers.get("cookie", "").encode("latin-1", "replace")
+        return _answer(request, await gate.check(original, cookie))

@@ -374,6 +374,45 @@ def _read_request(scope: Mapping[str, Any]) -> _Request:
     return request
 
 
+CHECK_STATUS = {Decision.allow: 204, Decision.login: 401, Decision.forbidden: 403}
+CHECK_PROBLEMS = {
+    401: ("unauthenticated", "Authentication required", "Log in as a member to read this page"),
+    403: ("permission_denied", "Not permitted", "This member may not read this page"),
+    404: ("not_found", "Not found", "No such page or file"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckAnswer:
+    """The check's answer for nginx: 204 allow, 401 login, 403 forbidden, 404 not found."""
+
+    status: int
+    decision: str
+    cache: bytes
+    cookies: list[Any] = field(default_factory=list)  # litestar Cookie objects to set
+
+    def set_cookie_headers(self) -> list[Header]:
+        return [cookie.to_encoded_header() for cookie in self.cookies]
+
+    def problem(self) -> tuple[str, str, str]:
+        return CHECK_PROBLEMS[self.status]
+
+    def problem_body(self) -> bytes:
+        import json
+
+        code, title, detail = self.problem()
+        return json.dumps(
+            {
+                "type": f"urn:kizuna:problem:{code}",
+                "title": title,
+                "status": self.status,
+                "detail": detail,
+                "code": code,
+                "instance": "/api/access/check",
+            }
+        ).encode()
+
+
 class _Watcher(ManifestWatcher):
     def __init__(self, gate: Gate, meta_dir: Path, public_dir: Path) -> None:
         super().__init__(meta_dir, public_dir)
@@ -444,9 +483,49 @@ class Gate:
         except PathError as exc:
             return exc
 
-    async def identify(self, cookie_header: bytes) -> tuple[Member | None, list[Header]]:
-        """The member behind the request's cookies (``None``: anonymous) and the Set-Cookie
-        headers the identity asks for (a renewed token)."""
+    async def check(self, original_uri: bytes, cookie_header: bytes) -> CheckAnswer:
+        """The decision for nginx (``GET /api/access/check``): ``original_uri`` is nginx's
+        ``$uri`` (decoded, normalised: never decoded again)."""
+        found = await self.resolve(original_uri, decoded=True) if original_uri else None
+        if found is None or isinstance(found, PathError):
+            return CheckAnswer(404, "not_found", GATED_CACHE)
+        if found.public:
+            if found.entry is None and found.redirect is None:
+                return CheckAnswer(404, "not_found", PAGE_CACHE)
+            return CheckAnswer(204, "allow", PAGE_CACHE)
+        member, cookies = await self.identify(cookie_header)
+        decision = found.decide(member)
+        if decision is Decision.allow and found.entry is None and found.redirect is None:
+            return CheckAnswer(404, "not_found", GATED_CACHE, cookies)
+        return CheckAnswer(CHECK_STATUS[decision], decision.value, GATED_CACHE, cookies)
+
+    async def check_asgi(self, scope: Mapping[str, Any], send: Send) -> None:
+        """``GET /api/access/check`` answered without the framework (installed in front of the
+        router by ``api.web.site.install_gate``; the Litestar route documents it and answers
+        the same through :meth:`check` when the gate is not installed)."""
+        uri = cookie = b""
+        for name, value in scope["headers"]:
+            if name == b"x-original-uri":
+                uri = value
+            elif name == b"cookie":
+                cookie = value if not cookie else cookie + b"; " + value
+        answer = await self.check(uri, cookie)
+        headers = [
+            (b"cache-control", answer.cache),
+            (b"x-kizuna-decision", answer.decision.encode()),
+        ]
+        headers += answer.set_cookie_headers()
+        body = b""
+        if answer.status != 204:
+            body = answer.problem_body()
+            headers += [(b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode())]  # fmt: skip
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def identify(self, cookie_header: bytes) -> tuple[Member | None, list[Any]]:
+        """The member behind the request's cookies (``None``: anonymous) and the cookies the
+        identity asks to set (a renewed token: litestar ``Cookie`` objects)."""
         if _MEMBER_COOKIE not in cookie_header:
             return None, []
         identifier = self._identifier or self.identifier()
@@ -460,8 +539,7 @@ class Gate:
             if member is not None:
                 return member, []
         identity = await identifier.identify(cookies)
-        headers = [cookie.to_encoded_header() for cookie in identity.set_cookies or ()]
-        return identity.member, headers
+        return identity.member, list(identity.set_cookies or ())
 
     # ---------------------------------------------------------------- ASGI
 
@@ -493,7 +571,8 @@ class Gate:
         cookies: list[tuple[bytes, bytes]] = []
         decision = Decision.allow
         if not resolution.public:
-            member, cookies = await self.identify(request.cookie)
+            member, to_set = await self.identify(request.cookie)
+            cookies = [cookie.to_encoded_header() for cookie in to_set]
             decision = resolution.decide(member)
         if decision is Decision.login:
             await self._login_redirect(send, site, path, request, cookies)

@@ -18,6 +18,7 @@ from api.access.gate import Gate
 from api.access.paths import PathError, normalise
 from api.web.problems import problem
 
+CHECK_PATH = b"/api/access/check"  # nginx auth_request: answered by the gate itself
 ADMIN_STATIC = Path(__file__).resolve().parent.parent / "admin" / "static"
 
 
@@ -65,6 +66,9 @@ def install_gate(app: Litestar, gate: Gate) -> None:
                     raw = normalise(raw, decoded=given is None).encode("utf-8")
                 except PathError:
                     raw = b"/"
+            if raw == CHECK_PATH and scope.get("method") == "GET":
+                await gate.check_asgi(scope, send)  # type: ignore[arg-type]
+                return
             first = raw[1:].split(b"/", 1)[0]
             if first not in prefixes:
                 await gate(scope, receive, send)  # type: ignore[arg-type]

@@ -155,3 +155,20 @@ def test_a_running_app_takes_a_new_build(
     gate.watcher._next_check = 0  # as if a second had passed
     assert client.get("/about/").status_code == 200
     assert gate.site is not before
+
+
+def test_the_documented_route_answers_like_the_fast_path(
+    client: TestClient[Litestar], site: Path
+) -> None:
+    """install_gate answers /api/access/check itself; the Litestar route (reached here by its
+    trailing-slash spelling, which the fast path leaves to the router) says the same."""
+    log_in(client, "pharma@example.jp")
+    for path in ("/about/", "/members/gold/", "/members/pharmacists/handbook/", "/x/", ""):
+        headers = {"X-Original-URI": path} if path else {}
+        fast = client.get("/api/access/check", headers=headers)
+        routed = client.get("/api/access/check/", headers=headers)
+        assert routed.status_code == fast.status_code, path
+        for name in ("cache-control", "x-kizuna-decision", "content-type"):
+            assert routed.headers.get(name) == fast.headers.get(name), (path, name)
+        if fast.status_code != 204:
+            assert routed.json() == fast.json()
