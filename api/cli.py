@@ -181,7 +181,10 @@ def _member_schema(settings: Settings) -> tuple[dict[str, str] | None, list[str]
                     CustomerField.table_id == table.id
                 )
             ).all()
-            return dict(fields), sorted(groups), f"member table {table.key}"
+            known = dict(fields)
+            if table.statuses:  # the record's status is a system column, not a field
+                known.setdefault("status", "select")
+            return known, sorted(groups), f"member table {table.key}"
     except Exception as exc:  # the build goes on without the names
         return None, None, f"database not reachable ({type(exc).__name__}): names not checked"
     finally:

@@ -253,7 +253,7 @@ def build_manifest() -> dict[str, Any]:
         # The same pages in the other languages (an addition to the contract's keys).
         "pages_by_lang": {
             lang: _pages(f"/{lang}" if lang != default_lang else "")
-            for lang in (default_lang, *SPECIAL_LANGS)
+            for lang in dict.fromkeys((default_lang, *SPECIAL_LANGS))
         },
         "entries": {url: _public_entry(e) for url, e in sorted(entries.items())},
         "folders": {prefix_: rule.as_dict() for prefix_, rule in folders.items()},

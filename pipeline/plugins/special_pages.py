@@ -23,7 +23,7 @@ class SpecialPagesGenerator(Generator):
 
     def generate_output(self, writer: Any) -> None:
         default_lang = self.settings.get("DEFAULT_LANG", "ja")
-        for lang in (default_lang, *SPECIAL_LANGS):
+        for lang in dict.fromkeys((default_lang, *SPECIAL_LANGS)):  # once each
             prefix = "" if lang == default_lang else f"{lang}/"
             for name, save_as in TEMPLATES.items():
                 writer.write_file(
