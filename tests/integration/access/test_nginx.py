@@ -239,3 +239,55 @@ def test_nginx_and_the_embedded_gate_decide_alike_and_leak_nothing(stack: Stack)
     assert decided["login"] == {"anonymous"}
     assert {"member", "doctor", "pharmacist"} <= decided["forbidden"]
     assert set(VISITORS) <= decided["allow"] and set(VISITORS) <= decided["refused"]
+
+
+def test_the_shipped_site_config_passes_nginx_t(tmp_path: Path) -> None:
+    """deploy/nginx/kizuna.conf as shipped (TLS server, both includes), with this run's paths,
+    a throw-away certificate and loopback ports: `nginx -t` accepts it."""
+    if not Path(NGINX).exists():
+        unavailable("nginx", f"{NGINX} not found (apt-get install nginx-light)")
+    if not shutil.which("openssl"):
+        unavailable("openssl", "not found (apt-get install openssl)")
+    site = tmp_path / "site"
+    (site / "meta").mkdir(parents=True)
+    (site / "public").mkdir()
+    (site / "meta" / "nginx-gated.map").write_text('"~^/members/" 1;\n"/members/" 0;\n')
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=kizuna.test", "-keyout", str(tmp_path / "key.pem"),
+         "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    http = (DEPLOY / "kizuna-http.conf").read_text("utf-8")
+    http = http.replace("/srv/kizuna/site", str(site))
+    http = http.replace("/var/cache/nginx/kizuna-auth", str(tmp_path / "cache"))
+    (tmp_path / "kizuna-http.conf").write_text(http, "utf-8")
+    replacements = {
+        "/srv/kizuna/app/deploy/nginx/kizuna-http.conf": str(tmp_path / "kizuna-http.conf"),
+        "/srv/kizuna/app/deploy/nginx/kizuna-gate.conf": str(DEPLOY / "kizuna-gate.conf"),
+        "/srv/kizuna/site": str(site),
+        "/etc/letsencrypt/live/www.example.jp/fullchain.pem": str(tmp_path / "cert.pem"),
+        "/etc/letsencrypt/live/www.example.jp/privkey.pem": str(tmp_path / "key.pem"),
+        "listen [::]:80;": "",
+        "listen [::]:443 ssl http2;": "",
+        "listen 80;": f"listen 127.0.0.1:{free_port()};",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{free_port()} ssl http2;",
+    }
+    site_conf = (DEPLOY / "kizuna.conf").read_text("utf-8")
+    for old, new in replacements.items():
+        assert old in site_conf or old in http or old.startswith("/srv/kizuna/site"), old
+        site_conf = site_conf.replace(old, new)
+    (tmp_path / "site.conf").write_text(site_conf, "utf-8")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n include /etc/nginx/mime.types;\n access_log off;\n"
+        f" client_body_temp_path {temp}/b; proxy_temp_path {temp}/p;"
+        f" fastcgi_temp_path {temp}/f; uwsgi_temp_path {temp}/u; scgi_temp_path {temp}/s;\n"
+        f" include {tmp_path}/site.conf;\n}}\n",
+        "utf-8",
+    )
+    result = subprocess.run([NGINX, "-t", "-c", str(config)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
