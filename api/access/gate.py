@@ -1,8 +1,8 @@
 """The embedded gate: the app serves ``site/public`` itself, every file behind its rule
 (issue 17 part 5; CONTRACT17 sections 1–3).
 
-A raw ASGI app (mounted at ``/`` in Litestar by ``api.web.site``) so that a request costs a
-dict lookup and a few header lines, not a framework's request object:
+A raw ASGI app (put in front of Litestar's router by ``api.web.site.install_gate``) so that
+a request costs a dict lookup and a few header lines, not a framework's request object:
 
 1. the raw path is normalised (``api.access.paths``): a malformed one gets 400, an overlong
    one 404, with the theme's 404 page;
