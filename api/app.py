@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 
 from api import __version__
+from api.access.gate import Gate
 from api.domain import (
     Domain,
     admin_labels,
@@ -29,7 +30,7 @@ from api.web.headers import make_security_headers
 from api.web.health import health
 from api.web.openapi import ApiDocs, openapi_config
 from api.web.problems import EXCEPTION_HANDLERS, screen_request
-from api.web.site import admin_router, site_router
+from api.web.site import admin_router, install_gate
 from api.workers import broker as brokers
 from api.workers.queue import JobQueue
 
@@ -95,12 +96,19 @@ def create_app(
                 queue.detach()
                 queue.broker.close()
 
+    # The embedded gate serves site/public; it asks the member identity (runtime.member_auth)
+    # for gated paths only.
+    gate = Gate(
+        settings.public_dir,
+        settings.meta_dir,
+        lambda: runtime.member_auth,
+    )
+
     app = Litestar(
         route_handlers=[
             *controllers(domains),
             health,
             admin_router(),
-            site_router(settings.public_dir),
         ],
         dependencies={
             "runtime": Provide(lambda: runtime, sync_to_thread=False, use_cache=True),
@@ -130,4 +138,6 @@ def create_app(
     app.state.jobs = jobs
     app.state.permissions = permissions
     app.state.settings = settings
+    app.state.gate = gate
+    install_gate(app, gate)  # the built site: every path outside the app's own (api, admin)
     return app

@@ -1,7 +1,7 @@
 """The installed domains, in one list: ``create_app`` and ``kizuna worker`` collect what each
 declares (``api/<domain>/domain.py``). Adding a domain is its folder and one line here."""
 
-from api.access.staff_domain import domain as access_admin_domain
+from api.access.domain import DOMAIN as access
 from api.audit.domain import DOMAIN as audit
 from api.customers.domain import DOMAIN as customers
 from api.domain import Domain
@@ -24,6 +24,6 @@ DOMAINS: tuple[Domain, ...] = (
     imports,
     exports,
     groups,
+    access,
     members,
-    access_admin_domain(),  # issue 17 part 8; folds into the access domain at merge
 )

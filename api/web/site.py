@@ -1,7 +1,7 @@
 """Serving the built site and the admin panel's static files from the app (embedded mode).
 
-The gate (access rules on gated pages) replaces the plain site router in a later issue;
-until then everything under ``site/public`` is public.
+The site goes through the gate (``api.access.gate``: access rules, hot files in memory); the
+admin panel's files are plain static files.
 """
 
 from __future__ import annotations
@@ -9,20 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import MediaType, Request, Router
-from litestar.exceptions import NotFoundException
+from litestar import Litestar, Request, Router
 from litestar.response import Response
 from litestar.static_files import create_static_files_router
+from litestar.types import Receive, Scope, Send
 
+from api.access.gate import Gate
+from api.access.paths import PathError, normalise
 from api.web.problems import problem
 
+CHECK_PATH = b"/api/access/check"  # nginx auth_request: answered by the gate itself
 ADMIN_STATIC = Path(__file__).resolve().parent.parent / "admin" / "static"
-
-NOT_BUILT = """<!doctype html><html lang="ja"><meta charset="utf-8"><title>Kizuna</title>
-<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;line-height:1.7">
-<h1>サイトはまだビルドされていません / The site is not built yet</h1>
-<p><code>kizuna build</code> を実行してください。 Run <code>kizuna build</code>, then reload.</p>
-<p><a href="/admin/">管理画面 / Admin</a></p></body></html>"""
 
 
 def _bad_admin_path(request: Request[Any, Any, Any], exc: ValueError) -> Response[Any]:
@@ -41,26 +38,41 @@ def admin_router() -> Router:
     )
 
 
-def site_router(public_dir: Path) -> Router:
-    """The built site; a friendly page instead of a bare 404 while nothing is built yet."""
-    public_dir.mkdir(parents=True, exist_ok=True)
-
-    def not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        if request.url.path.startswith("/api/"):  # API clients get problem details, not HTML
-            return problem(request, 404, "not_found", "Not found", "No such API endpoint")
-        if not (public_dir / "index.html").exists():
-            return Response(NOT_BUILT, media_type=MediaType.HTML, status_code=503)
-        page = public_dir / "404.html"
-        if page.exists():
-            return Response(page.read_bytes(), media_type=MediaType.HTML, status_code=404)
-        return Response("Not found", media_type=MediaType.TEXT, status_code=404)
-
-    return create_static_files_router(
-        path="/",
-        directories=[public_dir],
-        html_mode=True,
-        name="site",
-        include_in_schema=False,
-        # ValueError: a NUL byte (``%00``) in the path, which no file name can hold.
-        exception_handlers={NotFoundException: not_found, ValueError: not_found},
+def app_prefixes(app: Litestar) -> frozenset[bytes]:
+    """The first path segments the app's own routes use (``api``, ``admin``)."""
+    return frozenset(
+        route.path.strip("/").split("/", 1)[0].encode() for route in app.routes if route.path != "/"
     )
+
+
+def install_gate(app: Litestar, gate: Gate) -> None:
+    """Put the gate in front of the app's router: a request whose first path segment is one of
+    the app's (``/api/…``, ``/admin/…``) goes to the router as before; every other path is the
+    built site and goes straight to the gate — no routing, no framework request object.
+
+    Installed as the app's ASGI handler (inside ``Litestar.__call__``), so the app's
+    ``before_send`` hooks (security headers) still apply and lifespan is untouched. A Litestar
+    mount at ``/`` would not do: it also takes every route with a path parameter."""
+    router = app.asgi_handler
+    prefixes = app_prefixes(app)
+
+    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given: bytes | None = scope.get("raw_path")
+            raw = scope["path"].encode("utf-8") if given is None else given.partition(b"?")[0]
+            if b"%" in raw or b"/." in raw or b"//" in raw:
+                # /admin/../members/x is a page of the site; the gate refuses what is malformed.
+                try:
+                    raw = normalise(raw, decoded=given is None).encode("utf-8")
+                except PathError:
+                    raw = b"/"
+            if raw == CHECK_PATH and scope.get("method") == "GET":
+                await gate.check_asgi(scope, send)  # type: ignore[arg-type]
+                return
+            first = raw[1:].split(b"/", 1)[0]
+            if first not in prefixes:
+                await gate(scope, receive, send)  # type: ignore[arg-type]
+                return
+        await router(scope, receive, send)
+
+    app.asgi_handler = dispatch

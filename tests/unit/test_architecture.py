@@ -82,6 +82,8 @@ PUBLIC_API = {
     "/api/members/sessions/{session_id:str}",
     "/api/members/sessions/end",
     "/api/members/withdraw",
+    # nginx auth_request: the gate's decision for a path, by the member cookies it carries
+    "/api/access/check",
 }
 # What any authenticated caller may do to their own session or account.
 SELF_SERVICE_API = {"/api/staff/auth/logout", "/api/staff/auth/me"}

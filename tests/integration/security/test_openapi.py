@@ -14,6 +14,7 @@ from api.web.problems import PROBLEM_JSON
 PUBLIC = {
     ("post", "/api/staff/auth/login"),
     ("get", "/api/health"),
+    ("get", "/api/access/check"),  # nginx auth_request: by the member cookies, not staff
     # the site's member log-in (api/members): members are not staff
     ("post", "/api/members/login"),
     ("post", "/api/members/logout"),
