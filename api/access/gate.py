@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, quote
 import anyio
 import anyio.to_thread
 
+from api.access import pages as theme_pages
 from api.access.manifest import Entry, Manifest, ManifestWatcher, Resolution, Snapshot
 from api.access.paths import PathError, is_safe_next, normalise
 from api.access.rules import Decision, Member
@@ -100,9 +101,15 @@ _EXTRA_TYPES = {
 _NEXT_INPUT = re.compile(rb"<input\b[^>]*\bname=\"next\"[^>]*>", re.IGNORECASE)
 _VALUE_ATTR = re.compile(rb"\bvalue=\"[^\"]*\"", re.IGNORECASE)
 LOGIN_MESSAGE_MARK = b"<!--kizuna:login-message-->"
-LOGIN_MESSAGES = {
-    "ja": "ログインできませんでした。メールアドレスとパスワードをご確認ください。",
-    "en": "We could not log you in. Please check your e-mail address and password.",
+LOGIN_MESSAGES = {  # by the ``error`` code the log-in answers with (api/members/controllers)
+    "invalid": {
+        "ja": "ログインできませんでした。メールアドレスとパスワードをご確認ください。",
+        "en": "We could not log you in. Please check your e-mail address and password.",
+    },
+    "rate_limited": {
+        "ja": "ログインの試行が続いたため、しばらく受け付けません。時間をおいてお試しください。",
+        "en": "Too many log-in attempts. Please wait a little and try again.",
+    },
 }
 NOT_BUILT = (
     '<!doctype html><html lang="ja"><meta charset="utf-8"><title>Kizuna</title>'
@@ -609,8 +616,8 @@ class Gate:
         if served is None:
             await self._page(send, site, "not_found", 404, request, cache, cookies)
             return
-        if served.entry.kind == "special" and request.query and _is_login(site, served):
-            body = login_page(served, request.query)
+        if served.entry.kind == "special" and request.query:
+            body = personal_page(_page_name(site, served), served, request.query)
             if body is not None:
                 headers = [
                     (b"content-type", served.content_type),
@@ -767,10 +774,26 @@ class Gate:
         await send({"type": "http.response.body", "body": b""})
 
 
-def _is_login(site: Site, served: Served) -> bool:
-    return any(
-        page is served for name, page in site.pages.items() if name.partition("@")[0] == "login"
-    )
+def _page_name(site: Site, served: Served) -> str | None:
+    """Which of the manifest's theme pages this is (``login``, ``register``…), if any."""
+    for name, page in site.pages.items():
+        if page is served:
+            return name.partition("@")[0]
+    return None
+
+
+def personal_page(name: str | None, served: Served, query: bytes) -> bytes | None:
+    """A theme page as this request's query makes it (no JavaScript needed): the login page's
+    ``next`` and error message (:func:`login_page`), and on every member page the messages and
+    the step's form that the query names (:func:`api.access.pages.fill`). The forbidden and
+    404 pages take nothing from the query. ``None``: send the cached bytes."""
+    if name is None or name in ("forbidden", "not_found") or served.body is None:
+        return None
+    body = served.body
+    if name == "login":
+        body = login_page(served, query) or body
+    body = theme_pages.fill(body, query) or body
+    return None if body is served.body else body
 
 
 def login_page(served: Served, query: bytes) -> bytes | None:
@@ -798,7 +821,8 @@ def login_page(served: Served, query: bytes) -> bytes | None:
             changed = True
     if error and LOGIN_MESSAGE_MARK in body:
         lang = "en" if (served.entry.lang or "").startswith("en") else "ja"
-        note = f'<p class="login-message" role="alert">{LOGIN_MESSAGES[lang]}</p>'.encode()
+        text = LOGIN_MESSAGES.get(error, LOGIN_MESSAGES["invalid"])[lang]
+        note = f'<p class="kizuna-login-message" role="alert">{text}</p>'.encode()
         body = body.replace(LOGIN_MESSAGE_MARK, note, 1)
         changed = True
     return body if changed else None

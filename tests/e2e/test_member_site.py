@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from api.access.pages import fill
 from api.livesettings import services as live
 from api.mail.outbox import OutboxMessage, list_messages, read_message
-from api.members.pages import fill
 from api.principal import cli_principal
 from tests.fixtures.browser import VIEWPORTS, ConsoleWatch
 from tests.fixtures.customers import live_database, seed_customers
@@ -266,7 +266,7 @@ def test_the_key_steps_without_javascript_in_english(
         page.fill("input[name=name]", "Hana Kizuna")
         page.click("form[data-kizuna-form=register] button[type=submit]")
         expect(page).to_have_url(re.compile(r"/en/register/\?done=sent$"))
-        # The message is in the page, for the server-side fill (api.members.pages.fill).
+        # The message is in the page, for the server-side fill (api.access.pages.fill).
         filled = fill(page.request.get(page.url).body(), "done=sent")
         assert filled is not None and b'data-kizuna-message="done=sent" role="status">' in filled
 

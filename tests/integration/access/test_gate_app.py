@@ -4,6 +4,7 @@ it, the real MemberAuth, members logged in by the member API. The embedded gate,
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -137,6 +138,29 @@ def test_login_round_trip_without_javascript(
     # Log-out: refused again at once.
     client.post("/api/members/logout", json={})
     assert client.get("/members/gold/", follow_redirects=False).status_code == 303
+
+
+def test_theme_pages_show_the_messages_of_their_query_without_javascript(
+    client: TestClient[Litestar], site: Path
+) -> None:
+    """The gate fills a theme page from its query (api.access.pages.fill, login_page): the
+    texts the theme ships hidden are shown; nothing of the query is copied into the page."""
+    client.cookies.clear()
+    plain = client.get("/register/").text
+    sent = client.get("/register/?done=sent")
+    assert sent.status_code == 200 and sent.text != plain
+    assert 'data-kizuna-message="done=sent" role="status" hidden' in plain
+    assert 'data-kizuna-message="done=sent" role="status">' in sent.text
+    hostile = client.get("/register/?error=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert "<script>alert(1)" not in hostile.text
+    assert re.search(r'data-kizuna-message="error=\*"[^>]*role="alert">', hostile.text)
+    login = client.get("/login/?error=rate_limited&next=/members/gold/")
+    assert 'class="kizuna-login-message"' in login.text and "しばらく" in login.text
+    assert 'name="next" value="/members/gold/"' in login.text
+    done = client.get("/login/?done=logged_out")
+    assert re.search(r'data-kizuna-message="done=logged_out"[^>]*role="status">', done.text)
+    forbidden_query = client.get("/forbidden/?done=sent")
+    assert forbidden_query.text == client.get("/forbidden/").text
 
 
 def test_a_running_app_takes_a_new_build(

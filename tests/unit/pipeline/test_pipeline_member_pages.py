@@ -2,7 +2,7 @@
 languages, forms that the members API accepts as plain posts (the input names it knows, no
 inline script or style for the gate's CSP), every message in the page for the server's redirect
 query, the password rules next to every new password, and the server-side fill
-(`api.members.pages.fill`) on the built bytes. Golden files: register.html and the English reset
+(`api.access.pages.fill`) on the built bytes. Golden files: register.html and the English reset
 page (KIZUNA_UPDATE_GOLDEN=1 pytest tests/unit/pipeline -k golden)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from api.members.pages import fill
+from api.access.pages import fill
 from pipeline.build import build_site
 
 ROOT = Path(__file__).resolve().parents[3]
