@@ -23,27 +23,28 @@ import mimetypes
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from api.access.manifest import MANIFEST_NAME, Entry, ManifestError
+from api.access.manifest import Manifest as SiteManifest
+from api.access.manifest import load_manifest as read_manifest
+from api.access.paths import PathError, normalise
 from api.access.rules import (
     Compare,
     Contains,
-    Decision,
     Group,
     In,
     Member,
     Members,
     Rule,
-    RuleError,
 )
 from api.customers import records
 from api.customers.services import Design
@@ -55,9 +56,7 @@ from api.groups.models import GroupMembership, MemberGroup
 from api.principal import Principal
 from api.security.keys import Keyring
 
-MANIFEST_NAME = "access.json"
 BUILD_NAME = "build.json"
-MANIFEST_VERSION = 1
 MATRIX_KINDS = ("page", "article", "index", "file", "special")  # every kind but theme assets
 BATCH = 2_000  # member records read per query when counting
 MEMO_MAX = 50_000  # kinds of member (groups and values read) whose answers are kept
@@ -78,18 +77,31 @@ def _bad(field_name: str, message: str, code: str = "invalid") -> ValidationFail
 
 @dataclass(frozen=True)
 class Manifest:
-    """``site/meta/access.json`` as read (CONTRACT17 §1)."""
+    """The gate's manifest (``api.access.manifest``: one reader, one resolution for the gate,
+    nginx's check and staff) with when the build wrote it."""
 
-    build_id: str
-    fields: tuple[str, ...]
-    groups: tuple[str, ...]
-    pages: Mapping[str, str]
-    entries: Mapping[str, Mapping[str, Any]]
-    folders: Mapping[str, Mapping[str, Any]]
+    site: SiteManifest
     modified_at: datetime
 
-    def rule_of(self, item: Mapping[str, Any]) -> Rule:
-        return Rule.from_dict(item)
+    @property
+    def build_id(self) -> str:
+        return self.site.build_id
+
+    @property
+    def fields(self) -> list[str]:
+        return self.site.fields
+
+    @property
+    def groups(self) -> list[str]:
+        return self.site.groups
+
+    @property
+    def pages(self) -> dict[str, str]:
+        return self.site.pages
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        return self.site.entries
 
 
 _manifest_cache: dict[Path, tuple[tuple[int, int], Manifest]] = {}
@@ -98,11 +110,8 @@ _manifest_lock = threading.Lock()
 
 def load_manifest(meta_dir: Path) -> Manifest | None:
     """The access manifest in ``meta_dir``, or None when the site has none yet. Cached by the
-    file's mtime and size (a build swaps in a new file). A file that is not a manifest of this
-    version is 409 ``manifest_invalid``.
-
-    This is the one place that reads the file: the gate's loader (``api.access.manifest``)
-    replaces it when the parts are merged."""
+    file's mtime and size (a build swaps in a new file). A file the gate could not use is 409
+    ``manifest_invalid``."""
     path = meta_dir / MANIFEST_NAME
     try:
         stat = path.stat()
@@ -114,28 +123,8 @@ def load_manifest(meta_dir: Path) -> Manifest | None:
         if cached is not None and cached[0] == stamp:
             return cached[1]
     try:
-        data = json.loads(path.read_bytes())
-        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-            raise ValueError(f"not a version {MANIFEST_VERSION} manifest")
-        entries = data.get("entries")
-        if not isinstance(entries, dict) or not all(
-            isinstance(k, str) and isinstance(v, dict) for k, v in entries.items()
-        ):
-            raise ValueError('"entries" must map URL paths to entries')
-        folders = data.get("folders") or {}
-        pages = data.get("pages") or {}
-        if not isinstance(folders, dict) or not isinstance(pages, dict):
-            raise ValueError('"folders" and "pages" must be objects')
-        manifest = Manifest(
-            build_id=str(data.get("build_id", "")),
-            fields=tuple(map(str, data.get("fields") or ())),
-            groups=tuple(map(str, data.get("groups") or ())),
-            pages={str(k): str(v) for k, v in pages.items()},
-            entries=entries,
-            folders={str(k): v for k, v in folders.items() if isinstance(v, dict)},
-            modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
-        )
-    except (OSError, ValueError) as exc:
+        manifest = Manifest(read_manifest(path), datetime.fromtimestamp(stat.st_mtime, UTC))
+    except (OSError, ManifestError) as exc:
         raise Conflict(
             detail=f"{path.name} cannot be read ({exc}): build the site again",
             code="manifest_invalid",
@@ -143,16 +132,6 @@ def load_manifest(meta_dir: Path) -> Manifest | None:
     with _manifest_lock:
         _manifest_cache[path] = (stamp, manifest)
     return manifest
-
-
-def _rule(item: Mapping[str, Any], where: str) -> Rule:
-    try:
-        return Rule.from_dict(item, source=where)
-    except (RuleError, ValueError) as exc:
-        raise Conflict(
-            detail=f"The manifest's rule for {where} cannot be read ({exc}): build the site again",
-            code="manifest_invalid",
-        ) from exc
 
 
 # ------------------------------------------------------------------ members
@@ -405,11 +384,11 @@ def matrix(
     by URL, a page at a time; with every distinct rule, its URLs and its count of members."""
     if manifest is None:
         return Matrix(None, [], 0, [], [], [], 0, None, None, None)
-    content: list[tuple[str, Mapping[str, Any], Rule]] = []
-    for path, entry in sorted(manifest.entries.items()):
-        if entry.get("kind") == "asset":
-            continue
-        content.append((path, entry, _rule(entry, path)))
+    content: list[tuple[str, Entry, Rule]] = [
+        (path, entry, entry.rule)
+        for path, entry in sorted(manifest.entries.items())
+        if entry.kind != "asset"
+    ]
     counts = count_members(session, (r for _, _, r in content))
     urls: dict[str, int] = {}
     by_text: dict[str, Rule] = {}
@@ -433,20 +412,20 @@ def matrix(
     for path, entry, r in content:
         if rule is not None and str(r) != rule:
             continue
-        if kind is not None and entry.get("kind") != kind:
+        if kind is not None and entry.kind != kind:
             continue
         if group_key is not None and group_key not in {g.casefold() for g in r.groups()}:
             continue
-        title = entry.get("title")
+        title = entry.title
         if needle and needle not in path.casefold() and needle not in str(title or "").casefold():
             continue
         rows.append(
             MatrixRow(
                 path=path,
-                kind=str(entry.get("kind", "")),
-                title=str(title) if title is not None else None,
-                lang=str(entry["lang"]) if entry.get("lang") else None,
-                source=str(entry["source"]) if entry.get("source") else None,
+                kind=entry.kind,
+                title=title,
+                lang=entry.lang or None,
+                source=entry.source or None,
                 rule=str(r),
                 fields=sorted(r.fields()),
                 groups=sorted(r.groups()),
@@ -455,7 +434,7 @@ def matrix(
             )
         )
     all_groups = sorted({g for s in summaries for g in s.groups} | set(manifest.groups))
-    kinds = sorted({str(e.get("kind")) for _, e, _ in content if e.get("kind")})
+    kinds = sorted({e.kind for _, e, _ in content})
     return Matrix(
         build_id=manifest.build_id, items=rows[offset : offset + limit], total=len(rows),
         rules=summaries, groups=all_groups, kinds=kinds, members=counts.members,
@@ -700,41 +679,21 @@ def search_subjects(
 
 
 def normalize_path(raw: str) -> str:
-    """A site path as the manifest keys it: an absolute URL's path, percent-decoded, ``.`` and
-    ``..`` resolved, ``//`` collapsed, ``…/index.html`` as ``…/``. 422 ``invalid_path`` for a
-    path that no file can have (control characters, a backslash, above the root)."""
+    """A site path as the gate looks it up (``api.access.paths.normalise``), from what staff
+    type: a path or an absolute URL, with or without its query and fragment. 422
+    ``invalid_path`` for a path the gate refuses."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_PATH:
         raise _bad("path", "give a path of the site, e.g. /about/", "invalid_path")
     text = raw.strip()
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
         text = urlsplit(text).path or "/"
     text = text.split("#", 1)[0].split("?", 1)[0]
-    try:
-        text = unquote(text, errors="strict")
-    except UnicodeDecodeError as exc:
-        raise _bad("path", "is not valid UTF-8 once decoded", "invalid_path") from exc
-    if "\\" in text or any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise _bad("path", "contains a backslash or a control character", "invalid_path")
     if not text.startswith("/"):
         text = "/" + text
-    trailing = text.endswith("/") or text.endswith("/.") or text.endswith("/..")
-    parts: list[str] = []
-    for part in text.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not parts:
-                raise _bad("path", "goes above the site's root", "invalid_path")
-            parts.pop()
-            continue
-        parts.append(part)
-    if parts and parts[-1] == "index.html":
-        parts.pop()
-        trailing = True
-    path = "/" + "/".join(parts)
-    if parts and trailing:
-        path += "/"
-    return path
+    try:
+        return normalise(text)
+    except PathError as exc:
+        raise _bad("path", f"the gate refuses this path ({exc})", "invalid_path") from exc
 
 
 @dataclass(frozen=True)
@@ -753,67 +712,11 @@ class Preview:
     reason: str  # public | allowed | anonymous | inactive | denied | unknown | folder_*
     rule: dict[str, Any] | None
     rule_from: str | None  # entry | folder | None
-    entry: Mapping[str, Any] | None
+    entry: Entry | None
     terms: list[Term]
     shown_path: str | None  # the URL of the page shown (the page, /login/, /forbidden/…)
     file: str | None  # relative to site/public
     location: str | None  # the redirect of a login decision
-
-
-def _fold(path: str) -> str:
-    """The key two spellings of one name share on a lenient file system (NFC, case-folded,
-    trailing dots and spaces dropped), as the gate compares them to find a rule to apply."""
-    text = unicodedata.normalize("NFC", path).casefold()
-    return "/".join(seg.rstrip(". ") for seg in text.split("/"))
-
-
-@dataclass(frozen=True)
-class _Resolution:
-    path: str  # the page served (a path without its slash is redirected to it)
-    entry: Mapping[str, Any] | None
-    rules: tuple[tuple[str, Rule], ...]  # (where it comes from, rule): every one must pass
-
-
-def _resolve(manifest: Manifest, path: str) -> _Resolution:
-    """As the gate resolves a normalised path (``api.access.manifest.Manifest.resolve``): the
-    entry; a folder's page for the path without its slash; else no entry, guarded by every
-    gated folder default it is under and any gated entry a lenient file system would take it
-    for (default deny: the visitor passes those rules before learning there is nothing)."""
-    entry = manifest.entries.get(path)
-    if entry is None and not path.endswith("/") and path + "/" in manifest.entries:
-        path, entry = path + "/", manifest.entries[path + "/"]
-    if entry is not None:
-        return _Resolution(path, entry, (("entry", _rule(entry, path)),))
-    key = _fold(path)
-    candidates = {key, key.rstrip("/") + "/", key + "/index.html"}
-    rules: list[tuple[str, Rule]] = []
-
-    def add(where: str, rule: Rule) -> None:
-        if not rule.is_public and rule not in [r for _, r in rules]:
-            rules.append((where, rule))
-
-    for other, item in manifest.entries.items():
-        keys = {_fold(other)} | ({_fold(other + "index.html")} if other.endswith("/") else set())
-        if keys & candidates:
-            add("entry", _rule(item, other))
-    as_folder = key if key.endswith("/") else key + "/"
-    for prefix, item in sorted(manifest.folders.items(), key=lambda kv: -len(kv[0])):
-        if as_folder.startswith(_fold(prefix)):
-            add("folder", _rule(item, prefix))
-    return _Resolution(path, None, tuple(rules))
-
-
-def _decide(rules: Sequence[Rule], member: Member | None) -> Decision:
-    """Allow, login (anonymous or inactive) or forbidden over every guarding rule, as the
-    gate's ``Resolution.decide``."""
-    outcome = Decision.allow
-    for rule in rules:
-        decision = rule.decide(member)
-        if decision is Decision.login:
-            return decision
-        if decision is Decision.forbidden:
-            outcome = decision
-    return outcome
 
 
 def _terms(rule: Rule, member: Member | None) -> list[Term]:
@@ -839,21 +742,24 @@ def _special(manifest: Manifest, name: str, default: str, for_path: str) -> tupl
         candidates.insert(0, for_path[:3] + base)
     for path in candidates:
         entry = manifest.entries.get(path)
-        if entry is not None and (path == base or entry.get("kind") == "special"):
-            return path, (str(entry["file"]) if entry.get("file") else None)
+        if entry is not None and (path == base or entry.kind == "special"):
+            return path, entry.file
     return base, None
 
 
 def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
     """The gate's decision for ``path`` (normalised) and the subject, with the reason, the
     rules' terms as they hold for the subject, and the file it would send."""
-    found = _resolve(manifest, normalize_path(path))
-    path, entry = found.path, found.entry
+    found = manifest.site.resolve(normalize_path(path))
+    if found.entry is None and found.redirect is not None:  # the folder's page, as a browser
+        found = manifest.site.resolve(found.redirect)  # follows the gate's redirect to it
+    entry = found.entry
+    path = entry.path if entry is not None else found.path  # /x/index.html is /x/'s page
     member = subject.member
-    rules = [rule for _, rule in found.rules]
+    rules = list(found.rules)
     rule = next((r for r in rules if not r.is_public), rules[0] if rules else None)
-    rule_from = next((w for w, r in found.rules if r is rule), None)
-    decision = _decide(rules, member).value
+    rule_from = None if rule is None else "entry" if entry is not None else "folder"
+    decision = found.decide(member).value
     if entry is None and decision == "allow":
         decision = "not_found"  # past the guards (if any), there is no such file
     if rule is None:
@@ -871,9 +777,10 @@ def preview(manifest: Manifest, path: str, subject: Subject) -> Preview:
     else:
         reason = "allowed"
     location = None
+    file: str | None
     if decision == "allow":
         assert entry is not None
-        shown_path, file = path, str(entry.get("file") or "") or None
+        shown_path, file = path, entry.file
         status = 200
     elif decision == "login":
         shown_path, file = _special(manifest, "login", "/login/", path)

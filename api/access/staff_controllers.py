@@ -267,7 +267,7 @@ class AccessController(Controller):
         if token is not None:
             frame_url = f"{FRAME_PATH}/{token}{quote(result.path, safe='/')}"
         rule = result.rule or {}
-        entry = result.entry or {}
+        entry = result.entry
         return PreviewOut(
             path=result.path,
             decision=result.decision,
@@ -277,8 +277,8 @@ class AccessController(Controller):
             fields=list(rule.get("fields", [])),
             groups=list(rule.get("groups", [])),
             rule_from=result.rule_from,
-            kind=str(entry["kind"]) if entry.get("kind") else None,
-            title=str(entry["title"]) if entry.get("title") else None,
+            kind=entry.kind if entry is not None else None,
+            title=entry.title if entry is not None else None,
             terms=[TermOut(term=x.term, holds=x.holds) for x in result.terms],
             values=staff.json_safe(staff.values_shown(subject, result.rule)),
             subject=_subject_out(subject),

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from api.customers import records
 from api.groups import services as groups
+from api.members import services as member_services
 from api.principal import cli_principal
 from tests.fixtures.access_staff_site import write_site
 from tests.fixtures.app import PASSWORD
@@ -78,6 +79,8 @@ def access_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
             MEMBERS.update(zip(["yamada", "sato", "suzuki"], ids, strict=True))
             groups.create_group(session, actor, "doctors", {"ja": "医師", "en": "Doctors"})
             groups.change_members(session, actor, "doctors", ids[:2], add=True)
+            for record_id in ids:  # members count when they can log in
+                member_services.ensure_account(session, actor, record_id, PASSWORD, check=False)
     finally:
         db.dispose()
     yield server
