@@ -136,6 +136,11 @@ def merge_records(
             changes[key] = {"before": before, "after": after, "from": origin}
 
     moved = _repoint(session, actor, design, survivor, list(sources), source)
+    joined: list[str] = []
+    if design.table.is_member_table:  # groups build on customers: imported where needed
+        from api.groups import services as groups
+
+        joined = groups.carry_over(session, actor, survivor, list(sources))
 
     # Files chosen from a source now belong to the survivor.
     for key, origin in chosen_from.items():
@@ -181,6 +186,8 @@ def merge_records(
         ],
         "moved": moved,
     }
+    if joined:
+        changes[MERGE_KEY]["groups"] = joined
     for entry in changes[MERGE_KEY]["sources"]:
         created = entry["created_at"]
         entry["created_at"] = created.isoformat() if hasattr(created, "isoformat") else created

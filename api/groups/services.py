@@ -518,6 +518,20 @@ def set_record_groups(
     return [known[k] for k in sorted(wanted)]
 
 
+def carry_over(
+    session: Session, actor: Principal, survivor: int, sources: Sequence[int]
+) -> list[str]:
+    """Records of the member table merged (``api.customers.merge``): the survivor joins every
+    group a source was in, so the person keeps what they could read. Returns the keys added
+    (each with its history row and the survivor's tokens made stale)."""
+    design = member_design(session)
+    held = groups_of(session, design.table.id or 0, [survivor, *sources])
+    wanted = sorted({k for s in sources for k in held.get(s, [])} - set(held.get(survivor, [])))
+    for key in wanted:
+        change_members(session, actor, key, [survivor], add=True, checked=True)
+    return wanted
+
+
 # ------------------------------------------------------------------ housekeeping
 
 

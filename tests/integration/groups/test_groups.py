@@ -288,3 +288,49 @@ def test_api(login_as: Callable[[str], StaffClient], runtime: Runtime, members: 
     assert marketer.delete("/api/groups/doctors").status_code == 409
     assert marketer.delete("/api/groups/doctors", params={"force": "true"}).status_code == 204
     assert viewer.get("/api/groups/doctors").status_code == 404
+
+
+def test_merged_members_keep_their_groups(
+    runtime: Runtime, actor: Principal, members: list[int]
+) -> None:
+    """Merging member records: the survivor joins every group of the sources (history row,
+    recorded on the merge) and keeps its own."""
+    from api.customers.merge import MERGE_KEY, merge_records
+
+    survivor, source_a, source_b = members[:3]
+    with runtime.db.transaction() as session:
+        for key in ("doctors", "pharmacists", "staff"):
+            groups.create_group(session, actor, key, key)
+        groups.change_members(session, actor, "staff", [survivor], add=True)
+        groups.change_members(session, actor, "doctors", [source_a, source_b], add=True)
+        groups.change_members(session, actor, "pharmacists", [source_b], add=True)
+    with runtime.db.read() as session:
+        versions = {
+            i: records.get_record(session, actor, "members", i)["version"]
+            for i in (survivor, source_a, source_b)
+        }
+    with runtime.db.transaction() as session:
+        merge_records(
+            session, actor, "members", survivor=survivor, sources=[source_a, source_b],
+            values={}, versions=versions,
+        )  # fmt: skip
+    with runtime.db.read() as session:
+        keys = groups.groups_of(session, session.exec(
+            select(services.CustomerTable.id).where(services.CustomerTable.key == "members")
+        ).one(), [survivor])[survivor]  # fmt: skip
+        merged = (
+            session.exec(
+                select(RecordHistory).where(
+                    RecordHistory.record_id == survivor, col(RecordHistory.action) == "merge"
+                )
+            )
+            .one()
+            .changes
+        )
+    assert keys == ["doctors", "pharmacists", "staff"]
+    assert merged[MERGE_KEY]["groups"] == ["doctors", "pharmacists"]
+    assert [h["changes"]["groups"]["after"] for h in history(runtime, survivor)] == [
+        ["staff"],
+        ["doctors", "staff"],
+        ["doctors", "pharmacists", "staff"],
+    ]
