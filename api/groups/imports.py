@@ -17,8 +17,8 @@ records are written, in the chunk's transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
@@ -112,3 +112,42 @@ def apply(
                         session, actor, key, sorted(part), add=add, source="import",
                         batch_id=batch_id, checked=True, history=history,
                     )  # fmt: skip
+
+
+def undo(
+    session: Session,
+    actor: Principal,
+    changes: Sequence[tuple[int, list[str], list[str]]],
+    skip: Callable[[int, str | None, str, Any], None],
+) -> int:
+    """Undo an import's group changes: ``(record id, before, after)`` of its history rows, each
+    one key added or removed (``apply`` changes one group at a time). A key whose membership is
+    no longer what the import left is skipped as ``changed_since`` (with the member's groups
+    now), as a field is; a group deleted since, ``cannot_restore``. Order-free, so the undo's
+    chunks may split a member's rows. Returns how many were restored."""
+    todo: list[tuple[int, str, bool]] = []
+    for record_id, before, after in changes:
+        diff = set(before) ^ set(after)
+        if len(diff) != 1:
+            skip(record_id, KEY, "cannot_restore", after)
+            continue
+        key = diff.pop()
+        todo.append((record_id, key, key in after))
+    if not todo:
+        return 0
+    design = services.member_design(session)
+    now = services.groups_of(session, design.table.id or 0, {r for r, _, _ in todo})
+    known = {g.key for g in session.exec(select(MemberGroup)).all()}
+    restored = 0
+    for record_id, key, joined in todo:
+        current = now.get(record_id, [])
+        if key not in known:
+            skip(record_id, KEY, "cannot_restore", current)
+        elif (key in current) != joined:
+            skip(record_id, KEY, "changed_since", current)
+        else:
+            services.change_members(
+                session, actor, key, [record_id], add=not joined, source="import", checked=True
+            )
+            restored += 1
+    return restored

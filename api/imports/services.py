@@ -1329,6 +1329,7 @@ def _undo_entries(
     )  # fmt: skip
     to_delete: list[int] = []
     history: list[RecordHistory] = []
+    group_changes: list[tuple[int, list[str], list[str]]] = []
     for entry in entries:
         row = current.get(entry.record_id)
         if row is None:
@@ -1346,6 +1347,10 @@ def _undo_entries(
         for key, change in entry.changes.items():
             spec = design.specs.get(key)
             if spec is None:
+                if key == group_column.KEY and design.table.is_member_table:
+                    group_changes.append(
+                        (entry.record_id, change.get("before") or [], change.get("after") or [])
+                    )
                 continue
             now = to_json(spec, data[column_name(key)])
             if now != change.get("after"):
@@ -1370,6 +1375,7 @@ def _undo_entries(
                                          changes))  # fmt: skip
             if search.feeds_search(design, updates):
                 search.index_records(session, design, [entry.record_id])
+    restored += group_column.undo(session, actor, group_changes, skip)
     for record_id in to_delete:
         row = current[record_id]
         try:

@@ -142,3 +142,43 @@ def test_undo_deletes_the_members_it_created_with_their_groups(
     assert member_groups(runtime) == {}
     with runtime.db.read() as session:
         assert groups.list_members(session, SYSTEM, "doctors").total == 0
+
+
+def undo_last(runtime: Runtime) -> dict[str, Any]:
+    with runtime.db.transaction() as session:
+        batch = session.exec(select(CustomerImport).order_by(col(CustomerImport.id).desc())).first()
+        assert batch is not None and batch.id is not None
+        job_id = imports.start_undo(session, SYSTEM, "members", batch.id, tasks.UNDO)
+    assert run_job(runtime, tasks.UNDO, job_id) == JobState.done
+    with runtime.db.read() as session:
+        undone = session.get(CustomerImport, batch.id).undo  # type: ignore[union-attr]
+    assert undone is not None
+    return undone
+
+
+def test_undo_restores_the_groups_it_changed_unless_changed_since(
+    runtime: Runtime, members: None, tmp_path: Path
+) -> None:
+    first = write_csv(
+        tmp_path / "first.csv",
+        [["email", "groups"], ["a@example.jp", "doctors"], ["b@example.jp", "nurses"]],
+    )
+    assert cli(runtime, "members", first)[0] == OK
+    second = write_csv(  # a: doctors → nurses (one out, one in); b: nurses → doctors
+        tmp_path / "second.csv",
+        [["email", "groups"], ["a@example.jp", "nurses"], ["b@example.jp", "doctors"]],
+    )
+    assert cli(runtime, "members", second)[0] == OK
+    assert member_groups(runtime) == {"a@example.jp": ["nurses"], "b@example.jp": ["doctors"]}
+    with runtime.db.transaction() as session:  # staff take b out of doctors since
+        b = next(r for r in records.list_records(session, SYSTEM, "members").items
+                 if r["values"]["email"] == "b@example.jp")["id"]  # fmt: skip
+        groups.change_members(session, SYSTEM, "doctors", [b], add=False)
+    undone = undo_last(runtime)
+    # a is as before the second import; b keeps what staff did (doctors: changed since) and
+    # gets nurses back (that change of the import was still as it left it)
+    assert member_groups(runtime) == {"a@example.jp": ["doctors"], "b@example.jp": ["nurses"]}
+    assert undone["restored"] == 3, undone
+    assert undone["skipped_total"] == 1
+    assert [(s["record_id"], s["field"], s["reason"], s["current"]) for s in undone["skipped"]
+            ] == [(b, "groups", "changed_since", [])]  # fmt: skip
