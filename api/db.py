@@ -504,7 +504,7 @@ class Database:
         # How a committed job reaches a worker; set by whoever runs a job queue in this process
         # (the web app, `kizuna worker`). None: the janitor of a running worker picks jobs up.
         self.dispatcher: Callable[[int, str], None] | None = None
-        # Where committed changes to members go (api.members.revocation.Revocations): the
+        # Where committed changes to members go (api.security.revocation.Revocations): the
         # member-token caches of this process and, with Redis, of every other. Set by
         # build_runtime; None: nothing to tell (a bare Database in a script or test).
         self.member_events: Any = None

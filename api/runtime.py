@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from api.db import Database
 from api.mail.transport import MailTransport, transport_from_settings
-from api.members.revocation import Revocations
 from api.security.files import private_dir
 from api.security.keys import Keyring, dev_secret
+from api.security.revocation import Revocations
 from api.security.throttle import CounterStore, MemoryCounterStore, RedisCounterStore
 from api.settings import Settings
 
@@ -70,7 +70,7 @@ def build_runtime(settings: Settings) -> Runtime:
         RedisCounterStore(settings.redis_url) if settings.redis_url else MemoryCounterStore()
     )
     db = Database(settings.effective_database_url)
-    # Committed changes to members reach the member-token caches (api.members.revocation).
+    # Committed changes to members reach the member-token caches (api.security.revocation).
     db.member_events = Revocations(
         settings.redis_url, ttl_seconds=settings.member_token_minutes * 60 + 120
     )

@@ -41,8 +41,8 @@ from api.errors import FieldError, ValidationFailed
 from api.jobs.context import UnitContext
 from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.models import JobUnit
-from api.members import revocation
 from api.principal import Principal
+from api.security import revocation
 
 ACTIONS = ("set_field", "owner", "status", "delete")
 CHUNK = 1_000

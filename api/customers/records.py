@@ -37,9 +37,9 @@ from api.db import (
 )
 from api.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from api.fields import error
-from api.members import revocation
 from api.permissions import Role
 from api.principal import Principal
+from api.security import revocation
 from api.staff.models import Staff
 
 SOURCES = ("api", "admin", "import", "form", "member", "system", "bulk")
@@ -487,7 +487,7 @@ def _history(
 ) -> None:
     if source not in SOURCES:
         raise ValueError(f"unknown source {source}")
-    # A member's record changed: their cached access tokens are stale (api.members.revocation).
+    # A member's record changed: their cached access tokens are stale (api.security.revocation).
     revocation.records_changed(session, design, [record_id])
     session.add(
         RecordHistory(

@@ -31,8 +31,8 @@ from api.customers.values import normalise, to_json
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from api.livesettings import services as live
-from api.members import revocation
 from api.principal import Principal
+from api.security import revocation
 
 # PostgreSQL allows 1,600 columns per table (SQLite 2,000); the data table has 7 of its own,
 # and a type change briefly adds one. Retired fields keep their column. See README.md.
@@ -166,7 +166,7 @@ def load_design(session: Session, key: str, *, lock: bool = False, retired: bool
         forget_designs(session)
         if design is not None and design.table.is_member_table:
             # The member table's design changes (fields, types, unmarked): every cached
-            # member token is stale after the commit (api.members.revocation).
+            # member token is stale after the commit (api.security.revocation).
             revocation.everyone_changed(session)
     if design is None or (design.table.retired_at is not None and not retired):
         raise NotFound(detail=f"There is no table {key:.40}", code="table_not_found")

@@ -32,8 +32,8 @@ from api.customers.types import FieldType, column_name
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from api.groups.models import GroupMembership, MemberGroup
-from api.members import revocation
 from api.principal import Principal
+from api.security import revocation
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
 KEY_MAX = 50
@@ -425,7 +425,7 @@ def change_members(
             )
     if todo:
         # The members' cached access tokens carry their groups: stale after the commit
-        # (api.members.revocation); each is renewed with the new groups on its next request.
+        # (api.security.revocation); each is renewed with the new groups on its next request.
         revocation.members_changed(session, todo)
         after = {i: sorted({*before.get(i, [])} ^ {key}) for i in todo}
         if history:  # False: the caller's own history row says it (an import's create)

@@ -37,9 +37,9 @@ from api.fields.messages import localize
 from api.fields.types import phone_digits
 from api.imports.messages import message
 from api.imports.models import CustomerImportError
-from api.members import revocation
 from api.permissions import Role
 from api.principal import Principal
+from api.security import revocation
 
 WORK_MEM = "64MB"  # per chunk's transaction, PostgreSQL
 CACHE_LIMIT = 4_000  # distinct values remembered per column (25 columns: ~20 MB at most)
@@ -539,7 +539,7 @@ def _write_bulk(
             search.index_records(session, design, [int(r.record._mapping["id"]) for r in changed])
     if history:
         _insert_history(conn, design, history)
-        # Members' cached access tokens are stale (api.members.revocation).
+        # Members' cached access tokens are stale (api.security.revocation).
         revocation.records_changed(session, design, [int(h["record_id"]) for h in history])
 
 

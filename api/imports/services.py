@@ -46,9 +46,9 @@ from api.imports.models import CustomerImport, CustomerImportError
 from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.models import Job, JobUnit, UnitState
 from api.jobs.services import create_job
-from api.members import revocation
 from api.permissions import Role
 from api.principal import Principal
+from api.security import revocation
 from api.settings import Settings
 from api.tabular.messages import FileRefused
 from api.tabular.reader import Table, open_table, sniff_format

@@ -21,7 +21,6 @@ from api.errors import RateLimited, Unauthenticated, ValidationFailed
 from api.members import permissions as perms
 from api.members import services
 from api.members.identity import safe_next
-from api.members.revocation import now_ms
 from api.members.schemas import (
     AccountOut,
     LoginIn,
@@ -35,6 +34,7 @@ from api.members.schemas import (
 )
 from api.principal import Principal
 from api.runtime import Runtime
+from api.security.revocation import now_ms
 from api.web.auth import client_ip, requires, same_origin
 
 RecordIdPath = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]

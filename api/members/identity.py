@@ -15,7 +15,7 @@ Two cookies (HttpOnly, SameSite=Lax, Path=/, ``Secure`` and ``__Host-`` when
 
 1. **fast path** — the access token's string is in the in-memory cache of verified tokens,
    not expired, its session not revoked, its member not changed since it was issued
-   (:mod:`api.members.revocation`), and the manifest's fields unchanged: the cached
+   (:mod:`api.security.revocation`), and the manifest's fields unchanged: the cached
    :class:`~api.access.rules.Member`. Dictionary lookups only: no decode, no database, no
    thread hop.
 2. otherwise the token is decoded (a forged, expired, wrong-audience, wrong-algorithm or
@@ -43,8 +43,8 @@ from litestar.datastructures import Cookie
 from api.access.rules import Member
 from api.db import Database
 from api.members import services
-from api.members.revocation import Revocations, now_ms
 from api.security.keys import Keyring
+from api.security.revocation import Revocations, now_ms
 from api.settings import Settings
 
 AUDIENCE = "kizuna:member"

@@ -53,7 +53,7 @@ class MemberSession(SQLModel, table=True):
 
     ``id`` is random (it travels in the refresh cookie together with a secret, of which only a
     SHA-256 is kept). Revoking it ends the log-in at once (the token caches learn it through
-    :mod:`api.members.revocation`).
+    :mod:`api.security.revocation`).
     """
 
     __tablename__ = "member_session"

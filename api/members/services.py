@@ -12,7 +12,7 @@
   ``member-login``, and gives one answer for an unknown address, a wrong password, an account
   without a password and a suspended one, after the same argon2 work (a dummy hash verify).
 - Ending sessions and changing a member announce it to the token caches after the commit
-  (:mod:`api.members.revocation`).
+  (:mod:`api.security.revocation`).
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ from api.customers.values import to_json
 from api.db import Database, utcnow
 from api.errors import Conflict, FieldError, NotFound, Unauthenticated, ValidationFailed
 from api.groups import services as groups
-from api.members import revocation, rules
+from api.members import rules
 from api.members.models import MemberAccount, MemberEvent, MemberSession
 from api.principal import Principal
 from api.security import login as throttle
+from api.security import revocation
 from api.security.passwords import hash_password, verify_password
 from api.security.throttle import CounterStore
 

@@ -47,10 +47,11 @@ from api.errors import (
 )
 from api.groups import services as groups
 from api.livesettings import services as live
-from api.members import mails, revocation, rules
+from api.members import mails, rules
 from api.members import services as members
 from api.members.models import MemberAccount, MemberEvent, MemberSession, MemberToken
 from api.principal import Principal
+from api.security import revocation
 from api.security.keys import Keyring
 from api.security.login import EMAIL
 from api.security.passwords import hash_password, verify_password

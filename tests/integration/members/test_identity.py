@@ -22,10 +22,10 @@ from api.customers import records
 from api.groups import services as groups
 from api.members import services as members
 from api.members.identity import AUDIENCE, Identity, MemberAuth
-from api.members.revocation import now_ms
 from api.principal import Principal
 from api.runtime import Runtime
 from api.security.keys import ISSUER, key_id
+from api.security.revocation import now_ms
 from tests.integration.members.conftest import PASSWORD, Members, write_manifest
 
 

@@ -14,9 +14,9 @@ import pytest
 from api.groups import services as groups
 from api.members import services as members
 from api.members.identity import MemberAuth
-from api.members.revocation import Revocations, now_ms
 from api.principal import Principal
 from api.runtime import Runtime, build_runtime
+from api.security.revocation import Revocations, now_ms
 from api.security.throttle import MemoryCounterStore
 from tests.integration.members.conftest import PASSWORD, Members
 

@@ -22,7 +22,8 @@ process (a bulk group change) or another API instance reaches this process's cac
 the time of a Redis message. Without Redis there is one process (the embedded default), and
 the memory is the whole truth.
 
-Imports nothing from the customer or group domains, so both can call it.
+Lives here, below the domains, and imports nothing of them: customers, groups and imports
+announce their changes without importing the members domain.
 """
 
 from __future__ import annotations
