@@ -123,6 +123,7 @@ DEMO_GROUPS = (
 def _demo_members(runtime: Runtime, password: str) -> Iterator[str]:
     """The demo's groups and members with passwords, when the member table has no records."""
     from api.groups import services as groups
+    from api.livesettings import services as live
     from api.members import services as members
 
     actor = cli_principal("demo-data")
@@ -142,7 +143,10 @@ def _demo_members(runtime: Runtime, password: str) -> Iterator[str]:
             if group:
                 groups.change_members(session, actor, group, [record["id"]], add=True)
             members.ensure_account(session, actor, record["id"], password, check=False)
+        # Registration is closed until staff open it; the demo site shows it working.
+        live.update(session, actor, {"member.registration": "open"})
     yield f"Demo members: {len(DEMO_MEMBERS)} with passwords, groups doctors and pharmacists."
+    yield "Member registration is open on the demo site (/register/; Admin → Settings)."
 
 
 def seed(runtime: Runtime) -> Iterator[str]:
