@@ -212,6 +212,9 @@
       return null;
     }
     if (formName === "profile") renderProfile(body);
+    if (formName === "profile" || formName === "email-confirm") {
+      document.dispatchEvent(new CustomEvent("kizuna:member-changed"));  // the header's name
+    }
     return { done: DONE[formName] || "saved" };
   }
 

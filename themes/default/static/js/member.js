@@ -59,10 +59,15 @@
     fillLoginPage(text);
     if (!box || !window.fetch) return;
     var api = box.getAttribute("data-api") || "/api/members";
-    fetch(api + "/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : { member: null }; })
-      .then(function (body) { showMember(box, body && body.member, text); })
-      .catch(function () { /* the API is not there (a static preview): keep the log-in link */ });
+    function refresh() {
+      fetch(api + "/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { member: null }; })
+        .then(function (body) { showMember(box, body && body.member, text); })
+        .catch(function () { /* the API is not there (a static preview): keep the log-in link */ });
+    }
+    refresh();
+    // member-forms.js fires this when the member's name or address changed (my page).
+    document.addEventListener("kizuna:member-changed", refresh);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
