@@ -41,10 +41,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gate import KIZUNA, ROOT, free_port, kizuna_env, page, running
+from gate import KIZUNA, ROOT, free_port, kizuna_env, page, wait_for
 
 FLOOD_IP = "198.51.100.7"
 
@@ -161,7 +163,38 @@ def flood_run(
     result.append(wrk(url, seconds, connections, script, ok=False))
 
 
-def argon2_verifies(seconds: float, threads: int, stored_hash: str, password: str) -> float:
+@contextmanager
+def server(port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """``kizuna run`` on 127.0.0.1:``port`` (its process, to read its CPU time)."""
+    args = [KIZUNA, "run", "--port", str(port)]
+    process = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/health", process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def requests_done(out: str) -> int:
+    match = re.search(r"(\d+) requests in", out)
+    return int(match.group(1)) if match else 0
+
+
+def argon2_verifies(
+    seconds: float, threads: int, stored_hash: str, password: str
+) -> tuple[float, float]:
     """The peer: raw verify calls per second in ``threads`` threads, the hasher built with the
     parameters of api.security.passwords."""
     from argon2 import PasswordHasher
@@ -185,13 +218,14 @@ def argon2_verifies(seconds: float, threads: int, stored_hash: str, password: st
             hasher.verify(stored_hash, password)
             counts[slot] += 1
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    return sum(counts) / (time.perf_counter() - start)
+    done = sum(counts)
+    return done / (time.perf_counter() - start), (time.process_time() - cpu) / done
 
 
 def stored_hash(var_dir: Path) -> str:
@@ -252,15 +286,23 @@ def main() -> int:
         fast_env = {**env, "KIZUNA_LOGIN_RATE_LIMIT": "10000000"}
         logins: list[float] = []
         verifies: list[float] = []
-        with running([KIZUNA, "run", "--port", str(port)], url + "/api/health", fast_env):
+        cpu_login: list[float] = []
+        cpu_verify: list[float] = []
+        with server(port, fast_env) as process:
             wrk(url + "/api/members/login", 1, conc, good)  # warm up (and check: all 200)
             argon2_verifies(1, conc, hashed, password)
             for round_no in range(1, args.rounds + 1):
-                ours, _ = wrk(url + "/api/members/login", seconds, conc, good)
-                peer = argon2_verifies(seconds, conc, hashed, password)
+                before = cpu_seconds(process.pid)
+                ours, out = wrk(url + "/api/members/login", seconds, conc, good)
+                cpu_login.append((cpu_seconds(process.pid) - before) / requests_done(out))
+                peer, cpu = argon2_verifies(seconds, conc, hashed, password)
+                cpu_verify.append(cpu)
                 logins.append(ours)
                 verifies.append(peer)
-                print(f"round {round_no}: log-ins {ours:,.1f}/s, argon2 verify {peer:,.1f}/s")
+                print(
+                    f"round {round_no}: log-ins {ours:,.1f}/s ({cpu_login[-1] * 1000:.1f} ms of "
+                    f"server CPU each), argon2 verify {peer:,.1f}/s ({cpu * 1000:.1f} ms CPU each)"
+                )
 
         # 2. a public page, alone and during a flood of wrong passwords from one address
         port = free_port()
@@ -269,7 +311,7 @@ def main() -> int:
         alone: list[float] = []
         flooded: list[float] = []
         flood_rates: list[float] = []
-        with running([KIZUNA, "run", "--port", str(port)], url + "/api/health", flood_env):
+        with server(port, flood_env):
             import urllib.request
 
             with urllib.request.urlopen(url + "/about/", timeout=10) as response:
@@ -306,6 +348,9 @@ def main() -> int:
     print(f"  ratio: {ratio:.2f} (≥ 0.9: {'ok' if ratio >= 0.9 else 'BELOW'})")
     paired = [a / b for a, b in zip(logins, verifies, strict=True)]
     print("  per round: " + ", ".join(f"{r:.2f}" for r in paired))
+    login_ms, verify_ms = min(cpu_login) * 1000, min(cpu_verify) * 1000
+    print(f"  CPU per log-in (server process) {login_ms:.1f} ms, per verify {verify_ms:.1f} ms:")
+    print(f"  verify ÷ log-in {verify_ms / login_ms:.2f} (the steadier figure on a busy machine)")
     print(f"\nGET /about/, wrk -t1 -c{conns}, best of {args.rounds}:")
     print(f"  alone                                        {max(alone):>10,.0f} req/s")
     print(f"  during a wrong-password flood (-c{conns})       {max(flooded):>10,.0f} req/s")
