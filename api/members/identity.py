@@ -327,6 +327,8 @@ class MemberAuth:
         entry = self._entry(token)
         if entry is not None:
             self._remember(token, entry)
+        if login.profile is not None:  # read in the log-in's transaction: no second read
+            self._remember_profile(login.claims.record_id, issued_ms, login.profile)
         return token
 
     async def profile(self, member_id: int, read_ms: int | None = None) -> dict[str, Any] | None:
@@ -341,10 +343,13 @@ class MemberAuth:
                 return services.profile(session, member_id)
 
         found = await anyio.to_thread.run_sync(read)
+        self._remember_profile(member_id, at, found)
+        return found
+
+    def _remember_profile(self, member_id: int, at: int, found: dict[str, Any] | None) -> None:
         if len(self._profiles) >= CACHE_LIMIT:
             self._profiles.clear()
         self._profiles[member_id] = (at, found)
-        return found
 
     # ------------------------------------------------------------ cookies
 

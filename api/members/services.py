@@ -111,11 +111,18 @@ class MemberClaims:
 
 
 def claims_of(
-    session: Session, design: Design, record_id: int, session_id: str, fields: Sequence[str]
+    session: Session,
+    design: Design,
+    record_id: int,
+    session_id: str,
+    fields: Sequence[str],
+    row: Any = None,
 ) -> MemberClaims | None:
     """The member's groups and the values of ``fields`` (those some rule reads); None when the
-    record is gone. A field the table does not have is carried as null."""
-    row = _record(session, design, record_id)
+    record is gone. A field the table does not have is carried as null. ``row``: the record's
+    row when the caller has just read it in this session."""
+    if row is None:
+        row = _record(session, design, record_id)
     if row is None:
         return None
     data = row._mapping
@@ -152,8 +159,10 @@ def profile(session: Session, record_id: int) -> dict[str, Any] | None:
     random ``public_id``)."""
     design = member_design(session)
     row = _record(session, design, record_id)
-    if row is None:
-        return None
+    return None if row is None else _profile_of(design, row)
+
+
+def _profile_of(design: Design, row: Any) -> dict[str, Any]:
     data = row._mapping
     email = data.get(column_name(login_field(design)))
     return {
@@ -177,6 +186,7 @@ class Login:
     claims: MemberClaims
     session: MemberSession
     refresh: str  # the refresh cookie's value: "<session id>.<secret>", given out once
+    profile: dict[str, Any] | None = None  # what profile() says, read in the same transaction
 
 
 def _secret_hash(secret: str) -> str:
@@ -225,12 +235,12 @@ def authenticate(
             or current.password_hash != checked_hash
             or current.table_id != design.table.id
             or record_id is None
-            or _record(session, design, record_id) is None
+            or (row := _record(session, design, record_id)) is None
         ):
             failed, login = True, None
         else:
             failed = False
-            login = _open_session(session, current, design, record_id, attempt, password,
+            login = _open_session(session, current, design, record_id, row, attempt, password,
                                   needs_rehash, user_agent, lifetime, fields)  # fmt: skip
     if failed:
         attempt.failed(counters)
@@ -255,6 +265,7 @@ def _open_session(
     current: MemberAccount,
     design: Design,
     record_id: int,
+    row: Any,
     attempt: throttle.LoginAttempt,
     password: str,
     needs_rehash: bool,
@@ -283,9 +294,11 @@ def _open_session(
     # The funnel's "logged in" (api.members.site.funnel).
     session.add(MemberEvent(kind="logged_in", table_id=current.table_id, record_id=record_id))
     session.flush()
-    claims = claims_of(session, design, record_id, login.id, fields)
+    # The row read to check the record is still there: the claims and the profile of /me
+    # come from it (one read of the record and of the design per log-in, not three).
+    claims = claims_of(session, design, record_id, login.id, fields, row)
     assert claims is not None
-    return Login(claims, login, f"{login.id}.{secret}")
+    return Login(claims, login, f"{login.id}.{secret}", _profile_of(design, row))
 
 
 def split_refresh(value: str | None) -> tuple[str, str] | None:

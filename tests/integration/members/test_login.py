@@ -262,3 +262,19 @@ def test_a_deleted_member_is_logged_out_and_their_account_swept(
         assert members.sweep_accounts(session) == 0
         left = session.exec(select(MemberAccount.record_id)).all()
     assert sorted(left) == [people.doctor]
+
+
+def test_login_answers_the_profile_read_in_its_own_transaction(
+    client: TestClient[Litestar], runtime: Runtime, people: Members
+) -> None:
+    """The log-in's answer and /me's profile come from the row the log-in's transaction read
+    (no second read of the member afterwards), and say the same."""
+    response = client.post(
+        "/api/members/login", json={"email": "doctor@example.jp", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    member = response.json()["member"]
+    assert member["email"] == "doctor@example.jp" and member["name"] == "医師 一郎"
+    assert member["id"] and member["id"] == client.get("/api/members/me").json()["member"]["id"]
+    cached = [p for _, p in runtime.member_auth._profiles.values() if p is not None]
+    assert [p["email"] for p in cached] == ["doctor@example.jp"]
