@@ -57,7 +57,7 @@ def main() -> None:
 @click.option("--reload", is_flag=True, help="restart on code changes (development)")
 @click.option(
     "--processes", type=click.IntRange(1, 64), default=1, show_default=True,
-    help="web server processes (each runs its own in-process workers when REDIS_URL is unset)",
+    help="web server processes (more than 1 needs REDIS_URL)",
 )  # fmt: skip
 @friendly_errors
 def run(host: str | None, port: int | None, reload: bool, processes: int) -> None:
@@ -68,6 +68,13 @@ def run(host: str | None, port: int | None, reload: bool, processes: int) -> Non
     from api.runtime import build_runtime
 
     settings = _settings(host=host, port=port)
+    if processes > 1 and not settings.redis_url:
+        # Each process keeps its own cache of verified member tokens and its own log-in
+        # counters: only Redis carries a log-out, a suspension or a limit to the others.
+        raise click.UsageError(
+            "--processes above 1 needs REDIS_URL: a member's log-out or suspension must reach "
+            "every process at once, and log-in limits must be shared (api/security/revocation.py)"
+        )
     runtime = build_runtime(settings)
     try:
         preflight(runtime)

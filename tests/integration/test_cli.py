@@ -184,12 +184,15 @@ def test_check_in_production_requires_smtp(tmp_path: Path) -> None:
     )
 
 
-def test_run_serves_with_several_processes(tmp_path: Path) -> None:
+def test_run_serves_with_several_processes(tmp_path: Path, redis_url: str) -> None:
     import time
     import urllib.request
 
-    env = kizuna_env(tmp_path / "var")
-    kizuna(env, "migrate")
+    alone = kizuna_env(tmp_path / "var")
+    kizuna(alone, "migrate")
+    refused = kizuna(alone, "run", "--processes", "2", check=False)
+    assert refused.returncode == 2 and "needs REDIS_URL" in refused.stderr  # revocation
+    env = kizuna_env(tmp_path / "var", REDIS_URL=redis_url)
     port = free_port()
     process = subprocess.Popen([KIZUNA, "run", "--port", str(port), "--processes", "2"], env=env, cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
