@@ -101,6 +101,12 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 BigIntKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
+# ``sa_column_kwargs`` of a JSON column whose Python default is ``{}`` / ``[]``: the same default
+# in the database (rows written by SQL, or by a migration, get it too).
+EMPTY_OBJECT = {"server_default": text("'{}'")}
+EMPTY_LIST = {"server_default": text("'[]'")}
+
+
 def server_now() -> TextClause:
     """``server_default`` of a timestamp column: the database's current time (UTC on SQLite)."""
     return text("CURRENT_TIMESTAMP")

@@ -14,11 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from api.db import BigIntKey, JSONType, UTCDateTime, server_now, utcnow
+from api.db import EMPTY_LIST, EMPTY_OBJECT, BigIntKey, JSONType, UTCDateTime, server_now, utcnow
 
 NOW = {"server_default": server_now()}
-EMPTY_OBJECT = {"server_default": sa.text("'{}'")}
-EMPTY_LIST = {"server_default": sa.text("'[]'")}
 
 
 class CustomerTable(SQLModel, table=True):

@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy import Column, ForeignKey, Index
 from sqlmodel import Field, SQLModel
 
-from api.db import BigIntKey, JSONType, UTCDateTime, server_now, utcnow
+from api.db import EMPTY_OBJECT, BigIntKey, JSONType, UTCDateTime, server_now, utcnow
 
 NOW = {"server_default": server_now()}
-EMPTY_OBJECT = {"server_default": sa.text("'{}'")}
 
 
 class MemberGroup(SQLModel, table=True):

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from api.db import BigIntKey, JSONType, UTCDateTime, server_now, utcnow
+from api.db import EMPTY_OBJECT, BigIntKey, JSONType, UTCDateTime, server_now, utcnow
 
 NOW = {"server_default": server_now()}
 
@@ -91,7 +91,9 @@ class MemberToken(SQLModel, table=True):
         sa_type=sa.BigInteger, foreign_key="member_account.id", index=True, ondelete="CASCADE"
     )
     secret_hash: str = Field(max_length=64, unique=True)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    data: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSONType, sa_column_kwargs=EMPTY_OBJECT
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs=NOW
     )

@@ -6,6 +6,7 @@ admin panel's files are plain static files.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,10 @@ def install_gate(app: Litestar, gate: Gate) -> None:
             raw = scope["path"].encode("utf-8") if given is None else given.partition(b"?")[0]
             if b"%" in raw or b"/." in raw or b"//" in raw:
                 # /admin/../members/x is a page of the site; the gate refuses what is malformed.
-                try:
+                # Malformed: its first segment says whose 400/404 it gets (/api/…: problem
+                # details from the router; else the site's page).
+                with contextlib.suppress(PathError):
                     raw = normalise(raw, decoded=given is None).encode("utf-8")
-                except PathError:
-                    raw = b"/"
             if raw == CHECK_PATH and scope.get("method") == "GET":
                 await gate.check_asgi(scope, send)  # type: ignore[arg-type]
                 return

@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(20), nullable=False),
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("secret_hash", sa.String(64), nullable=False),
-        sa.Column("data", JSON, nullable=False),
+        sa.Column("data", JSON, server_default=sa.text("'{}'"), nullable=False),
         sa.Column("created_at", TS, server_default=NOW, nullable=False),
         sa.Column("expires_at", TS, nullable=False),
         sa.Column("used_at", TS, nullable=True),
