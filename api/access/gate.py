@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import html
 import logging
 import mimetypes
 import os
-import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
@@ -98,8 +96,6 @@ _EXTRA_TYPES = {
     ".pdf": "application/pdf",
     ".zip": "application/zip",
 }
-_NEXT_INPUT = re.compile(rb"<input\b[^>]*\bname=\"next\"[^>]*>", re.IGNORECASE)
-_VALUE_ATTR = re.compile(rb"\bvalue=\"[^\"]*\"", re.IGNORECASE)
 LOGIN_MESSAGE_MARK = b"<!--kizuna:login-message-->"
 LOGIN_MESSAGES = {  # by the ``error`` code the log-in answers with (api/members/controllers)
     "invalid": {
@@ -808,17 +804,9 @@ def login_page(served: Served, query: bytes) -> bytes | None:
     body = served.body
     changed = False
     if target and is_safe_next(target):
-        value = b'value="' + html.escape(target, quote=True).encode() + b'"'
-        match = _NEXT_INPUT.search(body)
-        if match:
-            tag = match.group(0)
-            new_tag = (
-                _VALUE_ATTR.sub(lambda _m: value, tag, count=1)
-                if _VALUE_ATTR.search(tag)
-                else tag[:-1].rstrip(b"/").rstrip() + b" " + value + b">"
-            )
-            body = body[: match.start()] + new_tag + body[match.end() :]
-            changed = True
+        filled = theme_pages.fill_next(body, target)
+        if filled is not None:
+            body, changed = filled, True
     if error and LOGIN_MESSAGE_MARK in body:
         lang = "en" if (served.entry.lang or "").startswith("en") else "ja"
         text = LOGIN_MESSAGES.get(error, LOGIN_MESSAGES["invalid"])[lang]

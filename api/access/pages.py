@@ -18,6 +18,7 @@ a query (``None``: nothing to change, send the cached bytes).
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl
@@ -26,6 +27,8 @@ _MESSAGE = re.compile(rb'(data-kizuna-message="([^"]*)"[^>]*?) hidden(?:="")?(?=
 _FIELD_ERROR = re.compile(rb'(data-kizuna-field-error="([^"]*)"[^>]*?) hidden(?:="")?(?=[\s>])')
 _STEP = re.compile(rb'(<form\b[^>]*\bdata-kizuna-step="(start|ready)")')
 _KEY = re.compile(r"[a-z0-9_*]{1,64}")
+_NEXT_INPUT = re.compile(rb"<input\b[^>]*\bname=\"next\"[^>]*>", re.IGNORECASE)
+_VALUE_ATTR = re.compile(rb"\bvalue=\"[^\"]*\"", re.IGNORECASE)
 _FIELD = re.compile(r"[a-z0-9_]{1,64}")
 
 
@@ -93,3 +96,20 @@ def fill(body: bytes, query: str | bytes) -> bytes | None:
 
     out = _STEP.sub(step_form, out)
     return out if out != body else None
+
+
+def fill_next(body: bytes, target: str) -> bytes | None:
+    """The login page with ``target`` (a path already found safe) as the value of its hidden
+    ``next`` input, HTML-escaped; ``None`` when the page has no such input. The gate's fill
+    and "view as" (api/access/staff.py) both use it."""
+    match = _NEXT_INPUT.search(body)
+    if match is None:
+        return None
+    value = b'value="' + html.escape(target, quote=True).encode() + b'"'
+    tag = match.group(0)
+    new_tag = (
+        _VALUE_ATTR.sub(lambda _m: value, tag, count=1)
+        if _VALUE_ATTR.search(tag)
+        else tag[:-1].rstrip(b"/").rstrip() + b" " + value + b">"
+    )
+    return body[: match.start()] + new_tag + body[match.end() :]

@@ -17,7 +17,6 @@ URL with its rule and how many members may read it), the last build's record and
 
 from __future__ import annotations
 
-import html
 import json
 import mimetypes
 import re
@@ -36,6 +35,7 @@ from sqlmodel import Session, col, select
 from api.access.manifest import MANIFEST_NAME, Entry, ManifestError
 from api.access.manifest import Manifest as SiteManifest
 from api.access.manifest import load_manifest as read_manifest
+from api.access.pages import fill_next
 from api.access.paths import PathError, normalise
 from api.access.rules import (
     Compare,
@@ -806,7 +806,6 @@ class Served:
     media_type: str
 
 
-_NEXT_INPUT = re.compile(rb'(<input\b[^>]*\bname="next"[^>]*\bvalue=")(")', re.IGNORECASE)
 _URL_ATTRIBUTE = re.compile(
     rb"""(<(?:a|link|img|script|source|video|audio|iframe|embed|track|form|area)\b[^>]*?"""
     rb"""\s(?:href|src|action|poster)\s*=\s*)(["']?)/(?![/\\])""",
@@ -828,8 +827,7 @@ def served_file(public_dir: Path, result: Preview) -> Served | None:
     if media_type == "text/html":
         media_type = "text/html; charset=utf-8"
         if result.decision == "login":
-            value = html.escape(result.path, quote=True).encode()
-            body = _NEXT_INPUT.sub(lambda m: m.group(1) + value + m.group(2), body, count=1)
+            body = fill_next(body, result.path) or body
     return Served(body, media_type)
 
 

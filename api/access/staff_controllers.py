@@ -33,6 +33,22 @@ RulePath = Annotated[str, QueryParameter(min_length=1, max_length=staff.MAX_PATH
 # ------------------------------------------------------------------ bodies
 
 
+def _preview(
+    runtime: Runtime, principal: Principal, path: str, member: int | None, group: str | None,
+    anonymous: bool,
+) -> tuple[staff.Subject, staff.Preview]:  # fmt: skip
+    """The subject asked for and what the gate would do with ``path`` for it (both preview
+    endpoints); 404 ``no_manifest`` before the first build."""
+    manifest = staff.load_manifest(runtime.settings.meta_dir)
+    if manifest is None:
+        raise NotFound(detail="The site has no access manifest: build it", code="no_manifest")
+    with runtime.db.read() as session:
+        subject = staff.subject_of(
+            session, principal, manifest, member=member, group=group, anonymous=anonymous
+        )
+    return subject, staff.preview(manifest, path, subject)
+
+
 class MatrixRowOut(msgspec.Struct, kw_only=True):
     path: str
     kind: str
@@ -253,14 +269,7 @@ class AccessController(Controller):
         """What the gate would do with ``path`` for a member (record id), a group (a member of
         that group alone, no fields) or an anonymous visitor, and why; ``frame_url`` shows the
         page as served in a sandboxed frame. No member session or cookie is made."""
-        manifest = staff.load_manifest(runtime.settings.meta_dir)
-        if manifest is None:
-            raise NotFound(detail="The site has no access manifest: build it", code="no_manifest")
-        with runtime.db.read() as session:
-            subject = staff.subject_of(
-                session, principal, manifest, member=member, group=group, anonymous=anonymous
-            )
-        result = staff.preview(manifest, path, subject)
+        subject, result = _preview(runtime, principal, path, member, group, anonymous)
         served = staff.served_file(runtime.settings.public_dir, result)
         token = staff.preview_token(runtime.keyring, principal, subject)
         frame_url = None
@@ -309,14 +318,7 @@ class AccessController(Controller):
         file, or the login page (its ``next`` filled), the "not permitted" page (403) or the
         404 page; ``X-Kizuna-Decision`` says which. For API clients; the admin shows
         ``frame_url``."""
-        manifest = staff.load_manifest(runtime.settings.meta_dir)
-        if manifest is None:
-            raise NotFound(detail="The site has no access manifest: build it", code="no_manifest")
-        with runtime.db.read() as session:
-            subject = staff.subject_of(
-                session, principal, manifest, member=member, group=group, anonymous=anonymous
-            )
-        result = staff.preview(manifest, path, subject)
+        _, result = _preview(runtime, principal, path, member, group, anonymous)
         return serve(runtime, result, prefix=None, download=download)
 
     @get(
