@@ -428,11 +428,17 @@ def walk_everything(w: Walk, server: LiveServer) -> None:
     dialog.locator("input[name=label_ja]").fill(f"ウォーク {w.lang} {w.viewport}")
     dialog.locator("input[name=label_en]").fill(f"Walk {w.lang} {w.viewport}")
     w.snap("group-create")
-    dialog.locator("[data-testid=group-create-submit]").click()
+    # The request may wait on the shared server's SQLite writer (jobs of earlier tests): wait
+    # for its answer, not for a fixed 5 s, then for the group's screen.
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/groups") and r.request.method == "POST", timeout=30_000
+    ) as created:
+        dialog.locator("[data-testid=group-create-submit]").click()
+    assert created.value.status == 201, created.value.text()
     group_label = (
         f"ウォーク {w.lang} {w.viewport}" if w.lang == "ja" else f"Walk {w.lang} {w.viewport}"
     )
-    expect(page.get_by_role("heading", level=1)).to_have_text(group_label)
+    expect(page.get_by_role("heading", level=1)).to_have_text(group_label, timeout=15_000)
     w.loaded()
     expect(page.get_by_text(f"group:{group_key}")).to_be_visible()
     w.snap("group")
@@ -492,6 +498,8 @@ def test_every_screen_and_dialog_without_a_console_error(
         walk_everything(walk, live_server)
     except Exception:
         walk.snap("failed")  # where it stopped, for the person reading the failure
+        log = live_server.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        print("The server's last lines:", *log[-60:], sep="\n")
         raise
     assert console.problems == []
 
