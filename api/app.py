@@ -23,6 +23,7 @@ from api.domain import (
     permission_registry,
 )
 from api.domains import DOMAINS
+from api.members.mypage import MyPage
 from api.runtime import Runtime, build_runtime
 from api.settings import Settings, get_settings
 from api.web.auth import current_principal, staff_cookie_name
@@ -98,10 +99,13 @@ def create_app(
 
     # The embedded gate serves site/public; it asks the member identity (runtime.member_auth)
     # for gated paths only.
+    # My page is filled for the member who asks it (api/members/mypage.py).
+    my_page = MyPage(runtime)
     gate = Gate(
         settings.public_dir,
         settings.meta_dir,
         lambda: runtime.member_auth,
+        personaliser=lambda: my_page,
     )
 
     app = Litestar(

@@ -144,6 +144,28 @@ class Identifier(Protocol):
 IdentifierSource = Callable[[], Identifier | None]
 
 
+class PersonalLike(Protocol):
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def set_cookies(self) -> Sequence[Any]: ...
+
+
+class Personaliser(Protocol):
+    """Fills theme pages for the visitor who asks (api.members.mypage.MyPage: my page)."""
+
+    @property
+    def pages(self) -> frozenset[str]: ...  # the manifest's page names it fills
+
+    async def personalise(
+        self, name: str, body: bytes, cookies: Mapping[str, str]
+    ) -> PersonalLike: ...
+
+
+PersonaliserSource = Callable[[], Personaliser | None]
+
+
 def parse_cookies(header: bytes) -> dict[str, str]:
     """``Cookie:`` header → name → value (the first of a name wins, as browsers send the most
     specific first)."""
@@ -448,12 +470,14 @@ class Gate:
         meta_dir: Path,
         identifier: IdentifierSource = lambda: None,
         *,
+        personaliser: PersonaliserSource = lambda: None,
         hot_max: int = HOT_FILE_MAX,
         hot_budget: int = HOT_BUDGET,
     ) -> None:
         self.public_dir = public_dir
         self.meta_dir = meta_dir
         self.identifier = identifier
+        self.personaliser = personaliser
         self.hot_max = hot_max
         self.hot_budget = hot_budget
         self.site: Site | None = None
@@ -612,6 +636,12 @@ class Gate:
         if served is None:
             await self._page(send, site, "not_found", 404, request, cache, cookies)
             return
+        if served.entry.kind == "special" and served.body is not None:
+            name = _page_name(site, served)
+            personaliser = self.personaliser()
+            if personaliser is not None and name in personaliser.pages:
+                await self._personal(send, personaliser, name, served, request, cookies)
+                return
         if served.entry.kind == "special" and request.query:
             body = personal_page(_page_name(site, served), served, request.query)
             if body is not None:
@@ -637,6 +667,31 @@ class Gate:
                 await handle.aclose()
 
     # ---------------------------------------------------------------- answers
+
+    async def _personal(
+        self,
+        send: Send,
+        personaliser: Personaliser,
+        name: str,
+        served: Served,
+        request: _Request,
+        extra: list[tuple[bytes, bytes]],
+    ) -> None:
+        """A page filled for this visitor (my page): never cached, here or on the way
+        (``private, no-store``), then the query's messages as on every member page."""
+        assert served.body is not None
+        found = await personaliser.personalise(name, served.body, parse_cookies(request.cookie))
+        body = found.body
+        if request.query:
+            body = theme_pages.fill(body, request.query) or body
+        headers = [
+            (b"content-type", served.content_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", GATED_CACHE),
+        ]
+        headers += extra + [cookie.to_encoded_header() for cookie in found.set_cookies]
+        await _start(send, 200, headers)
+        await _body(send, b"" if request.method == "HEAD" else body)
 
     async def _file(
         self,
