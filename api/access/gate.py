@@ -30,6 +30,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
@@ -863,12 +864,22 @@ def login_page(served: Served, query: bytes) -> bytes | None:
         if filled is not None:
             body, changed = filled, True
     if error and LOGIN_MESSAGE_MARK in body:
-        lang = "en" if (served.entry.lang or "").startswith("en") else "ja"
+        # A theme page has no language in the manifest: its <html lang> says it.
+        page_lang = served.entry.lang or _html_lang(body)
+        lang = "en" if page_lang.startswith("en") else "ja"
         text = LOGIN_MESSAGES.get(error, LOGIN_MESSAGES["invalid"])[lang]
         note = f'<p class="kizuna-login-message" role="alert">{text}</p>'.encode()
         body = body.replace(LOGIN_MESSAGE_MARK, note, 1)
         changed = True
     return body if changed else None
+
+
+_HTML_LANG = re.compile(rb"<html\b[^>]*\blang=\"([A-Za-z-]{2,10})\"")
+
+
+def _html_lang(body: bytes) -> str:
+    found = _HTML_LANG.search(body[:2048])
+    return found.group(1).decode().lower() if found else ""
 
 
 async def _start(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:

@@ -287,3 +287,12 @@ def test_ending_another_session_by_a_plain_form(
                       follow_redirects=False)  # fmt: skip
     assert own.headers["location"] == "/login/?done=logged_out"
     assert client.get("/api/members/me").json()["member"] is None
+
+
+def test_the_login_page_says_why_in_its_own_language(
+    client: TestClient[Litestar], member: int
+) -> None:
+    japanese = client.get("/login/?error=invalid").text
+    english = client.get("/en/login/?error=invalid").text
+    assert "ログインできませんでした。" in japanese
+    assert "We could not log you in." in english and "ログインできませんでした" not in english
