@@ -18,7 +18,10 @@ a request costs a dict lookup and a few header lines, not a framework's request 
    requests, HEAD and single ranges handled the same way for both.
 
 Gated answers carry ``Cache-Control: private, no-store``; public ones are cacheable. The
-login page gets its hidden ``next`` filled in (HTML-escaped) when the query has a safe one.
+login page gets its hidden ``next`` filled in (HTML-escaped) when the query has a safe one;
+every member page shows the messages its query names (``api.access.pages.fill``); the pages a
+``personaliser`` names (my page: ``api.members.mypage.MyPage``) are filled for the visitor who
+asks, sent ``private, no-store`` and never from the cached bytes.
 A new build is noticed within a second (``ManifestWatcher``) and its files are read in a
 worker thread while the previous build keeps being served.
 """

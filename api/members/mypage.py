@@ -64,6 +64,7 @@ INPUT_TYPES = {
     "datetime": "datetime-local",
 }
 AUTOCOMPLETE = {"name": "name", "phone": "tel", "postal_code": "postal-code"}
+TOKYO = ZoneInfo("Asia/Tokyo")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 _LANG = re.compile(rb'data-kizuna-page="[^"]*"[^>]*?\bdata-lang="([a-z]{2})"')
@@ -91,7 +92,7 @@ class View:
     fields: list[FieldOut]
     values: dict[str, Any]
     sessions: list[dict[str, Any]] = field(default_factory=list)
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Tokyo"))
+    zone: ZoneInfo = TOKYO
 
 
 # ------------------------------------------------------------------ words
@@ -170,7 +171,19 @@ def _attrs(pairs: Iterable[tuple[str, Any]]) -> str:
     return "".join(out)
 
 
-def _control(f: FieldOut, value: Any, control_id: str, lang: str) -> str:
+def local_datetime(value: str, zone: ZoneInfo) -> str:
+    """A stored date and time (ISO 8601) as ``datetime-local`` wants it, in the site's zone —
+    where the value typed back is read (api/fields)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value[:16]
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(zone)
+    return parsed.strftime("%Y-%m-%dT%H:%M")
+
+
+def _control(f: FieldOut, value: Any, control_id: str, lang: str, zone: ZoneInfo) -> str:
     words = WORDS[lang]
     described = f"{control_id}-errors"
     required = f.required and f.type != "boolean"
@@ -215,8 +228,8 @@ def _control(f: FieldOut, value: Any, control_id: str, lang: str) -> str:
     if f.type == "long_text":
         return f"<textarea{_attrs([*common, ('rows', 4), *limits])}>{_e(text)}</textarea>"
     kind = INPUT_TYPES.get(f.type, "text")
-    if f.type == "datetime":
-        text = text[:16]
+    if f.type == "datetime" and text:
+        text = local_datetime(text, zone)
     extra = [
         ("step", "any" if f.type == "decimal" else None),
         ("value", text if text else None),
@@ -233,7 +246,12 @@ def error_texts(body: bytes) -> list[tuple[str, str]]:
 
 
 def render_field(
-    f: FieldOut, value: Any, lang: str, page: str, texts: Sequence[tuple[str, str]]
+    f: FieldOut,
+    value: Any,
+    lang: str,
+    page: str,
+    texts: Sequence[tuple[str, str]],
+    zone: ZoneInfo = TOKYO,
 ) -> str:
     """One editable field as member-forms.js's ``renderFields`` builds it."""
     control_id = f"f-{page}-{f.key}"
@@ -252,7 +270,7 @@ def render_field(
     )
     return (
         f'<div class="auth-form__field member-field" data-kizuna-field="{_e(f.key)}">{label}'
-        f"{_control(f, value, control_id, lang)}"
+        f"{_control(f, value, control_id, lang, zone)}"
         f'<span class="member-field__errors" id="{_e(control_id)}-errors" '
         f'data-kizuna-errors-for="{_e(f.key)}">{errors}</span></div>'
     )
@@ -261,7 +279,9 @@ def render_field(
 def render_fields(view: View, lang: str, texts: Sequence[tuple[str, str]]) -> str:
     editable = [f for f in view.fields if f.editable]
     fixed = [f for f in view.fields if not f.editable]
-    out = [render_field(f, view.values.get(f.key), lang, "mypage", texts) for f in editable]
+    out = [
+        render_field(f, view.values.get(f.key), lang, "mypage", texts, view.zone) for f in editable
+    ]
     if fixed:
         items = "".join(
             f"<dt>{_e(_label(f.label, lang, f.key))}</dt>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,6 +60,7 @@ def member(runtime: Runtime, actor: Principal, example_site: Path) -> int:  # no
                 parse_field({"key": "newsletter", "type": "boolean",
                              "label": {"ja": "ニュースレター", "en": "Newsletter"}}),
                 parse_field({"key": "birthday", "type": "date"}),
+                parse_field({"key": "seen_at", "type": "datetime"}),
                 parse_field({"key": "visits", "type": "integer"}),
                 parse_field({"key": "note", "type": "long_text"}),
                 parse_field({"key": "specialty", "type": "text",
@@ -72,6 +74,7 @@ def member(runtime: Runtime, actor: Principal, example_site: Path) -> int:  # no
             "members",
             {"email": EMAIL, "name": NAME, "plan": "gold", "topics": ["onc", "x<y"],
              "newsletter": True, "birthday": "1980-04-01", "visits": 12,
+             "seen_at": "2026-04-01T09:30:00+09:00",
              "note": "line 1\n</textarea><b>", "specialty": "腫瘍内科",
              "staff_memo": "VIP do-not-show"},
         )["id"]  # fmt: skip
@@ -79,7 +82,7 @@ def member(runtime: Runtime, actor: Principal, example_site: Path) -> int:  # no
     configure(
         runtime,
         **{
-            "member.editable_fields": "name,plan,topics,newsletter,birthday,visits,note",
+            "member.editable_fields": "name,plan,topics,newsletter,birthday,visits,note,seen_at",
             "member.registration_fields": "name,specialty",
         },
     )
@@ -125,7 +128,8 @@ def test_my_page_is_filled_for_the_member_escaped_and_never_cached(
     fields = section(html, "<!--kizuna:profile-fields-->", "<!--/kizuna:profile-fields-->")
     # Only the editable fields are controls; the other registration field is shown, read-only.
     names = set(re.findall(r'\bname="([a-z_]+)"', fields))
-    assert names == {"name", "plan", "topics", "newsletter", "birthday", "visits", "note"}
+    assert names == {"name", "plan", "topics", "newsletter", "birthday", "visits", "note",
+                     "seen_at"}  # fmt: skip
     assert "staff_memo" not in html and "VIP do-not-show" not in html
     assert "<dt>専門</dt><dd>腫瘍内科</dd>" in fields
     # Values escaped, rules on the controls.
@@ -145,6 +149,9 @@ def test_my_page_is_filled_for_the_member_escaped_and_never_cached(
     assert 'type="date"' in tag(fields, "input", 'name="birthday"')
     assert 'value="1980-04-01"' in tag(fields, "input", 'name="birthday"')
     assert 'value="12"' in tag(fields, "input", 'name="visits"')
+    # A date and time in the site's zone (JST), as it is read back when saved.
+    seen = tag(fields, "input", 'name="seen_at"')
+    assert 'type="datetime-local"' in seen and 'value="2026-04-01T09:30"' in seen
     assert 'type="number"' in tag(fields, "input", 'name="visits"')
     # Each field carries its (hidden) error texts, for the query's messages.
     assert (
@@ -196,7 +203,7 @@ def test_a_plain_form_post_saves_and_the_page_shows_the_message_and_values(
     log_in(client)
     form = [("lang", "en"), ("name", "Hanako"), ("plan", "free"), ("topics", "card"),
             ("topics", "onc"), ("topics", ""), ("newsletter", "false"), ("birthday", ""),
-            ("visits", "3"), ("note", "")]  # fmt: skip
+            ("visits", "3"), ("note", ""), ("seen_at", "2026-04-01T09:30")]  # fmt: skip
     body = "&".join(f"{k}={v}" for k, v in form)
     sent = client.post("/api/members/profile", content=body, headers=FORM, follow_redirects=False)
     assert sent.status_code == 303 and sent.headers["location"] == "/en/mypage/?done=saved"
@@ -213,6 +220,10 @@ def test_a_plain_form_post_saves_and_the_page_shows_the_message_and_values(
     profile = client.get("/api/members/profile").json()["values"]
     assert profile["topics"] == ["onc", "card"] and profile["newsletter"] is False
     assert profile["visits"] == 3 and profile["birthday"] is None
+    # The date and time the page showed, sent back as it was: the same moment.
+    assert datetime.fromisoformat(profile["seen_at"]) == datetime.fromisoformat(
+        "2026-04-01T09:30:00+09:00"
+    )
     # Ticked again; a refused value comes back as the field's message, nothing saved.
     ticked = "lang=ja&newsletter=true&newsletter=false&visits=many"
     refused = client.post("/api/members/profile", content=ticked, headers=FORM,
