@@ -16,7 +16,8 @@ asks :meth:`MyPage.personalise` first, which fills, in the page's own language
   ``<template data-kizuna-session-template>`` once per live session (device, last used, IP,
   "this device"), its form posting to ``/api/members/sessions/{id}/end``;
 - ``data-kizuna-filled="member"`` on the page, so member-forms.js keeps this markup (and builds
-  the same when it renders the answer of a JSON save itself).
+  the same when it renders the answer of a JSON save itself), and ``data-kizuna-time-zone``
+  (the site's zone, in which a ``datetime-local`` value is shown and read back).
 
 An anonymous visitor (or one whose account is no longer active) gets the page with its
 "please log in" message shown, the member sections hidden and ``data-kizuna-filled=
@@ -324,7 +325,9 @@ def page_lang(body: bytes) -> str:
 def fill_member(body: bytes, view: View, lang: str | None = None) -> bytes:
     """My page for the member of ``view``."""
     lang = lang or page_lang(body)
-    out = _PAGE.sub(lambda m: m.group(1) + b' data-kizuna-filled="member"', body, count=1)
+    # The site's zone, for the script's own rendering of a date and time (after a save).
+    marks = f' data-kizuna-filled="member" data-kizuna-time-zone="{_e(view.zone.key)}"'.encode()
+    out = _PAGE.sub(lambda m: m.group(1) + marks, body, count=1)
     lead = _e(WORDS[lang]["logged_in_as"] + view.email).encode()
     out = _LEAD.sub(lambda m: m.group(1) + m.group(2) + lead + b"</p>", out, count=1)
     fields = render_fields(view, lang, error_texts(body)).encode()

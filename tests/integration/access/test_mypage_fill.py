@@ -120,7 +120,7 @@ def test_my_page_is_filled_for_the_member_escaped_and_never_cached(
     assert page.headers["cache-control"] == "private, no-store"
     assert "etag" not in page.headers
     html = page.text
-    assert 'data-kizuna-filled="member"' in html
+    assert 'data-kizuna-filled="member" data-kizuna-time-zone="Asia/Tokyo"' in html
     assert (
         '<p class="auth-card__lead" data-kizuna-member-email>ログイン中: yamada@example.jp</p>'
         in (html)

@@ -332,6 +332,24 @@
     return (found && found.label && (found.label[lang] || found.label.ja)) || String(value);
   }
 
+  // A stored date and time (ISO 8601) for datetime-local, in the site's zone (where the server
+  // reads it back), which the server's fill names; else as written.
+  function localDateTime(value) {
+    var zone = page.getAttribute("data-kizuna-time-zone");
+    var date = new Date(value);
+    if (!zone || !window.Intl || isNaN(date.getTime())) return value.slice(0, 16);
+    var parts = {};
+    try {
+      new Intl.DateTimeFormat("en-CA", {
+        timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      }).formatToParts(date).forEach(function (part) { parts[part.type] = part.value; });
+    } catch (error) {
+      return value.slice(0, 16);
+    }
+    return parts.year + "-" + parts.month + "-" + parts.day + "T" + parts.hour + ":" + parts.minute;
+  }
+
   function fieldControl(field, value, id) {
     var input;
     if (field.type === "select") {
@@ -380,7 +398,7 @@
       input = document.createElement("input");
       input.type = INPUT_TYPES[field.type] || "text";
       if (field.type === "decimal") input.step = "any";
-      if (field.type === "datetime" && typeof value === "string") value = value.slice(0, 16);
+      if (field.type === "datetime" && typeof value === "string") value = localDateTime(value);
       input.value = value == null ? "" : String(value);
       if (field.type !== "text" && field.type !== "email") input.setAttribute("data-kizuna-nullable", "");
       var auto = AUTOCOMPLETE[field.key] || AUTOCOMPLETE[field.type];
