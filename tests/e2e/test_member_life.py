@@ -81,6 +81,18 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Ite
     assert not (var_dir / "outbox").exists(), "mail went to the dev outbox, not over SMTP"
 
 
+# The structure of my page's profile fields (elements, classes, the attributes that matter,
+# not the values): the server's fill and member-forms.js must build the same.
+MARKUP = """() => Array.from(document.querySelectorAll("[data-kizuna-profile-fields] *")).map(el => {
+  const keep = ["class", "id", "name", "type", "for", "maxlength", "required", "rows", "step",
+    "autocomplete", "aria-describedby", "hidden", "data-kizuna-field", "data-kizuna-errors-for",
+    "data-kizuna-field-error", "data-kizuna-nullable", "data-kizuna-multi",
+    "data-kizuna-form-default"];
+  const attrs = keep.filter(n => el.hasAttribute(n)).map(n => n + "=" + el.getAttribute(n));
+  return el.tagName + " " + attrs.join(" ") + " | " + (el.children.length ? "" : el.textContent);
+})"""
+
+
 def subject(kind: str) -> str:
     """The default Japanese subject of a member mail, without the site's name."""
     return MEMBER_MAILS[kind]["ja"].partition("\n")[0].rpartition("】")[2]
@@ -211,8 +223,11 @@ def test_the_life_of_an_account(
         page.fill("[data-kizuna-profile-fields] input[name=specialty]", "腫瘍内科")
         page.select_option("[data-kizuna-profile-fields] select[name=plan]", "gold")
         page.fill("[data-kizuna-profile-fields] input[name=name]", "絆 一世")
+        served = page.evaluate(MARKUP) if js else None
         submit(page, "profile")
         done(page, "/mypage/", "done=saved")
+        if js:  # the script rendered the saved profile itself: the same markup as the server's
+            assert page.evaluate(MARKUP) == served
         if js:  # the header greets the member by the new name at once
             expect(page.locator("[data-kizuna-member-name]")).to_have_text("絆 一世 さん")
         screenshot(page, "mypage-saved")
