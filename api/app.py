@@ -20,10 +20,10 @@ from api.domain import (
     controllers,
     housekeeping,
     job_registry,
+    page_fillers,
     permission_registry,
 )
 from api.domains import DOMAINS
-from api.members.mypage import MyPage
 from api.runtime import Runtime, build_runtime
 from api.settings import Settings, get_settings
 from api.web.auth import current_principal, staff_cookie_name
@@ -99,13 +99,13 @@ def create_app(
 
     # The embedded gate serves site/public; it asks the member identity (runtime.member_auth)
     # for gated paths only.
-    # My page is filled for the member who asks it (api/members/mypage.py).
-    my_page = MyPage(runtime)
+    # Theme pages the domains fill for the visitor who asks (members: my page).
+    fillers = page_fillers(domains, runtime)
     gate = Gate(
         settings.public_dir,
         settings.meta_dir,
         lambda: runtime.member_auth,
-        personaliser=lambda: my_page,
+        personalisers=lambda: fillers,
     )
 
     app = Litestar(

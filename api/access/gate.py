@@ -167,7 +167,7 @@ class Personaliser(Protocol):
     ) -> PersonalLike: ...
 
 
-PersonaliserSource = Callable[[], Personaliser | None]
+PersonaliserSource = Callable[[], Sequence[Personaliser]]
 
 
 def parse_cookies(header: bytes) -> dict[str, str]:
@@ -474,14 +474,14 @@ class Gate:
         meta_dir: Path,
         identifier: IdentifierSource = lambda: None,
         *,
-        personaliser: PersonaliserSource = lambda: None,
+        personalisers: PersonaliserSource = lambda: (),
         hot_max: int = HOT_FILE_MAX,
         hot_budget: int = HOT_BUDGET,
     ) -> None:
         self.public_dir = public_dir
         self.meta_dir = meta_dir
         self.identifier = identifier
-        self.personaliser = personaliser
+        self.personalisers = personalisers
         self.hot_max = hot_max
         self.hot_budget = hot_budget
         self.site: Site | None = None
@@ -642,10 +642,10 @@ class Gate:
             return
         if served.entry.kind == "special" and served.body is not None:
             name = _page_name(site, served)
-            personaliser = self.personaliser()
-            if personaliser is not None and name in personaliser.pages:
-                await self._personal(send, personaliser, name, served, request, cookies)
-                return
+            for personaliser in self.personalisers():
+                if name in personaliser.pages:
+                    await self._personal(send, personaliser, name, served, request, cookies)
+                    return
         if served.entry.kind == "special" and request.query:
             body = personal_page(_page_name(site, served), served, request.query)
             if body is not None:
