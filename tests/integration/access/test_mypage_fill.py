@@ -125,6 +125,13 @@ def test_my_page_is_filled_for_the_member_escaped_and_never_cached(
         '<p class="auth-card__lead" data-kizuna-member-email>ログイン中: yamada@example.jp</p>'
         in (html)
     )
+    # The header: the member's name (escaped) and "log out", no "log in".
+    assert 'data-kizuna-member data-state="member"' in html
+    assert " hidden" in tag(html, "a", 'class="member-nav__login"')
+    assert " hidden" not in tag(html, "form", 'class="member-nav__logout"')
+    assert (
+        "data-kizuna-member-name>&lt;b&gt;山田&lt;/b&gt; &amp; &quot;太郎&quot; さん</span>" in html
+    )
     fields = section(html, "<!--kizuna:profile-fields-->", "<!--/kizuna:profile-fields-->")
     # Only the editable fields are controls; the other registration field is shown, read-only.
     names = set(re.findall(r'\bname="([a-z_]+)"', fields))
