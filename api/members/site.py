@@ -571,6 +571,12 @@ def my_profile(session: Session, record_id: int) -> dict[str, Any]:
     }
 
 
+def editable_fields(session: Session) -> list[FieldOut]:
+    """The fields a member may edit on my page (``member.editable_fields``), described."""
+    design, _ = _design(session)
+    return [_field_out(design, k, True) for k in _keys(session, "member.editable_fields", design)]
+
+
 def update_profile(session: Session, record_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Change the member's editable fields (only those; never groups, never the address)."""
     design, row, _ = _my_account(session, record_id)
