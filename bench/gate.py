@@ -44,9 +44,21 @@ SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 PAGE_BYTES = 20 * 1024
 
 
+# The theme's header log-in state (base.html): the gate fills it for the member on a gated page.
+HEADER = (
+    '<header><!--kizuna:member-nav--><div class="member-nav" data-kizuna-member '
+    'data-state="anonymous" data-api="/api/members" data-lang="ja">\n'
+    '<a class="member-nav__login" href="/login/">ログイン</a>\n'
+    '<form class="member-nav__logout" method="post" action="/api/members/logout" hidden>\n'
+    '<span class="member-nav__name" data-kizuna-member-name></span>\n'
+    '<button class="member-nav__button" type="submit">ログアウト</button>\n'
+    "</form>\n</div><!--/kizuna:member-nav--></header>"
+)
+
+
 def page(title: str) -> bytes:
     head = f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{title}</title>'
-    head += "</head><body><main><h1>" + title + "</h1>\n"
+    head += "</head><body>" + HEADER + "<main><h1>" + title + "</h1>\n"
     filler = "<p>会員向けのセミナー資料です。Seminar materials for members.</p>\n"
     body = head
     while len(body.encode()) < PAGE_BYTES - 64:
@@ -230,12 +242,16 @@ def wrk(url: str, seconds: int, connections: int, cookie: str | None = None) -> 
     return float(match.group(1))
 
 
-def check(url: str, expected: bytes | None, cookie: str | None = None) -> None:
+def check(
+    url: str, expected: bytes | None, cookie: str | None = None, contains: bytes = b""
+) -> None:
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     with urllib.request.urlopen(request, timeout=10) as response:
         body = response.read()
         if response.status != 200 or (expected is not None and body != expected):
             raise RuntimeError(f"{url}: status {response.status}, {len(body)} bytes")
+        if contains not in body:
+            raise RuntimeError(f"{url}: {contains!r} not in the page")
 
 
 def serve_bare(port: int, file: str) -> None:
@@ -288,6 +304,8 @@ def main() -> int:
             running(bare_cmd, bare_url + "/bench/public/"),
         ):
             cookie = member_cookie(app_url, password)
+            # The embedded gate fills the gated page's header for the member (the measured work).
+            check(app_url + "/bench/gated/", None, cookie, b'data-state="member"')
             targets: dict[str, tuple[str, str | None]] = {
                 "bare Litestar handler, bytes from memory": (bare_url + "/bench/public/", None),
                 "embedded gate, public page": (app_url + "/bench/public/", None),

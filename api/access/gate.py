@@ -22,6 +22,11 @@ login page gets its hidden ``next`` filled in (HTML-escaped) when the query has 
 every member page shows the messages its query names (``api.access.pages.fill``); the pages a
 ``personaliser`` names (my page: ``api.members.mypage.MyPage``) are filled for the visitor who
 asks, sent ``private, no-store`` and never from the cached bytes.
+The header's log-in state (``HeaderFiller``: ``api.members.header.MemberHeader``) is filled
+for the member in a gated HTML page and the "not permitted" page (only the region between
+``<!--kizuna:member-nav-->`` marks, sliced at offsets found when the build is read; the gzip
+of the parts around it made once), and the log-in page says who is logged in to a member
+(``private, no-store``; for anyone else it is sent ``no-cache``). Public pages never are.
 A new build is noticed within a second (``ManifestWatcher``) and its files are read in a
 worker thread while the previous build keeps being served.
 """
@@ -64,6 +69,11 @@ PAGE_CACHE = b"public, max-age=300"
 ASSET_CACHE = b"public, max-age=86400"
 FILE_CACHE = b"public, max-age=3600"
 NO_STORE = b"no-store"
+NO_CACHE = b"no-cache"  # the log-in page: another for a logged-in member, so always revalidated
+# The header's log-in state in a built HTML page (themes/default/templates/base.html): filled
+# for the member on gated pages (HeaderFiller), by slicing at offsets found when it is loaded.
+NAV_START = b"<!--kizuna:member-nav-->"
+NAV_END = b"<!--/kizuna:member-nav-->"
 # The site's Content-Security-Policy, as deploy/nginx/kizuna-http.conf sends it (the theme has
 # no inline script or style); the app's other security headers come from its before_send.
 SITE_CSP = (
@@ -170,6 +180,18 @@ class Personaliser(Protocol):
 PersonaliserSource = Callable[[], Sequence[Personaliser]]
 
 
+class HeaderFiller(Protocol):
+    """Writes a member's log-in state into pages (api.members.header.MemberHeader): the marked
+    header region of a gated page, and the theme pages of ``member_pages`` (the log-in page)."""
+
+    @property
+    def member_pages(self) -> frozenset[str]: ...
+
+    async def member_header(self, region: bytes, member: Member) -> bytes | None: ...
+
+    async def member_page(self, name: str, body: bytes, member: Member) -> bytes | None: ...
+
+
 def parse_cookies(header: bytes) -> dict[str, str]:
     """``Cookie:`` header → name → value (the first of a name wins, as browsers send the most
     specific first)."""
@@ -230,6 +252,11 @@ class Served:
     compressible: bool
     gzipped: bytes | None = None
     base_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    # The marked header region (an HTML page in memory): its bytes and where it ends, and the
+    # gzip pieces around it (made on first demand, :func:`gzip_spliced`).
+    nav: bytes | None = None
+    nav_at: tuple[int, int] = (0, 0)
+    gzip_parts: tuple[bytes, bytes, int, int] | None = None
 
     def gzip_body(self) -> bytes | None:
         if not self.compressible or self.body is None:
@@ -303,6 +330,12 @@ def _load_site(manifest: Manifest, public_dir: Path, hot_max: int, budget: int) 
         ]
         if served.compressible:
             served.base_headers.append((b"vary", b"Accept-Encoding"))
+        if body is not None and kind.startswith("text/html"):
+            start = body.find(NAV_START)
+            end = body.find(NAV_END, start) if start >= 0 else -1
+            if end > start >= 0:
+                start += len(NAV_START)
+                served.nav, served.nav_at = body[start:end], (start, end)
         files[entry.path] = served
     pages = {name: files[path] for name, path in manifest.pages.items() if path in files}
     # A theme page of another language sits under its prefix (/en/login/ beside /login/).
@@ -311,7 +344,42 @@ def _load_site(manifest: Manifest, public_dir: Path, hot_max: int, budget: int) 
             prefix, _, rest = served.entry.path[1:].partition("/")
             if served.entry.kind == "special" and "/" + rest == path and len(prefix) == 2:
                 pages[f"{name}@{prefix}"] = served
+    # The log-in page says who is logged in to a member (HeaderFiller): never reused unasked.
+    for name, served in pages.items():
+        if name.partition("@")[0] == "login" and served.entry.public:
+            served.cache_control = NO_CACHE
+            served.base_headers = [
+                (k, NO_CACHE if k == b"cache-control" else v) for k, v in served.base_headers
+            ]
     return Site(manifest, public_dir, files, used, pages)
+
+
+def gzip_spliced(served: Served, middle: bytes) -> bytes:
+    """The gzip of ``served.body`` with its header region replaced by ``middle``, without
+    compressing the page again: the parts before and after the region are compressed once
+    (each ending on a byte boundary, the first with a full flush so the second does not refer
+    back to it), ``middle`` goes between them as a stored block, and the CRC is taken."""
+    import struct
+    import zlib
+
+    assert served.body is not None
+    start, end = served.nav_at
+    if len(middle) > 0xFFFF:  # more than one stored block holds: compress it all
+        return gzip.compress(served.body[:start] + middle + served.body[end:], 6, mtime=0)
+    if served.gzip_parts is None:
+        head = zlib.compressobj(6, zlib.DEFLATED, -15)
+        before = head.compress(served.body[:start]) + head.flush(zlib.Z_FULL_FLUSH)
+        tail = zlib.compressobj(6, zlib.DEFLATED, -15)
+        after = tail.compress(served.body[end:]) + tail.flush(zlib.Z_FINISH)
+        served.gzip_parts = (before, after, zlib.crc32(served.body[:start]), len(served.body))
+    before, after, crc, size = served.gzip_parts
+    size += len(middle) - (end - start)
+    crc = zlib.crc32(served.body[end:], zlib.crc32(middle, crc))
+    stored = struct.pack("<BHH", 0, len(middle), len(middle) ^ 0xFFFF)  # not the last block
+    return b"".join(
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", before, stored, middle, after,
+         struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -487,6 +555,14 @@ class Gate:
         self.site: Site | None = None
         self.watcher = _Watcher(self, meta_dir, public_dir)
         self._identifier: Identifier | None = None
+        self._header_filler: tuple[HeaderFiller | None] | None = None
+
+    def header_filler(self) -> HeaderFiller | None:
+        """The page filler that writes a member's log-in state (found once among them)."""
+        if self._header_filler is None:
+            found: list[Any] = [p for p in self.personalisers() if hasattr(p, "member_header")]
+            self._header_filler = (found[0] if found else None,)
+        return self._header_filler[0]
 
     # ---------------------------------------------------------------- the current build
 
@@ -601,6 +677,7 @@ class Gate:
         resolution = site.manifest.resolve(path)
         cookies: list[tuple[bytes, bytes]] = []
         decision = Decision.allow
+        member: Member | None = None
         if not resolution.public:
             member, to_set = await self.identify(request.cookie)
             cookies = [cookie.to_encoded_header() for cookie in to_set]
@@ -610,7 +687,7 @@ class Gate:
             return
         cache = NO_STORE if resolution.public else GATED_CACHE
         if decision is Decision.forbidden:
-            await self._page(send, site, "forbidden", 403, request, GATED_CACHE, cookies)
+            await self._page(send, site, "forbidden", 403, request, GATED_CACHE, cookies, member)
             return
         if request.method not in ("GET", "HEAD"):
             headers = [
@@ -643,9 +720,23 @@ class Gate:
         if served.entry.kind == "special" and served.body is not None:
             name = _page_name(site, served)
             for personaliser in self.personalisers():
-                if name in personaliser.pages:
+                if name is not None and name in getattr(personaliser, "pages", ()):
                     await self._personal(send, personaliser, name, served, request, cookies)
                     return
+            filler = self.header_filler()
+            if (
+                filler is not None
+                and name in filler.member_pages
+                and resolution.public
+                and await self._member_page(send, filler, name, served, request)
+            ):
+                return
+        if member is not None and served.nav is not None:  # a gated page: the member's header
+            filler = self.header_filler()
+            region = await filler.member_header(served.nav, member) if filler else None
+            if region is not None:
+                await self._filled(send, served, region, request, cookies)
+                return
         if served.entry.kind == "special" and request.query:
             body = personal_page(_page_name(site, served), served, request.query)
             if body is not None:
@@ -695,6 +786,71 @@ class Gate:
         ]
         headers += extra + [cookie.to_encoded_header() for cookie in found.set_cookies]
         await _start(send, 200, headers)
+        await _body(send, b"" if request.method == "HEAD" else body)
+
+    async def _member_page(
+        self, send: Send, filler: HeaderFiller, name: str, served: Served, request: _Request
+    ) -> bool:
+        """A theme page of ``filler.member_pages`` (the log-in page) for a visitor whose
+        cookies name a member: filled for them, ``private, no-store``. False: not a member
+        (the page is sent as for anyone)."""
+        if _MEMBER_COOKIE not in request.cookie or request.method not in ("GET", "HEAD"):
+            return False
+        assert served.body is not None
+        member, to_set = await self.identify(request.cookie)
+        body = await filler.member_page(name, served.body, member) if member else None
+        if body is None:
+            if not to_set:
+                return False
+            body = served.body  # cookies to clear: sent with the page, never stored
+        if request.query:
+            body = theme_pages.fill(body, request.query) or body
+        headers = [
+            (b"content-type", served.content_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", GATED_CACHE),
+        ]
+        headers += [cookie.to_encoded_header() for cookie in to_set]
+        await _start(send, 200, headers)
+        await _body(send, b"" if request.method == "HEAD" else body)
+        return True
+
+    async def _filled(
+        self,
+        send: Send,
+        served: Served,
+        region: bytes,
+        request: _Request,
+        extra: list[tuple[bytes, bytes]],
+    ) -> None:
+        """A gated page with its header region filled for the member (``private, no-store``:
+        no validators; a single range of the filled page is answered, as for any file)."""
+        assert served.body is not None
+        start, end = served.nav_at
+        headers = [(b"content-type", served.content_type), (b"cache-control", GATED_CACHE)]
+        status = 200
+        if served.compressible:
+            headers.append((b"vary", b"Accept-Encoding"))
+        span = None
+        if request.range is not None and request.if_range is None:
+            span = parse_range(request.range, len(served.body) - (end - start) + len(region))
+        if span is False:
+            size = len(served.body) - (end - start) + len(region)
+            headers = [(b"content-range", f"bytes */{size}".encode()),
+                       (b"cache-control", GATED_CACHE)]  # fmt: skip
+            body, status = b"", 416
+        elif isinstance(span, tuple):
+            whole = b"".join((served.body[:start], region, served.body[end:]))
+            first, last = span
+            body, status = whole[first : last + 1], 206
+            headers.append((b"content-range", f"bytes {first}-{last}/{len(whole)}".encode()))
+        elif request.gzip and served.size >= GZIP_MIN and served.compressible:
+            body = gzip_spliced(served, region)
+            headers.append((b"content-encoding", b"gzip"))
+        else:
+            body = b"".join((served.body[:start], region, served.body[end:]))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await _start(send, status, headers + extra if extra else headers)
         await _body(send, b"" if request.method == "HEAD" else body)
 
     async def _file(
@@ -790,6 +946,7 @@ class Gate:
         request: _Request,
         cache: bytes,
         extra: list[tuple[bytes, bytes]],
+        member: Member | None = None,
     ) -> None:
         page = site.page(name, request.path)
         body = page.body if page is not None and page.body is not None else None
@@ -798,6 +955,13 @@ class Gate:
             kind = b"text/plain; charset=utf-8"
         else:
             kind = page.content_type  # type: ignore[union-attr]
+            filler = self.header_filler() if member is not None else None
+            if filler is not None and page is not None and page.nav is not None:
+                assert member is not None
+                region = await filler.member_header(page.nav, member)
+                if region is not None:  # "not permitted", and who is logged in
+                    start, end = page.nav_at
+                    body = b"".join((body[:start], region, body[end:]))
         headers = [
             (b"content-type", kind),
             (b"content-length", str(len(body)).encode()),

@@ -5,6 +5,7 @@ from datetime import timedelta
 from api.domain import Domain, Housekeeping
 from api.members import permissions, services, site
 from api.members.controllers import MemberAccountController, MemberAuthController
+from api.members.header import MemberHeader
 from api.members.mypage import MyPage
 from api.members.site_controllers import MemberSiteController, MemberStaffSiteController
 
@@ -17,7 +18,9 @@ DOMAIN = Domain(
         MemberSiteController,
         MemberStaffSiteController,
     ),
-    page_fillers=(MyPage,),  # /mypage/ filled for the member without JavaScript
+    # Without JavaScript: /mypage/ filled for the member; the header's log-in state on gated
+    # pages and the log-in page's "logged in as" (api.members.header).
+    page_fillers=(MyPage, MemberHeader),
     housekeeping=(
         Housekeeping(
             name="ended member sessions",

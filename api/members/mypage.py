@@ -15,7 +15,8 @@ asks :meth:`MyPage.personalise` first, which fills, in the page's own language
 - between ``<!--kizuna:sessions-->`` and ``<!--/kizuna:sessions-->``: the page's
   ``<template data-kizuna-session-template>`` once per live session (device, last used, IP,
   "this device"), its form posting to ``/api/members/sessions/{id}/end``;
-- the header's log-in state (the name and "log out", no "log in"), as member.js shows it;
+- the header's log-in state (the name and "log out", no "log in"), as member.js shows it
+  (``api.members.header.fill_header``, as on every gated page);
 - ``data-kizuna-filled="member"`` on the page, so member-forms.js keeps this markup (and builds
   the same when it renders the answer of a JSON save itself), and ``data-kizuna-time-zone``
   (the site's zone, in which a ``datetime-local`` value is shown and read back).
@@ -45,6 +46,7 @@ import anyio.to_thread
 from api.errors import KizunaError
 from api.livesettings import services as live
 from api.members import site
+from api.members.header import fill_header
 from api.members.site import FieldOut
 
 if TYPE_CHECKING:
@@ -84,11 +86,6 @@ _ERROR_TEXT = re.compile(
 _PROFILE_FORM = re.compile(rb'(<form\b[^>]*\bdata-kizuna-form="profile")')
 _ANONYMOUS = re.compile(rb'(data-kizuna-when="anonymous"[^>]*?) hidden(?:="")?(?=[\s>])')
 _SECTION = re.compile(rb'<section class="member-section"')
-# The header's log-in state (base.html; member.js does the same from GET /api/members/me).
-_NAV = re.compile(rb"(<div\b[^>]*\bdata-kizuna-member(?=[\s>]))")
-_NAV_LOGIN = re.compile(rb'(<a class="member-nav__login"[^>]*?)>')
-_NAV_LOGOUT = re.compile(rb'(<form class="member-nav__logout"[^>]*?) hidden(?:="")?(?=[\s>])')
-_NAV_NAME = re.compile(rb"(<span\b[^>]*\bdata-kizuna-member-name\b[^>]*>)(</span>)")
 
 
 @dataclass(frozen=True)
@@ -334,7 +331,8 @@ def fill_member(body: bytes, view: View, lang: str | None = None) -> bytes:
     # The site's zone, for the script's own rendering of a date and time (after a save).
     marks = f' data-kizuna-filled="member" data-kizuna-time-zone="{_e(view.zone.key)}"'.encode()
     out = _PAGE.sub(lambda m: m.group(1) + marks, body, count=1)
-    out = _header(out, view, lang)
+    # The header's log-in state, as on every gated page (api.members.header).
+    out = fill_header(out, str(view.values.get("name") or "") or view.email, lang)
     lead = _e(WORDS[lang]["logged_in_as"] + view.email).encode()
     out = _LEAD.sub(lambda m: m.group(1) + m.group(2) + lead + b"</p>", out, count=1)
     fields = render_fields(view, lang, error_texts(body)).encode()
@@ -348,16 +346,6 @@ def fill_member(body: bytes, view: View, lang: str | None = None) -> bytes:
         out = _SESSIONS.sub(lambda m: m.group(1) + items.encode() + m.group(2), out, count=1)
         out = _SESSION_LIST.sub(lambda m: m.group(1), out, count=1)
     return out
-
-
-def _header(body: bytes, view: View, lang: str) -> bytes:
-    """The header as member.js shows a logged-in member: the name, log-out, no log-in link."""
-    name = str(view.values.get("name") or "") or view.email
-    greeting = _e(f"{name} さん" if lang == "ja" else name).encode()
-    out = _NAV.sub(lambda m: m.group(1) + b' data-state="member"', body, count=1)
-    out = _NAV_LOGIN.sub(lambda m: m.group(1) + b" hidden>", out, count=1)
-    out = _NAV_LOGOUT.sub(lambda m: m.group(1), out, count=1)
-    return _NAV_NAME.sub(lambda m: m.group(1) + greeting + m.group(2), out, count=1)
 
 
 def fill_anonymous(body: bytes) -> bytes:

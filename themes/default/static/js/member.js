@@ -1,5 +1,6 @@
 // The login state in the header of every page, and the log-in page's message and `next`.
-// Progressive: without this script the header keeps its log-in link and the form still posts.
+// Progressive: without this script the header keeps its log-in link (or the member's state the
+// app's gate filled in on a gated page) and the form still posts.
 // Talks to the API of CONTRACT17 section 3: GET /api/members/me -> {"member": null | {name…}}.
 (function () {
   "use strict";
@@ -28,14 +29,12 @@
     var login = box.querySelector(".member-nav__login");
     var logout = box.querySelector(".member-nav__logout");
     var name = box.querySelector("[data-kizuna-member-name]");
-    if (!member) {
-      box.setAttribute("data-state", "anonymous");
-      return;
-    }
-    box.setAttribute("data-state", "member");
-    if (name) name.textContent = text.greeting(member.name || member.email || "");
-    if (login) login.hidden = true;
-    if (logout) logout.hidden = false;
+    // The server may have filled the member's state already (a gated page, my page: the same
+    // markup, api/members/header.py): setting the same values again changes nothing on screen.
+    box.setAttribute("data-state", member ? "member" : "anonymous");
+    if (name) name.textContent = member ? text.greeting(member.name || member.email || "") : "";
+    if (login) login.hidden = !!member;
+    if (logout) logout.hidden = !member;
   }
 
   function fillLoginPage(text) {
