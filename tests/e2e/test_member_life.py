@@ -147,6 +147,48 @@ def profile(page: Page, base: str) -> dict[str, Any]:
     return data
 
 
+def header_shows(page: Page, greeting: str | None) -> None:
+    """The header's log-in state: the log-in link alone, or the member's name and one log-out
+    button — with JavaScript (member.js) or without (as the server sent the page)."""
+    nav = page.locator("[data-kizuna-member]")
+    if greeting is None:
+        expect(nav.locator(".member-nav__login")).to_be_visible()
+        expect(nav.locator("button:visible")).to_have_count(0)  # no log-out for a visitor
+    else:
+        expect(nav.locator(".member-nav__login")).to_be_hidden()
+        expect(nav.locator("button:visible")).to_have_count(1)
+        expect(nav.locator("[data-kizuna-member-name]")).to_have_text(greeting)
+
+
+def header_states(
+    page: Page, base: str, js: bool, greeting: str, shot: Callable[..., Path]
+) -> None:
+    """A logged-in member's header on a gated page, a public page and the log-in page, in
+    Japanese and English, on a desktop and a phone (390 px). Without JavaScript a public page
+    is the same cached file for everyone (the log-in link), and the log-in page says who is
+    logged in instead of offering its form."""
+    english = greeting.removesuffix(" さん")
+    for size in ("desktop", "mobile"):
+        page.set_viewport_size(VIEWPORTS[size])
+        for lang, prefix, name in (("ja", "", greeting), ("en", "/en", english)):
+            page.goto(base + prefix + GATED)
+            header_shows(page, name)
+            shot(page, f"header-gated-{lang}-{size}")
+            page.goto(base + prefix + "/about/")
+            header_shows(page, name if js else None)
+            shot(page, f"header-public-{lang}-{size}")
+            page.goto(base + prefix + "/login/")
+            header_shows(page, name)
+            lead = "ログイン中: " if lang == "ja" else "Logged in as "
+            expect(page.locator("[data-kizuna-login-member] .auth-card__lead")).to_have_text(
+                lead + name
+            )
+            expect(page.locator("form[data-kizuna-login]")).to_be_hidden()
+            expect(page.locator("[data-kizuna-login-member] a[href$='/mypage/']")).to_be_visible()
+            shot(page, f"header-login-{lang}-{size}")
+    page.set_viewport_size(VIEWPORTS["desktop"])
+
+
 def log_in_from_gate(page: Page, base: str, email: str, password: str) -> None:
     """Opens the gated page, is sent to the log-in (``next`` kept), logs in, reads it."""
     page.goto(base + GATED)
@@ -187,6 +229,9 @@ def test_the_life_of_an_account(
         page.goto(base + GATED)
         assert urlsplit(page.url).path == "/login/"
         assert GATED_TITLE not in page.locator("main").inner_text()
+        header_shows(page, None)
+        expect(page.locator("form[data-kizuna-login]")).to_be_visible()
+        expect(page.locator("[data-kizuna-login-member]")).to_be_hidden()
         screenshot(page, "gated-login")
         with page.expect_navigation():
             page.click(".member-menu a[href$='/register/']")
@@ -211,7 +256,9 @@ def test_the_life_of_an_account(
 
         # Log in from the gated page and read it.
         log_in_from_gate(page, base, email, PASSWORD)
+        header_shows(page, "絆 一生 さん")
         screenshot(page, "gated-read")
+        header_states(page, base, js, "絆 一生 さん", screenshot)
 
         # My page: edit the profile. The server fills every editable field with its value,
         # with or without JavaScript (the select in the page's language).
