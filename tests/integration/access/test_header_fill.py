@@ -127,9 +127,10 @@ def test_the_login_page_says_who_is_logged_in(
         assert " hidden" in tag(page.text, "div", "data-kizuna-login-anonymous")
         assert re.search(r'<form [^>]*action="/api/members/logout"', page.text)
         assert 'href="/mypage/"' in page.text or 'href="/en/mypage/"' in page.text
-    # The query's messages are still shown to the member.
-    shown = client.get("/login/?done=logged_out").text
-    assert re.search(r'data-kizuna-message="done=logged_out"[^>]*role="status">', shown)
+    # Sent here by a link with a query (next, a message): still who is logged in.
+    sent = client.get("/login/?next=/members/gold/&done=confirmed")
+    assert sent.headers["cache-control"] == "private, no-store"
+    assert " hidden" not in tag(sent.text, "div", "data-kizuna-login-member")
     client.post("/api/members/logout")
     assert client.get("/login/").content == built(runtime, "/login/")
 
