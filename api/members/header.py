@@ -21,6 +21,7 @@ read per request. Every value is HTML-escaped.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,8 @@ from api.access.rules import Member
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
+
+log = logging.getLogger("kizuna.members.header")
 
 NAV_START = b"<!--kizuna:member-nav-->"
 NAV_END = b"<!--/kizuna:member-nav-->"
@@ -98,7 +101,12 @@ class MemberHeader:
     async def name_of(self, member: Member) -> str | None:
         if member.id is None or not member.active:
             return None
-        return display_name(await self.runtime.member_auth.profile(member.id))
+        try:
+            found = await self.runtime.member_auth.profile(member.id)
+        except Exception:  # the database away: the page is still sent, its header as built
+            log.warning("member %s: no name for the header", member.id, exc_info=True)
+            return None
+        return display_name(found)
 
     async def member_header(self, region: bytes, member: Member) -> bytes | None:
         """The marked header region as ``member`` sees it; None: leave it as built."""

@@ -205,6 +205,14 @@ def test_member_pages_work_without_javascript_behind_nginx(stack: Stack) -> None
             assert page.headers["cache-control"] == "private, no-store"
             assert lead in page.text and 'data-kizuna-filled="member"' in page.text
             assert re.search(r'action="/api/members/sessions/[^"/]+/end"', page.text)
+        # nginx sends a gated page itself: its header as built (the log-in link), which leads
+        # to the log-in page, from the app, saying who is logged in.
+        gated = member.get("/members/gold/")
+        assert gated.status_code == 200 and 'data-state="anonymous"' in gated.text
+        login = member.get("/login/")
+        assert login.headers["cache-control"] == "private, no-store"
+        assert re.search(r"<div [^>]*data-kizuna-login-member>", login.text)
+        assert 'data-kizuna-member data-state="member"' in login.text
         saved = member.post("/api/members/profile", data={"name": "医師 一郎"})
         assert saved.headers["location"] == "/mypage/?done=saved"
         again = member.get(saved.headers["location"]).text
