@@ -400,3 +400,35 @@ def test_a_server_without_raw_path_is_not_decoded_twice(gate: Gate) -> None:
     # "%2e%2e" here is what the client sent as %252e%252e: a name, not "..".
     assert anyio.run(run, "/members/%2e%2e/about/") == 303
     assert anyio.run(run, "/about/%2e%2e/") == 404
+
+
+def test_a_filled_header_region_is_gzipped_around_the_parts_compressed_once() -> None:
+    """gzip_spliced: the page with its marked region replaced reads back exactly, for a
+    region shorter, longer or empty, and one larger than a stored block holds."""
+    import gzip as gz
+    import os
+
+    from api.access.gate import NAV_END, NAV_START, Served, gzip_spliced
+
+    before = os.urandom(4000).hex().encode() + b"<header>" + NAV_START
+    after = NAV_END + b"</header><main>" + "会員のページ".encode() * 2000 + b"</main>"
+    body = before + b'<div data-state="anonymous">log in</div>' + after
+    start, end = len(before), len(body) - len(after)
+    served = Served(
+        entry=None,  # type: ignore[arg-type]
+        disk="",
+        size=len(body),
+        mtime=0,
+        etag=b"",
+        last_modified=b"",
+        content_type=b"text/html; charset=utf-8",
+        cache_control=b"private, no-store",
+        body=body,
+        compressible=True,
+        nav=body[start:end],
+        nav_at=(start, end),
+    )
+    for region in (b"", b'<div data-state="member">\xe5\xb1\xb1</div>' * 3, b"x" * 70_000):
+        zipped = gzip_spliced(served, region)
+        assert gz.decompress(zipped) == before + region + after
+    assert len(gzip_spliced(served, b"")) < len(body) // 2  # compressed, not stored
