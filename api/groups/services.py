@@ -26,8 +26,8 @@ from sqlmodel import Session, col, select
 
 from api.audit import services as audit
 from api.customers import records
-from api.customers.models import CustomerTable, RecordHistory
-from api.customers.services import Design, load_design
+from api.customers.models import RecordHistory
+from api.customers.services import Design, list_designs
 from api.customers.types import FieldType, column_name
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -57,17 +57,13 @@ def _invalid(field: str, message: str, code: str = "invalid", **params: Any) -> 
 
 def member_design(session: Session) -> Design:
     """The member table's design; 409 ``no_member_table`` when no table is marked."""
-    table = session.exec(
-        select(CustomerTable).where(
-            col(CustomerTable.is_member_table).is_(True), col(CustomerTable.retired_at).is_(None)
-        )
-    ).first()
-    if table is None:
+    design = next((d for d in list_designs(session) if d.table.is_member_table), None)
+    if design is None:
         raise Conflict(
             detail="No table is the member table: mark one in its design first",
             code="no_member_table",
         )
-    return load_design(session, table.key)
+    return design
 
 
 def record_label(design: Design, row: Any) -> str:
