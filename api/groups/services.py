@@ -288,20 +288,27 @@ def delete_group(session: Session, actor: Principal, key: str, *, force: bool = 
 # ------------------------------------------------------------------ members
 
 
+# One statement object for every call: SQLAlchemy keys its compiled-statement cache on it, so
+# a log-in or a token renewal neither builds nor compiles it again.
+_GROUP = MemberGroup.__table__  # type: ignore[attr-defined]
+_GROUPS_OF = (
+    sa.select(MEMBERSHIP.c.record_id, _GROUP.c.key)
+    .join(_GROUP, _GROUP.c.id == MEMBERSHIP.c.group_id)
+    .where(
+        MEMBERSHIP.c.table_id == sa.bindparam("table_id"),
+        MEMBERSHIP.c.record_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    .order_by(MEMBERSHIP.c.record_id, _GROUP.c.key)
+)
+
+
 def groups_of(session: Session, table_id: int, record_ids: Iterable[int]) -> dict[int, list[str]]:
     """Each record's group keys (sorted; a record in none is absent)."""
     ids = sorted(set(record_ids))
     out: dict[int, list[str]] = {}
-    group_table = MemberGroup.__table__  # type: ignore[attr-defined]
     for start in range(0, len(ids), 1_000):
         rows = session.connection().execute(
-            sa.select(MEMBERSHIP.c.record_id, group_table.c.key)
-            .join(group_table, group_table.c.id == MEMBERSHIP.c.group_id)
-            .where(
-                MEMBERSHIP.c.table_id == table_id,
-                MEMBERSHIP.c.record_id.in_(ids[start : start + 1_000]),
-            )
-            .order_by(MEMBERSHIP.c.record_id, group_table.c.key)
+            _GROUPS_OF, {"table_id": table_id, "ids": ids[start : start + 1_000]}
         )
         for rid, gkey in rows:
             out.setdefault(int(rid), []).append(str(gkey))

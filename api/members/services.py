@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -209,12 +210,56 @@ class _Candidate:
     password_hash: str | None
     row: Any
     groups: tuple[str, ...]
+    still: sa.Update  # the write that opens the session (_login_statements)
 
 
 ACCOUNT = MemberAccount.__table__  # type: ignore[attr-defined]
 SESSION = MemberSession.__table__  # type: ignore[attr-defined]
 EVENT = MemberEvent.__table__  # type: ignore[attr-defined]
 TABLE = CustomerTable.__table__  # type: ignore[attr-defined]
+INSERT_SESSION = sa.insert(SESSION)
+INSERT_EVENT = sa.insert(EVENT)
+
+
+@functools.lru_cache(maxsize=64)
+def _login_statements(table: sa.Table, address: str) -> tuple[sa.Select[Any], sa.Update]:
+    """The log-in's two statements for a member table (its Core table is shared while its
+    columns stay the same) and its address column: built once, so SQLAlchemy neither builds
+    nor compiles them per log-in.
+
+    - find: the record with that address and its account;
+    - open: the account's last log-in, only while it is still active with the hash that was
+      checked, its record still there and its table still the member table.
+    """
+    find = (
+        sa.select(table, ACCOUNT.c.id.label("_account_id"), ACCOUNT.c.password_hash.label("_hash"))
+        .join(ACCOUNT, ACCOUNT.c.record_id == table.c.id)
+        .where(
+            table.c[address] == sa.bindparam("address"),
+            ACCOUNT.c.table_id == sa.bindparam("table_id"),
+        )
+    )
+    still = (
+        sa.update(ACCOUNT)
+        .where(
+            ACCOUNT.c.id == sa.bindparam("b_account"),
+            ACCOUNT.c.status == "active",
+            ACCOUNT.c.password_hash == sa.bindparam("b_hash"),
+            ACCOUNT.c.table_id == sa.bindparam("b_table"),
+            sa.exists().where(table.c.id == sa.bindparam("b_record")),
+            sa.exists().where(
+                TABLE.c.id == sa.bindparam("b_table"),
+                TABLE.c.is_member_table.is_(True),
+                TABLE.c.retired_at.is_(None),
+            ),
+        )
+        .values(
+            last_login_at=sa.bindparam("b_at"),
+            failed_attempts=0,
+            updated_at=sa.bindparam("b_at"),
+        )
+    )
+    return find, still
 
 
 def _candidate(session: Session, address: str) -> _Candidate | None:
@@ -225,26 +270,20 @@ def _candidate(session: Session, address: str) -> _Candidate | None:
         key = login_field(design)
     except Conflict:  # no member table or no e-mail field: nobody can log in
         return None
-    table = design.sa_table()
+    find, still = _login_statements(design.sa_table(), column_name(key))
     found = (
         session.connection()
-        .execute(
-            sa.select(
-                table, ACCOUNT.c.id.label("_account_id"), ACCOUNT.c.password_hash.label("_hash")
-            )
-            .join(ACCOUNT, ACCOUNT.c.record_id == table.c.id)
-            .where(table.c[column_name(key)] == address, ACCOUNT.c.table_id == design.table.id)
-        )
+        .execute(find, {"address": address, "table_id": design.table.id})
         .first()
     )
     if found is None:
         return None
-    record_id = int(found._mapping["id"])
+    data = found._mapping
+    record_id = int(data["id"])
     keys = groups.groups_of(session, design.table.id or 0, [record_id]).get(record_id, [])
     return _Candidate(
-        design, record_id, int(found._mapping["_account_id"]), found._mapping["_hash"], found,
-        tuple(keys),
-    )  # fmt: skip
+        design, record_id, int(data["_account_id"]), data["_hash"], found, tuple(keys), still
+    )
 
 
 def authenticate(
@@ -306,23 +345,17 @@ def _open_session(
     record or the member table changed since the read. A few Core statements: no ORM objects."""
     design, conn, now = found.design, session.connection(), utcnow()
     table_id = design.table.id
-    still = conn.execute(
-        sa.update(ACCOUNT)
-        .where(
-            ACCOUNT.c.id == found.account_id,
-            ACCOUNT.c.status == "active",
-            ACCOUNT.c.password_hash == found.password_hash,
-            ACCOUNT.c.table_id == table_id,
-            sa.exists().where(design.sa_table().c.id == found.record_id),
-            sa.exists().where(
-                TABLE.c.id == table_id,
-                TABLE.c.is_member_table.is_(True),
-                TABLE.c.retired_at.is_(None),
-            ),
-        )
-        .values(last_login_at=now, failed_attempts=0, updated_at=now)
+    changed = conn.execute(
+        found.still,
+        {
+            "b_account": found.account_id,
+            "b_hash": found.password_hash,
+            "b_table": table_id,
+            "b_record": found.record_id,
+            "b_at": now,
+        },
     )
-    if still.rowcount != 1:
+    if changed.rowcount != 1:
         return None
     if needs_rehash:  # the hashing parameters changed since this hash was made
         conn.execute(
@@ -332,17 +365,23 @@ def _open_session(
         )
     secret, session_id = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     conn.execute(
-        sa.insert(SESSION).values(
-            id=session_id, account_id=found.account_id, secret_hash=_secret_hash(secret),
-            created_at=now, last_used_at=now, expires_at=now + lifetime, revoked_at=None,
-            ip=attempt.ip, user_agent=(user_agent or "")[:300] or None,
-        )
-    )  # fmt: skip
+        INSERT_SESSION,
+        {
+            "id": session_id,
+            "account_id": found.account_id,
+            "secret_hash": _secret_hash(secret),
+            "created_at": now,
+            "last_used_at": now,
+            "expires_at": now + lifetime,
+            "revoked_at": None,
+            "ip": attempt.ip,
+            "user_agent": (user_agent or "")[:300] or None,
+        },
+    )
     # The funnel's "logged in" (api.members.site.funnel).
     conn.execute(
-        sa.insert(EVENT).values(
-            kind="logged_in", table_id=table_id, record_id=found.record_id, at=now
-        )
+        INSERT_EVENT,
+        {"kind": "logged_in", "table_id": table_id, "record_id": found.record_id, "at": now},
     )
     values = _values_of(design, found.row, fields)
     claims = MemberClaims(found.record_id, session_id, found.groups, values)
