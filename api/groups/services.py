@@ -43,6 +43,7 @@ MAX_IDS = 1_000  # records by id in one request; more go through the bulk action
 SOURCE = "groups"  # the history rows' source
 
 MEMBERSHIP = GroupMembership.__table__  # type: ignore[attr-defined]
+GROUP = MemberGroup.__table__  # type: ignore[attr-defined]
 
 
 def _invalid(field: str, message: str, code: str = "invalid", **params: Any) -> ValidationFailed:
@@ -290,15 +291,14 @@ def delete_group(session: Session, actor: Principal, key: str, *, force: bool = 
 
 # One statement object for every call: SQLAlchemy keys its compiled-statement cache on it, so
 # a log-in or a token renewal neither builds nor compiles it again.
-_GROUP = MemberGroup.__table__  # type: ignore[attr-defined]
 _GROUPS_OF = (
-    sa.select(MEMBERSHIP.c.record_id, _GROUP.c.key)
-    .join(_GROUP, _GROUP.c.id == MEMBERSHIP.c.group_id)
+    sa.select(MEMBERSHIP.c.record_id, GROUP.c.key)
+    .join(GROUP, GROUP.c.id == MEMBERSHIP.c.group_id)
     .where(
         MEMBERSHIP.c.table_id == sa.bindparam("table_id"),
         MEMBERSHIP.c.record_id.in_(sa.bindparam("ids", expanding=True)),
     )
-    .order_by(MEMBERSHIP.c.record_id, _GROUP.c.key)
+    .order_by(MEMBERSHIP.c.record_id, GROUP.c.key)
 )
 
 

@@ -227,17 +227,33 @@ def _login_statements(table: sa.Table, address: str) -> tuple[sa.Select[Any], sa
     columns stay the same) and its address column: built once, so SQLAlchemy neither builds
     nor compiles them per log-in.
 
-    - find: the record with that address and its account;
+    - find: the record with that address, its account, and its groups (one row per group,
+      in key order; one row with a null group when it is in none);
     - open: the account's last log-in, only while it is still active with the hash that was
       checked, its record still there and its table still the member table.
     """
+    membership, group = groups.MEMBERSHIP, groups.GROUP
     find = (
-        sa.select(table, ACCOUNT.c.id.label("_account_id"), ACCOUNT.c.password_hash.label("_hash"))
+        sa.select(
+            table,
+            ACCOUNT.c.id.label("_account_id"),
+            ACCOUNT.c.password_hash.label("_hash"),
+            group.c.key.label("_group"),
+        )
         .join(ACCOUNT, ACCOUNT.c.record_id == table.c.id)
+        .outerjoin(
+            membership,
+            sa.and_(
+                membership.c.table_id == ACCOUNT.c.table_id,
+                membership.c.record_id == table.c.id,
+            ),
+        )
+        .outerjoin(group, group.c.id == membership.c.group_id)
         .where(
             table.c[address] == sa.bindparam("address"),
             ACCOUNT.c.table_id == sa.bindparam("table_id"),
         )
+        .order_by(table.c.id, group.c.key)
     )
     still = (
         sa.update(ACCOUNT)
@@ -271,18 +287,19 @@ def _candidate(session: Session, address: str) -> _Candidate | None:
     except Conflict:  # no member table or no e-mail field: nobody can log in
         return None
     find, still = _login_statements(design.sa_table(), column_name(key))
-    found = (
-        session.connection()
-        .execute(find, {"address": address, "table_id": design.table.id})
-        .first()
-    )
-    if found is None:
+    rows = session.connection().execute(find, {"address": address, "table_id": design.table.id})
+    found = rows.fetchall()
+    if not found:
         return None
-    data = found._mapping
+    data = found[0]._mapping
     record_id = int(data["id"])
-    keys = groups.groups_of(session, design.table.id or 0, [record_id]).get(record_id, [])
+    keys = tuple(
+        str(r._mapping["_group"])
+        for r in found
+        if r._mapping["id"] == record_id and r._mapping["_group"] is not None
+    )
     return _Candidate(
-        design, record_id, int(data["_account_id"]), data["_hash"], found, tuple(keys), still
+        design, record_id, int(data["_account_id"]), data["_hash"], found[0], keys, still
     )
 
 
