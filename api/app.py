@@ -20,6 +20,7 @@ from api.domain import (
     controllers,
     housekeeping,
     job_registry,
+    page_fillers,
     permission_registry,
 )
 from api.domains import DOMAINS
@@ -98,10 +99,13 @@ def create_app(
 
     # The embedded gate serves site/public; it asks the member identity (runtime.member_auth)
     # for gated paths only.
+    # Theme pages the domains fill for the visitor who asks (members: my page).
+    fillers = page_fillers(domains, runtime)
     gate = Gate(
         settings.public_dir,
         settings.meta_dir,
         lambda: runtime.member_auth,
+        personalisers=lambda: fillers,
     )
 
     app = Litestar(

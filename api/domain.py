@@ -40,6 +40,9 @@ class Domain:
     # Display names the admin panel shows for this domain's codes (audit actions, statuses…):
     # {"audit.action.forms.publish": {"ja": "フォームを公開", "en": "Published a form"}}.
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Theme pages it fills for the visitor who asks (the gate's ``Personaliser``, e.g. my
+    # page): each made once from the app's runtime by ``create_app``.
+    page_fillers: Sequence[Callable[[Any], Any]] = ()
 
 
 def job_registry(domains: Iterable[Domain]) -> JobRegistry:
@@ -70,6 +73,11 @@ def admin_labels(domains: Sequence[Domain]) -> dict[str, dict[str, str]]:
 
 def housekeeping(domains: Iterable[Domain]) -> list[Housekeeping]:
     return [task for domain in domains for task in domain.housekeeping]
+
+
+def page_fillers(domains: Iterable[Domain], runtime: Any) -> list[Any]:
+    """The domains' page fillers, made from ``runtime`` (for the gate)."""
+    return [make(runtime) for domain in domains for make in domain.page_fillers]
 
 
 def controllers(domains: Iterable[Domain]) -> list[Any]:

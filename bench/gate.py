@@ -60,7 +60,7 @@ def write_site(site: Path) -> bytes:
     """public/ and meta/ as a build leaves them; returns the public page's bytes."""
     sys.path.insert(0, str(ROOT))
     from api.access.rules import parse
-    from pipeline.plugins.nginx_map import render_map
+    from pipeline.plugins.nginx_map import render_app_pages, render_map
 
     public, meta = site / "public", site / "meta"
     files = {
@@ -88,6 +88,7 @@ def write_site(site: Path) -> bytes:
     meta.mkdir(parents=True, exist_ok=True)
     (meta / "access.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     (meta / "nginx-gated.map").write_text(render_map(manifest), "utf-8")
+    (meta / "nginx-app-pages.map").write_text(render_app_pages(manifest), "utf-8")
     return files["/bench/public/"][3]
 
 

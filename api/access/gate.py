@@ -18,7 +18,10 @@ a request costs a dict lookup and a few header lines, not a framework's request 
    requests, HEAD and single ranges handled the same way for both.
 
 Gated answers carry ``Cache-Control: private, no-store``; public ones are cacheable. The
-login page gets its hidden ``next`` filled in (HTML-escaped) when the query has a safe one.
+login page gets its hidden ``next`` filled in (HTML-escaped) when the query has a safe one;
+every member page shows the messages its query names (``api.access.pages.fill``); the pages a
+``personaliser`` names (my page: ``api.members.mypage.MyPage``) are filled for the visitor who
+asks, sent ``private, no-store`` and never from the cached bytes.
 A new build is noticed within a second (``ManifestWatcher``) and its files are read in a
 worker thread while the previous build keeps being served.
 """
@@ -30,6 +33,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
@@ -142,6 +146,28 @@ class Identifier(Protocol):
 
 
 IdentifierSource = Callable[[], Identifier | None]
+
+
+class PersonalLike(Protocol):
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def set_cookies(self) -> Sequence[Any]: ...
+
+
+class Personaliser(Protocol):
+    """Fills theme pages for the visitor who asks (api.members.mypage.MyPage: my page)."""
+
+    @property
+    def pages(self) -> frozenset[str]: ...  # the manifest's page names it fills
+
+    async def personalise(
+        self, name: str, body: bytes, cookies: Mapping[str, str]
+    ) -> PersonalLike: ...
+
+
+PersonaliserSource = Callable[[], Sequence[Personaliser]]
 
 
 def parse_cookies(header: bytes) -> dict[str, str]:
@@ -448,12 +474,14 @@ class Gate:
         meta_dir: Path,
         identifier: IdentifierSource = lambda: None,
         *,
+        personalisers: PersonaliserSource = lambda: (),
         hot_max: int = HOT_FILE_MAX,
         hot_budget: int = HOT_BUDGET,
     ) -> None:
         self.public_dir = public_dir
         self.meta_dir = meta_dir
         self.identifier = identifier
+        self.personalisers = personalisers
         self.hot_max = hot_max
         self.hot_budget = hot_budget
         self.site: Site | None = None
@@ -612,6 +640,12 @@ class Gate:
         if served is None:
             await self._page(send, site, "not_found", 404, request, cache, cookies)
             return
+        if served.entry.kind == "special" and served.body is not None:
+            name = _page_name(site, served)
+            for personaliser in self.personalisers():
+                if name in personaliser.pages:
+                    await self._personal(send, personaliser, name, served, request, cookies)
+                    return
         if served.entry.kind == "special" and request.query:
             body = personal_page(_page_name(site, served), served, request.query)
             if body is not None:
@@ -637,6 +671,31 @@ class Gate:
                 await handle.aclose()
 
     # ---------------------------------------------------------------- answers
+
+    async def _personal(
+        self,
+        send: Send,
+        personaliser: Personaliser,
+        name: str,
+        served: Served,
+        request: _Request,
+        extra: list[tuple[bytes, bytes]],
+    ) -> None:
+        """A page filled for this visitor (my page): never cached, here or on the way
+        (``private, no-store``), then the query's messages as on every member page."""
+        assert served.body is not None
+        found = await personaliser.personalise(name, served.body, parse_cookies(request.cookie))
+        body = found.body
+        if request.query:
+            body = theme_pages.fill(body, request.query) or body
+        headers = [
+            (b"content-type", served.content_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", GATED_CACHE),
+        ]
+        headers += extra + [cookie.to_encoded_header() for cookie in found.set_cookies]
+        await _start(send, 200, headers)
+        await _body(send, b"" if request.method == "HEAD" else body)
 
     async def _file(
         self,
@@ -808,12 +867,22 @@ def login_page(served: Served, query: bytes) -> bytes | None:
         if filled is not None:
             body, changed = filled, True
     if error and LOGIN_MESSAGE_MARK in body:
-        lang = "en" if (served.entry.lang or "").startswith("en") else "ja"
+        # A theme page has no language in the manifest: its <html lang> says it.
+        page_lang = served.entry.lang or _html_lang(body)
+        lang = "en" if page_lang.startswith("en") else "ja"
         text = LOGIN_MESSAGES.get(error, LOGIN_MESSAGES["invalid"])[lang]
         note = f'<p class="kizuna-login-message" role="alert">{text}</p>'.encode()
         body = body.replace(LOGIN_MESSAGE_MARK, note, 1)
         changed = True
     return body if changed else None
+
+
+_HTML_LANG = re.compile(rb"<html\b[^>]*\blang=\"([A-Za-z-]{2,10})\"")
+
+
+def _html_lang(body: bytes) -> str:
+    found = _HTML_LANG.search(body[:2048])
+    return found.group(1).decode().lower() if found else ""
 
 
 async def _start(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:

@@ -34,6 +34,7 @@ from api.customers.values import is_empty
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from api.principal import Principal
+from api.security import revocation
 
 MAX_RECORDS = 20
 MERGE_KEY = "$merge"  # a key no field can have: the merge's own facts in a history entry
@@ -137,10 +138,13 @@ def merge_records(
 
     moved = _repoint(session, actor, design, survivor, list(sources), source)
     joined: list[str] = []
-    if design.table.is_member_table:  # groups build on customers: imported where needed
+    logins: dict[str, Any] | None = None
+    if design.table.is_member_table:  # groups and members build on customers: imported here
         from api.groups import services as groups
+        from api.members import merging
 
         joined = groups.carry_over(session, actor, survivor, list(sources))
+        logins = merging.carry_over(session, design.table.id or 0, survivor, list(sources))
 
     # Files chosen from a source now belong to the survivor.
     for key, origin in chosen_from.items():
@@ -188,6 +192,8 @@ def merge_records(
     }
     if joined:
         changes[MERGE_KEY]["groups"] = joined
+    if logins:
+        changes[MERGE_KEY]["logins"] = logins
     for entry in changes[MERGE_KEY]["sources"]:
         created = entry["created_at"]
         entry["created_at"] = created.isoformat() if hasattr(created, "isoformat") else created
@@ -205,8 +211,11 @@ def merge_records(
             "survivor": survivor,
             "chosen": {k: v for k, v in chosen_from.items() if v != survivor},
             "moved": moved,
+            **({"logins": logins} if logins else {}),
         },
     )
+    # Tokens of the sources name records that are gone; the survivor's carry stale fields.
+    revocation.records_changed(session, design, [survivor, *sources])
     result = _out(design, after_row)
     return {"record": result, "merged": list(sources), "moved": moved}
 

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from api.customers.query import sort_columns
 from api.customers.record_set import RecordSet
 from api.customers.types import FieldType, column_name, table_name
+from api.exports import cells
 from api.tabular.encodings import CP932_TWINS
 from api.tabular.reader import FORMULA_STARTS
 from api.tabular.writer import neutralise
@@ -69,7 +70,6 @@ def _named(expr: Any, names: dict[str, str], *, neutral: bool = True) -> Any:
 def cell_expressions(
     session: Any, rs: RecordSet, columns: Sequence[str], options: Any
 ) -> list[Any]:
-    from api.exports.services import _References
     from api.livesettings.services import site_time_zone
 
     design = rs.design
@@ -79,14 +79,12 @@ def cell_expressions(
     display = options.values == "display"
 
     def labels(choices: Any) -> dict[str, str]:
-        if not display:
-            return {}
-        return {c.value: c.label.get(lang) or c.label.get("ja") or c.value for c in choices}
+        return cells.choice_labels(choices, lang, display)
 
     def when(col: Any) -> Any:
         return sa.func.to_char(sa.func.timezone(zone, col), "YYYY-MM-DD HH24:MI:SS")
 
-    refs = _References(session, design)
+    refs = cells.References(session, design)
     out: list[Any] = []
     for key in columns:
         if key in ("id", "owner_id") and not (key == "owner_id" and display):

@@ -16,7 +16,7 @@ No rule is written twice here:
   by :func:`api.tabular.writer.neutralise`), the owner's name, a reference's label;
 - everything that needs a conversion (decimals, multi-selects, file names, any type without a
   case below) is a **registered SQLite function** that calls the general path's own converter
-  (:func:`api.exports.services._converters`) on the value as SQLAlchemy would have read it
+  (:func:`api.exports.cells.converters`) on the value as SQLAlchemy would have read it
   (the column type's result processor) and the writer's own cell text
   (:func:`api.tabular.writer.cell_text`) — the same Python code, called by SQLite;
 - datetimes: SQLite's ``datetime()`` adds to the stored UTC time (its whole seconds) the site
@@ -45,6 +45,7 @@ from api.customers import records
 from api.customers.query import sort_columns
 from api.customers.record_set import RecordSet
 from api.customers.types import FieldType, column_name, table_name
+from api.exports import cells
 from api.exports.copy import STAFF, Gap, _twins
 from api.livesettings.services import site_time_zone
 from api.tabular.reader import FORMULA_STARTS
@@ -73,7 +74,6 @@ def cell_expressions(
 ) -> list[Any]:
     """One SQL expression per column giving the cell's finished text (or an integer, or NULL
     for an empty cell). Registers the functions it uses on the session's connection."""
-    from api.exports.services import _converters, _References
 
     design = rs.design
     table = design.sa_table()
@@ -81,12 +81,10 @@ def cell_expressions(
     display = options.values == "display"
     dialect = session.get_bind().dialect
     raw = session.connection().connection.driver_connection
-    converters, _ = _converters(session, design, columns, options)
+    converters, _ = cells.converters(session, design, columns, lang, display)
 
     def labels(choices: Any) -> dict[str, str]:
-        if not display:
-            return {}
-        return {c.value: c.label.get(lang) or c.label.get("ja") or c.value for c in choices}
+        return cells.choice_labels(choices, lang, display)
 
     def through_python(i: int, col: Any, *, stored_text: bool = False) -> Any:
         """The general path's converter, called by SQLite on the stored value (as SQLAlchemy
@@ -138,7 +136,7 @@ def cell_expressions(
         shifted = sa.func.datetime(whole, sa.func.kizuna_zone_offset(sa.func.substr(col, 1, 13)))
         return sa.func.coalesce(shifted, through_python(i, col, stored_text=True))
 
-    refs = _References(session, design)
+    refs = cells.References(session, design)
     out: list[Any] = []
     for i, key in enumerate(columns):
         if key == "id":

@@ -29,7 +29,7 @@ from api.groups.models import MemberGroup
 from api.principal import Principal
 
 if TYPE_CHECKING:
-    from api.imports.engine import Plan, Row
+    from api.imports.rows import Plan, Row
 
 KEY = "groups"  # the mapping's pseudo-field
 HEADERS = ("groups", "group", "グループ")
@@ -54,7 +54,7 @@ def _known(session: Session) -> dict[str, str]:
 
 def check(session: Session, plan: Plan, rows: Sequence[Row]) -> None:
     """Read each valid row's groups cell into ``row.groups``; unknown names refuse the row."""
-    from api.imports.engine import reason
+    from api.imports.rows import reason
 
     index = plan.groups_column
     assert index is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,64 +32,16 @@ from api.customers.types import FieldType, column_name, table_name
 from api.customers.values import json_ready, normalise, to_json
 from api.db import new_id, utcnow
 from api.errors import FieldError, ValidationFailed
-from api.fields.messages import MESSAGES as FIELD_MESSAGES
-from api.fields.messages import localize
 from api.fields.types import phone_digits
-from api.imports.messages import message
+from api.groups import imports as group_column
 from api.imports.models import CustomerImportError
+from api.imports.rows import Plan, Row, reason
 from api.permissions import Role
 from api.principal import Principal
 from api.security import revocation
 
 WORK_MEM = "64MB"  # per chunk's transaction, PostgreSQL
 CACHE_LIMIT = 4_000  # distinct values remembered per column (25 columns: ~20 MB at most)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A batch's settings, checked against the table's design."""
-
-    design: Design
-    columns: list[tuple[int, FieldSpec]]  # (column index, field) of the mapped columns
-    key: list[FieldSpec]
-    mode: str  # insert | update | upsert
-    groups_column: int | None = None  # the member table's `groups` column (api/groups/imports.py)
-
-
-def reason(
-    column: int | None, spec: FieldSpec | None, code: str, params: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """One reason a row was refused: where (1-based column, field), the code and its message
-    in both languages."""
-    if code in FIELD_MESSAGES:
-        text_en = localize(FieldError("", "", code, params=params), "en")
-        text_ja = localize(FieldError("", "", code, params=params), "ja")
-    else:
-        text_en = message(code, params, "en")
-        text_ja = message(code, params, "ja")
-    return {
-        "column": None if column is None else column + 1,
-        "field": spec.key if spec is not None else None,
-        "code": code,
-        "params": params or {},
-        "message": text_en,
-        "message_ja": text_ja,
-    }
-
-
-@dataclass
-class Row:
-    number: int
-    cells: list[str]
-    values: dict[str, Any] = field(default_factory=dict)
-    key: tuple[Any, ...] | None = None
-    reasons: list[dict[str, Any]] = field(default_factory=list)
-    # decided by classify: new | updated | unchanged | invalid | duplicate
-    outcome: str = ""
-    record: Any = None  # the matched record's row
-    changes: dict[str, Any] = field(default_factory=dict)
-    groups: list[str] | None = None  # the `groups` column's keys (api/groups/imports.py)
-    record_id: int | None = None  # a new record's id, once written
 
 
 class _Refused(tuple[str, dict[str, Any] | None]):
@@ -228,8 +180,6 @@ def classify(
     new, updated, unchanged or invalid, with the reason. ``lock`` (the run) locks the matched
     records until the chunk's transaction ends, so nobody changes them in between."""
     if plan.groups_column is not None:
-        from api.groups import imports as group_column
-
         group_column.check(session, plan, rows)
     design = plan.design
     table = design.sa_table()
@@ -428,8 +378,6 @@ def write(
             ],
         )
     if plan.groups_column is not None:
-        from api.groups import imports as group_column
-
         group_column.apply(session, plan, rows, actor, batch_id)
     return count(rows)
 

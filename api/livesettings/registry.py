@@ -118,7 +118,7 @@ SETTINGS: tuple[SettingDef, ...] = (
 
 # ---------------------------------------------------------------- the member site (issue 18)
 # The mails' texts: the first line is the subject, the rest the body; {site}, {name}, {link},
-# {email} and {hours} are replaced (api.members.mails).
+# {email}, {hours} and {fields} are replaced (api.members.mails).
 MEMBER_MAILS: dict[str, dict[str, str]] = {
     "confirm": {
         "ja": "【{site}】会員登録の確認\n{name} 様\n\n{site} への会員登録をお申し込みいただき"
@@ -137,6 +137,18 @@ MEMBER_MAILS: dict[str, dict[str, str]] = {
         "en": "[{site}] About your registration\nSomeone asked to register {email} with "
         "{site}, but this address is already registered.\nIf you forgot your password, you "
         "can reset it here:\n\n{link}\n\nIf it was not you, ignore this message.",
+    },
+    "taken": {
+        "ja": "【{site}】会員登録のお申し込みについて\n{site} で、このメールアドレス（{email}）に"
+        "よる会員登録のお申し込みがありましたが、入力された「{fields}」はすでに別の会員の登録に"
+        "使われているため、登録できませんでした。\nご自身の登録にお心当たりがある場合は、次の"
+        "ページからログインまたはパスワードの再設定ができます。それ以外の場合は {site} まで"
+        "お問い合わせください。\n\n{link}\n\nお心当たりのない場合は、このメールを破棄してください。",
+        "en": "[{site}] About your registration\nSomeone asked to register {email} with "
+        "{site}, but the {fields} entered is already used by another member, so the "
+        "registration could not be made.\nIf you registered before, you can log in or reset "
+        "your password here; otherwise please contact {site}.\n\n{link}\n\nIf it was not "
+        "you, ignore this message.",
     },
     "welcome": {
         "ja": "【{site}】会員登録が完了しました\n{name} 様\n\n{site} への会員登録が完了しました。"

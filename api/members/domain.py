@@ -5,6 +5,7 @@ from datetime import timedelta
 from api.domain import Domain, Housekeeping
 from api.members import permissions, services, site
 from api.members.controllers import MemberAccountController, MemberAuthController
+from api.members.mypage import MyPage
 from api.members.site_controllers import MemberSiteController, MemberStaffSiteController
 
 DOMAIN = Domain(
@@ -16,6 +17,7 @@ DOMAIN = Domain(
         MemberSiteController,
         MemberStaffSiteController,
     ),
+    page_fillers=(MyPage,),  # /mypage/ filled for the member without JavaScript
     housekeeping=(
         Housekeeping(
             name="ended member sessions",

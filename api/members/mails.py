@@ -1,5 +1,5 @@
-"""The member site's mails: confirmation, already registered, welcome, waiting for approval,
-password reset, e-mail change (new and old address) and withdrawal.
+"""The member site's mails: confirmation, already registered, a unique value taken, welcome,
+waiting for approval, password reset, e-mail change (new and old address) and withdrawal.
 
 The words are live settings staff edit in both languages (``member.mail.<kind>.<ja|en>``:
 first line the subject, the rest the body); the look is the theme's MJML layout
@@ -33,11 +33,12 @@ LAYOUT = "member.mjml"
 BUTTONS: dict[str, dict[str, str]] = {
     "confirm": {"ja": "登録を完了する", "en": "Complete registration"},
     "already": {"ja": "パスワードを再設定する", "en": "Reset the password"},
+    "taken": {"ja": "ログイン", "en": "Log in"},
     "welcome": {"ja": "ログイン", "en": "Log in"},
     "reset": {"ja": "新しいパスワードを設定する", "en": "Choose a new password"},
     "email_new": {"ja": "変更を確定する", "en": "Confirm the change"},
 }
-PLACEHOLDER = re.compile(r"\{(site|name|link|email|hours)\}")
+PLACEHOLDER = re.compile(r"\{(site|name|link|email|hours|fields)\}")
 
 
 def lang_of(value: Any) -> str:
@@ -71,6 +72,7 @@ def compose(
     link: str = "",
     email: str = "",
     hours: int = 24,
+    fields: str = "",
 ) -> mail.OutgoingMail:
     """One mail, as subject, plain text and HTML, in ``lang``."""
     lang = lang_of(lang)
@@ -80,7 +82,7 @@ def compose(
     words = fill(
         str(values[f"member.mail.{kind}.{lang}"]),
         {"site": site, "name": name or email or to, "link": link, "email": email or to,
-         "hours": str(hours)},
+         "hours": str(hours), "fields": fields},
     )  # fmt: skip
     subject, _, body = words.partition("\n")
     subject = " ".join(subject.split())[:200]
@@ -119,9 +121,11 @@ def send(
     link: str = "",
     email: str = "",
     hours: int = 24,
+    fields: str = "",
 ) -> None:
     """Compose a mail and queue it (a ``mail.send`` job) in the caller's transaction."""
     message = compose(
-        session, theme_dir, kind, lang, to=to, name=name, link=link, email=email, hours=hours
-    )
+        session, theme_dir, kind, lang, to=to, name=name, link=link, email=email, hours=hours,
+        fields=fields,
+    )  # fmt: skip
     mail.queue_mail(session, SITE_ACTOR, [message], about=f"member.{kind}")

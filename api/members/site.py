@@ -10,7 +10,9 @@ funnel events. No HTTP: the controllers in :mod:`api.members.site_controllers` c
   presses a button (POST).
 - **No enumeration**: registration and reset give the same answer whether or not the address
   is known; an address that is already registered gets a mail instead (its owner learns it,
-  the visitor does not). The same work is done on both paths (the password is hashed, a mail
+  the visitor does not). A unique value another member holds (a member number…) gets the
+  same answer too, and a mail to the address given says which field. The same work is done on
+  both paths (the password is hashed, a mail
   is queued or not — a job row either way is not visible to the visitor).
 - **Funnel**: ``member_event`` rows for registration started, confirmed, logged in (written by
   the log-in itself), withdrawn.
@@ -394,8 +396,29 @@ def register(ctx: SiteContext, data: dict[str, Any]) -> None:
         rules.check(session, password, personal=(email, name))
     lang = mails.lang_of(data.get("lang"))
     password_hash = hash_password(password)  # on every path: the same work
+    try:
+        _register(ctx, email, values, password_hash, lang)
+    except Conflict as exc:
+        taken = [e.field.removeprefix("values.") for e in exc.errors if e.code == "taken"]
+        if not taken:
+            raise
+        # Another member holds a unique value the visitor typed (a member number…): the
+        # answer stays the same, and only the mailbox of the address given learns why.
+        with ctx.db.transaction() as session:
+            design, login = _design(session)
+            kind = "already" if login in taken else "taken"
+            labels = [str((design.specs[k].label or {}).get(lang) or k) for k in taken]
+            link = ctx.page("/password/reset/" if kind == "already" else "/login/")
+            joined = ("・" if lang == "ja" else ", ").join(labels)
+            mails.send(session, ctx.theme_dir, kind, lang, to=email, email=email, link=link,
+                       fields=joined)  # fmt: skip
+
+
+def _register(
+    ctx: SiteContext, email: str, values: dict[str, Any], password_hash: str, lang: str
+) -> None:
     with ctx.db.transaction() as session:
-        design, login = _design(session)
+        design, _ = _design(session)
         table_id = design.table.id or 0
         record_id = members._find_record(session, design, email)
         account = members._account(session, table_id, record_id) if record_id else None
@@ -546,6 +569,12 @@ def my_profile(session: Session, record_id: int) -> dict[str, Any]:
         "last_login_at": account.last_login_at,
         "password_changed_at": account.password_changed_at,
     }
+
+
+def editable_fields(session: Session) -> list[FieldOut]:
+    """The fields a member may edit on my page (``member.editable_fields``), described."""
+    design, _ = _design(session)
+    return [_field_out(design, k, True) for k in _keys(session, "member.editable_fields", design)]
 
 
 def update_profile(session: Session, record_id: int, data: dict[str, Any]) -> dict[str, Any]:

@@ -26,8 +26,8 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.errors import KizunaError, Unauthenticated, ValidationFailed
+from api.members import mypage, rules, site
 from api.members import permissions as perms
-from api.members import rules, site
 from api.members import services as members
 from api.members.controllers import account_out
 from api.members.identity import safe_next
@@ -458,12 +458,15 @@ class MemberSiteController(Controller):
         self, request: Request[Any, Any, Any], runtime: Runtime
     ) -> Response[Any]:
         form, data = await read_body(request)
+        # A plain form: a multi-select's checkboxes repeat their key (mypage.form_values).
+        pairs = list((await request.form()).multi_items()) if form else []
         try:
             record_id, _, cookies = await who(request, runtime)
 
             def write() -> dict[str, Any]:
                 with runtime.db.transaction() as session:
-                    return site.update_profile(session, record_id, data)
+                    values = mypage.form_values(session, pairs) if form else data
+                    return site.update_profile(session, record_id, values)
 
             out = await sync_to_thread(write)
         except KizunaError as exc:
@@ -548,6 +551,37 @@ class MemberSiteController(Controller):
 
         await sync_to_thread(write)
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=cookies)
+
+    @post("/sessions/{session_id:str}/end", guards=[same_origin], status_code=200,
+          problems=(401, 404, 415), responses=FORM)  # fmt: skip
+    async def end_session_form(
+        self,
+        request: Request[Any, Any, Any],
+        session_id: SessionIdPath,
+        runtime: NamedDependency[Runtime],
+    ) -> Response[Any]:
+        """Log out one of the member's sessions, for a plain form (my page without
+        JavaScript): 303 to ``/mypage/?done=session_ended`` — or, for this browser's own
+        session, to ``/login/?done=logged_out`` with the cookies cleared; JSON: ``{ended}``."""
+        form = _is_form(request)
+        data = {"lang": (await read_body(request))[1].get("lang")} if form else {}
+        try:
+            record_id, current, cookies = await who(request, runtime)
+
+            def write() -> None:
+                with runtime.db.transaction() as session:
+                    site.end_my_session(session, record_id, session_id)
+
+            await sync_to_thread(write)
+        except KizunaError as exc:
+            return failed(form, page_url(runtime, "mypage", data), exc)
+        if session_id == current:
+            auth = runtime.member_auth
+            auth.forget(request.cookies.get(auth.access_name))
+            return done(form, page_url(runtime, "login", data), data, SessionsEnded(ended=1),
+                        params={"done": "logged_out"}, cookies=auth.clear_cookies())  # fmt: skip
+        return done(form, page_url(runtime, "mypage", data), data, SessionsEnded(ended=1),
+                    params={"done": "session_ended"}, cookies=cookies)  # fmt: skip
 
     @post("/sessions/end", guards=[same_origin], status_code=200, problems=(401,),
           responses=FORM)  # fmt: skip

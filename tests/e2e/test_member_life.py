@@ -71,7 +71,7 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Ite
                 live.update(session, cli_principal("e2e"), {
                     "member.registration": "open",
                     "member.registration_fields": "name",
-                    "member.editable_fields": "name,specialty",
+                    "member.editable_fields": "name,specialty,plan",
                 })  # fmt: skip
         finally:
             db.dispose()
@@ -79,6 +79,18 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Ite
     finally:
         stop_server(server)
     assert not (var_dir / "outbox").exists(), "mail went to the dev outbox, not over SMTP"
+
+
+# The structure of my page's profile fields (elements, classes, the attributes that matter,
+# not the values): the server's fill and member-forms.js must build the same.
+MARKUP = """() => Array.from(document.querySelectorAll("[data-kizuna-profile-fields] *")).map(el => {
+  const keep = ["class", "id", "name", "type", "for", "maxlength", "required", "rows", "step",
+    "autocomplete", "aria-describedby", "hidden", "data-kizuna-field", "data-kizuna-errors-for",
+    "data-kizuna-field-error", "data-kizuna-nullable", "data-kizuna-multi",
+    "data-kizuna-form-default"];
+  const attrs = keep.filter(n => el.hasAttribute(n)).map(n => n + "=" + el.getAttribute(n));
+  return el.tagName + " " + attrs.join(" ") + " | " + (el.children.length ? "" : el.textContent);
+})"""
 
 
 def subject(kind: str) -> str:
@@ -166,6 +178,11 @@ def test_the_life_of_an_account(
     email = f"life-{'js' if js else 'nojs'}@example.jp"
     new_email = f"life-{'js' if js else 'nojs'}-new@example.jp"
     try:
+        # My page asks a visitor who is not logged in to do so (no JavaScript needed).
+        page.goto(base + "/mypage/")
+        expect(page.locator('[data-kizuna-when="anonymous"]')).to_be_visible()
+        expect(page.locator(".member-section").first).to_be_hidden()
+        screenshot(page, "mypage-anonymous")
         # A gated page sends the visitor to the log-in; from there, to register.
         page.goto(base + GATED)
         assert urlsplit(page.url).path == "/login/"
@@ -196,26 +213,59 @@ def test_the_life_of_an_account(
         log_in_from_gate(page, base, email, PASSWORD)
         screenshot(page, "gated-read")
 
-        # My page: edit the profile. With JavaScript, every editable field, filled in; without,
-        # the static page offers the default field (name) as a plain form.
+        # My page: edit the profile. The server fills every editable field with its value,
+        # with or without JavaScript (the select in the page's language).
         page.goto(base + "/mypage/")
         fields = page.locator("[data-kizuna-profile-fields]")
-        if js:
-            expect(fields.locator("input[name=name]")).to_have_value("絆 一生")
-            page.fill("[data-kizuna-profile-fields] input[name=specialty]", "腫瘍内科")
-        else:
-            expect(fields.locator("input[name=specialty]")).to_have_count(0)
+        expect(page.locator("[data-kizuna-member-email]")).to_have_text(f"ログイン中: {email}")
+        expect(fields.locator("input[name=name]")).to_have_value("絆 一生")
+        expect(fields.locator("input[name=specialty]")).to_have_value("")
+        page.fill("[data-kizuna-profile-fields] input[name=specialty]", "腫瘍内科")
+        page.select_option("[data-kizuna-profile-fields] select[name=plan]", "gold")
         page.fill("[data-kizuna-profile-fields] input[name=name]", "絆 一世")
+        served = page.evaluate(MARKUP) if js else None
         submit(page, "profile")
         done(page, "/mypage/", "done=saved")
+        if js:  # the script rendered the saved profile itself: the same markup as the server's
+            assert page.evaluate(MARKUP) == served
         if js:  # the header greets the member by the new name at once
             expect(page.locator("[data-kizuna-member-name]")).to_have_text("絆 一世 さん")
         screenshot(page, "mypage-saved")
-        if js:
-            page.reload()
-            expect(fields.locator("input[name=name]")).to_have_value("絆 一世")
-            expect(fields.locator("input[name=specialty]")).to_have_value("腫瘍内科")
-        assert profile(page, base)["values"]["name"] == "絆 一世"
+        page.reload()
+        expect(fields.locator("input[name=name]")).to_have_value("絆 一世")
+        expect(fields.locator("input[name=specialty]")).to_have_value("腫瘍内科")
+        expect(fields.locator("select[name=plan]")).to_have_value("gold")
+        values = profile(page, base)["values"]
+        assert (values["name"], values["specialty"], values["plan"]) == (
+            "絆 一世",
+            "腫瘍内科",
+            "gold",
+        )
+
+        # Log in on another device; end that session from my page (one form per session).
+        other = browser.new_context(locale="ja-JP", java_script_enabled=js)
+        try:
+            elsewhere = other.new_page()
+            log_in_from_gate(elsewhere, base, email, PASSWORD)
+            page.goto(base + "/mypage/")
+            sessions = page.locator("[data-kizuna-sessions] [data-session]")
+            expect(sessions).to_have_count(2)
+            current = sessions.filter(has=page.locator("[data-kizuna-session-current]:visible"))
+            expect(current).to_have_count(1)
+            expect(current).to_contain_text("この端末")
+            screenshot(page, "mypage-sessions")
+            another = sessions.filter(has_not=page.locator("[data-kizuna-session-current]:visible"))
+            another.locator("button[type=submit]").click()
+            done(page, "/mypage/", "done=session_ended")
+            expect(page.locator("[data-kizuna-sessions] [data-session]")).to_have_count(1)
+            elsewhere.goto(base + GATED)
+            assert urlsplit(elsewhere.url).path == "/login/"
+        finally:
+            other.close()
+        page.goto(base + "/en/mypage/")
+        expect(page.locator("[data-kizuna-member-email]")).to_have_text(f"Logged in as {email}")
+        expect(page.locator("label[for=f-mypage-name]")).to_have_text("Name")
+        screenshot(page, "mypage-en")
 
         # Change the e-mail address: confirmed from the new one, the old one told.
         page.goto(base + "/mypage/email/")

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The example site built and served as plain files: (base URL, public folder)."""
     tmp = tmp_path_factory.mktemp("theme")
     build_site(
         content_dir=ROOT / "content",
@@ -36,8 +37,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://127.0.0.1:{server.server_address[1]}", tmp / "public"
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def site(built: tuple[str, Path]) -> str:
+    return built[0]
 
 
 def answer_me(page: Any, member: dict[str, Any] | None) -> None:
@@ -107,3 +113,25 @@ def test_without_javascript_the_pages_still_work(browser: Any, site: str, screen
         assert "このページは閲覧できません" in page.inner_text("h1")
     finally:
         context.close()
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser: Any, built: tuple[str, Path]) -> None:
+    """Every page of the example site, gated ones too, fits a 390 px wide phone: a long
+    first-column label of a table once pushed /members/ to 523 px."""
+    base, public = built
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    paths = sorted(
+        "/" + str(f.relative_to(public)).removesuffix("index.html")
+        for f in public.rglob("*.html")
+        if "theme" not in f.parts
+    )
+    assert len(paths) > 20, paths
+    wide = {}
+    for path in paths:
+        page.goto(base + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    context.close()
+    assert wide == {}

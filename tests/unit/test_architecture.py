@@ -81,6 +81,7 @@ PUBLIC_API = {
     "/api/members/sessions",
     "/api/members/sessions/{session_id:str}",
     "/api/members/sessions/end",
+    "/api/members/sessions/{session_id:str}/end",  # my page's plain form for one session
     "/api/members/withdraw",
     # nginx auth_request: the gate's decision for a path, by the member cookies it carries
     "/api/access/check",

@@ -13,9 +13,13 @@ from litestar.testing import TestClient
 from sqlmodel import select
 
 from api.audit.models import AuditEntry
+from api.customers import records, services
+from api.customers.definitions import parse_field
 from api.db import utcnow
+from api.members import services as members
 from api.members import site
 from api.members.models import MemberEvent, MemberToken
+from api.principal import Principal
 from api.runtime import Runtime
 from tests.fixtures.app import StaffClient
 from tests.integration.members.conftest import PASSWORD, Members
@@ -149,6 +153,37 @@ def test_an_existing_address_gets_the_same_answer_and_its_owner_a_mail(
     # The member's password did not change.
     assert login(client, "doctor@example.jp", PASSWORD).status_code == 200
     assert login(client, "doctor@example.jp", GOOD).status_code == 401
+
+
+def test_a_unique_value_held_by_another_member_gets_the_same_answer_and_a_mail(
+    client: TestClient[Litestar], runtime: Runtime, actor: Principal, people: Members
+) -> None:
+    """A member number asked at registration and unique: typing one another member holds
+    answers like any registration (no 409 telling the visitor it exists); only the mailbox of
+    the address given learns which field, and nothing is written."""
+    with runtime.db.transaction() as session:
+        services.add_field(session, actor, "members", parse_field(
+            {"key": "member_no", "type": "text", "unique": True,
+             "label": {"ja": "会員番号", "en": "Member number"}}))  # fmt: skip
+        records.update_record(
+            session, actor, "members", people.doctor, {"member_no": "M-001"}, version=1
+        )
+    configure(runtime, **{"member.registration": "open",
+                          "member.registration_fields": "name,member_no"})  # fmt: skip
+    new = register(client, email="fresh@example.jp", password=GOOD, name="新", member_no="M-002")
+    taken = register(client, email="other@example.jp", password=GOOD, name="他", member_no="M-001")
+    english = register(client, email="en@example.jp", password=GOOD, member_no="M-001", lang="en")
+    assert (new.status_code, new.json()) == (taken.status_code, taken.json()) == (
+        english.status_code, english.json()) == (202, {"status": "sent"})  # fmt: skip
+    (mail,) = mails_to(runtime, "other@example.jp")
+    assert "「会員番号」はすでに別の会員の登録に使われている" in mail.text, mail.text
+    assert "/login/" in mail.text and "M-001" not in mail.text
+    (mail,) = mails_to(runtime, "en@example.jp")
+    assert "the Member number entered is already used by another member" in mail.text
+    with runtime.db.read() as session:
+        found = members._find_record(session, members.member_design(session), "other@example.jp")
+    assert found is None  # nothing written for the refused registration
+    record_of(runtime, "fresh@example.jp")
 
 
 def test_bodies_with_unknown_fields_are_refused(

@@ -36,6 +36,7 @@ PUBLIC = {
     ("get", "/api/members/sessions"),
     ("delete", "/api/members/sessions/{session_id}"),
     ("post", "/api/members/sessions/end"),
+    ("post", "/api/members/sessions/{session_id}/end"),
     ("post", "/api/members/withdraw"),
 }
 

@@ -166,6 +166,9 @@ def test_golden_nginx_map(example: Example) -> None:
     assert '"/members/gold/index.html" 1;' in text
     assert '"/members/join/" 0;' in text  # public below a gated folder: exact beats regex
     assert '"/about/"' not in text
+    app_pages = read(meta / "nginx-app-pages.map")
+    assert '"/mypage/" 1;' in app_pages and '"/en/withdraw/index.html" 1;' in app_pages
+    assert '"/forbidden/"' not in app_pages and '"/about/"' not in app_pages
     golden("nginx-gated.map", re.sub(r"kizuna build \S+;", "kizuna build <build id>;", text))
 
 

@@ -50,6 +50,8 @@ ACCEPTS = {
     "/api/members/email": {"email", "current_password", "lang", "next"},
     "/api/members/email/confirm": {"token", "lang", "next"},
     "/api/members/sessions/end": {"lang"},
+    # my page's session template: the fill (or the script) puts the session's id in
+    "/api/members/sessions/{id}/end": {"lang"},
     "/api/members/withdraw": {"current_password", "lang", "next"},
     "/api/members/login": {"email", "password", "next"},
     "/api/members/logout": set(),
@@ -172,7 +174,8 @@ def test_messages_for_every_answer_are_in_the_page(public: Path) -> None:
         "register/": ["done=sent", "error=registration_closed", "error=rate_limited"],
         "register/confirm/": ["done=approval", "error=link_invalid", "error=link_expired",
                               "error=link_used"],
-        "mypage/": ["done=saved", "error=not_logged_in"],
+        "mypage/": ["done=saved", "error=not_logged_in", "done=session_ended",
+                    "error=session_not_found"],
         "mypage/email/": ["done=sent", "done=changed", "error=email_taken", "error=link_used"],
         "mypage/password/": ["done=changed", "error=password_rules"],
         "password/reset/": ["done=sent", "error=link_expired", "error=password_rules"],

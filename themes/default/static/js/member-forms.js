@@ -7,7 +7,8 @@
 //     errors next to their fields,
 //   - shows the site's password rules (GET /api/members/password-rules) by every new password,
 //   - builds the registration fields (GET /api/members/registration) and my page (profile,
-//     sessions) from the API.
+//     sessions) from the API — unless the server filled my page already
+//     (`data-kizuna-filled`, api/members/mypage.py), whose markup is the same as this one's.
 // See themes/default/README.md ("Member pages").
 (function () {
   "use strict";
@@ -21,9 +22,9 @@
 
   var WORDS = {
     ja: { optional: "（任意）", yes: "はい", choose: "選んでください", unknown: "不明な端末",
-          never: "—", sending: "送信中…" },
+          never: "—", sending: "送信中…", loggedInAs: "ログイン中: " },
     en: { optional: "(optional)", yes: "Yes", choose: "Choose…", unknown: "Unknown device",
-          never: "—", sending: "Sending…" },
+          never: "—", sending: "Sending…", loggedInAs: "Logged in as " },
   };
   var words = WORDS[lang];
 
@@ -173,7 +174,8 @@
   function valuesOf(form) {
     var out = {};
     all("input, select, textarea", form).forEach(function (input) {
-      if (!input.name || input.disabled) return;
+      // A plain form's defaults (a boolean's hidden "false", a multi-select's empty value).
+      if (!input.name || input.disabled || input.hasAttribute("data-kizuna-form-default")) return;
       if (input.type === "checkbox") {
         if (input.hasAttribute("data-kizuna-multi")) {
           out[input.name] = out[input.name] || [];
@@ -196,8 +198,17 @@
     return out;
   }
 
-  function after(formName, answer) {
+  function after(formName, answer, form) {
     var body = answer.body || {};
+    if (formName === "session-end") {
+      var item = form.closest("[data-session]");
+      if (item && item.querySelector("[data-kizuna-session-current]:not([hidden])")) {
+        window.location.assign(loginUrl + "?done=logged_out");
+        return null;
+      }
+      if (item) item.parentNode.removeChild(item);
+      return { done: "session_ended" };
+    }
     if (formName === "confirm") {
       if (body.status === "approval") return { done: "approval" };
       window.location.assign(loginUrl + "?done=confirmed");
@@ -227,7 +238,7 @@
     form.setAttribute("aria-busy", "true");
     request("POST", path, valuesOf(form))
       .then(function (answer) {
-        var state = answer.ok ? after(formName, answer) : problemState(answer);
+        var state = answer.ok ? after(formName, answer, form) : problemState(answer);
         if (!state) return;
         state.fields = state.fields || [];
         var current = stateOfQuery();
@@ -306,6 +317,39 @@
   };
   var AUTOCOMPLETE = { name: "name", phone: "tel", postal_code: "postal-code" };
 
+  // The same markup as the server's fill (api/members/mypage.py, render_field).
+  function formDefault(key, value) {
+    var hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = key;
+    hidden.value = value;
+    hidden.setAttribute("data-kizuna-form-default", "");
+    return hidden;
+  }
+
+  function choiceLabel(field, value) {
+    var found = (field.choices || []).filter(function (c) { return c.value === value; })[0];
+    return (found && found.label && (found.label[lang] || found.label.ja)) || String(value);
+  }
+
+  // A stored date and time (ISO 8601) for datetime-local, in the site's zone (where the server
+  // reads it back), which the server's fill names; else as written.
+  function localDateTime(value) {
+    var zone = page.getAttribute("data-kizuna-time-zone");
+    var date = new Date(value);
+    if (!zone || !window.Intl || isNaN(date.getTime())) return value.slice(0, 16);
+    var parts = {};
+    try {
+      new Intl.DateTimeFormat("en-CA", {
+        timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      }).formatToParts(date).forEach(function (part) { parts[part.type] = part.value; });
+    } catch (error) {
+      return value.slice(0, 16);
+    }
+    return parts.year + "-" + parts.month + "-" + parts.day + "T" + parts.hour + ":" + parts.minute;
+  }
+
   function fieldControl(field, value, id) {
     var input;
     if (field.type === "select") {
@@ -338,10 +382,13 @@
           ((choice.label && (choice.label[lang] || choice.label.ja)) || choice.value)));
         input.appendChild(label);
       });
+      input.appendChild(formDefault(field.key, ""));
+      input.id = id;
       return input;
     } else if (field.type === "boolean") {
       input = document.createElement("input");
       input.type = "checkbox";
+      input.value = "true";
       input.checked = value === true;
     } else if (field.type === "long_text") {
       input = document.createElement("textarea");
@@ -351,7 +398,7 @@
       input = document.createElement("input");
       input.type = INPUT_TYPES[field.type] || "text";
       if (field.type === "decimal") input.step = "any";
-      if (field.type === "datetime" && typeof value === "string") value = value.slice(0, 16);
+      if (field.type === "datetime" && typeof value === "string") value = localDateTime(value);
       input.value = value == null ? "" : String(value);
       if (field.type !== "text" && field.type !== "email") input.setAttribute("data-kizuna-nullable", "");
       var auto = AUTOCOMPLETE[field.key] || AUTOCOMPLETE[field.type];
@@ -361,8 +408,26 @@
     input.id = id;
     if (input.type !== "checkbox") input.className = "auth-form__input";
     if (field.required && field.type !== "boolean") input.required = true;
-    if (field.max_length && input.tagName !== "SELECT") input.maxLength = field.max_length;
+    if (field.max_length && input.tagName !== "SELECT" && input.type !== "checkbox") {
+      input.maxLength = field.max_length;
+    }
+    input.setAttribute("aria-describedby", id + "-errors");
     return input;
+  }
+
+  // The field's error texts, hidden, from the page's template of them (as the server fills).
+  function errorSpans(box, key) {
+    var texts = page.querySelector("[data-kizuna-field-error-texts]");
+    if (!texts || !texts.content) return;
+    all("[data-kizuna-field-error]", texts.content).forEach(function (source) {
+      var code = source.getAttribute("data-kizuna-field-error").replace(/^\*:/, "");
+      var span = document.createElement("span");
+      span.className = "member-field__error";
+      span.setAttribute("data-kizuna-field-error", key + ":" + code);
+      span.textContent = source.textContent;
+      span.hidden = true;
+      box.appendChild(span);
+    });
   }
 
   function renderFields(box, fields, values) {
@@ -383,10 +448,14 @@
         label.appendChild(optional);
       }
       wrap.appendChild(label);
-      wrap.appendChild(fieldControl(field, values ? values[field.key] : null, id));
+      var control = fieldControl(field, values ? values[field.key] : null, id);
+      wrap.appendChild(control);
+      if (field.type === "boolean") wrap.appendChild(formDefault(field.key, "false"));
       var errors = document.createElement("span");
       errors.className = "member-field__errors";
+      errors.id = id + "-errors";
       errors.setAttribute("data-kizuna-errors-for", field.key);
+      errorSpans(errors, field.key);
       wrap.appendChild(errors);
       box.appendChild(wrap);
     });
@@ -416,7 +485,7 @@
     var box = page.querySelector("[data-kizuna-profile-fields]");
     var email = page.querySelector("[data-kizuna-member-email]");
     if (email) {
-      email.textContent = (lang === "en" ? "Logged in as " : "ログイン中: ") + (profile.email || "");
+      email.textContent = words.loggedInAs + (profile.email || "");
       email.hidden = false;
     }
     if (!box) return;
@@ -431,8 +500,10 @@
         term.textContent = (field.label && (field.label[lang] || field.label.ja)) || field.key;
         var value = document.createElement("dd");
         var raw = (profile.values || {})[field.key];
-        value.textContent = raw == null || raw === "" ? words.never :
-          Array.isArray(raw) ? raw.join(", ") : raw === true ? words.yes : String(raw);
+        value.textContent = raw == null || raw === "" || (Array.isArray(raw) && !raw.length) ?
+          words.never : Array.isArray(raw) ? raw.map(function (v) { return choiceLabel(field, v); }).join(", ") :
+          field.type === "select" ? choiceLabel(field, raw) : raw === true ? words.yes :
+          raw === false ? words.never : String(raw);
         list.appendChild(term);
         list.appendChild(value);
       });
@@ -460,39 +531,39 @@
     return [browser, system].filter(Boolean).join(" / ") || ua.slice(0, 60);
   }
 
+  function slot(item, key, text) {
+    var el = item.querySelector("[data-kizuna-session-" + key + "]");
+    if (el) el.textContent = text;
+  }
+
+  // One item of the page's session template per session, as the server's fill makes them:
+  // each with its plain form (POST /api/members/sessions/{id}/end), sent as JSON here.
   function renderSessions(sessions) {
     var list = page.querySelector("[data-kizuna-sessions]");
     var template = page.querySelector("[data-kizuna-session-template]");
     if (!list || !template || !template.content) return;
-    list.textContent = "";
+    all("[data-session]", list).forEach(function (el) { el.parentNode.removeChild(el); });
     sessions.forEach(function (session) {
       var item = template.content.firstElementChild.cloneNode(true);
-      item.querySelector("[data-kizuna-session-agent]").textContent = agentName(session.user_agent);
-      item.querySelector("[data-kizuna-session-used]").textContent =
-        when(session.last_used_at || session.created_at);
-      item.querySelector("[data-kizuna-session-ip]").textContent = session.ip || words.never;
-      item.querySelector("[data-kizuna-session-current]").hidden = !session.current;
       item.setAttribute("data-session", session.id);
-      var end = item.querySelector("[data-kizuna-session-end]");
-      end.addEventListener("click", function () {
-        end.disabled = true;
-        request("DELETE", "/sessions/" + encodeURIComponent(session.id)).then(function (answer) {
-          if (!answer.ok) {
-            end.disabled = false;
-            show(problemState(answer));
-            return;
-          }
-          if (session.current) window.location.assign(loginUrl);
-          else item.parentNode.removeChild(item);
-        }).catch(function () { end.disabled = false; });
-      });
+      slot(item, "agent", agentName(session.user_agent));
+      slot(item, "used", when(session.last_used_at || session.created_at));
+      slot(item, "ip", session.ip || words.never);
+      item.querySelector("[data-kizuna-session-current]").hidden = !session.current;
+      var form = item.querySelector("form");
+      if (form) {
+        form.setAttribute("action",
+          form.getAttribute("action").replace("{id}", encodeURIComponent(session.id)));
+        form.addEventListener("submit", function (event) { submit(form, event); });
+      }
       list.appendChild(item);
     });
     list.hidden = sessions.length === 0;
   }
 
   function startMypage() {
-    if (name !== "mypage") return;
+    // Filled by the server (for the member, or for an anonymous visitor): nothing to fetch.
+    if (name !== "mypage" || page.hasAttribute("data-kizuna-filled")) return;
     request("GET", "/profile").then(function (answer) {
       if (answer.status === 401) {
         all(".member-section").forEach(function (el) { el.hidden = true; });

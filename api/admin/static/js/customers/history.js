@@ -93,6 +93,9 @@ function MergeFacts({ entry, design, designs, owners, refs }) {
         return `${other ? tableLabel(other) : m.table} (${field ? fieldLabel(field) : m.field}) ${m.count}`;
       }).join(', '),
     })}</p>`}
+    ${info.logins?.moved_from != null && html`<p class="muted" data-testid="history-merge-login">${t('customers.merge.history.login_moved', { id: info.logins.moved_from })}</p>`}
+    ${(info.logins?.removed_from || []).length > 0 && html`<p class="muted">${t('customers.merge.history.login_removed', { list: info.logins.removed_from.map((id) => `#${id}`).join(', ') })}</p>`}
+    ${info.logins?.sessions_ended > 0 && html`<p class="muted">${t('customers.merge.history.sessions_ended', { count: info.logins.sessions_ended })}</p>`}
   </div>`;
 }
 
