@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from api.audit.models import AuditEntry
 from api.customers.models import (
+    CustomerDesignStamp,
     CustomerField,
     CustomerFile,
     CustomerTable,
@@ -22,6 +23,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "CustomerDesignStamp",
     "CustomerField",
     "CustomerFile",
     "CustomerImport",

@@ -98,6 +98,19 @@ class CustomerField(SQLModel, table=True):
     )
 
 
+class CustomerDesignStamp(SQLModel, table=True):
+    """One row (``id`` 1) whose ``stamp`` changes, in the same transaction, with every change
+    to ``customer_table`` or ``customer_field``: database triggers set it to a new random value
+    (migration ``0012_design_stamp``), whoever writes — the services, a job, a migration, SQL by
+    hand. Process-wide caches of the designs (``api.customers.services``) compare it with one
+    indexed read; a value is never reused, so a rolled-back change cannot match a cache."""
+
+    __tablename__ = "customer_design_stamp"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    stamp: str = Field(max_length=40)
+
+
 class RecordHistory(SQLModel, table=True):
     """One change to one record: who, when, from where, and each field's before and after.
 

@@ -7,6 +7,8 @@ Records (the rows of the data tables) are in ``api.customers.records``.
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -25,12 +27,13 @@ from api.customers.definitions import (
     field_spec,
     table_spec,
 )
-from api.customers.models import CustomerField, CustomerTable
+from api.customers.models import CustomerDesignStamp, CustomerField, CustomerTable
 from api.customers.types import TEXT_TYPES, FieldType, column_name
 from api.customers.values import normalise, to_json
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from api.livesettings import services as live
+from api.livesettings.models import Setting
 from api.principal import Principal
 from api.security import revocation
 
@@ -108,41 +111,97 @@ def tables_by_id(session: Session) -> dict[int, CustomerTable]:
     return {t.id: t for t in session.exec(select(CustomerTable)).all() if t.id is not None}
 
 
-# Designs read in a session are kept in session.info until a design change begins (Kizuna's
-# sessions live for one transaction): a list page, a record and its related tabs read the
-# metadata once instead of per table.
+# Designs read in a session are kept in session.info (Kizuna's sessions live for one
+# transaction): a list page, a record and its related tabs read the metadata once instead of
+# per table. Across sessions, the designs are also kept per engine (below), checked against
+# ``customer_design_stamp``: one small read per session instead of every table's and field's
+# rows and their specs.
 _CACHE = "customer_designs"
+# Set on a session that changes the design (``forget_designs``, ``load_design(lock=True)``):
+# it reads its own rows from then on, which it may change; the shared designs are read-only.
+_CHANGING = "customer_designs_changing"
+# Shared designs, per engine: (stamp, time zone setting) -> designs. A few entries, as a
+# transaction that changes the design sees its own stamp while others still see the last.
+_SHARED: weakref.WeakKeyDictionary[sa.Engine, dict[tuple[str, str], dict[str, Design]]] = (
+    weakref.WeakKeyDictionary()
+)
+_SHARED_LIMIT = 4
+_SHARED_LOCK = threading.Lock()
+_STAMP = CustomerDesignStamp.__table__  # type: ignore[attr-defined]
+_SETTING = Setting.__table__  # type: ignore[attr-defined]
+# The stamp and the stored time zone (field specs carry it) in one statement.
+_STAMP_QUERY = sa.select(
+    sa.select(_STAMP.c.stamp).where(_STAMP.c.id == 1).scalar_subquery(),
+    sa.select(_SETTING.c.value).where(_SETTING.c.key == "site.time_zone").scalar_subquery(),
+)
 
 
 def forget_designs(session: Session) -> None:
+    """The design is about to change in this session: drop what it read, and read its own rows
+    (never the shared designs) until it ends."""
     session.info.pop(_CACHE, None)
+    session.info[_CHANGING] = True
+
+
+def _read_designs(session: Session) -> dict[str, Design]:
+    tables = session.exec(
+        select(CustomerTable).order_by(col(CustomerTable.position), col(CustomerTable.id))
+    ).all()
+    rows = session.exec(
+        select(CustomerField).order_by(col(CustomerField.position), col(CustomerField.id))
+    ).all()
+    by_id = {t.id: t for t in tables if t.id is not None}
+    grouped: dict[int, list[CustomerField]] = {}
+    for row in rows:
+        grouped.setdefault(row.table_id, []).append(row)
+    dialect = session.get_bind().dialect.name
+    zone = str(live.get(session, "site.time_zone"))
+    return {
+        t.key: Design(
+            table=t,
+            fields=grouped.get(t.id or 0, []),
+            specs={r.key: field_spec(r, by_id, zone) for r in grouped.get(t.id or 0, [])},
+            dialect=dialect,
+            tables_by_id=by_id,
+        )
+        for t in tables
+    }
+
+
+def _shared_designs(session: Session) -> dict[str, Design] | None:
+    """The designs as of this session's stamp, shared by every session of the engine; read
+    (into rows of no session) when the stamp is new. None without a stamp row."""
+    conn = session.connection()
+    stamp, zone = conn.execute(_STAMP_QUERY).one()
+    if stamp is None:
+        return None
+    key = (str(stamp), repr(zone))
+    engine = conn.engine
+    found = _SHARED.get(engine, {}).get(key)
+    if found is not None:
+        return found
+    # Rows loaded by a session of their own on this connection (this transaction's view),
+    # then detached: they stay loaded, and no session's commit or rollback expires them.
+    with Session(bind=conn, autoflush=False) as loader:
+        designs = _read_designs(loader)
+        loader.expunge_all()
+    if conn.execute(_STAMP_QUERY).one() != (stamp, zone):
+        return designs  # changed meanwhile (PostgreSQL, read committed): not shared
+    with _SHARED_LOCK:
+        entries = _SHARED.setdefault(engine, {})
+        while len(entries) >= _SHARED_LIMIT:
+            entries.pop(next(iter(entries)))
+        entries[key] = designs
+    return designs
 
 
 def _all_designs(session: Session) -> dict[str, Design]:
     cached: dict[str, Design] | None = session.info.get(_CACHE)
     if cached is None:
-        tables = session.exec(
-            select(CustomerTable).order_by(col(CustomerTable.position), col(CustomerTable.id))
-        ).all()
-        rows = session.exec(
-            select(CustomerField).order_by(col(CustomerField.position), col(CustomerField.id))
-        ).all()
-        by_id = {t.id: t for t in tables if t.id is not None}
-        grouped: dict[int, list[CustomerField]] = {}
-        for row in rows:
-            grouped.setdefault(row.table_id, []).append(row)
-        dialect = session.get_bind().dialect.name
-        zone = str(live.get(session, "site.time_zone"))
-        cached = {
-            t.key: Design(
-                table=t,
-                fields=grouped.get(t.id or 0, []),
-                specs={r.key: field_spec(r, by_id, zone) for r in grouped.get(t.id or 0, [])},
-                dialect=dialect,
-                tables_by_id=by_id,
-            )
-            for t in tables
-        }
+        if not session.info.get(_CHANGING):
+            cached = _shared_designs(session)
+        if cached is None:
+            cached = _read_designs(session)
         session.info[_CACHE] = cached
     return cached
 
@@ -155,7 +214,7 @@ def load_design(session: Session, key: str, *, lock: bool = False, retired: bool
     if not isinstance(key, str):
         raise NotFound(detail="There is no such table", code="table_not_found")
     if lock:
-        forget_designs(session)
+        forget_designs(session)  # the session reads its own rows from now on
         table = session.exec(
             select(CustomerTable).where(CustomerTable.key == key).with_for_update()
         ).first()

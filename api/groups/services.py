@@ -26,8 +26,8 @@ from sqlmodel import Session, col, select
 
 from api.audit import services as audit
 from api.customers import records
-from api.customers.models import CustomerTable, RecordHistory
-from api.customers.services import Design, load_design
+from api.customers.models import RecordHistory
+from api.customers.services import Design, list_designs
 from api.customers.types import FieldType, column_name
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -43,6 +43,7 @@ MAX_IDS = 1_000  # records by id in one request; more go through the bulk action
 SOURCE = "groups"  # the history rows' source
 
 MEMBERSHIP = GroupMembership.__table__  # type: ignore[attr-defined]
+GROUP = MemberGroup.__table__  # type: ignore[attr-defined]
 
 
 def _invalid(field: str, message: str, code: str = "invalid", **params: Any) -> ValidationFailed:
@@ -57,17 +58,13 @@ def _invalid(field: str, message: str, code: str = "invalid", **params: Any) -> 
 
 def member_design(session: Session) -> Design:
     """The member table's design; 409 ``no_member_table`` when no table is marked."""
-    table = session.exec(
-        select(CustomerTable).where(
-            col(CustomerTable.is_member_table).is_(True), col(CustomerTable.retired_at).is_(None)
-        )
-    ).first()
-    if table is None:
+    design = next((d for d in list_designs(session) if d.table.is_member_table), None)
+    if design is None:
         raise Conflict(
             detail="No table is the member table: mark one in its design first",
             code="no_member_table",
         )
-    return load_design(session, table.key)
+    return design
 
 
 def record_label(design: Design, row: Any) -> str:
@@ -292,20 +289,26 @@ def delete_group(session: Session, actor: Principal, key: str, *, force: bool = 
 # ------------------------------------------------------------------ members
 
 
+# One statement object for every call: SQLAlchemy keys its compiled-statement cache on it, so
+# a log-in or a token renewal neither builds nor compiles it again.
+_GROUPS_OF = (
+    sa.select(MEMBERSHIP.c.record_id, GROUP.c.key)
+    .join(GROUP, GROUP.c.id == MEMBERSHIP.c.group_id)
+    .where(
+        MEMBERSHIP.c.table_id == sa.bindparam("table_id"),
+        MEMBERSHIP.c.record_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    .order_by(MEMBERSHIP.c.record_id, GROUP.c.key)
+)
+
+
 def groups_of(session: Session, table_id: int, record_ids: Iterable[int]) -> dict[int, list[str]]:
     """Each record's group keys (sorted; a record in none is absent)."""
     ids = sorted(set(record_ids))
     out: dict[int, list[str]] = {}
-    group_table = MemberGroup.__table__  # type: ignore[attr-defined]
     for start in range(0, len(ids), 1_000):
         rows = session.connection().execute(
-            sa.select(MEMBERSHIP.c.record_id, group_table.c.key)
-            .join(group_table, group_table.c.id == MEMBERSHIP.c.group_id)
-            .where(
-                MEMBERSHIP.c.table_id == table_id,
-                MEMBERSHIP.c.record_id.in_(ids[start : start + 1_000]),
-            )
-            .order_by(MEMBERSHIP.c.record_id, group_table.c.key)
+            _GROUPS_OF, {"table_id": table_id, "ids": ids[start : start + 1_000]}
         )
         for rid, gkey in rows:
             out.setdefault(int(rid), []).append(str(gkey))

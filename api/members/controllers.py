@@ -34,6 +34,7 @@ from api.members.schemas import (
 )
 from api.principal import Principal
 from api.runtime import Runtime
+from api.security.login import LoginAttempt
 from api.security.revocation import now_ms
 from api.web.auth import client_ip, requires, same_origin
 
@@ -135,27 +136,32 @@ class MemberAuthController(Controller):
         form, data = await _login_input(request)
         auth = runtime.member_auth
         target = safe_next(data.next) or "/"
+        ip, agent = client_ip(request), request.headers.get("user-agent")
+
+        def check(
+            attempt: LoginAttempt | None,
+        ) -> tuple[LoginAttempt, int, services.Login | None]:
+            """In one thread hop: the throttle, then the password unless the throttle slows
+            this attempt down (None: wait ``attempt.delay``, then call again with it)."""
+            if attempt is None:
+                attempt = services.begin_login(
+                    runtime.counters, email=data.email, ip=ip,
+                    ip_limit=runtime.settings.login_rate_limit,
+                )  # fmt: skip
+                if attempt.delay:
+                    return attempt, 0, None
+            issued = now_ms()  # before the read: a change committed after it leaves it stale
+            login = services.authenticate(
+                runtime.db, runtime.counters, attempt, password=data.password,
+                user_agent=agent, lifetime=auth.session_lifetime, fields=auth.fields.refresh(),
+            )  # fmt: skip
+            return attempt, issued, login
+
         try:
-            attempt = await sync_to_thread(
-                services.begin_login,
-                runtime.counters,
-                email=data.email,
-                ip=client_ip(request),
-                ip_limit=runtime.settings.login_rate_limit,
-            )
-            if attempt.delay:  # the account's slow-down, waited without holding a thread
+            attempt, issued, login = await sync_to_thread(check, None)
+            if login is None:  # the account's slow-down, waited without holding a thread
                 await asyncio.sleep(attempt.delay)
-            issued = now_ms()
-            login = await sync_to_thread(
-                services.authenticate,
-                runtime.db,
-                runtime.counters,
-                attempt,
-                password=data.password,
-                user_agent=request.headers.get("user-agent"),
-                lifetime=auth.session_lifetime,
-                fields=auth.fields.refresh(),
-            )
+                attempt, issued, login = await sync_to_thread(check, attempt)
         except (Unauthenticated, RateLimited) as exc:
             if not form:
                 raise
@@ -165,6 +171,7 @@ class MemberAuthController(Controller):
                 status_code=303,
                 headers=NO_STORE,
             )
+        assert login is not None  # authenticate answers or raises
         token = auth.remember_login(login, issued)
         cookies = auth.login_cookies(token, login.refresh)
         previous = request.cookies.get(auth.refresh_name)

@@ -41,7 +41,7 @@ import anyio.to_thread
 from litestar.datastructures import Cookie
 
 from api.access.rules import Member
-from api.db import Database
+from api.db import Database, utcnow
 from api.members import services
 from api.security.keys import Keyring
 from api.security.revocation import Revocations, now_ms
@@ -190,19 +190,35 @@ class MemberAuth:
     def issue(self, claims: services.MemberClaims, *, issued_ms: int | None = None) -> str:
         """A signed access token for ``claims``. ``issued_ms``: when its data was read (taken
         *before* the read, so a change committed meanwhile makes it stale, never fresh)."""
+        return self._issue(claims, issued_ms)[0]
+
+    def _issue(self, claims: services.MemberClaims, issued_ms: int | None) -> tuple[str, _Entry]:
+        """The token and the cache entry its decoding would give (made from the same values,
+        so a token just signed here is not decoded again)."""
         at = issued_ms or now_ms()
-        return self.keyring.encode_token(
+        now = utcnow()
+        groups = list(claims.groups)
+        token = self.keyring.encode_token(
             audience=AUDIENCE,
             subject=str(claims.record_id),
             token_id=secrets.token_urlsafe(12),
             lifetime=self.lifetime,
-            claims={
-                "sid": claims.session_id,
-                "g": list(claims.groups),
-                "f": claims.fields,
-                "iatm": at,
-            },
+            claims={"sid": claims.session_id, "g": groups, "f": claims.fields, "iatm": at},
+            now=now,
         )
+        entry = _Entry(
+            member=Member(
+                id=claims.record_id,
+                active=True,
+                groups=frozenset(groups),
+                fields=dict(claims.fields),
+            ),
+            session_id=claims.session_id,
+            expires=float(int((now + self.lifetime).timestamp())),  # the token's "exp"
+            issued_ms=at,
+            fields=tuple(sorted(claims.fields)),
+        )
+        return token, entry
 
     def _entry(self, token: str) -> _Entry | None:
         claims = self.keyring.decode_token(token, audience=AUDIENCE)
@@ -311,10 +327,7 @@ class MemberAuth:
         assert claims is not None
         if self.revocations.is_revoked(claims.session_id):
             return None
-        token = self.issue(claims, issued_ms=issued)
-        entry = self._entry(token)
-        if entry is None:  # cannot happen: we just signed it
-            return None
+        token, entry = self._issue(claims, issued)
         self._remember(token, entry)
         if len(self._renewed) >= CACHE_LIMIT:
             self._renewed.clear()
@@ -323,10 +336,8 @@ class MemberAuth:
 
     def remember_login(self, login: services.Login, issued_ms: int) -> str:
         """The access token of a fresh log-in (cached at once)."""
-        token = self.issue(login.claims, issued_ms=issued_ms)
-        entry = self._entry(token)
-        if entry is not None:
-            self._remember(token, entry)
+        token, entry = self._issue(login.claims, issued_ms)
+        self._remember(token, entry)
         if login.profile is not None:  # read in the log-in's transaction: no second read
             self._remember_profile(login.claims.record_id, issued_ms, login.profile)
         return token

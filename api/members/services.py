@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -32,6 +33,7 @@ from sqlmodel import Session, col, select
 from api.access.rules import Member
 from api.audit import services as audit
 from api.customers import records
+from api.customers.models import CustomerTable
 from api.customers.services import Design
 from api.customers.types import FieldType, column_name
 from api.customers.values import to_json
@@ -125,6 +127,11 @@ def claims_of(
         row = _record(session, design, record_id)
     if row is None:
         return None
+    keys = groups.groups_of(session, design.table.id or 0, [record_id]).get(record_id, [])
+    return MemberClaims(record_id, session_id, tuple(keys), _values_of(design, row, fields))
+
+
+def _values_of(design: Design, row: Any, fields: Sequence[str]) -> dict[str, Any]:
     data = row._mapping
     values: dict[str, Any] = {}
     for key in fields:
@@ -133,8 +140,7 @@ def claims_of(
             values[key] = None
             continue
         values[key] = to_json(spec, data.get(column_name(key)))
-    keys = groups.groups_of(session, design.table.id or 0, [record_id]).get(record_id, [])
-    return MemberClaims(record_id, session_id, tuple(keys), values)
+    return values
 
 
 def member_of(
@@ -184,13 +190,117 @@ def begin_login(
 @dataclass(frozen=True)
 class Login:
     claims: MemberClaims
-    session: MemberSession
+    session_id: str
     refresh: str  # the refresh cookie's value: "<session id>.<secret>", given out once
     profile: dict[str, Any] | None = None  # what profile() says, read in the same transaction
 
 
 def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """What the read before the password check found for an address: the member's record (row
+    and groups, for the token's claims and the profile) and their account."""
+
+    design: Design
+    record_id: int
+    account_id: int
+    password_hash: str | None
+    row: Any
+    groups: tuple[str, ...]
+    still: sa.Update  # the write that opens the session (_login_statements)
+
+
+ACCOUNT = MemberAccount.__table__  # type: ignore[attr-defined]
+SESSION = MemberSession.__table__  # type: ignore[attr-defined]
+EVENT = MemberEvent.__table__  # type: ignore[attr-defined]
+TABLE = CustomerTable.__table__  # type: ignore[attr-defined]
+INSERT_SESSION = sa.insert(SESSION)
+INSERT_EVENT = sa.insert(EVENT)
+
+
+@functools.lru_cache(maxsize=64)
+def _login_statements(table: sa.Table, address: str) -> tuple[sa.Select[Any], sa.Update]:
+    """The log-in's two statements for a member table (its Core table is shared while its
+    columns stay the same) and its address column: built once, so SQLAlchemy neither builds
+    nor compiles them per log-in.
+
+    - find: the record with that address, its account, and its groups (one row per group,
+      in key order; one row with a null group when it is in none);
+    - open: the account's last log-in, only while it is still active with the hash that was
+      checked, its record still there and its table still the member table.
+    """
+    membership, group = groups.MEMBERSHIP, groups.GROUP
+    find = (
+        sa.select(
+            table,
+            ACCOUNT.c.id.label("_account_id"),
+            ACCOUNT.c.password_hash.label("_hash"),
+            group.c.key.label("_group"),
+        )
+        .join(ACCOUNT, ACCOUNT.c.record_id == table.c.id)
+        .outerjoin(
+            membership,
+            sa.and_(
+                membership.c.table_id == ACCOUNT.c.table_id,
+                membership.c.record_id == table.c.id,
+            ),
+        )
+        .outerjoin(group, group.c.id == membership.c.group_id)
+        .where(
+            table.c[address] == sa.bindparam("address"),
+            ACCOUNT.c.table_id == sa.bindparam("table_id"),
+        )
+        .order_by(table.c.id, group.c.key)
+    )
+    still = (
+        sa.update(ACCOUNT)
+        .where(
+            ACCOUNT.c.id == sa.bindparam("b_account"),
+            ACCOUNT.c.status == "active",
+            ACCOUNT.c.password_hash == sa.bindparam("b_hash"),
+            ACCOUNT.c.table_id == sa.bindparam("b_table"),
+            sa.exists().where(table.c.id == sa.bindparam("b_record")),
+            sa.exists().where(
+                TABLE.c.id == sa.bindparam("b_table"),
+                TABLE.c.is_member_table.is_(True),
+                TABLE.c.retired_at.is_(None),
+            ),
+        )
+        .values(
+            last_login_at=sa.bindparam("b_at"),
+            failed_attempts=0,
+            updated_at=sa.bindparam("b_at"),
+        )
+    )
+    return find, still
+
+
+def _candidate(session: Session, address: str) -> _Candidate | None:
+    """The member record whose log-in address is ``address`` and its account, in one query;
+    None when there is no such record, it has no account, or there is no member table."""
+    try:
+        design = member_design(session)
+        key = login_field(design)
+    except Conflict:  # no member table or no e-mail field: nobody can log in
+        return None
+    find, still = _login_statements(design.sa_table(), column_name(key))
+    rows = session.connection().execute(find, {"address": address, "table_id": design.table.id})
+    found = rows.fetchall()
+    if not found:
+        return None
+    data = found[0]._mapping
+    record_id = int(data["id"])
+    keys = tuple(
+        str(r._mapping["_group"])
+        for r in found
+        if r._mapping["id"] == record_id and r._mapping["_group"] is not None
+    )
+    return _Candidate(
+        design, record_id, int(data["_account_id"]), data["_hash"], found[0], keys, still
+    )
 
 
 def authenticate(
@@ -206,49 +316,28 @@ def authenticate(
     """Check the password of an attempt and open a session. The same error for every failure.
 
     As for staff: the password is checked outside the write transaction (argon2 must not hold
-    SQLite's write lock); the write transaction reads the account again (suspended, or the
-    password changed, meanwhile: refused).
+    SQLite's write lock), against the hash a read found (a dummy one when there is none); the
+    write transaction opens the session only when the account is still active, with that same
+    hash, its record still there and its table still the member table (suspended, the password
+    changed, the record deleted meanwhile: refused). The token's claims and the profile come
+    from the read: a change to the member committed after it stamps the member, and the token,
+    dated before the read (``issued_ms``), is then stale and renewed.
     """
-    table_id = record_id = account_id = checked_hash = None
     with db.read() as session:
-        try:
-            design = member_design(session)
-            table_id = design.table.id
-            record_id = _find_record(session, design, attempt.email)
-        except Conflict:  # no member table or no e-mail field: nobody can log in
-            pass
-        if table_id is not None and record_id is not None:
-            account = _account(session, table_id, record_id)
-            if account is not None:
-                account_id, checked_hash = account.id, account.password_hash
-    ok, needs_rehash = verify_password(checked_hash, password)
-    with db.transaction() as session:
-        current = session.get(MemberAccount, account_id) if account_id is not None else None
-        try:
-            design = member_design(session)
-        except Conflict:
-            current = None
-        if (
-            not ok
-            or current is None
-            or current.status != "active"
-            or current.password_hash != checked_hash
-            or current.table_id != design.table.id
-            or record_id is None
-            or (row := _record(session, design, record_id)) is None
-        ):
-            failed, login = True, None
-        else:
-            failed = False
-            login = _open_session(session, current, design, record_id, row, attempt, password,
-                                  needs_rehash, user_agent, lifetime, fields)  # fmt: skip
-    if failed:
+        found = _candidate(session, attempt.email)
+    ok, needs_rehash = verify_password(found.password_hash if found else None, password)
+    login = None
+    if ok and found is not None:
+        with db.transaction() as session:
+            login = _open_session(session, found, attempt, password, needs_rehash, user_agent,
+                                  lifetime, fields)  # fmt: skip
+    if login is None:
         attempt.failed(counters)
         with db.transaction() as session:
             # The same statement whether or not there is an account (it then matches nothing).
             session.execute(
                 sa.update(MemberAccount)
-                .where(col(MemberAccount.id) == (account_id or -1))
+                .where(col(MemberAccount.id) == (found.account_id if found else -1))
                 .values(
                     failed_attempts=col(MemberAccount.failed_attempts) + 1, last_failed_at=utcnow()
                 )
@@ -256,49 +345,64 @@ def authenticate(
         log.warning("member login failed (account %s…, ip %s)", attempt.account[:12], attempt.ip)
         raise Unauthenticated(detail=INVALID, code="invalid_credentials")
     attempt.succeeded(counters)
-    assert login is not None
     return login
 
 
 def _open_session(
     session: Session,
-    current: MemberAccount,
-    design: Design,
-    record_id: int,
-    row: Any,
+    found: _Candidate,
     attempt: throttle.LoginAttempt,
     password: str,
     needs_rehash: bool,
     user_agent: str | None,
     lifetime: timedelta,
     fields: Sequence[str],
-) -> Login:
-    """Open the session of a checked log-in (rehash, last log-in) and read its claims."""
-    now = utcnow()
-    if needs_rehash:
-        current.password_hash = hash_password(password)
-    current.last_login_at = now
-    current.failed_attempts = 0
-    current.updated_at = now
-    session.add(current)
-    secret = secrets.token_urlsafe(32)
-    login = MemberSession(
-        id=secrets.token_urlsafe(24),
-        account_id=current.id,  # type: ignore[arg-type]
-        secret_hash=_secret_hash(secret),
-        expires_at=now + lifetime,
-        ip=attempt.ip,
-        user_agent=(user_agent or "")[:300] or None,
+) -> Login | None:
+    """Open the session of a checked log-in (last log-in, rehash): None when the account, its
+    record or the member table changed since the read. A few Core statements: no ORM objects."""
+    design, conn, now = found.design, session.connection(), utcnow()
+    table_id = design.table.id
+    changed = conn.execute(
+        found.still,
+        {
+            "b_account": found.account_id,
+            "b_hash": found.password_hash,
+            "b_table": table_id,
+            "b_record": found.record_id,
+            "b_at": now,
+        },
     )
-    session.add(login)
+    if changed.rowcount != 1:
+        return None
+    if needs_rehash:  # the hashing parameters changed since this hash was made
+        conn.execute(
+            sa.update(ACCOUNT)
+            .where(ACCOUNT.c.id == found.account_id)
+            .values(password_hash=hash_password(password))
+        )
+    secret, session_id = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    conn.execute(
+        INSERT_SESSION,
+        {
+            "id": session_id,
+            "account_id": found.account_id,
+            "secret_hash": _secret_hash(secret),
+            "created_at": now,
+            "last_used_at": now,
+            "expires_at": now + lifetime,
+            "revoked_at": None,
+            "ip": attempt.ip,
+            "user_agent": (user_agent or "")[:300] or None,
+        },
+    )
     # The funnel's "logged in" (api.members.site.funnel).
-    session.add(MemberEvent(kind="logged_in", table_id=current.table_id, record_id=record_id))
-    session.flush()
-    # The row read to check the record is still there: the claims and the profile of /me
-    # come from it (one read of the record and of the design per log-in, not three).
-    claims = claims_of(session, design, record_id, login.id, fields, row)
-    assert claims is not None
-    return Login(claims, login, f"{login.id}.{secret}", _profile_of(design, row))
+    conn.execute(
+        INSERT_EVENT,
+        {"kind": "logged_in", "table_id": table_id, "record_id": found.record_id, "at": now},
+    )
+    values = _values_of(design, found.row, fields)
+    claims = MemberClaims(found.record_id, session_id, found.groups, values)
+    return Login(claims, session_id, f"{session_id}.{secret}", _profile_of(design, found.row))
 
 
 def split_refresh(value: str | None) -> tuple[str, str] | None:

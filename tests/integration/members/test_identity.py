@@ -72,6 +72,23 @@ def test_login_sets_cookies_and_the_token_carries_groups_and_manifest_fields(
     assert auth.peek(cookies_of(client, runtime)) == identity.member  # the fast path knows it
 
 
+def test_the_cached_entry_of_a_token_issued_here_is_what_decoding_it_gives(
+    client: TestClient[Litestar], runtime: Runtime, people: Members
+) -> None:
+    """A log-in caches its token without decoding it: the entry must be the decoded one."""
+    auth = runtime.member_auth
+    claims = members.MemberClaims(
+        people.doctor, "session-1", ("doctors", "staff"),
+        {"plan": "gold", "tags": ["a", "b"], "since": "2026-01-02", "none": None},
+    )  # fmt: skip
+    token, entry = auth._issue(claims, now_ms())
+    assert entry == auth._entry(token)
+    response = log_in(client)
+    assert response.status_code == 200, response.text
+    token = client.cookies[auth.access_name]
+    assert auth._cache[token] == auth._entry(token)
+
+
 @pytest.mark.filterwarnings("ignore:The HMAC key is 32 bytes long")  # the HS512 forgery
 def test_forged_none_expired_wrong_audience_and_algorithm_are_anonymous(
     runtime: Runtime, people: Members

@@ -6,6 +6,7 @@ address and per account, log-in CSRF, argon2 rehash, and staff actions on the me
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -149,6 +150,36 @@ def test_rate_limits_per_address_and_per_account(
             "/api/members/login", json={"email": "x@example.jp", "password": "p"}
         ).json()["detail"]
     )
+
+
+def test_an_account_with_many_failures_is_slowed_down_then_logs_in(
+    client: TestClient[Litestar], runtime: Runtime, people: Members, monkeypatch: Any
+) -> None:
+    """Past the account's failure threshold, the right password still logs in, after a delay
+    waited on the event loop (then the password is checked in a second thread hop)."""
+    from api.members import controllers
+    from api.members import services as members
+    from api.security import login as throttle
+
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(controllers, "asyncio", SimpleNamespace(sleep=sleep))
+    attempt = members.begin_login(runtime.counters, email="doctor@example.jp", ip="192.0.2.9")
+    for _ in range(throttle.ACCOUNT_SLOWDOWN_AFTER + 1):  # failures from other addresses
+        attempt.failed(runtime.counters)
+    response = client.post(
+        "/api/members/login", json={"email": "doctor@example.jp", "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    assert waited == [throttle.login_delay(throttle.ACCOUNT_SLOWDOWN_AFTER + 1)]
+    assert response.json()["member"]["email"] == "doctor@example.jp"
+    response = client.post(
+        "/api/members/login", json={"email": "doctor@example.jp", "password": "nope nope"}
+    )
+    assert response.status_code == 401 and len(waited) == 2
 
 
 def test_a_hash_with_old_parameters_is_rehashed_at_login(
