@@ -358,6 +358,24 @@ def test_gated_pages_may_quote_what_is_public_anyway(tmp_path: Path) -> None:
     assert "とても大事な内容" not in read(public / "index.html")
 
 
+def test_gated_pages_may_repeat_public_bodies(tmp_path: Path) -> None:
+    """A gated article that repeats a public article's first paragraph (which the public
+    listings show as its summary) is no leak: the public bodies are read when a listing shows
+    a sentence that a gated page has too."""
+    content = copy_content(tmp_path)
+    (content / "news" / "2026-08-01-repeat.md").write_text(
+        "Title: 公開記事の再掲\nAccess: members\nTeaser: none\n\n"
+        "株式会社キズナのウェブサイトを公開しました。製品やセミナーの情報、各種のお知らせを"
+        "こちらで順次お届けしてまいります。\n\n"
+        "この段落だけは会員の方にしかお見せしない、とても大事な内容です。\n",
+        encoding="utf-8",
+    )
+    build(tmp_path, content)
+    listing = read(tmp_path / "site" / "public" / "news" / "index.html")
+    assert "各種のお知らせをこちらで順次お届けしてまいります。" in listing
+    assert "とても大事な内容" not in listing
+
+
 def test_a_missing_template_names_it(tmp_path: Path) -> None:
     theme = tmp_path / "theme"
     shutil.copytree(THEME, theme)
