@@ -34,6 +34,7 @@ class _BuildRecord:
     # id(content) -> (content, its save_as): the object is kept so that its id is not reused.
     saved_as: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     files: list[str] | None = None  # the output's files, listed once at `finalized`
+    writing: Any = None  # the page or article Pelican is writing now
 
 
 _record: _BuildRecord | None = None
@@ -60,10 +61,23 @@ def record_written(path: str, context: dict[str, Any]) -> None:
     entry: dict[str, Any] = {"path": rel, "url": _url_of(rel), "kind": "template"}
     for kind in ("article", "page"):
         content = context.get(kind)
-        if content is not None and save_as_of(content) == rel:
+        if content is None:
+            continue
+        if content is _record.writing and id(content) not in _record.saved_as:
+            # Pelican writes each page and article right after announcing it, under the name
+            # `content.save_as` (its `output_file`): no need to format the URL settings again.
+            _record.saved_as[id(content)] = (content, context.get("output_file"))
+        if save_as_of(content) == rel:
             entry.update(_describe(content, kind, _record.content_path))
             break
     _record.pages[rel] = entry
+
+
+def note_writing(generator: Any, content: Any) -> None:
+    """Pelican is about to write a page or article (`article_generator_write_article`,
+    `page_generator_write_page`)."""
+    if _record is not None:
+        _record.writing = content
 
 
 def relative_to(path: str, folder: str) -> str:
@@ -100,15 +114,31 @@ def output_files(output_path: Path) -> list[str]:
     written) for the build record and the access manifest."""
     if _record is not None and _record.output_path == output_path and _record.files is not None:
         return _record.files
-    top = str(output_path)
     files: list[str] = []
-    for root, _dirs, names in os.walk(top):
-        folder = relative_to(root, top) if root != top else ""
-        files += [f"{folder}/{name}" if folder else name for name in names]
+    _list_files(str(output_path), "", files)
     files.sort()
     if _record is not None and _record.output_path == output_path:
         _record.files = files
     return files
+
+
+def _list_files(folder: str, prefix: str, out: list[str]) -> None:
+    """What os.walk lists as files (symbolic links to folders are neither listed nor
+    followed; unreadable folders are skipped), without its per-folder lstat."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            out.append(prefix + entry.name)
+        elif not entry.is_symlink():
+            _list_files(entry.path, f"{prefix}{entry.name}/", out)
 
 
 def write_record(pelican: Any) -> None:
@@ -134,6 +164,8 @@ def write_record(pelican: Any) -> None:
 
 def register() -> None:
     signals.initialized.connect(start_record)
+    signals.article_generator_write_article.connect(note_writing)
+    signals.page_generator_write_page.connect(note_writing)
     signals.content_written.connect(record_written)
     signals.finalized.connect(write_record)
 
