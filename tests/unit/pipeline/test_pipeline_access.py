@@ -341,6 +341,22 @@ def test_a_template_that_shows_gated_text_fails_the_build(tmp_path: Path, shown:
     assert re.search(r"content/news/2026-0[456]-\d\d-[a-z-]+\.md: gated text leaks", message)
 
 
+def test_a_public_static_file_that_quotes_a_gated_page_fails_the_build(tmp_path: Path) -> None:
+    """Files Pelican copies (not written through its writer) are read back and checked too."""
+    content = copy_content(tmp_path)
+    (content / "files").mkdir(exist_ok=True)
+    (content / "files" / "notes.txt").write_text(
+        "メモ\nゴールド以上のプランでは、年二回の定期点検に加えて、故障時の代替機の手配を"
+        "翌営業日までに行います。\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path, content)
+    message = str(caught.value)
+    assert "content/pages/members/gold.md: gated text leaks into the public file " in message
+    assert "files/notes.txt" in message
+
+
 def test_gated_pages_may_quote_what_is_public_anyway(tmp_path: Path) -> None:
     """Public titles, the site's description and other gated pages' titles shown as teasers are
     no leak when a gated page repeats them."""
