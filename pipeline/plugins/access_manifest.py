@@ -129,6 +129,7 @@ def access_of(content: Any) -> ContentAccess:
             str(content.source_path),
             label,
             _folder_rule(site_path(rel)),
+            located=_state.member_fields is not None or _state.groups is not None,
         )
     except AccessError as exc:
         if rel not in _state.failed:
