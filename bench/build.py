@@ -26,6 +26,7 @@ import json
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -184,6 +185,12 @@ def ratio(label: str, ours: list[tuple[float, float]], peer: list[tuple[float, f
     wall = min(r[0] for r in ours) / min(r[0] for r in peer)
     cpu = min(r[1] for r in ours) / min(r[1] for r in peer)
     print(f"  ratio {label}: wall {wall:.2f}, cpu {cpu:.2f} ({note})")
+    # Each round runs the two back to back, under about the same load from whatever else the
+    # machine runs: the median of the rounds' own ratios is a second view, less moved by one
+    # lucky or unlucky run than the ratio of the bests.
+    paired = sorted(o[1] / p[1] for o, p in zip(ours, peer, strict=True))
+    print(f"  cpu ratio of each round: {' '.join(f'{r:.2f}' for r in paired)}"
+          f" (median {statistics.median(paired):.2f})")  # fmt: skip
 
 
 def main() -> None:

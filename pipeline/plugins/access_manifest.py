@@ -199,7 +199,7 @@ def build_manifest() -> dict[str, Any]:
     """The manifest of the output as written (called at `finalized`)."""
     assert _state is not None
     output = _state.output_path
-    prefix = str(_state.settings.get("THEME_STATIC_DIR", "theme")).strip("/") + "/"
+    prefix = theme_prefix(_state.settings)
     specials = _special_files(_state.settings)
 
     by_file: dict[str, dict[str, Any]] = {}
@@ -323,6 +323,18 @@ def written_contents() -> list[tuple[Any, str, ContentAccess, str]]:
             if save_as:
                 _state.written.append((content, rel, access, save_as))
     return _state.written
+
+
+def copied_files() -> set[str]:
+    """Output files Pelican copies from content/ rather than writes (its static files; the
+    theme's assets are the files below `theme_prefix`)."""
+    if _state is None:
+        return set()
+    return {static.save_as for static in _state.statics}
+
+
+def theme_prefix(values: dict[str, Any]) -> str:
+    return str(values.get("THEME_STATIC_DIR", "theme")).strip("/") + "/"
 
 
 def settings() -> dict[str, Any]:

@@ -38,8 +38,10 @@ from pelican.writers import Writer
 
 from pipeline.plugins.access_manifest import (
     access_of,
+    copied_files,
     current_manifest,
     settings,
+    theme_prefix,
     written_contents,
 )
 from pipeline.plugins.build_record import relative_to, save_as_of
@@ -145,6 +147,9 @@ def check_for_leaks(pelican: Any) -> None:
     output = settings()["OUTPUT_PATH"]
     content_root = Path(settings()["PATH"])
     kept = _kept.texts if _kept is not None else {}
+    # What Pelican copied over a written file (a static file with a page's path) is on disk.
+    copied, assets = copied_files(), theme_prefix(settings())
+    kept = {f: t for f, t in kept.items() if f not in copied and not f.startswith(assets)}
     seen_parts: dict[str, list[str]] = {}
     clean = shown  # sentences known not to leak (most repeat from file to file)
     for entry in manifest["entries"].values():

@@ -357,6 +357,23 @@ def test_a_public_static_file_that_quotes_a_gated_page_fails_the_build(tmp_path:
     assert "files/notes.txt" in message
 
 
+def test_a_static_file_copied_over_a_written_page_is_checked_as_copied(tmp_path: Path) -> None:
+    """The check reads what ends up in the output: a static file that replaces a page Pelican
+    wrote (same output path) is read back, not the page's text kept while writing."""
+    content = copy_content(tmp_path)
+    (content / "files").mkdir(exist_ok=True)
+    (content / "files" / "notes.txt").write_text(
+        "ゴールド以上のプランでは、年二回の定期点検に加えて、故障時の代替機の手配を"
+        "翌営業日までに行います。\n",
+        encoding="utf-8",
+    )
+    (content / "pages" / "notes.md").write_text(
+        "Title: メモ\nSave_as: files/notes.txt\n\nただのメモです。\n", encoding="utf-8"
+    )
+    with pytest.raises(BuildError, match=r"members/gold\.md: gated text leaks .*notes\.txt"):
+        build(tmp_path, content)
+
+
 def test_gated_pages_may_quote_what_is_public_anyway(tmp_path: Path) -> None:
     """Public titles, the site's description and other gated pages' titles shown as teasers are
     no leak when a gated page repeats them."""
