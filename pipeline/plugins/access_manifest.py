@@ -325,14 +325,6 @@ def written_contents() -> list[tuple[Any, str, ContentAccess, str]]:
     return _state.written
 
 
-def copied_files() -> set[str]:
-    """Output files Pelican copies from content/ rather than writes (its static files; the
-    theme's assets are the files below `theme_prefix`)."""
-    if _state is None:
-        return set()
-    return {static.save_as for static in _state.statics}
-
-
 def theme_prefix(values: dict[str, Any]) -> str:
     return str(values.get("THEME_STATIC_DIR", "theme")).strip("/") + "/"
 

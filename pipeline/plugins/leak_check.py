@@ -12,11 +12,10 @@ a distinctive sentence, or of at least `PREFIX_CHARS` characters that is the beg
 file and the gated source, which fails the build. It costs one or two dictionary lookups per
 sentence of public text.
 
-For speed: the text of what Pelican's writer writes is kept as it is written (`KeepingWriter`,
-of a public page only the template around its body), so only files copied another way
-(static files, theme assets) are read back; sentences found clean are not looked up again;
-the public bodies are split only when a public file shows a sentence that a gated page has
-too (to tell whether it is public anyway).
+For speed: sentences found clean are not looked up again (a file whose sentences are all known
+clean passes in one set operation); the public bodies are split only when a public file shows
+a sentence that a gated page has too (to tell whether it is public anyway). Every public file is
+read back from the output: what ends up there is what is checked.
 
 Text that starts in the middle of a gated sentence is not caught; quoting a fragment on
 purpose is not what this check is for (it catches listings, feeds and templates that show
@@ -29,22 +28,12 @@ import html
 import logging
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
-from pelican.writers import Writer
 
-from pipeline.plugins.access_manifest import (
-    access_of,
-    copied_files,
-    current_manifest,
-    settings,
-    theme_prefix,
-    written_contents,
-)
-from pipeline.plugins.build_record import relative_to, save_as_of
+from pipeline.plugins.access_manifest import current_manifest, settings, written_contents
 
 logger = logging.getLogger(__name__)
 
@@ -146,25 +135,17 @@ def check_for_leaks(pelican: Any) -> None:
 
     output = settings()["OUTPUT_PATH"]
     content_root = Path(settings()["PATH"])
-    kept = _kept.texts if _kept is not None else {}
-    # What Pelican copied over a written file (a static file with a page's path) is on disk.
-    copied, assets = copied_files(), theme_prefix(settings())
-    kept = {f: t for f, t in kept.items() if f not in copied and not f.startswith(assets)}
     seen_parts: dict[str, list[str]] = {}
     clean = shown  # sentences known not to leak (most repeat from file to file)
     for entry in manifest["entries"].values():
         if entry["rule"] != "public" or not entry["file"].endswith(TEXT_SUFFIXES):
             continue
-        text = kept.get(entry["file"])
-        if text is None:  # not written by Pelican's writer (static files, theme assets)
-            try:
-                path = os.path.join(output, entry["file"])
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    text = handle.read()
-            except OSError:
-                continue
-        if isinstance(text, str):
-            text = _around_body(text, public_bodies.get(entry["file"]))
+        try:
+            path = os.path.join(output, entry["file"])
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = _around_body(handle.read(), public_bodies.get(entry["file"]))
+        except OSError:
+            continue
         found_in = _public_sentences(text, seen_parts)
         if clean.issuperset(found_in):  # the common case, in one C-level pass
             continue
@@ -267,89 +248,5 @@ def _cut_short(
     return None
 
 
-# --- what Pelican writes, kept for the check (no reading back) -------------------------------
-
-
-@dataclass
-class _Kept:
-    output_path: str  # absolute, symlinks resolved: files are named as in the manifest
-    # output file -> its text, or the text around its own public body (see keep_written)
-    texts: dict[str, str | tuple[str, str]] = field(default_factory=dict)
-    writing: dict[str, list[str]] = field(default_factory=dict)  # absolute path -> parts
-
-
-_kept: _Kept | None = None
-
-
-def start(pelican: Any) -> None:
-    """A fresh store for this build (`initialized`; one build per process)."""
-    global _kept
-    _kept = _Kept(str(Path(pelican.settings["OUTPUT_PATH"]).resolve()))
-
-
-class _KeepingFile:
-    """A text file being written, whose text is also kept."""
-
-    def __init__(self, handle: Any, parts: list[str]) -> None:
-        self._handle = handle
-        self._parts = parts
-
-    def write(self, text: str) -> int:
-        self._parts.append(text)
-        written: int = self._handle.write(text)
-        return written
-
-    def __enter__(self) -> _KeepingFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._handle.__exit__(*exc)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._handle, name)
-
-
-class KeepingWriter(Writer):
-    """Pelican's writer, keeping the text of the text files it writes for the leak check.
-    Anything it does not keep (a file written another way) is read back from the output."""
-
-    def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
-        handle = super()._open_w(filename, encoding, override=override)
-        if _kept is None or handle.name == os.devnull or not filename.endswith(TEXT_SUFFIXES):
-            return handle
-        parts: list[str] = []
-        _kept.writing[filename] = parts
-        rel = relative_to(filename, _kept.output_path)
-        _kept.texts.pop(rel, None)  # written again (override): what was kept is stale
-        return _KeepingFile(handle, parts)
-
-
-def get_writer(pelican: Any) -> type[Writer]:
-    return KeepingWriter
-
-
-def keep_written(path: str, context: dict[str, Any]) -> None:
-    """Keep the text of a file Pelican has written (`content_written`). Of a public page's own
-    file only what is around its body is kept (the check skips the body)."""
-    if _kept is None:
-        return
-    parts = _kept.writing.pop(path, None)
-    if parts is None:
-        return
-    rel = relative_to(path, _kept.output_path)
-    text = "".join(parts)
-    _kept.texts[rel] = text
-    for kind in ("article", "page"):
-        content = context.get(kind)
-        if content is None or save_as_of(content) != rel:
-            continue
-        if getattr(content, "status", "") != "draft" and access_of(content).rule.is_public:
-            _kept.texts[rel] = _around_body(text, _body(content))
-        break
-
-
 def register() -> None:
-    signals.initialized.connect(start)
-    signals.get_writer.connect(get_writer)
-    signals.content_written.connect(keep_written)
     signals.finalized.connect(check_for_leaks)

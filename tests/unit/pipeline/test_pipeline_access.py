@@ -342,7 +342,7 @@ def test_a_template_that_shows_gated_text_fails_the_build(tmp_path: Path, shown:
 
 
 def test_a_public_static_file_that_quotes_a_gated_page_fails_the_build(tmp_path: Path) -> None:
-    """Files Pelican copies (not written through its writer) are read back and checked too."""
+    """Files Pelican copies (static files, not written from templates) are checked too."""
     content = copy_content(tmp_path)
     (content / "files").mkdir(exist_ok=True)
     (content / "files" / "notes.txt").write_text(
@@ -359,7 +359,7 @@ def test_a_public_static_file_that_quotes_a_gated_page_fails_the_build(tmp_path:
 
 def test_a_static_file_copied_over_a_written_page_is_checked_as_copied(tmp_path: Path) -> None:
     """The check reads what ends up in the output: a static file that replaces a page Pelican
-    wrote (same output path) is read back, not the page's text kept while writing."""
+    wrote (same output path) is what is checked."""
     content = copy_content(tmp_path)
     (content / "files").mkdir(exist_ok=True)
     (content / "files" / "notes.txt").write_text(
