@@ -1,6 +1,7 @@
 """`kizuna build` with the Kizuna plugins against plain Pelican on the same generated content.
 
     .venv/bin/python bench/build.py [--pages 1000] [--rounds 3] [--gated 0.2] [--keep DIR]
+        [--instructions]
 
 Generates ``--pages`` Markdown files (about 500 words of Japanese and English each: 80% news
 articles, 20% pages; a ``--gated`` share of them members-only, group-only or attribute-gated
@@ -11,19 +12,24 @@ alternating order:
   Pelican with every Kizuna plugin: access manifest, teasers, special pages, content index,
   nginx map, leak check, build record; then the atomic switch), cold (no reader cache);
 - **peer**: plain Pelican in a child process with the same settings, theme and content but
-  ``PLUGINS = []`` (what the site costs without anything of ours), cold.
+  ``PLUGINS = []``, none of them imported (what the site costs without anything of ours), cold.
 
 It prints each run, the best of each and the ratio ours/peer (target: at most 1.15), then the
 **rebuild after editing one page**: a build with the reader cache (``var/build-cache`` in
 ``kizuna build``) warmed, one page's text changed, built again — ours and, for reference,
 plain Pelican with the same cache settings. Temporary folders are removed unless ``--keep``.
+With ``--instructions`` (needs valgrind) it also counts the instructions of one child of each
+under cachegrind: slow (about a minute) but steady when other work loads the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
+import os
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -133,8 +139,8 @@ def peer_child(args: argparse.Namespace) -> None:
         output_dir=args.output,
         meta_dir=args.output.parent / "meta-unused",
         cache_dir=args.cache,
+        with_plugins=False,  # nor are they imported
     )
-    settings["PLUGINS"] = []
     Pelican(read_settings(None, override=settings)).run()
 
 
@@ -169,6 +175,35 @@ def run_ours(content: Path, site: Path, cache: Path | None = None) -> tuple[floa
     return time.perf_counter() - start, used
 
 
+def count_instructions(content: Path, scratch: Path) -> None:
+    """Instructions (user space) of ours' child and the peer's, counted by valgrind's
+    cachegrind: unlike CPU time, not moved by what else the machine runs. Ours is the child
+    process `build_site` starts (the same command line), without the parent's swap."""
+    counted: dict[str, int] = {}
+    for which in ("ours", "peer"):
+        folder = Path(tempfile.mkdtemp(prefix=f"{which}-", dir=scratch))
+        if which == "ours":
+            child = ["-m", "pipeline.build", "--in-process", "--report", str(folder / "r.json")]
+            child += ["--content", str(content), "--theme", str(THEME)]
+            child += ["--output", str(folder / "public"), "--meta", str(folder / "meta")]
+        else:
+            child = [__file__, "--peer-child", "--content", str(content)]
+            child += ["--output", str(folder / "public")]
+        command = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
+        command += [f"--cachegrind-out-file={folder / 'cachegrind.out'}", sys.executable, *child]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+        found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        if found is None:
+            raise SystemExit(f"no instruction count from valgrind:\n{done.stderr[-2000:]}")
+        counted[which] = int(found.group(1).replace(",", ""))
+        shutil.rmtree(folder, ignore_errors=True)
+    print(
+        f"  instructions (valgrind): ours {counted['ours'] / 1e9:.2f} G, peer"
+        f" {counted['peer'] / 1e9:.2f} G, ratio {counted['ours'] / counted['peer']:.3f}"
+    )
+
+
 def edit(page: Path, round_no: int) -> None:
     text = page.read_text(encoding="utf-8")
     page.write_text(text + f"\n編集 {round_no} 回目の追記です。\n", encoding="utf-8")
@@ -194,6 +229,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--gated", type=float, default=0.2, help="share of gated pages")
     parser.add_argument("--keep", type=Path, default=None, help="build here and keep it")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the two children's instructions under valgrind (slow, steady)",
+    )
     parser.add_argument("--peer-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--content", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
@@ -203,6 +243,11 @@ def main() -> None:
         peer_child(args)
         return
 
+    # Byte-compile our modules as an installed package has them (Pelican's come compiled from
+    # its wheel): with PYTHONDONTWRITEBYTECODE set, every build child would otherwise compile
+    # api/ and pipeline/ from source.
+    for package in ("api", "pipeline"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="kizuna-bench-build-"))
     try:
         content = scratch / "content"
@@ -228,6 +273,8 @@ def main() -> None:
         report("ours: kizuna build (all plugins, child, swap)", ours)
         report("peer: plain Pelican, same content, no plugins", peer)
         ratio("ours/peer", ours, peer, "target <= 1.15")
+        if args.instructions:
+            count_instructions(content, scratch)
 
         print("rebuild after editing one page (reader cache warm)")
         cache_ours, cache_peer = scratch / "cache-ours", scratch / "cache-peer"

@@ -196,27 +196,42 @@ class ContentAccess:
 
 
 def content_access(
-    metadata: Mapping[str, Any], source_path: str, label: str, folder_rule: Rule
+    metadata: Mapping[str, Any],
+    source_path: str,
+    label: str,
+    folder_rule: Rule,
+    *,
+    located: bool = True,
 ) -> ContentAccess:
     """The rule of a page from its `Access:` metadata (or its folder default) and its teaser.
 
-    `label` is how messages name the file (`content/pages/a.md`)."""
+    `label` is how messages name the file (`content/pages/a.md`). With `located=False` (no
+    warnings will be asked of the rule) a rule that parses carries no line and column: the
+    file is read again for them only when the rule is wrong (its error names them)."""
     positions: dict[str, MetaValue] | None = None
     rule = folder_rule
     from_metadata = False
     if "access" in metadata:
-        positions = metadata_positions(source_path)
-        where = positions.get("access")
         text = _meta_text(metadata["access"])
-        try:
-            rule = parse(
-                text,
-                source=label,
-                line=where.line if where else 1,
-                column=where.column if where else 1,
-            )
-        except RuleError as exc:
-            raise AccessError(str(exc)) from None
+        found: Rule | None = None
+        if not located:
+            try:
+                found = Rule.from_dict({"rule": text}, source=label)  # parsed once per text
+            except RuleError:
+                found = None
+        if found is None:
+            positions = metadata_positions(source_path)
+            where = positions.get("access")
+            try:
+                found = parse(
+                    text,
+                    source=label,
+                    line=where.line if where else 1,
+                    column=where.column if where else 1,
+                )
+            except RuleError as exc:
+                raise AccessError(str(exc)) from None
+        rule = found
         from_metadata = True
     teaser = DEFAULT_TEASER
     if "teaser" in metadata:

@@ -120,8 +120,7 @@ def build_site(
         if errors or not report.get("ok"):
             errors = errors or ["the build stopped without saying why"]
             raise BuildError(_summary(errors), problems=errors, warnings=warnings)
-        pages = _pages_of(tmp_meta)
-        _record_warnings(tmp_meta, warnings)
+        pages = _record_warnings(tmp_meta, warnings)
         with _swap_lock(output_dir):
             # Rules before files: a new gated page never appears before its rule does.
             _swap_in(tmp_meta, meta_dir)
@@ -150,12 +149,14 @@ def _cache_folder(cache_dir: Path, content_dir: Path) -> Path:
     return cache_dir / hashlib.sha256(stamp.encode()).hexdigest()[:16]
 
 
-def _record_warnings(meta_dir: Path, warnings: list[str]) -> None:
-    """The admin shows the last build's warnings: keep them in build.json."""
+def _record_warnings(meta_dir: Path, warnings: list[str]) -> list[str]:
+    """The admin shows the last build's warnings: keep them in build.json. Returns the HTML
+    files the record lists, sorted (one reading of the record for both)."""
     path = meta_dir / _RECORD_NAME
     record = json.loads(path.read_text(encoding="utf-8"))
     record["warnings"] = warnings
     path.write_text(dumps(record), encoding="utf-8")
+    return sorted(page["path"] for page in record["pages"])
 
 
 def _check_folders(content_dir: Path, theme_dir: Path, output_dir: Path, meta_dir: Path) -> None:
@@ -251,11 +252,6 @@ def _run_child(
                 + (f":\n{tail}" if tail else "")
             ) from None
         return report
-
-
-def _pages_of(meta_dir: Path) -> list[str]:
-    record = json.loads((meta_dir / _RECORD_NAME).read_text(encoding="utf-8"))
-    return sorted(page["path"] for page in record["pages"])
 
 
 @contextlib.contextmanager

@@ -20,34 +20,35 @@ production alike; the absolute site URL is kept as `KIZUNA_SITE_URL` for canonic
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 from markdown.extensions.toc import slugify_unicode
 
 from pipeline.config import SiteConfig
-from pipeline.plugins import (
-    access_manifest,
-    build_record,
-    content_index,
-    gated_listings,
-    leak_check,
-    nginx_map,
-    special_pages,
-)
 
 # Order matters where plugins share a signal: the manifest is made before the plugins that read
 # it (content index, nginx map, leak check), gated articles leave listings before taxonomies.
-PLUGINS = (
-    build_record,
-    access_manifest,
-    gated_listings,
-    special_pages,
-    content_index,
-    nginx_map,
-    leak_check,
+# Modules of pipeline/plugins/, imported when the settings of a build are made (`plugins()`):
+# importing this module does not load the rule language and the plugins.
+PLUGIN_NAMES = (
+    "build_record",
+    "access_manifest",
+    "gated_listings",
+    "special_pages",
+    "content_index",
+    "nginx_map",
+    "leak_check",
 )
+
+
+def plugins() -> list[ModuleType]:
+    """The plugin modules, in order."""
+    return [import_module(f"pipeline.plugins.{name}") for name in PLUGIN_NAMES]
+
 
 # Where content lives inside content/. README.md files are notes for editors, never pages.
 ARTICLE_DIR = "news"
@@ -92,6 +93,7 @@ def pelican_settings(
     cache_dir: Path | None = None,
     member_fields: Any = None,
     groups: list[str] | None = None,
+    with_plugins: bool = True,
 ) -> dict[str, Any]:
     """Return the settings to pass as `override` to `pelican.settings.read_settings`.
 
@@ -99,7 +101,8 @@ def pelican_settings(
     stay root-relative, canonical links are left out). `cache_dir` turns on Pelican's reader
     cache there (Markdown is parsed again only for files changed since the last build).
     `member_fields` (field keys, or key -> field type) and `groups` are the member table's, when
-    known: rules naming others are warned about.
+    known: rules naming others are warned about. `with_plugins=False` leaves out every Kizuna
+    plugin (plain Pelican on the same settings, as bench/build.py compares with).
     """
     public_url = config.url if site_url is None else site_url.rstrip("/")
     prefix = site_path_prefix(public_url)
@@ -196,7 +199,7 @@ def pelican_settings(
             },
             "output_format": "html5",
         },
-        "PLUGINS": list(PLUGINS),
+        "PLUGINS": plugins() if with_plugins else [],
         # Kizuna's own values, visible to templates and plugins (Pelican passes upper-case
         # settings to both).
         "SITENAME_EN": config.name_en,

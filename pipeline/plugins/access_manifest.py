@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from pipeline.access import (
 )
 from pipeline.config import MEMBER_PAGE_DEFAULTS
 from pipeline.jsonfmt import dumps
+from pipeline.plugins.build_record import output_files, save_as_of, source_rel
 
 logger = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
@@ -104,10 +104,8 @@ def start(pelican: Any) -> None:
 
 
 def _source_rel(content: Any, content_path: Path) -> str:
-    """The source's path below content/ (relpath, not resolve(): no file system calls)."""
-    source = os.path.abspath(content.source_path)
-    rel = Path(os.path.relpath(source, content_path)).as_posix()
-    return Path(source).as_posix() if rel.startswith("../") else rel
+    """The source's path below content/ (no file system calls)."""
+    return source_rel(content.source_path, content_path)
 
 
 def _folder_rule(path: str) -> Rule:
@@ -131,6 +129,7 @@ def access_of(content: Any) -> ContentAccess:
             str(content.source_path),
             label,
             _folder_rule(site_path(rel)),
+            located=_state.member_fields is not None or _state.groups is not None,
         )
     except AccessError as exc:
         if rel not in _state.failed:
@@ -200,7 +199,7 @@ def build_manifest() -> dict[str, Any]:
     """The manifest of the output as written (called at `finalized`)."""
     assert _state is not None
     output = _state.output_path
-    prefix = str(_state.settings.get("THEME_STATIC_DIR", "theme")).strip("/") + "/"
+    prefix = theme_prefix(_state.settings)
     specials = _special_files(_state.settings)
 
     by_file: dict[str, dict[str, Any]] = {}
@@ -226,29 +225,27 @@ def build_manifest() -> dict[str, Any]:
         by_file.setdefault(saved, {"file": saved, "kind": "file", "_rule": rule, "source": rel})
 
     entries: dict[str, dict[str, Any]] = {}
-    for root, _dirs, names in os.walk(output):
-        for name in names:
-            rel = Path(root, name).relative_to(output).as_posix()
-            known = by_file.get(rel)
-            if known is not None:
-                entry = known
-            else:
-                if rel.startswith(prefix):
-                    entry = {"file": rel, "kind": "asset", "_rule": PUBLIC}
-                elif rel in specials:
-                    entry = {"file": rel, "kind": "special", "_rule": PUBLIC}
-                elif rel.endswith((".html", ".xml")):
-                    entry = {"file": rel, "kind": "index", "_rule": PUBLIC}
-                else:  # not from content, theme or a template: its URL folder decides
-                    entry = {"file": rel, "kind": "file", "_rule": _folder_rule(rel)}
-            if entry["kind"] == "file":
-                # A file under a gated page's URL ({attach}) also needs that page's rule.
-                rule = entry["_rule"]
-                for page_url, page_rule in gated_folders:
-                    if ("/" + rel).startswith(page_url):
-                        rule = both(rule, page_rule)
-                entry = {**entry, "_rule": rule}
-            entries[url_of(rel) if rel.endswith(".html") else "/" + rel] = entry
+    for rel in output_files(output):
+        known = by_file.get(rel)
+        if known is not None:
+            entry = known
+        else:
+            if rel.startswith(prefix):
+                entry = {"file": rel, "kind": "asset", "_rule": PUBLIC}
+            elif rel in specials:
+                entry = {"file": rel, "kind": "special", "_rule": PUBLIC}
+            elif rel.endswith((".html", ".xml")):
+                entry = {"file": rel, "kind": "index", "_rule": PUBLIC}
+            else:  # not from content, theme or a template: its URL folder decides
+                entry = {"file": rel, "kind": "file", "_rule": _folder_rule(rel)}
+        if entry["kind"] == "file":
+            # A file under a gated page's URL ({attach}) also needs that page's rule.
+            rule = entry["_rule"]
+            for page_url, page_rule in gated_folders:
+                if ("/" + rel).startswith(page_url):
+                    rule = both(rule, page_rule)
+            entry = {**entry, "_rule": rule}
+        entries[url_of(rel) if rel.endswith(".html") else "/" + rel] = entry
 
     rules = [e["_rule"] for e in entries.values()]
     folders = _state.folders.url_folders() if _state.folders else {}
@@ -322,10 +319,14 @@ def written_contents() -> list[tuple[Any, str, ContentAccess, str]]:
         for content, rel, access in _state.contents.values():
             if getattr(content, "status", "") == "draft":
                 continue
-            save_as = getattr(content, "save_as", "")
+            save_as = save_as_of(content)
             if save_as:
                 _state.written.append((content, rel, access, save_as))
     return _state.written
+
+
+def theme_prefix(values: dict[str, Any]) -> str:
+    return str(values.get("THEME_STATIC_DIR", "theme")).strip("/") + "/"
 
 
 def settings() -> dict[str, Any]:

@@ -31,7 +31,10 @@ class _BuildRecord:
     meta_path: Path
     settings: dict[str, Any]
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
-    saved_as: dict[int, Any] = field(default_factory=dict)
+    # id(content) -> (content, its save_as): the object is kept so that its id is not reused.
+    saved_as: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    files: list[str] | None = None  # the output's files, listed once at `finalized`
+    writing: Any = None  # the page or article Pelican is writing now
 
 
 _record: _BuildRecord | None = None
@@ -53,35 +56,96 @@ def record_written(path: str, context: dict[str, Any]) -> None:
     """Note one HTML file Pelican wrote (`content_written`), with its source if it has one."""
     if _record is None:
         return
-    # relpath, not resolve(): this runs for every file written (no file system calls).
-    rel = os.path.relpath(os.path.abspath(path), _record.output_path).replace(os.sep, "/")
+    # String operations, not resolve(): this runs for every file written.
+    rel = relative_to(path, str(_record.output_path))
     entry: dict[str, Any] = {"path": rel, "url": _url_of(rel), "kind": "template"}
     for kind in ("article", "page"):
         content = context.get(kind)
-        if content is not None and _saved_as(content) == rel:
+        if content is None:
+            continue
+        if content is _record.writing and id(content) not in _record.saved_as:
+            # Pelican writes each page and article right after announcing it, under the name
+            # `content.save_as` (its `output_file`): no need to format the URL settings again.
+            _record.saved_as[id(content)] = (content, context.get("output_file"))
+        if save_as_of(content) == rel:
             entry.update(_describe(content, kind, _record.content_path))
             break
     _record.pages[rel] = entry
 
 
-def _saved_as(content: Any) -> Any:
-    """`content.save_as`, once per object (Pelican formats the URL settings on each access)."""
-    assert _record is not None
-    key = id(content)
-    if key not in _record.saved_as:
-        _record.saved_as[key] = getattr(content, "save_as", None)
-    return _record.saved_as[key]
+def note_writing(generator: Any, content: Any) -> None:
+    """Pelican is about to write a page or article (`article_generator_write_article`,
+    `page_generator_write_page`)."""
+    if _record is not None:
+        _record.writing = content
+
+
+def relative_to(path: str, folder: str) -> str:
+    """`path` relative to the absolute, symlink-free `folder`, with "/" (like os.path.relpath
+    of the absolute path, but a string cut when it lies inside: no file system calls)."""
+    path = os.path.abspath(path)
+    inside = folder.rstrip(os.sep) + os.sep
+    if path.startswith(inside) and len(folder) > 1:
+        rel = path[len(inside) :]
+    else:
+        rel = os.path.relpath(path, folder)
+    return rel.replace(os.sep, "/")
+
+
+def source_rel(source_path: str, content_path: Path) -> str:
+    """A source's path below content/ ("pages/about.md"); its absolute path when outside."""
+    rel = relative_to(source_path, str(content_path))
+    return os.path.abspath(source_path).replace(os.sep, "/") if rel.startswith("../") else rel
+
+
+def save_as_of(content: Any) -> Any:
+    """`content.save_as`, once per object and build (Pelican formats the URL settings on each
+    access); shared by the plugins that need it."""
+    if _record is None:
+        return getattr(content, "save_as", None)
+    known = _record.saved_as.get(id(content))
+    if known is None:
+        known = _record.saved_as[id(content)] = (content, getattr(content, "save_as", None))
+    return known[1]
+
+
+def output_files(output_path: Path) -> list[str]:
+    """Every file of the output, relative, sorted; listed once (at `finalized`, when all is
+    written) for the build record and the access manifest."""
+    if _record is not None and _record.output_path == output_path and _record.files is not None:
+        return _record.files
+    files: list[str] = []
+    _list_files(str(output_path), "", files)
+    files.sort()
+    if _record is not None and _record.output_path == output_path:
+        _record.files = files
+    return files
+
+
+def _list_files(folder: str, prefix: str, out: list[str]) -> None:
+    """What os.walk lists as files (symbolic links to folders are neither listed nor
+    followed; unreadable folders are skipped), without its per-folder lstat."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            out.append(prefix + entry.name)
+        elif not entry.is_symlink():
+            _list_files(entry.path, f"{prefix}{entry.name}/", out)
 
 
 def write_record(pelican: Any) -> None:
     """Write `build.json` once everything is written (`finalized`)."""
     if _record is None:
         return
-    files = sorted(
-        Path(root, name).relative_to(_record.output_path).as_posix()
-        for root, _dirs, names in os.walk(_record.output_path)
-        for name in names
-    )
+    files = output_files(_record.output_path)
     settings = _record.settings
     document = {
         "version": RECORD_VERSION,
@@ -100,6 +164,8 @@ def write_record(pelican: Any) -> None:
 
 def register() -> None:
     signals.initialized.connect(start_record)
+    signals.article_generator_write_article.connect(note_writing)
+    signals.page_generator_write_page.connect(note_writing)
     signals.content_written.connect(record_written)
     signals.finalized.connect(write_record)
 
@@ -114,13 +180,9 @@ def _url_of(rel: str) -> str:
 
 
 def _describe(content: Any, kind: str, content_path: Path) -> dict[str, Any]:
-    source = os.path.abspath(content.source_path)
-    source_rel = Path(os.path.relpath(source, content_path)).as_posix()
-    if source_rel.startswith("../"):
-        source_rel = Path(source).as_posix()
     described: dict[str, Any] = {
         "kind": kind,
-        "source": source_rel,
+        "source": source_rel(content.source_path, content_path),
         "title": str(getattr(content, "title", "")),
         "lang": getattr(content, "lang", None),
     }

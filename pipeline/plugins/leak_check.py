@@ -12,6 +12,11 @@ a distinctive sentence, or of at least `PREFIX_CHARS` characters that is the beg
 file and the gated source, which fails the build. It costs one or two dictionary lookups per
 sentence of public text.
 
+For speed: sentences found clean are not looked up again (a file whose sentences are all known
+clean passes in one set operation); the public bodies are split only when a public file shows
+a sentence that a gated page has too (to tell whether it is public anyway). Every public file is
+read back from the output: what ends up there is what is checked.
+
 Text that starts in the middle of a gated sentence is not caught; quoting a fragment on
 purpose is not what this check is for (it catches listings, feeds and templates that show
 more than they should).
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -94,62 +100,97 @@ def check_for_leaks(pelican: Any) -> None:
     manifest = current_manifest()
     if manifest is None:
         return
-    # Text that is public anyway: public bodies, public titles and other metadata text
-    # (summary, lead…), the site's own texts (name, description, menus), and of gated pages
-    # what their teaser lets listings show. None of it is distinctive.
-    public_sentences: set[str] = set(_site_texts(settings()))
+    # Text that is public anyway: the site's own texts (name, description, menus), of gated
+    # pages what their teaser lets listings show, and (see _PublicText) public pages' bodies,
+    # titles and other metadata text. None of it is distinctive.
+    shown: set[str] = set(_site_texts(settings()))
     public_bodies: dict[str, str] = {}  # output file -> its own (public) body
-    gated: list[tuple[str, Any, str]] = []
+    public_contents: list[Any] = []
+    gated: list[tuple[str, Any]] = []
     for content, source, access, save_as in written_contents():
         if access.rule.is_public:
-            body = _body(content)
-            public_bodies[save_as] = body
-            public_sentences.update(sentences(body))
-            for text in _metadata_texts(content):
-                public_sentences.update(sentences(text))
+            public_bodies[save_as] = _body(content)
+            public_contents.append(content)
         else:
-            gated.append((source, content, access.teaser))
-    for _source, content, teaser in gated:
-        public_sentences.update(sentences(str(getattr(content, "title", ""))))
-        if teaser == "summary":
-            public_sentences.update(sentences(str(getattr(content, "summary", ""))))
-    shown_anyway = public_sentences
+            gated.append((source, content))
+            shown.update(sentences(str(getattr(content, "title", ""))))
+            if access.teaser == "summary":
+                shown.update(sentences(str(getattr(content, "summary", ""))))
 
-    distinctive: dict[str, str] = {}
+    # Gated sentences that may be distinctive: those in a public body are not, which is only
+    # looked at for the few that a public file shows (_PublicText).
+    candidates: dict[str, str] = {}
     prefixes: dict[str, list[tuple[str, str]]] = {}
-    for source, content, _teaser in gated:
+    for source, content in gated:
         for sentence in sentences(_body(content)):
-            if len(sentence) < MIN_CHARS or sentence in public_sentences:
+            if len(sentence) < MIN_CHARS or sentence in shown:
                 continue
-            distinctive.setdefault(sentence, source)
-            if len(sentence) > PREFIX_CHARS:
-                prefixes.setdefault(sentence[:PREFIX_CHARS], []).append((sentence, source))
-    if not distinctive:
+            if sentence not in candidates:
+                candidates[sentence] = source
+                if len(sentence) > PREFIX_CHARS:
+                    prefixes.setdefault(sentence[:PREFIX_CHARS], []).append((sentence, source))
+    if not candidates:
         return
+    public = _PublicText(public_contents, public_bodies)
 
-    output = Path(settings()["OUTPUT_PATH"])
+    output = settings()["OUTPUT_PATH"]
     content_root = Path(settings()["PATH"])
     seen_parts: dict[str, list[str]] = {}
+    clean = shown  # sentences known not to leak (most repeat from file to file)
     for entry in manifest["entries"].values():
         if entry["rule"] != "public" or not entry["file"].endswith(TEXT_SUFFIXES):
             continue
         try:
-            text = (output / entry["file"]).read_text(encoding="utf-8", errors="replace")
+            path = os.path.join(output, entry["file"])
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = _around_body(handle.read(), public_bodies.get(entry["file"]))
         except OSError:
             continue
-        for sentence in _public_sentences(text, public_bodies.get(entry["file"]), seen_parts):
-            found = distinctive.get(sentence)
-            if found is None and sentence not in shown_anyway:
-                found = _cut_short(sentence, prefixes)
+        found_in = _public_sentences(text, seen_parts)
+        if clean.issuperset(found_in):  # the common case, in one C-level pass
+            continue
+        for sentence in found_in:
+            if sentence in clean:
+                continue
+            found = candidates.get(sentence)
             if found is not None:
-                logger.error(
-                    "%s: gated text leaks into the public file %s: %r (a template or listing "
-                    "shows more of this gated page than its Teaser: allows)",
-                    str(content_root / found),
-                    entry["file"],
-                    sentence[:80],
-                )
-                break
+                if sentence in public.sentences():
+                    found = None  # in a public page's body or metadata: never distinctive
+            elif sentence[:PREFIX_CHARS] in prefixes:  # (the only key _cut_short can look up)
+                found = _cut_short(sentence, prefixes, public)
+            if found is None:
+                clean.add(sentence)
+                continue
+            logger.error(
+                "%s: gated text leaks into the public file %s: %r (a template or listing "
+                "shows more of this gated page than its Teaser: allows)",
+                str(content_root / found),
+                entry["file"],
+                sentence[:80],
+            )
+            break
+
+
+class _PublicText:
+    """The sentences of public pages' bodies, titles and text metadata, split when first asked
+    for: only a public sentence that equals (or begins) a gated one needs them, and a build
+    without such a sentence (most builds) never splits the public bodies."""
+
+    def __init__(self, contents: list[Any], bodies: dict[str, str]) -> None:
+        self._contents = contents
+        self._bodies = bodies
+        self._sentences: set[str] | None = None
+
+    def sentences(self) -> set[str]:
+        if self._sentences is None:
+            found: set[str] = set()
+            for body in self._bodies.values():
+                found.update(sentences(body))
+            for content in self._contents:
+                for text in _metadata_texts(content):
+                    found.update(sentences(text))
+            self._sentences = found
+        return self._sentences
 
 
 def _site_texts(values: dict[str, Any]) -> list[str]:
@@ -169,29 +210,41 @@ def _metadata_texts(content: Any) -> list[str]:
     return texts
 
 
-def _public_sentences(text: str, body: str | None, seen: dict[str, list[str]]) -> list[str]:
-    """Sentences of a public file. A public page's own body is public text by definition (its
-    sentences are never distinctive), so only the template around it is read: the part after
-    the body (footer…) is the same on most pages and is split once."""
+def _around_body(text: str, body: str | None) -> str | tuple[str, str]:
+    """A public page's own body is public text by definition (its sentences are never
+    distinctive): what is around it, when the file holds it."""
     at = text.find(body) if body else -1
     if at < 0:
+        return text
+    return text[:at], text[at + len(body or "") :]
+
+
+def _public_sentences(text: str | tuple[str, str], seen: dict[str, list[str]]) -> list[str]:
+    """Sentences of a public file, or of the template around a public page's body: the part
+    after the body (footer…) is the same on most pages and is split once."""
+    if isinstance(text, str):
         return sentences(text)
-    found = sentences(text[:at])
-    after = text[at + len(body or "") :]
+    before, after = text
     cached = seen.get(after)
     if cached is None:
         cached = seen[after] = sentences(after)
-    return found + cached
+    return sentences(before) + cached
 
 
-def _cut_short(sentence: str, prefixes: dict[str, list[tuple[str, str]]]) -> str | None:
-    """The source of a gated sentence that `sentence` is the beginning of (ellipsis removed)."""
+def _cut_short(
+    sentence: str, prefixes: dict[str, list[tuple[str, str]]], public: _PublicText
+) -> str | None:
+    """The source of a distinctive gated sentence that `sentence` (not public text itself) is
+    the beginning of (ellipsis removed)."""
     start = sentence.rstrip("…‥.。． ")
     if len(start) < PREFIX_CHARS:
         return None
     for gated, source in prefixes.get(start[:PREFIX_CHARS], ()):
         if gated.startswith(start):
-            return source
+            if sentence in public.sentences():
+                return None
+            if gated not in public.sentences():
+                return source
     return None
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pelican import signals
-from pelican.generators import Generator
+from pelican.generators import ArticlesGenerator, Generator
 
 from pipeline.plugins.access_manifest import (
     NOT_FOUND,
@@ -65,5 +65,20 @@ def get_generators(pelican: Any) -> type[Generator]:
     return SpecialPagesGenerator
 
 
+def share_environment(generators: list[Any]) -> None:
+    """Render with the articles generator's Jinja environment (`all_generators_finalized`).
+    Each Pelican generator makes its own from the same settings (same loader, filters and
+    globals); sharing it compiles base.html and the partials once, not once more for these
+    pages."""
+    donor = next((g for g in generators if isinstance(g, ArticlesGenerator)), None)
+    if donor is None:
+        return
+    for generator in generators:
+        if isinstance(generator, SpecialPagesGenerator):
+            generator.env = donor.env
+            generator._templates = {}
+
+
 def register() -> None:
     signals.get_generators.connect(get_generators)
+    signals.all_generators_finalized.connect(share_environment)

@@ -344,6 +344,39 @@ def test_a_template_that_shows_gated_text_fails_the_build(tmp_path: Path, shown:
     assert re.search(r"content/news/2026-0[456]-\d\d-[a-z-]+\.md: gated text leaks", message)
 
 
+def test_a_public_static_file_that_quotes_a_gated_page_fails_the_build(tmp_path: Path) -> None:
+    """Files Pelican copies (static files, not written from templates) are checked too."""
+    content = copy_content(tmp_path)
+    (content / "files").mkdir(exist_ok=True)
+    (content / "files" / "notes.txt").write_text(
+        "メモ\nゴールド以上のプランでは、年二回の定期点検に加えて、故障時の代替機の手配を"
+        "翌営業日までに行います。\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path, content)
+    message = str(caught.value)
+    assert "content/pages/members/gold.md: gated text leaks into the public file " in message
+    assert "files/notes.txt" in message
+
+
+def test_a_static_file_copied_over_a_written_page_is_checked_as_copied(tmp_path: Path) -> None:
+    """The check reads what ends up in the output: a static file that replaces a page Pelican
+    wrote (same output path) is what is checked."""
+    content = copy_content(tmp_path)
+    (content / "files").mkdir(exist_ok=True)
+    (content / "files" / "notes.txt").write_text(
+        "ゴールド以上のプランでは、年二回の定期点検に加えて、故障時の代替機の手配を"
+        "翌営業日までに行います。\n",
+        encoding="utf-8",
+    )
+    (content / "pages" / "notes.md").write_text(
+        "Title: メモ\nSave_as: files/notes.txt\n\nただのメモです。\n", encoding="utf-8"
+    )
+    with pytest.raises(BuildError, match=r"members/gold\.md: gated text leaks .*notes\.txt"):
+        build(tmp_path, content)
+
+
 def test_gated_pages_may_quote_what_is_public_anyway(tmp_path: Path) -> None:
     """Public titles, the site's description and other gated pages' titles shown as teasers are
     no leak when a gated page repeats them."""
@@ -359,6 +392,24 @@ def test_gated_pages_may_quote_what_is_public_anyway(tmp_path: Path) -> None:
     build(tmp_path, content)
     public = tmp_path / "site" / "public"
     assert "とても大事な内容" not in read(public / "index.html")
+
+
+def test_gated_pages_may_repeat_public_bodies(tmp_path: Path) -> None:
+    """A gated article that repeats a public article's first paragraph (which the public
+    listings show as its summary) is no leak: the public bodies are read when a listing shows
+    a sentence that a gated page has too."""
+    content = copy_content(tmp_path)
+    (content / "news" / "2026-08-01-repeat.md").write_text(
+        "Title: 公開記事の再掲\nAccess: members\nTeaser: none\n\n"
+        "株式会社キズナのウェブサイトを公開しました。製品やセミナーの情報、各種のお知らせを"
+        "こちらで順次お届けしてまいります。\n\n"
+        "この段落だけは会員の方にしかお見せしない、とても大事な内容です。\n",
+        encoding="utf-8",
+    )
+    build(tmp_path, content)
+    listing = read(tmp_path / "site" / "public" / "news" / "index.html")
+    assert "各種のお知らせをこちらで順次お届けしてまいります。" in listing
+    assert "とても大事な内容" not in listing
 
 
 def test_a_missing_template_names_it(tmp_path: Path) -> None:
