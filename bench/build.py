@@ -261,7 +261,8 @@ def main() -> None:
             for which in order:
                 if which == "ours":
                     ours.append(run_ours(content, scratch / "ours"))
-                else:
+                else:  # cold as ours: into an empty folder (not over the last round's)
+                    shutil.rmtree(scratch / "peer", ignore_errors=True)
                     peer.append(run_peer(content, scratch / "peer" / "public"))
             print(
                 f"  round {round_no + 1}: ours {ours[-1][0]:6.2f} s (cpu {ours[-1][1]:5.2f} s)"

@@ -2,11 +2,10 @@
 flood of wrong passwords.
 
     .venv/bin/python bench/members.py [--seconds 5] [--rounds 3] [--members 200]
-        [--concurrency N] [--connections 16]
+        [--concurrency N] [--connections 16] [--processes N] [--redis URL]
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``). Starts everything itself on 127.0.0.1 and
-stops it at the end: a ``kizuna run`` (one process, a fresh SQLite database in a temporary
-folder, ``kizuna demo-data`` plus ``--members`` members with the same password) serving a
+stops it at the end: a ``kizuna run`` (a fresh SQLite database in a temporary folder, ``kizuna demo-data`` plus ``--members`` members with the same password) serving a
 site written here (a 20 KB public ``/about/`` and the special pages).
 
 1. **Log-ins per second**: ``wrk -t1 -c<concurrency>`` (default: as many connections as
@@ -18,12 +17,16 @@ site written here (a 20 KB public ``/about/`` and the special pages).
    ``argon2.PasswordHasher.verify`` of a member's stored hash with the right password, the
    hasher built with the parameters of ``api.security.passwords`` (read from it), in as many
    threads as connections (argon2-cffi releases the GIL), for the same time. Target: ours ÷
-   peer ≥ 0.9.
+   peer ≥ 0.9. The server runs as it is deployed: ``--processes`` web server processes
+   (default: one per core; more than one shares revocations and limits through Redis,
+   ``--redis``, database 15 by default), so that one log-in's Python work never waits for the
+   GIL behind another's; ``--processes 1`` shows the single-process figure.
 2. **A public page during a flood**: ``wrk -c<connections>`` on ``GET /about/`` alone, then
    the same while another ``wrk -c<connections>`` posts wrong passwords for one member from
    one address (``X-Forwarded-For: 198.51.100.7``, the server trusting 127.0.0.1 as its
    proxy), with the default per-IP limit: after 10 attempts a minute every attempt from that
    address is refused (429). Prints both page rates, their ratio and the flood's own rate.
+   One server process: the page and the flood share one event loop, the harder case.
 
 Rounds run interleaved (ours, peer, …) so load from elsewhere on the shared machine falls on
 both alike; each figure is the best of the rounds.
@@ -164,9 +167,10 @@ def flood_run(
 
 
 @contextmanager
-def server(port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """``kizuna run`` on 127.0.0.1:``port`` (its process, to read its CPU time)."""
-    args = [KIZUNA, "run", "--port", str(port)]
+def server(port: int, env: dict[str, str], processes: int = 1) -> Iterator[subprocess.Popen[bytes]]:
+    """``kizuna run`` on 127.0.0.1:``port`` (its process, to read its CPU time and its
+    children's)."""
+    args = [KIZUNA, "run", "--port", str(port), "--processes", str(processes)]
     process = subprocess.Popen(
         args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -181,10 +185,35 @@ def server(port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
             process.kill()
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process (all its threads) and of its live descendants (the
+    web server processes of ``--processes``), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, todo = {pid}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in tree:
+                tree.add(child)
+                todo.append(child)
+    ticks = 0
+    for member in tree:
+        try:
+            fields = _stat(member)
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def requests_done(out: str) -> int:
@@ -253,6 +282,12 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 2,
+        help="web server processes of the log-in run (default: as many as cores, as deployed; "
+        "more than 1 uses Redis, --redis)",
+    )  # fmt: skip
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--add-members", nargs=2, metavar=("N", "PW"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.add_members:
@@ -284,11 +319,13 @@ def main() -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         fast_env = {**env, "KIZUNA_LOGIN_RATE_LIMIT": "10000000"}
+        if args.processes > 1:
+            fast_env["REDIS_URL"] = args.redis
         logins: list[float] = []
         verifies: list[float] = []
         cpu_login: list[float] = []
         cpu_verify: list[float] = []
-        with server(port, fast_env) as process:
+        with server(port, fast_env, args.processes) as process:
             wrk(url + "/api/members/login", 1, conc, good)  # warm up (and check: all 200)
             argon2_verifies(1, conc, hashed, password)
             for round_no in range(1, args.rounds + 1):
@@ -340,8 +377,8 @@ def main() -> int:
                 )
 
     best_login, best_verify = max(logins), max(verifies)
-    print(f"\nlog-ins, wrk -t1 -c{conc}, {args.members} members, {seconds:g} s a run, best of "
-          f"{args.rounds}:")  # fmt: skip
+    print(f"\nlog-ins, wrk -t1 -c{conc}, {args.members} members, {seconds:g} s a run, "
+          f"{args.processes} server process(es), best of {args.rounds}:")  # fmt: skip
     print(f"  POST /api/members/login (right password)     {best_login:>10,.1f} /s")
     print(f"  argon2 PasswordHasher.verify, {conc} threads    {best_verify:>10,.1f} /s")
     ratio = best_login / best_verify

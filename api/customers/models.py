@@ -107,7 +107,7 @@ class CustomerDesignStamp(SQLModel, table=True):
 
     __tablename__ = "customer_design_stamp"
 
-    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})  # always 1
     stamp: str = Field(max_length=40)
 
 
