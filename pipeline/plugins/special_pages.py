@@ -66,15 +66,16 @@ def get_generators(pelican: Any) -> type[Generator]:
 
 
 def share_environment(generators: list[Any]) -> None:
-    """Render with the articles generator's Jinja environment (`all_generators_finalized`).
-    Each Pelican generator makes its own from the same settings (same loader, filters and
-    globals); sharing it compiles base.html and the partials once, not once more for these
-    pages."""
+    """Every generator renders with the articles generator's Jinja environment
+    (`all_generators_finalized`, before any output). Each Pelican generator makes its own from
+    the same settings (same loader, filters, globals and tests); sharing it compiles base.html
+    and the partials once per build, not once per generator (pages, template pages, these
+    special pages)."""
     donor = next((g for g in generators if isinstance(g, ArticlesGenerator)), None)
     if donor is None:
         return
     for generator in generators:
-        if isinstance(generator, SpecialPagesGenerator):
+        if generator is not donor and isinstance(getattr(generator, "env", None), type(donor.env)):
             generator.env = donor.env
             generator._templates = {}
 
