@@ -5,8 +5,9 @@ flood of wrong passwords.
         [--concurrency N] [--connections 16] [--processes N] [--redis URL]
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``). Starts everything itself on 127.0.0.1 and
-stops it at the end: a ``kizuna run`` (a fresh SQLite database in a temporary folder, ``kizuna demo-data`` plus ``--members`` members with the same password) serving a
-site written here (a 20 KB public ``/about/`` and the special pages).
+stops it at the end: a ``kizuna run`` (a fresh SQLite database in a temporary folder,
+``kizuna demo-data`` plus ``--members`` members with the same password) serving a site
+written here (a 20 KB public ``/about/`` and the special pages).
 
 1. **Log-ins per second**: ``wrk -t1 -c<concurrency>`` (default: as many connections as
    cores) posting ``POST /api/members/login`` with the right password, cycling over the
