@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.members.models import MemberAccount, MemberEvent
-from api.members.services import _revoke_all as revoke_all
+from api.members.services import end_sessions
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -71,7 +71,7 @@ def carry_over(
         candidates = [a for a in from_sources if a.status != "withdrawn"]
         if candidates:
             moved = max(candidates, key=_rank)
-    ended = [s for a in from_sources for s in revoke_all(session, a.id or 0)]
+    ended = [s for a in from_sources for s in end_sessions(session, a.id or 0)]
     removed = [a for a in from_sources if a is not moved]
     for account in removed:
         session.delete(account)

@@ -501,15 +501,20 @@ def sweep_accounts(session: Session) -> int:
     return removed
 
 
-def _revoke_all(session: Session, account_id: int) -> list[str]:
-    ids = list(
-        session.exec(
+def end_sessions(session: Session, account_id: int, *, keep: str | None = None) -> list[str]:
+    """Revoke every live session of an account (but ``keep``, the caller's own), announced to
+    the token caches after the commit; returns the ids ended. The one place sessions end in
+    bulk: log-out everywhere, password change or reset, suspension, withdrawal, merge."""
+    ids = [
+        s
+        for s in session.exec(
             select(MemberSession.id).where(
                 MemberSession.account_id == account_id,
                 col(MemberSession.revoked_at).is_(None),
             )
         ).all()
-    )
+        if s != keep
+    ]
     if ids:
         session.execute(
             sa.update(MemberSession)
@@ -598,7 +603,7 @@ def set_password(session: Session, actor: Principal, record_id: int, password: s
     account.failed_attempts = 0
     account.updated_at = now
     session.add(account)
-    ended = _revoke_all(session, account.id or 0)
+    ended = end_sessions(session, account.id or 0)
     revocation.members_changed(session, [record_id])
     audit.record(
         session, actor, "members.password.set", target_type="member", target_id=record_id,
@@ -624,7 +629,7 @@ def set_status(session: Session, actor: Principal, record_id: int, status: str) 
     account.suspended_at = now if status == "suspended" else None
     account.updated_at = now
     session.add(account)
-    ended = _revoke_all(session, account.id or 0) if status == "suspended" else []
+    ended = end_sessions(session, account.id or 0) if status == "suspended" else []
     revocation.members_changed(session, [record_id])
     audit.record(
         session, actor, "members.suspend" if status == "suspended" else "members.reactivate",
@@ -653,7 +658,7 @@ def end_session(session: Session, actor: Principal, record_id: int, session_id: 
 
 def end_all_sessions(session: Session, actor: Principal, record_id: int) -> int:
     design, _, account = _account_for_change(session, actor, record_id)
-    ended = _revoke_all(session, account.id or 0)
+    ended = end_sessions(session, account.id or 0)
     if ended:
         audit.record(
             session, actor, "members.session.end_all", target_type="member",

@@ -519,7 +519,7 @@ def complete_reset(ctx: SiteContext, token: str | None, new_password: str) -> No
         link.used_at = utcnow()
         session.add(link)
         _store_password(session, account, password_hash)
-        members._revoke_all(session, account.id or 0)
+        members.end_sessions(session, account.id or 0)
         revocation.members_changed(session, [account.record_id])
 
 
@@ -635,28 +635,8 @@ def change_password(
         if current_account is None or current_account.password_hash != account.password_hash:
             raise Conflict(detail="The password changed meanwhile. Try again.", code="changed")
         _store_password(session, current_account, password_hash)
-        ended = _revoke_others(session, account.account_id, session_id)
+        ended = members.end_sessions(session, account.account_id, keep=session_id)
         return len(ended)
-
-
-def _revoke_others(session: Session, account_id: int, keep: str | None) -> list[str]:
-    ids = [
-        s
-        for s in session.exec(
-            select(MemberSession.id).where(
-                MemberSession.account_id == account_id, col(MemberSession.revoked_at).is_(None)
-            )
-        ).all()
-        if s != keep
-    ]
-    if ids:
-        session.execute(
-            sa.update(MemberSession)
-            .where(col(MemberSession.id).in_(ids))
-            .values(revoked_at=utcnow())
-        )
-        revocation.sessions_revoked(session, ids)
-    return ids
 
 
 def request_email_change(
@@ -750,7 +730,7 @@ def end_my_session(session: Session, record_id: int, session_id: str) -> None:
 def end_my_sessions(session: Session, record_id: int) -> int:
     """Log out everywhere (this browser too)."""
     _, _, account = _my_account(session, record_id)
-    return len(members._revoke_all(session, account.id or 0))
+    return len(members.end_sessions(session, account.id or 0))
 
 
 # ------------------------------------------------------------------ withdrawal
@@ -767,7 +747,7 @@ def withdraw(ctx: SiteContext, record_id: int, current: str, lang: str) -> str:
         mode = str(live.get(session, "member.withdrawal"))
         email = str(row._mapping[column_name(login)] or "")
         name = _name(design, row)
-        members._revoke_all(session, account.id or 0)
+        members.end_sessions(session, account.id or 0)
         revocation.members_changed(session, [record_id])
         event(session, "withdrawn", design.table.id, record_id)
         if email:
