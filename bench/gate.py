@@ -68,25 +68,28 @@ def page(title: str) -> bytes:
     return data + b" " * (PAGE_BYTES - len(data)) if len(data) < PAGE_BYTES else data
 
 
-def write_site(site: Path) -> bytes:
-    """public/ and meta/ as a build leaves them; returns the public page's bytes."""
+SPECIAL_PAGES = {
+    "/login/": ("login/index.html", "special", "public", "ログイン"),
+    "/forbidden/": ("forbidden/index.html", "special", "public", "閲覧できません"),
+    "/404.html": ("404.html", "special", "public", "見つかりません"),
+    "/": ("index.html", "index", "public", "ホーム"),
+}
+
+
+def write_files(site: Path, pages: dict[str, tuple[str, str, str, str]]) -> dict[str, bytes]:
+    """public/ and meta/ as a build leaves them for ``pages`` (URL → file, kind, rule, title)
+    and the special pages: the files, the access manifest and both nginx maps. Returns each
+    URL's bytes."""
     sys.path.insert(0, str(ROOT))
     from api.access.rules import parse
     from pipeline.plugins.nginx_map import render_app_pages, render_map
 
     public, meta = site / "public", site / "meta"
-    files = {
-        "/bench/public/": ("bench/public/index.html", "page", "public", page("公開ページ")),
-        "/bench/gated/": ("bench/gated/index.html", "page", "members", page("会員ページ")),
-        "/login/": ("login/index.html", "special", "public", page("ログイン")),
-        "/forbidden/": ("forbidden/index.html", "special", "public", page("閲覧できません")),
-        "/404.html": ("404.html", "special", "public", page("見つかりません")),
-        "/": ("index.html", "index", "public", page("ホーム")),
-    }
-    entries = {}
-    for path, (file, kind, rule, body) in files.items():
+    entries, bodies = {}, {}
+    for path, (file, kind, rule, title) in {**pages, **SPECIAL_PAGES}.items():
+        bodies[path] = page(title)
         (public / file).parent.mkdir(parents=True, exist_ok=True)
-        (public / file).write_bytes(body)
+        (public / file).write_bytes(bodies[path])
         entries[path] = {"file": file, "kind": kind, **parse(rule).as_dict(), "source": file}
     manifest = {
         "version": 1,
@@ -101,7 +104,18 @@ def write_site(site: Path) -> bytes:
     (meta / "access.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     (meta / "nginx-gated.map").write_text(render_map(manifest), "utf-8")
     (meta / "nginx-app-pages.map").write_text(render_app_pages(manifest), "utf-8")
-    return files["/bench/public/"][3]
+    return bodies
+
+
+def write_site(site: Path) -> bytes:
+    """The gate bench's site: a public and a gated page; returns the public page's bytes."""
+    return write_files(
+        site,
+        {
+            "/bench/public/": ("bench/public/index.html", "page", "public", "公開ページ"),
+            "/bench/gated/": ("bench/gated/index.html", "page", "members", "会員ページ"),
+        },
+    )["/bench/public/"]
 
 
 # ------------------------------------------------------------------------------ processes
@@ -173,57 +187,14 @@ def member_cookie(base: str, password: str) -> str:
 
 def nginx_config(base: Path, site: Path, app_port: int, port: int, name: str) -> Path:
     """``name``: plain (static only), gated (deploy/nginx as shipped), nocache (gated with
-    the auth cache off)."""
-    deploy = ROOT / "deploy" / "nginx"
-    gated = name != "plain"
+    the auth cache off); the configuration the real-nginx test runs too."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fixtures.nginx import local_config
+
     folder = base / f"nginx-{name}"
-    (folder / "temp").mkdir(parents=True, exist_ok=True)
-    http = (deploy / "kizuna-http.conf").read_text("utf-8")
-    http = http.replace("/srv/kizuna/site", str(site))
-    http = http.replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
-    http = http.replace("/var/cache/nginx/kizuna-auth", str(folder / "auth-cache"))
-    (folder / "kizuna-http.conf").write_text(http, "utf-8")
-    gate_conf = deploy / "kizuna-gate.conf"
-    if name == "nocache":
-        text = gate_conf.read_text("utf-8").replace("proxy_cache kizuna_auth;", "proxy_cache off;")
-        gate_conf = folder / "kizuna-gate.conf"
-        gate_conf.write_text(text, "utf-8")
-    plain = "location / { expires -1; }"
-    locations = f"include {gate_conf};" if gated else plain
-    user = "user root root;" if os.geteuid() == 0 else ""
-    temp = folder / "temp"
-    text = f"""
-{user}
-worker_processes 1;
-daemon off;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {folder}/kizuna-http.conf;
-    server {{
-        listen 127.0.0.1:{port};
-        root {site}/public;
-        index index.html;
-        charset utf-8;
-        absolute_redirect off;
-        add_header X-Content-Type-Options "nosniff" always;
-        {locations}
-    }}
-}}
-"""
-    path = folder / "nginx.conf"
-    path.write_text(text, "utf-8")
-    return path
+    return local_config(
+        folder, site, app_port, port, gated=name != "plain", auth_cache=name != "nocache"
+    )
 
 
 # ------------------------------------------------------------------------------ load

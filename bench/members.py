@@ -49,41 +49,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gate import KIZUNA, ROOT, free_port, kizuna_env, page, wait_for
+from gate import KIZUNA, ROOT, free_port, kizuna_env, wait_for, write_files
 
 FLOOD_IP = "198.51.100.7"
 
 
 def write_site(site: Path) -> bytes:
     """public/ and meta/ as a build leaves them: a public /about/ and the special pages."""
-    sys.path.insert(0, str(ROOT))
-    from api.access.rules import parse
-
-    public, meta = site / "public", site / "meta"
-    files = {
-        "/about/": ("about/index.html", "page", page("私たちについて")),
-        "/login/": ("login/index.html", "special", page("ログイン")),
-        "/forbidden/": ("forbidden/index.html", "special", page("閲覧できません")),
-        "/404.html": ("404.html", "special", page("見つかりません")),
-        "/": ("index.html", "index", page("ホーム")),
-    }
-    entries = {}
-    for path, (file, kind, body) in files.items():
-        (public / file).parent.mkdir(parents=True, exist_ok=True)
-        (public / file).write_bytes(body)
-        entries[path] = {"file": file, "kind": kind, **parse("public").as_dict(), "source": file}
-    manifest = {
-        "version": 1,
-        "build_id": "bench",
-        "fields": [],
-        "groups": [],
-        "pages": {"login": "/login/", "forbidden": "/forbidden/", "not_found": "/404.html"},
-        "entries": entries,
-        "folders": {},
-    }
-    meta.mkdir(parents=True, exist_ok=True)
-    (meta / "access.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-    return files["/about/"][2]
+    pages = {"/about/": ("about/index.html", "page", "public", "私たちについて")}
+    return write_files(site, pages)["/about/"]
 
 
 def add_members(count: int, password: str) -> None:

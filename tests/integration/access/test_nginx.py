@@ -7,7 +7,6 @@ same, and no refusal may carry anything but a theme page."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from tests.fixtures.gate_probe import (
     unfilled,
 )
 from tests.fixtures.live import ROOT, LiveServer, kizuna, kizuna_env, start_server, stop_server
+from tests.fixtures.nginx import local_config
 from tests.fixtures.services import free_port, unavailable
 
 NGINX = "/usr/sbin/nginx"
@@ -56,55 +56,6 @@ MEMBERS: dict[str, Member | None] = {
 }
 
 
-def nginx_config(base: Path, site: Path, app_port: int, port: int) -> Path:
-    """The shipped http-level file with this run's paths and ports, and a server block like
-    kizuna.conf's (without TLS) including the shipped locations verbatim."""
-    http = (DEPLOY / "kizuna-http.conf").read_text("utf-8")
-    http = http.replace("/srv/kizuna/site", str(site))
-    http = http.replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
-    http = http.replace("/var/cache/nginx/kizuna-auth", str(base / "auth-cache"))
-    (base / "kizuna-http.conf").write_text(http, "utf-8")
-    temp = base / "temp"
-    temp.mkdir(exist_ok=True)
-    # As root, nginx's workers would run as nobody, who cannot read pytest's 0700 folders.
-    user = "user root root;" if os.geteuid() == 0 else ""
-    config = f"""
-{user}
-worker_processes 1;
-daemon off;
-pid {base}/nginx.pid;
-error_log {base}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {base}/kizuna-http.conf;
-    server {{
-        listen 127.0.0.1:{port};
-        server_name localhost;
-        root {site}/public;
-        index index.html;
-        charset utf-8;
-        server_tokens off;
-        absolute_redirect off;
-        add_header X-Content-Type-Options "nosniff" always;
-        add_header Content-Security-Policy $kizuna_csp always;
-        include {DEPLOY}/kizuna-gate.conf;
-    }}
-}}
-"""
-    path = base / "nginx.conf"
-    path.write_text(config, "utf-8")
-    return path
-
-
 @dataclass
 class Stack:
     app: LiveServer
@@ -126,7 +77,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     password = json.loads((var_dir / "demo-credentials.json").read_text())["password"]
     app = start_server(env, var_dir, free_port())
     port = free_port()
-    config = nginx_config(base, site, int(app.url.rsplit(":", 1)[1]), port)
+    config = local_config(base, site, int(app.url.rsplit(":", 1)[1]), port)
     check = subprocess.run([NGINX, "-t", "-c", str(config)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     process = subprocess.Popen([NGINX, "-c", str(config)], stderr=subprocess.PIPE)
