@@ -703,13 +703,7 @@ class Gate:
                 location = quote(resolution.redirect, safe="/")
                 if request.query:
                     location += "?" + request.query.decode("latin-1")
-                headers = [
-                    (b"location", location.encode("latin-1")),
-                    (b"content-length", b"0"),
-                    (b"cache-control", cache),
-                ]
-                await _start(send, 301, headers + cookies)
-                await send({"type": "http.response.body", "body": b""})
+                await _redirect(send, 301, location, cache, cookies)
                 return
             await self._page(send, site, "not_found", 404, request, cache, cookies)
             return
@@ -984,13 +978,7 @@ class Gate:
         if request.query and len(request.query) < 1024:
             target += "?" + request.query.decode("latin-1")
         location = login + "?next=" + quote(target, safe="/") if is_safe_next(target) else login
-        headers = [
-            (b"location", location.encode("latin-1")),
-            (b"content-length", b"0"),
-            (b"cache-control", GATED_CACHE),
-        ]
-        await _start(send, 303, headers + extra)
-        await send({"type": "http.response.body", "body": b""})
+        await _redirect(send, 303, location, GATED_CACHE, extra)
 
 
 def _page_name(site: Site, served: Served) -> str | None:
@@ -1047,6 +1035,19 @@ _HTML_LANG = re.compile(rb"<html\b[^>]*\blang=\"([A-Za-z-]{2,10})\"")
 def _html_lang(body: bytes) -> str:
     found = _HTML_LANG.search(body[:2048])
     return found.group(1).decode().lower() if found else ""
+
+
+async def _redirect(
+    send: Send, status: int, location: str, cache: bytes, extra: list[tuple[bytes, bytes]]
+) -> None:
+    """An empty redirect (``location`` already percent-encoded)."""
+    headers = [
+        (b"location", location.encode("latin-1")),
+        (b"content-length", b"0"),
+        (b"cache-control", cache),
+    ]
+    await _start(send, status, headers + extra)
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _start(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:
