@@ -12,10 +12,14 @@ a distinctive sentence, or of at least `PREFIX_CHARS` characters that is the beg
 file and the gated source, which fails the build. It costs one or two dictionary lookups per
 sentence of public text.
 
-For speed: sentences found clean are not looked up again (a file whose sentences are all known
-clean passes in one set operation); the public bodies are split only when a public file shows
-a sentence that a gated page has too (to tell whether it is public anyway). Every public file is
-read back from the output: what ends up there is what is checked.
+For speed: a public file is cut line by line, and a line whose sentences were all found clean
+in an earlier file is not cut again (most of a page's template repeats from page to page; a
+file whose lines are all known passes in C-level set operations). Lines are cut on their own
+only when that gives the same sentences as cutting the whole file (`line_sentences`: no tag or
+shown attribute value runs on to the next line); otherwise the file is cut as a whole. The
+public bodies are split only when a public file shows a sentence that a gated page has too (to
+tell whether it is public anyway). Every public file is read back from the output: what ends
+up there is what is checked.
 
 Text that starts in the middle of a gated sentence is not caught; quoting a fragment on
 purpose is not what this check is for (it catches listings, feeds and templates that show
@@ -48,9 +52,14 @@ _TAG = re.compile(r"<[^>]+>")
 # Attribute values a page shows (meta description, title, alt…) count as text too. One
 # pattern per attribute: a literal start lets the regular expression engine jump to it (an
 # alternation of names cannot), and a name not in the file is not searched at all.
-_SHOWN_ATTRIBUTES = tuple(
-    (f'{name}="', re.compile(f'{name}="([^"]*)"'))
-    for name in ("content", "title", "alt", "aria-label", "placeholder", "value")
+_SHOWN_NAMES = ("content", "title", "alt", "aria-label", "placeholder", "value")
+_SHOWN_ATTRIBUTES = tuple((f'{name}="', re.compile(f'{name}="([^"]*)"')) for name in _SHOWN_NAMES)
+# A line is cut the same on its own as within its file unless a tag or a shown attribute value
+# runs on to the next line: a "<" with no ">" after it on the line (before or after the block
+# tags are cut out), or a shown attribute whose closing quote is on a later line.
+_OPEN_TAG = re.compile(r"<[^>\n]*$", re.MULTILINE)
+_OPEN_ATTRIBUTES = tuple(
+    (f'{name}="', re.compile(f'{name}="[^"\\n]*$', re.MULTILINE)) for name in _SHOWN_NAMES
 )
 # Sentence ends keep their mark; quotes and brackets are breaks of their own. (A chain of
 # str.replace is several times faster here than str.translate or one regular expression.)
@@ -73,8 +82,29 @@ _BREAKS = (
 def sentences(markup: str) -> list[str]:
     """Normalised sentences of an HTML (or plain) text. Written for speed (it reads every
     public file): C-level passes over the whole text, one Python step per sentence."""
+    cut = _cut(markup, by_line=False)
+    assert cut is not None  # (only by_line=True gives None)
+    return cut
+
+
+def line_sentences(text: str) -> list[str] | None:
+    """The sentences of `text` when each of its lines is cut the same on its own as within
+    any text (no tag or shown attribute value runs on to the next line): then the sentences of
+    a file are those of its lines, and a line seen before need not be cut again. None when a
+    line runs on."""
+    return _cut(text, by_line=True)
+
+
+def _cut(markup: str, *, by_line: bool) -> list[str] | None:
+    if by_line and any(n in markup and p.search(markup) for n, p in _OPEN_ATTRIBUTES):
+        return None
+    if by_line and "<" in markup and _OPEN_TAG.search(markup):
+        return None
     shown = [v for needle, p in _SHOWN_ATTRIBUTES if needle in markup for v in p.findall(markup)]
-    text = _TAG.sub("", _BLOCK.sub("\n", markup))
+    text = _BLOCK.sub("\n", markup)
+    if by_line and "<" in text and _OPEN_TAG.search(text):
+        return None
+    text = _TAG.sub("", text)
     if shown:
         text += "\n" + "\n".join(shown)
     if "&" in text:
@@ -132,23 +162,11 @@ def check_for_leaks(pelican: Any) -> None:
     if not candidates:
         return
     public = _PublicText(public_contents, public_bodies)
-
-    output = settings()["OUTPUT_PATH"]
-    content_root = Path(settings()["PATH"])
-    seen_parts: dict[str, list[str]] = {}
     clean = shown  # sentences known not to leak (most repeat from file to file)
-    for entry in manifest["entries"].values():
-        if entry["rule"] != "public" or not entry["file"].endswith(TEXT_SUFFIXES):
-            continue
-        try:
-            path = os.path.join(output, entry["file"])
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = _around_body(handle.read(), public_bodies.get(entry["file"]))
-        except OSError:
-            continue
-        found_in = _public_sentences(text, seen_parts)
-        if clean.issuperset(found_in):  # the common case, in one C-level pass
-            continue
+
+    def leak_in(found_in: list[str]) -> tuple[str, str] | None:
+        """The first sentence of `found_in` that leaks, with its gated source; the sentences
+        before it are remembered clean."""
         for sentence in found_in:
             if sentence in clean:
                 continue
@@ -161,14 +179,41 @@ def check_for_leaks(pelican: Any) -> None:
             if found is None:
                 clean.add(sentence)
                 continue
+            return sentence, found
+        return None
+
+    output = settings()["OUTPUT_PATH"]
+    content_root = Path(settings()["PATH"])
+    # Lines of public files whose sentences are all clean: most of a page's template (head,
+    # menus, footer) repeats from file to file and is cut into sentences once (line_sentences).
+    clean_lines: set[str] = set()
+    for entry in manifest["entries"].values():
+        if entry["rule"] != "public" or not entry["file"].endswith(TEXT_SUFFIXES):
+            continue
+        try:
+            path = os.path.join(output, entry["file"])
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                parts = _around_body(handle.read(), public_bodies.get(entry["file"]))
+        except OSError:
+            continue
+        new = _lines(parts).difference(clean_lines)  # C-level passes; a page's title lines…
+        if not new:
+            continue
+        by_line = line_sentences("\n".join(new))
+        found_in = _public_sentences(parts) if by_line is None else by_line
+        leak = None if clean.issuperset(found_in) else leak_in(found_in)
+        if leak is not None:
+            # Named as the file shows it: its first leaking sentence.
+            sentence, source = leak_in(_public_sentences(parts)) or leak
             logger.error(
                 "%s: gated text leaks into the public file %s: %r (a template or listing "
                 "shows more of this gated page than its Teaser: allows)",
-                str(content_root / found),
+                str(content_root / source),
                 entry["file"],
                 sentence[:80],
             )
-            break
+        elif by_line is not None:
+            clean_lines.update(new)
 
 
 class _PublicText:
@@ -210,25 +255,25 @@ def _metadata_texts(content: Any) -> list[str]:
     return texts
 
 
-def _around_body(text: str, body: str | None) -> str | tuple[str, str]:
+def _around_body(text: str, body: str | None) -> tuple[str, ...]:
     """A public page's own body is public text by definition (its sentences are never
-    distinctive): what is around it, when the file holds it."""
+    distinctive): what is around it, when the file holds it; else the whole text."""
     at = text.find(body) if body else -1
     if at < 0:
-        return text
+        return (text,)
     return text[:at], text[at + len(body or "") :]
 
 
-def _public_sentences(text: str | tuple[str, str], seen: dict[str, list[str]]) -> list[str]:
-    """Sentences of a public file, or of the template around a public page's body: the part
-    after the body (footer…) is the same on most pages and is split once."""
-    if isinstance(text, str):
-        return sentences(text)
-    before, after = text
-    cached = seen.get(after)
-    if cached is None:
-        cached = seen[after] = sentences(after)
-    return sentences(before) + cached
+def _lines(parts: tuple[str, ...]) -> set[str]:
+    found = set(parts[0].split("\n"))
+    for part in parts[1:]:
+        found.update(part.split("\n"))
+    return found
+
+
+def _public_sentences(parts: tuple[str, ...]) -> list[str]:
+    """Sentences of a public file, or of the template around a public page's body, in order."""
+    return [sentence for part in parts for sentence in sentences(part)]
 
 
 def _cut_short(

@@ -1,0 +1,67 @@
+"""The leak check cuts a public file line by line (each line once per build) only where that
+gives the same sentences as cutting the whole file: `line_sentences` says None when a tag or a
+shown attribute value runs on to the next line."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.plugins.leak_check import line_sentences, sentences
+
+# Pieces that make the cases that matter: tags (block and inline), attributes the check reads,
+# quotes, entities, sentence ends, spaces and line breaks in every place.
+PIECES = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<span class=x>",
+        "<a",
+        ">",
+        "<",
+        "<>",
+        "<br>",
+        'content="',
+        'title="',
+        'alt="',
+        '"',
+        "&amp;",
+        "&lt;",
+        "。",
+        ". ",
+        "!",
+        "「",
+        "  ",
+        "\u3000",
+        "\n",
+        "\n",
+        "会員だけの大事な内容です",
+        "Members only text here",
+        "x",
+    ]
+)
+
+
+@given(st.lists(PIECES, max_size=40).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_a_text_cut_by_line_has_the_sentences_of_the_whole(text: str) -> None:
+    lines = text.split("\n")
+    by_line = [line_sentences(line) for line in lines]
+    together = line_sentences(text)
+    assert (together is None) == any(cut is None for cut in by_line)
+    if together is not None:
+        expected = Counter(sentences(text))
+        assert Counter(together) == expected
+        assert Counter(s for cut in by_line for s in cut or ()) == expected
+
+
+def test_a_tag_or_attribute_that_runs_on_is_not_cut_by_line() -> None:
+    assert line_sentences('<a\nhref="x">本文です') is None
+    assert line_sentences('<meta content="会員だけの\n内容です">') is None
+    assert line_sentences("<x <p>\nテキスト>") is None  # "<x" opens once <p> is cut out
+    assert line_sentences('<meta content="ひとこと">\n<p>会員だけの内容です。</p>') == [
+        "会員だけの内容です。",
+        "ひとこと",
+    ]
