@@ -52,14 +52,17 @@ _TAG = re.compile(r"<[^>]+>")
 # Attribute values a page shows (meta description, title, alt…) count as text too. One
 # pattern per attribute: a literal start lets the regular expression engine jump to it (an
 # alternation of names cannot), and a name not in the file is not searched at all.
-_SHOWN_NAMES = ("content", "title", "alt", "aria-label", "placeholder", "value")
-_SHOWN_ATTRIBUTES = tuple((f'{name}="', re.compile(f'{name}="([^"]*)"')) for name in _SHOWN_NAMES)
-# A line is cut the same on its own as within its file unless a tag or a shown attribute value
-# runs on to the next line: a "<" with no ">" after it on the line (before or after the block
-# tags are cut out), or a shown attribute whose closing quote is on a later line.
-_OPEN_TAG = re.compile(r"<[^>\n]*$", re.MULTILINE)
-_OPEN_ATTRIBUTES = tuple(
-    (f'{name}="', re.compile(f'{name}="[^"\\n]*$', re.MULTILINE)) for name in _SHOWN_NAMES
+_SHOWN_ATTRIBUTES = tuple(
+    (f'{name}="', re.compile(f'{name}="([^"]*)"'))
+    for name in ("content", "title", "alt", "aria-label", "placeholder", "value")
+)
+# A line is cut the same on its own as within its file when no tag or attribute value on it runs
+# on to the next line. Checked conservatively (a line flagged here is cut with its whole file):
+# every "<" must be followed by a ">" on the line before any other "<" (so tags, block tags cut
+# out first, never span lines), and every `="` by a closing quote on the line.
+_RUNS_ON = (
+    re.compile(r"<[^<>\n]*+(?:<|$)", re.MULTILINE),
+    re.compile(r'="[^"\n]*+$', re.MULTILINE),
 )
 # Sentence ends keep their mark; quotes and brackets are breaks of their own. (A chain of
 # str.replace is several times faster here than str.translate or one regular expression.)
@@ -96,14 +99,10 @@ def line_sentences(text: str) -> list[str] | None:
 
 
 def _cut(markup: str, *, by_line: bool) -> list[str] | None:
-    if by_line and any(n in markup and p.search(markup) for n, p in _OPEN_ATTRIBUTES):
-        return None
-    if by_line and "<" in markup and _OPEN_TAG.search(markup):
+    if by_line and any(pattern.search(markup) for pattern in _RUNS_ON):
         return None
     shown = [v for needle, p in _SHOWN_ATTRIBUTES if needle in markup for v in p.findall(markup)]
     text = _BLOCK.sub("\n", markup)
-    if by_line and "<" in text and _OPEN_TAG.search(text):
-        return None
     text = _TAG.sub("", text)
     if shown:
         text += "\n" + "\n".join(shown)
@@ -191,11 +190,10 @@ def check_for_leaks(pelican: Any) -> None:
         if entry["rule"] != "public" or not entry["file"].endswith(TEXT_SUFFIXES):
             continue
         try:
-            path = os.path.join(output, entry["file"])
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                parts = _around_body(handle.read(), public_bodies.get(entry["file"]))
+            text = _read_text(os.path.join(output, entry["file"]))
         except OSError:
             continue
+        parts = _around_body(text, public_bodies.get(entry["file"]))
         new = _lines(parts).difference(clean_lines)  # C-level passes; a page's title lines…
         if not new:
             continue
@@ -255,13 +253,29 @@ def _metadata_texts(content: Any) -> list[str]:
     return texts
 
 
+def _read_text(path: str) -> str:
+    """A file's text as `open(path, encoding="utf-8", errors="replace").read()` gives it (line
+    ends made "\n"), without a text wrapper: one decoding of the whole file."""
+    with open(path, "rb") as handle:
+        text = handle.read().decode("utf-8", "replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
 def _around_body(text: str, body: str | None) -> tuple[str, ...]:
     """A public page's own body is public text by definition (its sentences are never
     distinctive): what is around it, when the file holds it; else the whole text."""
-    at = text.find(body) if body else -1
+    if not body:
+        return (text,)
+    # text.find(body), found by its beginning: a long needle costs a pass over it first.
+    head = body[:64]
+    at = text.find(head)
+    while at >= 0 and not text.startswith(body, at):
+        at = text.find(head, at + 1)
     if at < 0:
         return (text,)
-    return text[:at], text[at + len(body or "") :]
+    return text[:at], text[at + len(body) :]
 
 
 def _lines(parts: tuple[str, ...]) -> set[str]:

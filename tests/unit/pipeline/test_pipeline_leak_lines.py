@@ -5,11 +5,12 @@ shown attribute value runs on to the next line."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.plugins.leak_check import line_sentences, sentences
+from pipeline.plugins.leak_check import _around_body, _read_text, line_sentences, sentences
 
 # Pieces that make the cases that matter: tags (block and inline), attributes the check reads,
 # quotes, entities, sentence ends, spaces and line breaks in every place.
@@ -65,3 +66,17 @@ def test_a_tag_or_attribute_that_runs_on_is_not_cut_by_line() -> None:
         "会員だけの内容です。",
         "ひとこと",
     ]
+
+
+def test_a_file_is_read_as_text_mode_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes("一行目\r\n二行目\r三行目\n\xff終わり".encode()[:-3] + b"\xff\xfe")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        assert _read_text(str(path)) == handle.read()
+
+
+@given(st.text("ab<\n", max_size=30), st.text("ab<\n", min_size=1, max_size=70))
+def test_the_body_is_found_where_find_finds_it(text: str, body: str) -> None:
+    page = text + body + text + body
+    at = page.find(body)
+    assert _around_body(page, body) == (page[:at], page[at + len(body) :])
