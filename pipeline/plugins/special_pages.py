@@ -4,13 +4,16 @@ the member site's pages (register, confirm, my page, e-mail, password, reset, wi
 For the default language at `/login/`, `/forbidden/`, `/404.html`, and for every other language
 of `access_manifest.SPECIAL_LANGS` under `/<lang>/` (`/en/login/`…). Each template gets
 `page_lang` (the language), `page_name` ("login", "forbidden", "404", "register"…),
-`member_pages` (page name → URL path in that language) and `other_lang_url` (the same page in
-the other language); the gate and nginx serve them (CONTRACT17 section 3), so they must work at
-any depth: root-relative links only.
+`member_pages` (page name → URL path in that language), `other_lang_url` (the same page in
+the other language) and `member_texts`, the member pages' words: the theme's
+`partials/member_texts.json`, found like a template (data: nothing to compile each build). The
+gate and nginx serve these pages (CONTRACT17 section 3), so they must work at any depth:
+root-relative links only.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pelican import signals
@@ -26,6 +29,8 @@ from pipeline.plugins.access_manifest import (
 
 # Template name -> output file; the member pages' files come from the settings ([pages]).
 TEMPLATES = {"login": THEME_PAGES["login"], "forbidden": THEME_PAGES["forbidden"], "404": NOT_FOUND}
+# The member pages' words (messages, field errors, password rules), in the theme's templates.
+MEMBER_TEXTS = "partials/member_texts.json"
 
 
 class SpecialPagesGenerator(Generator):
@@ -36,6 +41,7 @@ class SpecialPagesGenerator(Generator):
         langs = list(dict.fromkeys((default_lang, *SPECIAL_LANGS)))  # once each
         members = member_pages(self.settings)
         templates = {**TEMPLATES, **members}
+        texts = json.loads(self.env.loader.get_source(self.env, MEMBER_TEXTS)[0])
 
         def prefix_of(lang: str) -> str:
             return "" if lang == default_lang else f"{lang}/"
@@ -57,6 +63,7 @@ class SpecialPagesGenerator(Generator):
                     page_name=name,
                     member_pages=pages,
                     other_lang_url=url_of(prefix_of(other) + save_as),
+                    member_texts=texts,
                     url=prefix + save_as.removesuffix("index.html"),
                 )
 
