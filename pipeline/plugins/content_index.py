@@ -20,12 +20,11 @@ INDEX_NAME = "content.json"
 INDEX_VERSION = 1
 _TAG = re.compile(r"<[^>]+>")
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
-_SPACE = re.compile(r"\s+")
 
 
 def plain(value: Any) -> str:
-    """HTML -> one line of text."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", str(value or "")))).strip()
+    """HTML -> one line of text (runs of white space as one space, none at the ends)."""
+    return " ".join(html.unescape(_TAG.sub(" ", str(value or ""))).split())
 
 
 def summary_of(content: Any, is_article: bool) -> str:
