@@ -14,12 +14,13 @@ sentence of public text.
 
 For speed: a public file is cut line by line, and a line whose sentences were all found clean
 in an earlier file is not cut again (most of a page's template repeats from page to page; a
-file whose lines are all known passes in C-level set operations). Lines are cut on their own
-only when that gives the same sentences as cutting the whole file (`line_sentences`: no tag or
-shown attribute value runs on to the next line); otherwise the file is cut as a whole. The
-public bodies are split only when a public file shows a sentence that a gated page has too (to
-tell whether it is public anyway). Every public file is read back from the output: what ends
-up there is what is checked.
+file whose lines are all known passes in C-level set operations); the new lines of many files
+are cut together (a group with a leak is checked again file by file). Lines are cut on their
+own only when that gives the same sentences as cutting the whole file (`line_sentences`: no
+tag or shown attribute value runs on to the next line); otherwise the file is cut as a whole.
+The public bodies are split only when a public file shows a sentence that a gated page has too
+(to tell whether it is public anyway). Every public file is read back from the output: what
+ends up there is what is checked.
 
 Text that starts in the middle of a gated sentence is not caught; quoting a fragment on
 purpose is not what this check is for (it catches listings, feeds and templates that show
@@ -160,32 +161,14 @@ def check_for_leaks(pelican: Any) -> None:
                     prefixes.setdefault(sentence[:PREFIX_CHARS], []).append((sentence, source))
     if not candidates:
         return
-    public = _PublicText(public_contents, public_bodies)
-    clean = shown  # sentences known not to leak (most repeat from file to file)
-
-    def leak_in(found_in: list[str]) -> tuple[str, str] | None:
-        """The first sentence of `found_in` that leaks, with its gated source; the sentences
-        before it are remembered clean."""
-        for sentence in found_in:
-            if sentence in clean:
-                continue
-            found = candidates.get(sentence)
-            if found is not None:
-                if sentence in public.sentences():
-                    found = None  # in a public page's body or metadata: never distinctive
-            elif sentence[:PREFIX_CHARS] in prefixes:  # (the only key _cut_short can look up)
-                found = _cut_short(sentence, prefixes, public)
-            if found is None:
-                clean.add(sentence)
-                continue
-            return sentence, found
-        return None
-
+    checker = _Checker(
+        clean=shown,
+        candidates=candidates,
+        prefixes=prefixes,
+        public=_PublicText(public_contents, public_bodies),
+        content_root=Path(settings()["PATH"]),
+    )
     output = settings()["OUTPUT_PATH"]
-    content_root = Path(settings()["PATH"])
-    # Lines of public files whose sentences are all clean: most of a page's template (head,
-    # menus, footer) repeats from file to file and is cut into sentences once (line_sentences).
-    clean_lines: set[str] = set()
     for entry in manifest["entries"].values():
         if entry["rule"] != "public" or not entry["file"].endswith(TEXT_SUFFIXES):
             continue
@@ -193,25 +176,99 @@ def check_for_leaks(pelican: Any) -> None:
             text = _read_text(os.path.join(output, entry["file"]))
         except OSError:
             continue
-        parts = _around_body(text, public_bodies.get(entry["file"]))
-        new = _lines(parts).difference(clean_lines)  # C-level passes; a page's title lines…
+        checker.add(entry["file"], _around_body(text, public_bodies.get(entry["file"])))
+    checker.check_waiting()
+
+
+# Public files whose new lines are cut together (one pass for many files: most have only a few
+# new lines, their titles, and no leak).
+_GROUP = 32
+
+
+class _Checker:
+    """Checks public files. A line whose sentences are all clean is remembered
+    (`clean_lines`): most of a page's template (head, menus, footer) repeats from file to file
+    and is cut once. The new lines of up to `_GROUP` files are cut together; when they hold a
+    leak, or a line that runs on, each file of the group is checked alone (which names the
+    leak: the file's first leaking sentence)."""
+
+    def __init__(
+        self,
+        *,
+        clean: set[str],
+        candidates: dict[str, str],
+        prefixes: dict[str, list[tuple[str, str]]],
+        public: _PublicText,
+        content_root: Path,
+    ) -> None:
+        self.clean = clean  # sentences known not to leak (most repeat from file to file)
+        self.candidates = candidates
+        self.prefixes = prefixes
+        self.public = public
+        self.content_root = content_root
+        self.clean_lines: set[str] = set()
+        self.waiting: list[tuple[str, tuple[str, ...]]] = []
+        self.waiting_lines: set[str] = set()
+
+    def add(self, name: str, parts: tuple[str, ...]) -> None:
+        """A public file: its text, or the parts around its own body."""
+        new = _lines(parts).difference(self.clean_lines)  # C-level passes
+        if new:
+            self.waiting.append((name, parts))
+            self.waiting_lines.update(new)
+            if len(self.waiting) >= _GROUP:
+                self.check_waiting()
+
+    def check_waiting(self) -> None:
+        found_in = line_sentences("\n".join(self.waiting_lines))
+        if found_in is not None and self._leak_in(found_in) is None:
+            self.clean_lines.update(self.waiting_lines)
+        else:
+            for name, parts in self.waiting:
+                self._check_alone(name, parts)
+        self.waiting.clear()
+        self.waiting_lines.clear()
+
+    def _check_alone(self, name: str, parts: tuple[str, ...]) -> None:
+        new = _lines(parts).difference(self.clean_lines)
         if not new:
-            continue
+            return
         by_line = line_sentences("\n".join(new))
         found_in = _public_sentences(parts) if by_line is None else by_line
-        leak = None if clean.issuperset(found_in) else leak_in(found_in)
+        leak = self._leak_in(found_in)
         if leak is not None:
             # Named as the file shows it: its first leaking sentence.
-            sentence, source = leak_in(_public_sentences(parts)) or leak
+            sentence, source = self._leak_in(_public_sentences(parts)) or leak
             logger.error(
                 "%s: gated text leaks into the public file %s: %r (a template or listing "
                 "shows more of this gated page than its Teaser: allows)",
-                str(content_root / source),
-                entry["file"],
+                str(self.content_root / source),
+                name,
                 sentence[:80],
             )
         elif by_line is not None:
-            clean_lines.update(new)
+            self.clean_lines.update(new)
+
+    def _leak_in(self, found_in: list[str]) -> tuple[str, str] | None:
+        """The first sentence of `found_in` that leaks, with its gated source; the sentences
+        before it are remembered clean."""
+        clean = self.clean
+        if clean.issuperset(found_in):  # the common case, in one C-level pass
+            return None
+        for sentence in found_in:
+            if sentence in clean:
+                continue
+            found = self.candidates.get(sentence)
+            if found is not None:
+                if sentence in self.public.sentences():
+                    found = None  # in a public page's body or metadata: never distinctive
+            elif sentence[:PREFIX_CHARS] in self.prefixes:  # (the only key _cut_short reads)
+                found = _cut_short(sentence, self.prefixes, self.public)
+            if found is None:
+                clean.add(sentence)
+                continue
+            return sentence, found
+        return None
 
 
 class _PublicText:
