@@ -38,6 +38,7 @@ from api.customers.types import FieldType, column_name, table_name
 from api.customers.values import is_empty, normalise, to_json
 from api.db import utcnow
 from api.errors import FieldError, ValidationFailed
+from api.jobs import services as jobs
 from api.jobs.context import UnitContext
 from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.models import JobUnit
@@ -101,8 +102,6 @@ def start(
     status: str | None = None,
 ) -> tuple[int, int]:
     """Check the action and create its job; ``(job_id, records in the set now)``."""
-    from api.jobs import services as jobs
-
     if action not in ACTIONS:
         raise _invalid("action", f"must be one of {', '.join(ACTIONS)}", "invalid_choice",
                        choices=", ".join(ACTIONS))  # fmt: skip
@@ -326,9 +325,13 @@ def _apply(
     return len(rows)
 
 
-def report(session: Session, job_id: int) -> dict[str, Any]:
-    """The outcome so far: records changed (or deleted), unchanged, skipped (each with why)."""
-    out: dict[str, Any] = {"done": 0, "unchanged": 0, "skipped_count": 0, "skipped": []}
+def report(session: Session, table: str, job_id: int) -> dict[str, Any]:
+    """The state and outcome so far of the bulk action ``job_id`` on ``table``: records changed
+    (or deleted), unchanged, skipped (each with why). 404 for any other job."""
+    job = jobs.job_for(session, job_id, KIND_NAME, {"table": table},
+                       f"bulk action {job_id} on {table}")  # fmt: skip
+    out: dict[str, Any] = {"state": job.state, "done": 0, "unchanged": 0, "skipped_count": 0,
+                           "skipped": []}  # fmt: skip
     for result in session.exec(
         select(JobUnit.result).where(JobUnit.job_id == job_id).order_by(JobUnit.seq)  # type: ignore[arg-type]
     ):

@@ -19,6 +19,7 @@ from api.customers.record_set import id_ranges, record_set
 from api.db import utcnow
 from api.errors import FieldError, ValidationFailed
 from api.groups import services
+from api.jobs import services as jobs
 from api.jobs.context import UnitContext
 from api.jobs.kinds import JobKind, UnitSpec
 from api.jobs.models import JobUnit
@@ -41,8 +42,6 @@ def start(
     q: str | None = None,
 ) -> tuple[int, int]:
     """Check and create the job: ``(job_id, records in the set now)``."""
-    from api.jobs import services as jobs
-
     if action not in ACTIONS:
         raise ValidationFailed(
             detail="action: must be add or remove",
@@ -114,12 +113,16 @@ def run_unit(unit: UnitContext) -> dict[str, Any]:
     return {"done": done, "unchanged": unchanged, "skipped_count": 0}
 
 
-def report(session: Session, job_id: int) -> dict[str, int]:
-    out = {"done": 0, "unchanged": 0}
+def report(session: Session, group: str, job_id: int) -> dict[str, Any]:
+    """The state and counts so far of the bulk action ``job_id`` on ``group``; 404 for any
+    other job."""
+    job = jobs.job_for(session, job_id, KIND_NAME, {"group": group},
+                       f"bulk action {job_id} on {group}")  # fmt: skip
+    counts = {"done": 0, "unchanged": 0}
     for result in session.exec(select(JobUnit.result).where(JobUnit.job_id == job_id)):
-        for key in out:
-            out[key] += int((result or {}).get(key, 0))
-    return out
+        for key in counts:
+            counts[key] += int((result or {}).get(key, 0))
+    return {"state": job.state, **counts}
 
 
 KIND = JobKind(
