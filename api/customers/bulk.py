@@ -32,14 +32,21 @@ from sqlmodel import Session, select
 from api.audit import services as audit
 from api.customers import records, search
 from api.customers.models import CustomerField, RecordHistory
-from api.customers.record_set import RecordSet, id_ranges, record_set
+from api.customers.record_set import (
+    RecordSet,
+    audit_summary,
+    job_payload,
+    job_units,
+    record_set,
+)
 from api.customers.services import Design
 from api.customers.types import FieldType, column_name, table_name
 from api.customers.values import is_empty, normalise, to_json
 from api.db import utcnow
 from api.errors import FieldError, ValidationFailed
+from api.jobs import services as jobs
 from api.jobs.context import UnitContext
-from api.jobs.kinds import JobKind, UnitSpec
+from api.jobs.kinds import JobKind
 from api.jobs.models import JobUnit
 from api.principal import Principal
 from api.security import revocation
@@ -101,8 +108,6 @@ def start(
     status: str | None = None,
 ) -> tuple[int, int]:
     """Check the action and create its job; ``(job_id, records in the set now)``."""
-    from api.jobs import services as jobs
-
     if action not in ACTIONS:
         raise _invalid("action", f"must be one of {', '.join(ACTIONS)}", "invalid_choice",
                        choices=", ".join(ACTIONS))  # fmt: skip
@@ -119,22 +124,10 @@ def start(
             raise _invalid("status", f"is not a status of {design.key}", "invalid_choice",
                            choices=", ".join(sorted(active)))  # fmt: skip
         params = {"status": status}
-    units = [
-        UnitSpec(f"records {lo}–{hi}", {"lo": lo, "hi": hi})
-        for lo, hi, _ in id_ranges(session, rs, CHUNK)
-    ]
+    units = job_units(session, rs, CHUNK)
     count = rs.count(session)
-    if not units:
-        raise _invalid("records", "no record matches: nothing to do", "empty")
-    payload = {
-        "table": design.key,
-        "action": action,
-        **params,
-        "selection": {k: v for k, v in rs.selection.items() if k != "sort"},
-        "count": count,
-        "started_at": utcnow().isoformat(),
-        "actor": actor.as_payload(),
-    }  # fmt: skip
+    payload = {"table": design.key, "action": action, **params,
+               **job_payload(rs, count, actor)}  # fmt: skip
     job = jobs.create_job(session, KIND, payload, created_by=actor.label, units=units)
     assert job.id is not None
     audit.record(
@@ -143,13 +136,7 @@ def start(
         f"customers.bulk.{action}",
         target_type="customer_table",
         target_id=design.key,
-        after={
-            **params,
-            **{k: v for k, v in rs.selection.items() if v is not None and k not in ("ids", "sort")},
-            "ids": len(rs.selection["ids"]) if rs.selection.get("ids") else None,
-            "records": count,
-            "job_id": job.id,
-        },
+        after={**params, **audit_summary(rs), "records": count, "job_id": job.id},
     )
     return job.id, count
 
@@ -326,9 +313,13 @@ def _apply(
     return len(rows)
 
 
-def report(session: Session, job_id: int) -> dict[str, Any]:
-    """The outcome so far: records changed (or deleted), unchanged, skipped (each with why)."""
-    out: dict[str, Any] = {"done": 0, "unchanged": 0, "skipped_count": 0, "skipped": []}
+def report(session: Session, table: str, job_id: int) -> dict[str, Any]:
+    """The state and outcome so far of the bulk action ``job_id`` on ``table``: records changed
+    (or deleted), unchanged, skipped (each with why). 404 for any other job."""
+    job = jobs.job_for(session, job_id, KIND_NAME, {"table": table},
+                       f"bulk action {job_id} on {table}")  # fmt: skip
+    out: dict[str, Any] = {"state": job.state, "done": 0, "unchanged": 0, "skipped_count": 0,
+                           "skipped": []}  # fmt: skip
     for result in session.exec(
         select(JobUnit.result).where(JobUnit.job_id == job_id).order_by(JobUnit.seq)  # type: ignore[arg-type]
     ):

@@ -271,10 +271,14 @@ def forget(conn: Connection, design: Any, ids: Sequence[int]) -> None:
         conn.execute(sa.delete(table).where(table.c.id.in_(list(ids[start : start + BATCH]))))
 
 
-def index_rows(conn: Connection, design: Any, rows: Sequence[Mapping[Any, Any]]) -> int:
-    """Replace the match keys of these records (mappings by column name with ``id``)."""
+def index_rows(
+    conn: Connection, design: Any, rows: Sequence[Mapping[Any, Any]], *, fresh: bool = False
+) -> int:
+    """Replace the match keys of these records (mappings by column name with ``id``);
+    ``fresh``: records just made, with no keys to replace."""
     the_rule = rule(design)
-    forget(conn, design, [int(r["id"]) for r in rows])
+    if not fresh:
+        forget(conn, design, [int(r["id"]) for r in rows])
     entries = [
         (kind, key, int(r["id"])) for r in rows for kind, key in record_keys(design, the_rule, r)
     ]

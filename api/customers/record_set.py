@@ -8,6 +8,8 @@ reaches a record the list would not show.
 
 Nothing here loads the whole set: :func:`iter_rows` walks it in the list's keyset order, a batch
 at a time (``records._keyset``), and :func:`id_ranges` splits it into ranges of ids for jobs.
+A job over a set (a bulk action on records, on a group's members) takes its units from
+:func:`job_units` and says what it acts on with :func:`job_payload` and :func:`audit_summary`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from sqlmodel import Session
 
 from api.customers import records, search
 from api.customers.services import Design, list_designs, load_design
+from api.db import utcnow
 from api.errors import FieldError, ValidationFailed
+from api.jobs.kinds import UnitSpec
 from api.principal import Principal
 
 MAX_IDS = 100_000  # a selection named record by record; a whole view goes by its filter
@@ -160,3 +164,38 @@ def id_ranges(session: Session, rs: RecordSet, size: int) -> Iterator[tuple[int,
             return
         yield found[0], found[-1], len(found)
         after = found[-1]
+
+
+def job_units(session: Session, rs: RecordSet, size: int) -> list[UnitSpec]:
+    """A job's units over the set: about ``size`` records each, in id order. 422 ``empty``
+    (on ``records``) when no record matches: there is nothing to do."""
+    units = [
+        UnitSpec(f"records {lo}–{hi}", {"lo": lo, "hi": hi})
+        for lo, hi, _ in id_ranges(session, rs, size)
+    ]
+    if not units:
+        message = "no record matches: nothing to do"
+        raise ValidationFailed(
+            detail=f"records: {message}", errors=[FieldError("records", message, "empty")]
+        )
+    return units
+
+
+def job_payload(rs: RecordSet, count: int, actor: Principal) -> dict[str, Any]:
+    """What a job over the set keeps of it: the selection (to resolve it again, unit by unit),
+    how many records it held, when and by whom it was started."""
+    return {
+        "selection": {k: v for k, v in rs.selection.items() if k != "sort"},
+        "count": count,
+        "started_at": utcnow().isoformat(),
+        "actor": actor.as_payload(),
+    }
+
+
+def audit_summary(rs: RecordSet) -> dict[str, Any]:
+    """The selection as an audit entry says it: the view, filter and search given, and how many
+    records were named one by one (not their ids)."""
+    return {
+        **{k: v for k, v in rs.selection.items() if v is not None and k not in ("ids", "sort")},
+        "ids": len(rs.selection["ids"]) if rs.selection.get("ids") else None,
+    }

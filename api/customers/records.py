@@ -560,7 +560,7 @@ def create_record(
     }
     result = _execute(session, design, sa.insert(table).values(row).returning(table.c.id))
     record_id = int(result.scalar_one())
-    search.index_rows(session, design, [{**row, "id": record_id}])
+    search.index_rows(session, design, [{**row, "id": record_id}], fresh=True)
     changes = {
         k: {"before": None, "after": to_json(design.specs[k], v)}
         for k, v in stored.items()

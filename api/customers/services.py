@@ -963,3 +963,26 @@ __all__ = [
     "update_field",
     "update_table",
 ]
+
+
+def delete_orphans(session: Session, rows: sa.Table) -> int:
+    """Delete the rows of another domain's table that point at customer records (columns
+    ``table_id``, ``record_id``) whose record is gone: data tables have no foreign key to them,
+    and record ids are never reused. The housekeeping of group memberships and member
+    accounts; returns how many rows went."""
+    conn = session.connection()
+    table_ids = [int(t) for (t,) in conn.execute(sa.select(rows.c.table_id).distinct())]
+    by_id = {d.table.id: d for d in list_designs(session, retired=True)}
+    removed = 0
+    for table_id in table_ids:
+        design = by_id.get(table_id)
+        if design is None:
+            continue
+        data = design.sa_table()
+        result = conn.execute(
+            sa.delete(rows).where(
+                rows.c.table_id == table_id, ~rows.c.record_id.in_(sa.select(data.c.id))
+            )
+        )
+        removed += int(result.rowcount or 0)
+    return removed

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from api.audit import services as audit
-from api.customers.record_set import id_ranges, record_set
-from api.db import utcnow
+from api.customers.record_set import audit_summary, job_payload, job_units, record_set
 from api.errors import FieldError, ValidationFailed
 from api.groups import services
+from api.jobs import services as jobs
 from api.jobs.context import UnitContext
-from api.jobs.kinds import JobKind, UnitSpec
+from api.jobs.kinds import JobKind
 from api.jobs.models import JobUnit
 from api.principal import Principal
 
@@ -41,8 +41,6 @@ def start(
     q: str | None = None,
 ) -> tuple[int, int]:
     """Check and create the job: ``(job_id, records in the set now)``."""
-    from api.jobs import services as jobs
-
     if action not in ACTIONS:
         raise ValidationFailed(
             detail="action: must be add or remove",
@@ -52,34 +50,15 @@ def start(
     group = services.get_group(session, key)
     design = services.member_design(session)
     rs = record_set(session, actor, design.key, ids=ids, view=view, where=where, q=q)
-    units = [
-        UnitSpec(f"records {lo}–{hi}", {"lo": lo, "hi": hi})
-        for lo, hi, _ in id_ranges(session, rs, CHUNK)
-    ]
-    if not units:
-        raise ValidationFailed(
-            detail="records: no record matches: nothing to do",
-            errors=[FieldError("records", "no record matches: nothing to do", "empty")],
-        )
+    units = job_units(session, rs, CHUNK)
     count = rs.count(session)
-    payload = {
-        "group": group.key,
-        "table": design.key,
-        "action": action,
-        "selection": {k: v for k, v in rs.selection.items() if k != "sort"},
-        "count": count,
-        "started_at": utcnow().isoformat(),
-        "actor": actor.as_payload(),
-    }  # fmt: skip
+    payload = {"group": group.key, "table": design.key, "action": action,
+               **job_payload(rs, count, actor)}  # fmt: skip
     job = jobs.create_job(session, KIND, payload, created_by=actor.label, units=units)
     assert job.id is not None
     audit.record(
         session, actor, f"groups.bulk.{action}", target_type="member_group", target_id=group.key,
-        after={
-            **{k: v for k, v in rs.selection.items() if v is not None and k not in ("ids", "sort")},
-            "ids": len(rs.selection["ids"]) if rs.selection.get("ids") else None,
-            "records": count, "job_id": job.id,
-        },
+        after={**audit_summary(rs), "records": count, "job_id": job.id},
     )  # fmt: skip
     return job.id, count
 
@@ -114,12 +93,16 @@ def run_unit(unit: UnitContext) -> dict[str, Any]:
     return {"done": done, "unchanged": unchanged, "skipped_count": 0}
 
 
-def report(session: Session, job_id: int) -> dict[str, int]:
-    out = {"done": 0, "unchanged": 0}
+def report(session: Session, group: str, job_id: int) -> dict[str, Any]:
+    """The state and counts so far of the bulk action ``job_id`` on ``group``; 404 for any
+    other job."""
+    job = jobs.job_for(session, job_id, KIND_NAME, {"group": group},
+                       f"bulk action {job_id} on {group}")  # fmt: skip
+    counts = {"done": 0, "unchanged": 0}
     for result in session.exec(select(JobUnit.result).where(JobUnit.job_id == job_id)):
-        for key in out:
-            out[key] += int((result or {}).get(key, 0))
-    return out
+        for key in counts:
+            counts[key] += int((result or {}).get(key, 0))
+    return {"state": job.state, **counts}
 
 
 KIND = JobKind(

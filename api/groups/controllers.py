@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from api.errors import Conflict, NotFound
+from api.errors import Conflict
 from api.groups import bulk, services
 from api.groups import permissions as perms
 from api.groups.models import MemberGroup
@@ -199,13 +199,8 @@ class GroupController(Controller):
         job_id: Annotated[int, PathParameter(ge=1, le=2**63 - 1)],
         runtime: NamedDependency[Runtime],
     ) -> GroupBulkReport:
-        from api.jobs import services as jobs
-
         with runtime.db.read() as session:
-            job = jobs.get_job(session, job_id)
-            if job.kind != bulk.KIND_NAME or job.payload.get("group") != key:
-                raise NotFound(detail=f"no bulk action {job_id} on {key}", code="job_not_found")
-            return GroupBulkReport(job_id=job_id, state=job.state, **bulk.report(session, job_id))
+            return GroupBulkReport(job_id=job_id, **bulk.report(session, key, job_id))
 
 
 class MemberGroupsController(Controller):

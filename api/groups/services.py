@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from api.audit import services as audit
 from api.customers import records
 from api.customers.models import RecordHistory
-from api.customers.services import Design, list_designs
+from api.customers.services import Design, delete_orphans, list_designs
 from api.customers.types import FieldType, column_name
 from api.db import utcnow
 from api.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -539,24 +539,5 @@ def carry_over(
 
 
 def sweep(session: Session) -> int:
-    """Remove memberships whose record is gone (data tables have no foreign key to them)."""
-    from api.customers.services import list_designs
-
-    removed = 0
-    table_ids = [
-        int(t) for (t,) in session.connection().execute(sa.select(MEMBERSHIP.c.table_id).distinct())
-    ]
-    by_id = {d.table.id: d for d in list_designs(session, retired=True)}
-    for table_id in table_ids:
-        design = by_id.get(table_id)
-        if design is None:
-            continue
-        data = design.sa_table()
-        result = session.connection().execute(
-            sa.delete(MEMBERSHIP).where(
-                MEMBERSHIP.c.table_id == table_id,
-                ~MEMBERSHIP.c.record_id.in_(sa.select(data.c.id)),
-            )
-        )
-        removed += int(result.rowcount or 0)
-    return removed
+    """Remove memberships whose record is gone."""
+    return delete_orphans(session, MEMBERSHIP)

@@ -444,7 +444,7 @@ def _write_bulk(
                 {**base, "record_id": record_id, "version": 1, "action": "create",
                  "changes": changes}
             )  # fmt: skip
-        search.index_rows(session, design, inserts)
+        search.index_rows(session, design, inserts, fresh=True)  # ids just taken
     changed = [r for r in rows if r.outcome == "updated"]
     if changed:
         by_columns: dict[tuple[str, ...], list[Row]] = {}

@@ -7,7 +7,7 @@ job (the janitor took it back) cannot claim or settle any of its units.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,6 +116,16 @@ def get_job(session: Session, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(detail=f"No job with id {job_id}", code="job_not_found")
+    return job
+
+
+def job_for(session: Session, job_id: int, kind: str, scope: Mapping[str, Any], what: str) -> Job:
+    """A job of ``kind`` whose payload holds ``scope`` (a bulk action on this table…): one
+    of another kind or scope is not found either (404 ``job_not_found``, ``what`` naming
+    what was asked for)."""
+    job = session.get(Job, job_id)
+    if job is None or job.kind != kind or any(job.payload.get(k) != v for k, v in scope.items()):
+        raise NotFound(detail=f"no {what}", code="job_not_found")
     return job
 
 

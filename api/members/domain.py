@@ -5,6 +5,7 @@ from datetime import timedelta
 from api.domain import Domain, Housekeeping
 from api.members import permissions, services, site
 from api.members.controllers import MemberAccountController, MemberAuthController
+from api.members.formpages import FormPages
 from api.members.header import MemberHeader
 from api.members.mypage import MyPage
 from api.members.site_controllers import MemberSiteController, MemberStaffSiteController
@@ -18,9 +19,10 @@ DOMAIN = Domain(
         MemberSiteController,
         MemberStaffSiteController,
     ),
-    # Without JavaScript: /mypage/ filled for the member; the header's log-in state on gated
-    # pages and the log-in page's "logged in as" (api.members.header).
-    page_fillers=(MyPage, MemberHeader),
+    # Without JavaScript: /mypage/ filled for the member; the forms' live settings (the
+    # registration fields, the password rules); the header's log-in state on gated pages and
+    # the log-in page's "logged in as" (api.members.header).
+    page_fillers=(MyPage, FormPages, MemberHeader),
     housekeeping=(
         Housekeeping(
             name="ended member sessions",

@@ -26,7 +26,7 @@ An anonymous visitor (or one whose account is no longer active) gets the page wi
 "anonymous"``. Every value is HTML-escaped; nothing of the request is copied into the page.
 The answer depends on the cookies: the gate sends it ``private, no-store``.
 
-:func:`form_values` reads a plain form post of the profile form back (a multi-select's
+``site.form_values`` reads a plain form post of the profile form back (a multi-select's
 checkboxes as a list, a boolean's checkbox over its hidden ``false``). No Litestar here.
 """
 
@@ -368,24 +368,6 @@ def view_of(session: Any, record_id: int, session_id: str | None) -> View:
         sessions=site.my_sessions(session, record_id, session_id),
         zone=live.site_time_zone(session),
     )
-
-
-def form_values(session: Any, pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """A plain form post of the profile form as the values ``site.update_profile`` takes: the
-    checkboxes of a multi-select field as a list (its hidden empty input dropped), every other
-    key's first value (a ticked boolean's ``true`` comes before its hidden ``false``)."""
-    multi = {f.key for f in site.editable_fields(session) if f.type == "multi_select"}
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if not isinstance(value, str):
-            continue
-        if key in multi:
-            items = data.setdefault(key, [])
-            if value != "":
-                items.append(value)
-        elif key not in data:
-            data[key] = value
-    return data
 
 
 @dataclass(frozen=True)

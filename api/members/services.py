@@ -34,7 +34,7 @@ from api.access.rules import Member
 from api.audit import services as audit
 from api.customers import records
 from api.customers.models import CustomerTable
-from api.customers.services import Design
+from api.customers.services import Design, delete_orphans
 from api.customers.types import FieldType, column_name
 from api.customers.values import to_json
 from api.db import Database, utcnow
@@ -477,28 +477,8 @@ def purge_sessions(session: Session, *, older_than: timedelta = timedelta(days=3
 
 
 def sweep_accounts(session: Session) -> int:
-    """Housekeeping: delete the accounts (and so the sessions) of records that are gone (data
-    tables have no foreign key to them; record ids are never reused)."""
-    from api.customers.services import list_designs
-
-    account = MemberAccount.__table__  # type: ignore[attr-defined]
-    removed = 0
-    table_ids = [
-        int(t) for (t,) in session.connection().execute(sa.select(account.c.table_id).distinct())
-    ]
-    by_id = {d.table.id: d for d in list_designs(session, retired=True)}
-    for table_id in table_ids:
-        design = by_id.get(table_id)
-        if design is None:
-            continue
-        data = design.sa_table()
-        result = session.connection().execute(
-            sa.delete(account).where(
-                account.c.table_id == table_id, ~account.c.record_id.in_(sa.select(data.c.id))
-            )
-        )
-        removed += int(result.rowcount or 0)
-    return removed
+    """Housekeeping: delete the accounts (and so the sessions) of records that are gone."""
+    return delete_orphans(session, MemberAccount.__table__)  # type: ignore[attr-defined]
 
 
 def end_sessions(session: Session, account_id: int, *, keep: str | None = None) -> list[str]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -341,6 +342,26 @@ def unknown_fields(data: dict[str, Any], allowed: set[str] | tuple[str, ...]) ->
         )
 
 
+def form_values(fields: Iterable[FieldOut], pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """A plain form post of a form of member fields (my page's profile, registration) as the
+    values the services take: the checkboxes of a multi-select field of ``fields`` as a list
+    (its hidden empty input dropped), every other key's first value (a ticked boolean's
+    ``true`` comes before its hidden ``false``). Keys not in ``fields`` are kept, for the
+    service to refuse."""
+    multi = {f.key for f in fields if f.type == "multi_select"}
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if not isinstance(value, str):
+            continue
+        if key in multi:
+            items = data.setdefault(key, [])
+            if value != "":
+                items.append(value)
+        elif key not in data:
+            data[key] = value
+    return data
+
+
 def _name(design: Design, row: Any) -> str:
     label = groups.record_label(design, row)
     return "" if label.startswith("#") else label
@@ -369,9 +390,13 @@ def registration_form(session: Session) -> dict[str, Any]:
     }
 
 
-def register(ctx: SiteContext, data: dict[str, Any]) -> None:
+def register(
+    ctx: SiteContext, data: dict[str, Any], pairs: Sequence[tuple[str, Any]] | None = None
+) -> None:
     """Register a visitor (the same outcome whatever the address): a provisional account and
-    a confirmation mail; an address already registered gets a mail telling its owner."""
+    a confirmation mail; an address already registered gets a mail telling its owner.
+    ``pairs``: a plain form's fields, read by :func:`form_values` for the asked fields (``lang``
+    is taken from ``data``)."""
     with ctx.db.read() as session:
         mode = str(live.get(session, "member.registration"))
         try:
@@ -381,6 +406,9 @@ def register(ctx: SiteContext, data: dict[str, Any]) -> None:
         if mode == "closed":
             raise PermissionDenied(detail="Registration is closed.", code="registration_closed")
         asked = _keys(session, "member.registration_fields", design)
+        if pairs is not None:
+            fields = [_field_out(design, k) for k in asked]
+            data = {**form_values(fields, pairs), "lang": data.get("lang")}
         unknown_fields(data, {*REGISTRATION_INPUTS, *asked})
         email = _clean_email(data.get("email"))
         password = data.get("password")

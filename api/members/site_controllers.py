@@ -26,8 +26,8 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.errors import KizunaError, Unauthenticated, ValidationFailed
-from api.members import mypage, rules, site
 from api.members import permissions as perms
+from api.members import rules, site
 from api.members import services as members
 from api.members.controllers import account_out
 from api.members.identity import safe_next
@@ -280,6 +280,8 @@ class MemberSiteController(Controller):
         the address (a confirmation mail, or a note to the owner of an address already
         registered); a form: 303 to ``/register/?done=sent``."""
         form, data = await read_body(request)
+        # A plain form: a multi-select's checkboxes repeat their key (site.form_values).
+        pairs = list((await request.form()).multi_items()) if form else None
         ctx = context(runtime)
         try:
             site.limit(ctx.counters, f"register:ip:{client_ip(request)}", most=10, window=3600,
@@ -289,7 +291,7 @@ class MemberSiteController(Controller):
             site.limit_reached(ctx.counters, key, most=3, window=3600,
                                what="registrations for this address")  # fmt: skip
             values = {**data, "lang": _lang(request, data.get("lang"))}
-            await sync_to_thread(site.register, ctx, values)
+            await sync_to_thread(site.register, ctx, values, pairs)
             site.count(ctx.counters, key, 3600)
         except KizunaError as exc:
             return failed(form, page_url(runtime, "register", data), exc)
@@ -458,14 +460,16 @@ class MemberSiteController(Controller):
         self, request: Request[Any, Any, Any], runtime: Runtime
     ) -> Response[Any]:
         form, data = await read_body(request)
-        # A plain form: a multi-select's checkboxes repeat their key (mypage.form_values).
+        # A plain form: a multi-select's checkboxes repeat their key (site.form_values).
         pairs = list((await request.form()).multi_items()) if form else []
         try:
             record_id, _, cookies = await who(request, runtime)
 
             def write() -> dict[str, Any]:
                 with runtime.db.transaction() as session:
-                    values = mypage.form_values(session, pairs) if form else data
+                    values = (
+                        site.form_values(site.editable_fields(session), pairs) if form else data
+                    )
                     return site.update_profile(session, record_id, values)
 
             out = await sync_to_thread(write)

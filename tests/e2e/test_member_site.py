@@ -255,18 +255,28 @@ def test_the_key_steps_without_javascript_in_english(
     live_server: LiveServer, browser: Any, screenshot: Callable[..., Path]
 ) -> None:
     base = live_server.url
-    configure(live_server, **{"member.registration": "open"})
+    configure(live_server, **{
+        "member.registration": "open",
+        "member.registration_fields": "name,plan,specialty",
+        "member.password_require_digit": True,
+    })  # fmt: skip
     context = browser.new_context(
         locale="en-GB", viewport=VIEWPORTS["desktop"], java_script_enabled=False
     )
     page = context.new_page()
     email = "nojs-member@example.jp"
     try:
-        # Register with the page's own fields (name), a plain form post.
+        # Register with the fields the site asks (filled in by the gate) and the site's
+        # password rules next to the password, a plain form post.
         page.goto(base + "/en/register/")
+        expect(page.locator("[data-kizuna-password-rules] li[data-code=password_needs_digit]")
+               ).to_have_text("A digit")  # fmt: skip
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", PASSWORD)
         page.fill("input[name=name]", "Hana Kizuna")
+        page.select_option("select[name=plan]", "gold")
+        page.fill("input[name=specialty]", "Oncology")
+        screenshot(page, "register-nojs")
         page.click("form[data-kizuna-form=register] button[type=submit]")
         expect(page).to_have_url(re.compile(r"/en/register/\?done=sent$"))
         # The message is in the page, for the server-side fill (api.access.pages.fill).
@@ -279,6 +289,8 @@ def test_the_key_steps_without_javascript_in_english(
 
         # A refused password comes back to the English page with the field's code.
         log_in(page, base, email, PASSWORD, "/en")
+        values = page.request.get(base + "/api/members/profile").json()["values"]
+        assert values["plan"] == "gold" and values["specialty"] == "Oncology"
         page.goto(base + "/en/mypage/password/")
         page.fill("input[name=current_password]", "wrong password")
         page.fill("input[name=new_password]", NEW_PASSWORD)
@@ -325,6 +337,7 @@ def test_the_key_steps_without_javascript_in_english(
         expect(page).to_have_url(re.compile(r"/login/\?error=invalid"))
     finally:
         context.close()
+        configure(live_server, **{"member.password_require_digit": False})
 
 
 def test_registration_closed_and_approved_by_staff(

@@ -1,7 +1,8 @@
 """The header's log-in state without JavaScript, through the embedded gate (SQLite and
 PostgreSQL): public pages are the built bytes for everyone (the log-in link only, cacheable,
-from the hot cache); a gated page, the "not permitted" page and the log-in page are filled for
-the member who asks (the name escaped, log out, no log-in link), never cached."""
+from the hot cache); a gated page, the "not permitted" and "not found" pages behind a rule and
+the log-in page are filled for the member who asks (the name escaped, log out, no log-in link),
+never cached."""
 
 from __future__ import annotations
 
@@ -99,6 +100,11 @@ def test_a_gated_page_shows_the_member_in_the_header(
     assert refused.status_code == 403
     assert refused.headers["cache-control"] == "private, no-store"
     assert_member(refused.text, f"{ESCAPED} さん")
+    # A path behind a rule that is not there: "not found", and who is logged in.
+    missing = client.get("/members/no-such-page/")
+    assert missing.status_code == 404
+    assert missing.headers["cache-control"] == "private, no-store"
+    assert_member(missing.text, f"{ESCAPED} さん")
     # Logged out: the gated page is a redirect to log in again, public pages as built.
     client.post("/api/members/logout")
     assert client.get(GATED, follow_redirects=False).status_code == 303

@@ -211,7 +211,10 @@ def test_bulk_add_and_remove_over_a_filter(
     assert count == 4
     assert run_job(runtime, bulk.KIND, job_id) == JobState.done
     with runtime.db.read() as session:
-        assert bulk.report(session, job_id) == {"done": 3, "unchanged": 1}
+        assert bulk.report(session, "tokyo", job_id) == {"state": "done", "done": 3,
+                                                         "unchanged": 1}  # fmt: skip
+        with pytest.raises(NotFound):  # another group's, or another kind of job: not found
+            bulk.report(session, "doctors", job_id)
         page = groups.list_members(session, actor, "tokyo")
         assert [m["id"] for m in page.items] == members[:4]
     rows = history(runtime, members[1])

@@ -7,8 +7,9 @@
 //     errors next to their fields,
 //   - shows the site's password rules (GET /api/members/password-rules) by every new password,
 //   - builds the registration fields (GET /api/members/registration) and my page (profile,
-//     sessions) from the API — unless the server filled my page already
-//     (`data-kizuna-filled`, api/members/mypage.py), whose markup is the same as this one's.
+//     sessions) from the API — unless the server filled the page already
+//     (`data-kizuna-filled`: api/members/mypage.py, formpages.py), whose markup is the same
+//     as this one's.
 // See themes/default/README.md ("Member pages").
 (function () {
   "use strict";
@@ -274,7 +275,8 @@
 
   function showRules() {
     var lists = all("[data-kizuna-password-rules]");
-    if (!lists.length) return;
+    // Filled by the server with the site's rules (api/members/formpages.py): nothing to fetch.
+    if (!lists.length || page.hasAttribute("data-kizuna-filled")) return;
     request("GET", "/password-rules").then(function (answer) {
       if (!answer.ok || !answer.body) return;
       renderRules(answer.body);
@@ -464,18 +466,24 @@
   function startRegister() {
     var box = page.querySelector("[data-kizuna-register-fields]");
     if (!box) return;
+    // Filled by the server with the site's fields and mode (api/members/formpages.py).
+    if (page.hasAttribute("data-kizuna-filled")) {
+      if (page.getAttribute("data-kizuna-registration") === "closed") showClosed();
+      return;
+    }
     request("GET", "/registration").then(function (answer) {
       if (!answer.ok || !answer.body) return;
       var form = answer.body;
       if (form.password) renderRules(form.password);
-      // Field errors from a form post refer to the keys: keep the page's own field when the
-      // site asks for the same one (its texts are already there).
       renderFields(box, form.fields || [], null);
-      if (form.mode === "closed" && !stateOfQuery().done) {
-        show({ error: "registration_closed", fields: [] });
-        all("[data-kizuna-step]").forEach(function (el) { el.hidden = true; });
-      }
+      if (form.mode === "closed") showClosed();
     }).catch(function () { /* keep the default fields */ });
+  }
+
+  function showClosed() {
+    if (stateOfQuery().done) return;
+    show({ error: "registration_closed", fields: [] });
+    all("[data-kizuna-step]").forEach(function (el) { el.hidden = true; });
   }
 
   // ---------------------------------------------------------------- my page
