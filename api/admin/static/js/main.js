@@ -151,7 +151,10 @@ async function handleRoute({ path, query, route, params }) {
     return;
   }
 
+  // The loading screen of a slow route; never once another route took over (a route left
+  // while its module was still loading would otherwise cover the next screen for good).
   const loading = setTimeout(() => show({ kind: 'loading' }), 150);
+  signal.addEventListener('abort', () => clearTimeout(loading), { once: true });
   try {
     const mod = await route.view();
     const ctx = { path, params, query, signal, setQuery, navigate, reload };
